@@ -1,0 +1,212 @@
+import { describe, expect, it } from 'vitest'
+import type { EcsClient, SubmitAnswer } from '../src/ecs'
+import { ApiError, TransportError } from '../src/errors'
+import { type ExecutionOptions, classifySubmitFailure, execute } from '../src/execute'
+import { Ledger } from '../src/ledger'
+import { planBatches } from '../src/plan'
+
+const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => `server-${i}`)
+
+type SubmitScript = (serverIds: readonly string[], call: number) => SubmitAnswer | Error
+type JobScript = (jobId: string, serverIds: readonly string[], ageMs: number) => unknown | Error
+
+/** A cloud in memory on a virtual clock: sleeping only moves the clock, so no timers run. */
+function fakeCloud(options: { submit?: SubmitScript; job?: JobScript } = {}) {
+  let now = 0
+  const jobs = new Map<string, { serverIds: readonly string[]; submittedAt: number }>()
+  const polls: { jobId: string; at: number }[] = []
+  const logs: string[] = []
+  let submits = 0
+  const finishAfter1s: JobScript = (_, serverIds, age) =>
+    age >= 1000
+      ? { status: 'SUCCESS', entities: { sub_jobs: serverIds.map((id) => ({ status: 'SUCCESS', entities: { server_id: id } })) } }
+      : { status: 'RUNNING' }
+  const ecs: Pick<EcsClient, 'submit' | 'getJob'> = {
+    submit(_operation, serverIds) {
+      const call = ++submits
+      const answer = options.submit?.(serverIds, call) ?? { accepted: true as const, jobId: `job-${call}`, requestId: 'r' }
+      if (answer instanceof Error) return Promise.reject(answer)
+      if (answer.accepted) jobs.set(answer.jobId, { serverIds, submittedAt: now })
+      return Promise.resolve(answer)
+    },
+    getJob(jobId) {
+      polls.push({ jobId, at: now })
+      const job = jobs.get(jobId)
+      if (job === undefined) return Promise.reject(new Error(`unknown job ${jobId}`))
+      const document = (options.job ?? finishAfter1s)(jobId, job.serverIds, now - job.submittedAt)
+      return document instanceof Error ? Promise.reject(document) : Promise.resolve(document)
+    }
+  }
+  const deps = (ledger: Ledger) => ({
+    ecs,
+    ledger,
+    log: { info: (m: string) => logs.push(m), warning: (m: string) => logs.push(`WARN ${m}`), debug: () => {} },
+    clock: () => now,
+    sleep: (ms: number) => {
+      now += ms
+      return Promise.resolve()
+    }
+  })
+  return { deps, polls, logs, now: () => now, submits: () => submits }
+}
+
+const options: ExecutionOptions = {
+  operation: { kind: 'reboot', type: 'SOFT' },
+  wait: true,
+  timeoutMs: 10_000,
+  pollIntervalMs: 250
+}
+
+async function runScenario(serverIds: string[], batchSize: number, cloud: ReturnType<typeof fakeCloud>, opts = options) {
+  const ledger = new Ledger(serverIds)
+  const runs = await execute(planBatches(serverIds, batchSize), opts, cloud.deps(ledger))
+  const results = ledger.results()
+  // Nothing is lost: every server is reported exactly once, in input order.
+  expect(results.map((r) => r.id)).toEqual(serverIds)
+  return { runs, results, byOutcome: (o: string) => results.filter((r) => r.outcome === o).map((r) => r.id) }
+}
+
+describe('execute', () => {
+  it('submits every batch, then polls all jobs in shared rounds until they finish', async () => {
+    const cloud = fakeCloud()
+    const { runs, byOutcome } = await runScenario(ids(25), 10, cloud)
+    expect(byOutcome('succeeded')).toEqual(ids(25))
+    expect(runs.map((r) => [r.jobId, r.status, r.problem])).toEqual([
+      ['job-1', 'SUCCESS', null],
+      ['job-2', 'SUCCESS', null],
+      ['job-3', 'SUCCESS', null]
+    ])
+    // 1 s job, 250 ms interval: four rounds of three polls, each round at one instant.
+    expect(cloud.polls).toHaveLength(12)
+    expect(new Set(cloud.polls.map((p) => p.at))).toEqual(new Set([250, 500, 750, 1000]))
+    expect(cloud.logs.filter((l) => l.startsWith('Poll round'))).toHaveLength(4)
+    expect(cloud.logs).toContain('Poll round 4 (1 s): 25 succeeded, 0 failed, 0 running; 3 of 3 jobs finished')
+    expect(cloud.logs).toContain('Restart batch 2 of 3: 10 servers accepted, job job-2')
+  })
+
+  it('records per-server failures from sub-jobs and failed batches do not stop the others', async () => {
+    const cloud = fakeCloud({
+      submit: (_, call) => (call === 1 ? new ApiError(400, 'Ecs.0005', 'Invalid parameter', 'r', 'Restart batch 1 of 2') : { accepted: true, jobId: 'job-b', requestId: 'r' }),
+      job: (_, serverIds) => ({
+        status: 'FAIL',
+        error_code: 'Ecs.0227',
+        entities: {
+          sub_jobs: serverIds.map((id, i) =>
+            i === 0
+              ? { status: 'FAIL', error_code: 'Ecs.0100', fail_reason: 'wrong state', entities: { server_id: id } }
+              : { status: 'SUCCESS', entities: { server_id: id } }
+          )
+        }
+      })
+    })
+    const { runs, results, byOutcome } = await runScenario(ids(4), 2, cloud)
+    expect(runs.map((r) => r.status)).toEqual(['rejected', 'FAIL'])
+    expect(byOutcome('failed')).toEqual(['server-0', 'server-1', 'server-2'])
+    expect(byOutcome('succeeded')).toEqual(['server-3'])
+    expect(results[0]).toMatchObject({ error_code: 'Ecs.0005', job_id: null })
+    expect(results[2]).toMatchObject({ error_code: 'Ecs.0100', error_message: 'wrong state', job_id: 'job-b' })
+    expect(runs[1].problem).toBe('1 of 2 servers failed (job job-b, FAIL)')
+  })
+
+  it('stops at the timeout, leaving unfinished servers pending with the reason', async () => {
+    const cloud = fakeCloud({ job: () => ({ status: 'RUNNING' }) })
+    const { runs, results } = await runScenario(ids(3), 2, cloud, { ...options, timeoutMs: 1000, pollIntervalMs: 300 })
+    expect(cloud.now()).toBe(1000)
+    expect(cloud.polls.map((p) => p.at)).toEqual([300, 300, 600, 600, 900, 900, 1000, 1000])
+    expect(runs.map((r) => r.status)).toEqual(['timed out', 'timed out'])
+    expect(results.every((r) => r.outcome === 'pending')).toBe(true)
+    expect(results[0].error_message).toBe('Not confirmed: job job-1 had not finished after 1 s (last status RUNNING).')
+  })
+
+  it('keeps servers whose sub-job finished even when the job itself times out', async () => {
+    const cloud = fakeCloud({
+      job: (_, serverIds) => ({ status: 'RUNNING', entities: { sub_jobs: [{ status: 'SUCCESS', entities: { server_id: serverIds[0] } }] } })
+    })
+    const { byOutcome } = await runScenario(ids(2), 2, cloud, { ...options, timeoutMs: 500 })
+    expect(byOutcome('succeeded')).toEqual(['server-0'])
+    expect(byOutcome('pending')).toEqual(['server-1'])
+  })
+
+  it('does not poll when not waiting: accepted servers are pending', async () => {
+    const cloud = fakeCloud()
+    const { runs, results } = await runScenario(ids(3), 2, cloud, { ...options, wait: false })
+    expect(cloud.polls).toHaveLength(0)
+    expect(runs.map((r) => r.status)).toEqual(['submitted', 'submitted'])
+    expect(results.map((r) => [r.outcome, r.job_id, r.error_message])).toEqual([
+      ['pending', 'job-1', null],
+      ['pending', 'job-1', null],
+      ['pending', 'job-2', null]
+    ])
+  })
+
+  it('never resends a batch whose request may have arrived, and says why it is pending', async () => {
+    const cloud = fakeCloud({
+      submit: (_, call) =>
+        call === 1
+          ? new TransportError('Restart batch 1 of 3', 'ECONNRESET socket hang up', true)
+          : call === 2
+            ? { accepted: false, problem: 'the cloud answered HTTP 204 without a job_id', requestId: 'r2' }
+            : { accepted: true, jobId: 'job-3', requestId: 'r' }
+    })
+    const { runs, results } = await runScenario(ids(3), 1, cloud)
+    expect(cloud.submits()).toBe(3)
+    expect(runs.map((r) => r.status)).toEqual(['outcome unknown', 'outcome unknown', 'SUCCESS'])
+    expect(results[0]).toMatchObject({ outcome: 'pending', job_id: null })
+    expect(results[0].error_message).toMatch(/^Outcome unknown: .*ECONNRESET.* not sent again, since that could restart them twice/)
+    expect(results[1].error_message).toMatch(/HTTP 204 without a job_id \(X-Request-Id: r2\)/)
+    expect(results[2].outcome).toBe('succeeded')
+  })
+
+  it('stops sending batches after an authentication failure, to protect the key from lockout', async () => {
+    const cloud = fakeCloud({
+      submit: () => new ApiError(401, 'APIG.0301', 'verify aksk signature fail', 'r', 'Restart batch 1 of 3')
+    })
+    const { runs, results } = await runScenario(ids(3), 1, cloud)
+    expect(cloud.submits()).toBe(1)
+    expect(runs.map((r) => r.status)).toEqual(['rejected', 'not submitted', 'not submitted'])
+    expect(results.every((r) => r.outcome === 'failed')).toBe(true)
+    expect(results[1].error_message).toMatch(/^Not submitted: batch 1 was refused \(.*APIG\.0301.*\), so no further batches were sent\.$/)
+  })
+
+  it('keeps polling through transient poll errors and gives up on a job whose status cannot be read', async () => {
+    let calls = 0
+    const cloud = fakeCloud({
+      job: (jobId, serverIds, age) => {
+        if (jobId === 'job-2') return new ApiError(400, 'Common.0011', 'Failed to query system tasks.', 'r', `Status of job ${jobId}`)
+        calls++
+        if (calls === 1) return new TransportError(`Status of job ${jobId}`, 'ECONNRESET', true)
+        return age >= 750 ? { status: 'SUCCESS' } : { status: 'RUNNING', entities: { sub_jobs: [{ status: 'FAIL', entities: { server_id: 'stranger' } }] } }
+      }
+    })
+    const { runs, results } = await runScenario(ids(2), 1, cloud)
+    expect(runs.map((r) => r.status)).toEqual(['SUCCESS', 'status unreadable'])
+    expect(results[0].outcome).toBe('succeeded')
+    expect(results[1]).toMatchObject({ outcome: 'pending', job_id: 'job-2' })
+    expect(results[1].error_message).toMatch(/could not be read: .*Common\.0011/)
+    expect(cloud.logs.some((l) => l.startsWith('WARN') && l.includes('ECONNRESET') && l.includes('trying again next round'))).toBe(true)
+    expect(cloud.logs.some((l) => l.includes('1 servers that were not in batch 1; ignored: stranger'))).toBe(true)
+  })
+
+  it('rethrows programming errors instead of hiding them as outcomes', async () => {
+    const cloud = fakeCloud({ submit: () => new TypeError('bug') })
+    await expect(execute(planBatches(ids(1), 1), options, cloud.deps(new Ledger(ids(1))))).rejects.toThrow('bug')
+  })
+})
+
+describe('classifySubmitFailure', () => {
+  const what = 'Restart batch 1 of 1'
+  it.each([
+    [new TransportError(what, 'ECONNREFUSED', false), true],
+    [new TransportError(what, 'timeout', true), false],
+    [new ApiError(429, 'APIG.0308', 'throttled', 'r', what), true],
+    [new ApiError(202, 'Common.0024', 'flow over limit', 'r', what), true],
+    [new ApiError(404, 'Ecs.0114', 'The ECS does not exist.', 'r', what), true],
+    [new ApiError(500, 'Common.0001', 'System exception', 'r', what), false],
+    [new ApiError(504, 'APIG.0201', 'Backend timeout', 'r', what), false],
+    [new ApiError(200, undefined, 'the response is not JSON', 'r', what), false]
+  ])('%s → certain %s', (error, certain) => {
+    const failure = classifySubmitFailure(error)
+    expect(failure.certain).toBe(certain)
+    expect(failure.message).toMatch(certain ? /^(Not submitted|Restart batch)/ : /^Outcome unknown/)
+  })
+})

@@ -1,0 +1,61 @@
+import { setTimeout as delay } from 'node:timers/promises'
+import * as core from '@actions/core'
+import { context } from '@actions/github'
+import type { Logger, Sleep } from './api'
+import type { InputSource } from './inputs'
+
+export interface ActionLog extends Logger {
+  error(message: string, title: string): void
+  group(title: string, lines: readonly string[]): void
+}
+
+/** Everything the action does to the outside world, so tests can run it in-process. */
+export interface ActionIO extends InputSource {
+  log: ActionLog
+  setOutput(name: string, value: string): void
+  writeSummary(html: string): Promise<void>
+  setFailed(message: string): void
+  runUrl(): string | undefined
+  clock: () => number
+  sleep: Sleep
+  random: () => number
+}
+
+/** The workflow run's page, when the runner's variables are there to build it from. */
+function workflowRunUrl(): string | undefined {
+  if (!process.env.GITHUB_REPOSITORY || !process.env.GITHUB_RUN_ID) return undefined
+  const { owner, repo } = context.repo
+  return `${context.serverUrl}/${owner}/${repo}/actions/runs/${context.runId}`
+}
+
+export function githubActionIO(): ActionIO {
+  return {
+    getInput: (name) => core.getInput(name),
+    env: process.env,
+    maskSecret: (value) => core.setSecret(value),
+    log: {
+      info: (message) => core.info(message),
+      warning: (message) => core.warning(message),
+      debug: (message) => core.debug(message),
+      error: (message, title) => core.error(message, { title }),
+      group(title, lines) {
+        core.startGroup(title)
+        for (const line of lines) core.info(line)
+        core.endGroup()
+      }
+    },
+    setOutput: (name, value) => core.setOutput(name, value),
+    async writeSummary(html) {
+      if (!process.env.GITHUB_STEP_SUMMARY) {
+        core.info('GITHUB_STEP_SUMMARY is not set, so no job summary was written.')
+        return
+      }
+      await core.summary.addRaw(html).write()
+    },
+    setFailed: (message) => core.setFailed(message),
+    runUrl: workflowRunUrl,
+    clock: () => Date.now(),
+    sleep: (ms) => delay(ms),
+    random: () => Math.random()
+  }
+}

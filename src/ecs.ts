@@ -1,0 +1,90 @@
+import type { ApiClient } from './api'
+import { ApiError } from './errors'
+import { type Operation, actionBody } from './operation'
+
+/** Job IDs go into a URL path, so only a conservative alphabet is accepted. */
+const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/
+
+export type SubmitAnswer =
+  | { accepted: true; jobId: string; requestId: string | undefined }
+  /** A 2xx that is not a usable acceptance: the cloud may have started the work. */
+  | { accepted: false; problem: string; requestId: string | undefined }
+
+export interface EcsEndpoints {
+  ecs: URL
+  iam: URL
+}
+
+export class EcsClient {
+  constructor(
+    private readonly api: ApiClient,
+    private readonly endpoint: URL,
+    private readonly projectId: string
+  ) {}
+
+  async submit(operation: Operation, serverIds: readonly string[], what: string): Promise<SubmitAnswer> {
+    const response = await this.api.request({
+      what,
+      method: 'POST',
+      endpoint: this.endpoint,
+      path: `/v1/${encodeURIComponent(this.projectId)}/cloudservers/action`,
+      body: actionBody(operation, serverIds),
+      projectId: this.projectId,
+      idempotent: false
+    })
+    const jobId = (response.body as { job_id?: unknown } | undefined)?.job_id
+    if (typeof jobId !== 'string') {
+      return {
+        accepted: false,
+        problem: `the cloud answered HTTP ${response.status} without a job_id`,
+        requestId: response.requestId
+      }
+    }
+    if (!JOB_ID_PATTERN.test(jobId)) {
+      return {
+        accepted: false,
+        problem: `the cloud answered with a malformed job_id ${JSON.stringify(jobId.slice(0, 80))}`,
+        requestId: response.requestId
+      }
+    }
+    return { accepted: true, jobId, requestId: response.requestId }
+  }
+
+  /** The raw job document; {@link interpretJob} makes sense of it. */
+  async getJob(jobId: string): Promise<unknown> {
+    const response = await this.api.request({
+      what: `Status of job ${jobId}`,
+      method: 'GET',
+      endpoint: this.endpoint,
+      path: `/v1/${encodeURIComponent(this.projectId)}/jobs/${encodeURIComponent(jobId)}`,
+      projectId: this.projectId,
+      idempotent: true
+    })
+    return response.body
+  }
+}
+
+/** `GET /v3/projects?name={region}`: the region's default project, which must be unique. */
+export async function lookupProjectId(api: ApiClient, iamEndpoint: URL, region: string): Promise<string> {
+  const what = `Project lookup for region ${region}`
+  const response = await api.request({
+    what,
+    method: 'GET',
+    endpoint: iamEndpoint,
+    path: '/v3/projects',
+    query: { name: region },
+    idempotent: true
+  })
+  const projects = (response.body as { projects?: unknown } | undefined)?.projects
+  const ids = Array.isArray(projects)
+    ? projects
+        .map((project) => (project as { id?: unknown } | null)?.id)
+        .filter((id): id is string => typeof id === 'string')
+    : []
+  if (ids.length === 1) return ids[0]
+  const problem =
+    ids.length === 0
+      ? `no project is named '${region}'; check 'region', or set 'project-id'`
+      : `${ids.length} projects are named '${region}' (${ids.join(', ')}); set 'project-id' to choose one`
+  throw new ApiError(response.status, undefined, problem, response.requestId, what)
+}

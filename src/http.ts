@@ -1,0 +1,118 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
+import { HttpClient } from '@actions/http-client'
+import { TransportError } from './errors'
+
+export interface HttpRequest {
+  method: 'GET' | 'POST'
+  url: URL
+  headers: Record<string, string>
+  body: string
+}
+
+export interface HttpResponse {
+  status: number
+  headers: IncomingHttpHeaders
+  body: string
+}
+
+export interface Transport {
+  /** Resolves with any HTTP answer; rejects only with a {@link TransportError}. */
+  send(request: HttpRequest, what: string): Promise<HttpResponse>
+  close(): void
+}
+
+export interface TransportOptions {
+  timeoutMs: number
+  maxBodyBytes: number
+  userAgent: string
+}
+
+/**
+ * Error codes that prove the request never left this machine, so even a restart request
+ * may be sent again. Anything else (resets, timeouts) may have reached the cloud.
+ */
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID'
+])
+
+function describeCause(error: unknown): { reason: string; sent: boolean } {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code
+  const message = error instanceof Error ? error.message : String(error)
+  return {
+    reason: code && !message.includes(code) ? `${code} ${message}` : message,
+    sent: !(code !== undefined && NOT_SENT_CODES.has(code))
+  }
+}
+
+function readBody(message: IncomingMessage, maxBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    message.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > maxBytes) {
+        message.destroy()
+        reject(new Error(`the response body is larger than ${maxBytes} bytes`))
+        return
+      }
+      chunks.push(chunk)
+    })
+    message.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    message.on('error', reject)
+    message.on('aborted', () => reject(new Error('the connection closed mid-response')))
+  })
+}
+
+/** HTTP over @actions/http-client (which honours the runner's proxy settings). */
+export function createHttpTransport(options: TransportOptions): Transport {
+  const client = new HttpClient(options.userAgent, [], {
+    socketTimeout: options.timeoutMs,
+    allowRedirects: false,
+    keepAlive: true
+  })
+
+  async function exchange(request: HttpRequest): Promise<HttpResponse> {
+    const url = request.url.toString()
+    const response =
+      request.method === 'POST'
+        ? await client.post(url, request.body, request.headers)
+        : await client.get(url, request.headers)
+    const body = await readBody(response.message, options.maxBodyBytes)
+    return { status: response.message.statusCode ?? 0, headers: response.message.headers, body }
+  }
+
+  return {
+    send(request, what) {
+      return new Promise<HttpResponse>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          reject(
+            new TransportError(what, `no complete answer within ${options.timeoutMs / 1000} s`, true)
+          )
+        }, options.timeoutMs)
+        exchange(request).then(
+          (response) => {
+            clearTimeout(timer)
+            resolve(response)
+          },
+          (error: unknown) => {
+            clearTimeout(timer)
+            const { reason, sent } = describeCause(error)
+            reject(new TransportError(what, reason, sent))
+          }
+        )
+      })
+    },
+    close() {
+      client.dispose()
+    }
+  }
+}

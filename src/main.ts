@@ -1,0 +1,131 @@
+import { ApiClient } from './api'
+import { githubActionIO, type ActionIO } from './action-io'
+import { accessKeyAuthenticator } from './auth'
+import { EcsClient, lookupProjectId } from './ecs'
+import { InputErrors, errorMessage } from './errors'
+import { type BatchRun, execute } from './execute'
+import { createHttpTransport } from './http'
+import { type ActionInputs, readInputs, splitServerIds } from './inputs'
+import { Ledger } from './ledger'
+import { describeOperation } from './operation'
+import { planBatches } from './plan'
+import {
+  type RunStatus,
+  batchAnnotations,
+  batchLogGroups,
+  buildOutputs,
+  overallStatus,
+  renderSummary
+} from './report'
+import { DEFAULT_RETRY_POLICY } from './retry'
+
+const REQUEST_TIMEOUT_MS = 30_000
+const MAX_RESPONSE_BYTES = 10 * 1024 * 1024
+const USER_AGENT = 'ecs-batch-restart (GitHub Action)'
+
+interface Outcome {
+  ledger: Ledger
+  runs: BatchRun[]
+  waited: boolean
+  failOnError: boolean
+  request: string
+  error: string | undefined
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`
+}
+
+async function restart(inputs: ActionInputs, ledger: Ledger, io: ActionIO): Promise<BatchRun[]> {
+  const transport = createHttpTransport({
+    timeoutMs: REQUEST_TIMEOUT_MS,
+    maxBodyBytes: MAX_RESPONSE_BYTES,
+    userAgent: USER_AGENT
+  })
+  try {
+    const api = new ApiClient({
+      transport,
+      authenticator: accessKeyAuthenticator(inputs.credentials),
+      retry: DEFAULT_RETRY_POLICY,
+      clock: io.clock,
+      sleep: io.sleep,
+      random: io.random,
+      log: io.log
+    })
+    let projectId = inputs.projectId
+    if (projectId === undefined) {
+      projectId = await lookupProjectId(api, inputs.iamEndpoint as URL, inputs.region as string)
+      io.log.info(`Project of region ${inputs.region}: ${projectId}`)
+    }
+    const plan = planBatches(inputs.serverIds, inputs.batchSize)
+    io.log.info(
+      `${describeOperation(inputs.operation)} of ${plural(inputs.serverIds.length, 'server')} in ${plural(plan.batchCount, 'batch')} via ${inputs.endpoint.origin} (project ${projectId})`
+    )
+    const ecs = new EcsClient(api, inputs.endpoint, projectId)
+    return await execute(plan, inputs, { ecs, ledger, log: io.log, clock: io.clock, sleep: io.sleep })
+  } finally {
+    transport.close()
+  }
+}
+
+async function attempt(io: ActionIO): Promise<Outcome> {
+  let inputs: ActionInputs
+  try {
+    inputs = readInputs(io)
+  } catch (error) {
+    if (!(error instanceof InputErrors)) throw error
+    // Report the servers that were named, so the outputs still account for each of them.
+    const named = splitServerIds(io.getInput('server-ids'))
+    const ledger = new Ledger(error.problems.some((p) => p.input === 'server-ids') ? [] : named)
+    ledger.explainQueued('Not submitted: the inputs are invalid.')
+    return { ledger, runs: [], waited: false, failOnError: true, request: 'Nothing restarted', error: error.message }
+  }
+  const ledger = new Ledger(inputs.serverIds)
+  const request = `${describeOperation(inputs.operation)} of ${plural(inputs.serverIds.length, 'server')}`
+  const outcome = { ledger, runs: [] as BatchRun[], waited: inputs.wait, failOnError: inputs.failOnError, request }
+  try {
+    const runs = await restart(inputs, ledger, io)
+    return { ...outcome, runs, request: `${request} in ${plural(runs.length, 'batch')}`, error: undefined }
+  } catch (error) {
+    const message = errorMessage(error)
+    ledger.explainQueued(`Not submitted: ${message}`)
+    return { ...outcome, error: message }
+  }
+}
+
+async function report(outcome: Outcome, status: RunStatus, io: ActionIO, durationMs: number): Promise<void> {
+  const results = outcome.ledger.results()
+  for (const group of batchLogGroups(outcome.runs, results)) io.log.group(group.title, group.lines)
+  for (const annotation of batchAnnotations(outcome.runs)) io.log.error(annotation.message, annotation.title)
+  for (const [name, value] of Object.entries(buildOutputs(results, outcome.runs, status))) io.setOutput(name, value)
+  const html = renderSummary(results, outcome.runs, status, {
+    title: 'ECS batch restart',
+    request: outcome.request,
+    durationMs,
+    runUrl: io.runUrl(),
+    error: outcome.error
+  })
+  try {
+    await io.writeSummary(html)
+  } catch (error) {
+    io.log.warning(`The job summary could not be written: ${errorMessage(error)}`)
+  }
+}
+
+/** Inputs → plan → execution → report. The outputs and summary are written whatever happens. */
+export async function run(io: ActionIO = githubActionIO()): Promise<void> {
+  const started = io.clock()
+  try {
+    const outcome = await attempt(io)
+    const status = outcome.error !== undefined ? 'failed' : overallStatus(outcome.ledger.results(), outcome.waited)
+    await report(outcome, status, io, io.clock() - started)
+    const counts = outcome.ledger.results()
+    io.log.info(`Status: ${status} (${plural(counts.length, 'server')})`)
+    if (outcome.error !== undefined) io.setFailed(outcome.error)
+    else if (outcome.failOnError && (status === 'failed' || status === 'timed-out')) {
+      io.setFailed(`ECS batch restart ${status}: see the job summary for each server's outcome.`)
+    }
+  } catch (error) {
+    io.setFailed(`Unexpected error: ${errorMessage(error)}`)
+  }
+}

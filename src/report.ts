@@ -1,0 +1,177 @@
+import type { BatchRun } from './execute'
+import type { Outcome, ServerResult } from './ledger'
+
+export type RunStatus = 'succeeded' | 'failed' | 'timed-out' | 'submitted'
+
+/** Any failed → failed; else any pending while waiting → timed-out; no wait → submitted. */
+export function overallStatus(results: readonly ServerResult[], waited: boolean): RunStatus {
+  if (results.some((result) => result.outcome === 'failed')) return 'failed'
+  if (!waited) return 'submitted'
+  return results.some((result) => result.outcome === 'pending') ? 'timed-out' : 'succeeded'
+}
+
+function idsWith(results: readonly ServerResult[], outcome: Outcome): string[] {
+  return results.filter((result) => result.outcome === outcome).map((result) => result.id)
+}
+
+export function buildOutputs(
+  results: readonly ServerResult[],
+  runs: readonly BatchRun[],
+  status: RunStatus
+): Record<string, string> {
+  return {
+    status,
+    'job-ids': JSON.stringify(runs.flatMap((run) => (run.jobId === null ? [] : [run.jobId]))),
+    'succeeded-ids': JSON.stringify(idsWith(results, 'succeeded')),
+    'failed-ids': JSON.stringify(idsWith(results, 'failed')),
+    'pending-ids': JSON.stringify(idsWith(results, 'pending')),
+    results: JSON.stringify(results)
+  }
+}
+
+/** Rows shown per table: the summary must stay far below GitHub's 1 MiB per step. */
+export const SUMMARY_ROW_LIMIT = 100
+const CELL_TEXT_LIMIT = 300
+/** GitHub shows about ten error annotations per step; more only hide each other. */
+export const ANNOTATION_LIMIT = 10
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+}
+
+function cell(text: string | number | null, tag = 'td'): string {
+  const raw = text === null ? '' : String(text)
+  const shown = raw.length > CELL_TEXT_LIMIT ? `${raw.slice(0, CELL_TEXT_LIMIT)}…` : raw
+  return `<${tag}>${escapeHtml(shown)}</${tag}>`
+}
+
+function table(headers: string[], rows: (string | number | null)[][]): string {
+  const head = `<tr>${headers.map((h) => cell(h, 'th')).join('')}</tr>`
+  const body = rows.map((row) => `<tr>${row.map((value) => cell(value)).join('')}</tr>`).join('\n')
+  return `<table>\n${head}\n${body}\n</table>`
+}
+
+function cappedTable(headers: string[], rows: (string | number | null)[][], noun: string, output: string): string {
+  const shown = table(headers, rows.slice(0, SUMMARY_ROW_LIMIT))
+  const hidden = rows.length - SUMMARY_ROW_LIMIT
+  if (hidden <= 0) return shown
+  return `${shown}\n<p>${hidden} more ${noun} are not shown here; the <code>${output}</code> output lists them all.</p>`
+}
+
+export interface BatchTally {
+  run: BatchRun
+  succeeded: number
+  failed: number
+  pending: number
+}
+
+export function tallyBatches(runs: readonly BatchRun[], results: readonly ServerResult[]): BatchTally[] {
+  const outcomes = new Map(results.map((result) => [result.id, result.outcome]))
+  return runs.map((run) => {
+    const tally: BatchTally = { run, succeeded: 0, failed: 0, pending: 0 }
+    for (const id of run.batch.serverIds) tally[outcomes.get(id) ?? 'pending']++
+    return tally
+  })
+}
+
+export interface SummaryContext {
+  title: string
+  /** One sentence saying what was asked, e.g. "SOFT restart of 3 servers in 1 batch". */
+  request: string
+  durationMs: number
+  runUrl: string | undefined
+  /** An error that stopped the run before or while it restarted anything. */
+  error: string | undefined
+}
+
+const STATUS_LABEL: Record<RunStatus, string> = {
+  succeeded: '✅ succeeded',
+  failed: '❌ failed',
+  'timed-out': '⏱️ timed out',
+  submitted: '📨 submitted (not waited for)'
+}
+
+/** The job summary as HTML; every piece of text from inputs or the cloud is escaped. */
+export function renderSummary(
+  results: readonly ServerResult[],
+  runs: readonly BatchRun[],
+  status: RunStatus,
+  context: SummaryContext
+): string {
+  const count = (outcome: Outcome): number => results.filter((result) => result.outcome === outcome).length
+  const parts = [
+    `<h2>${escapeHtml(context.title)}: ${STATUS_LABEL[status]}</h2>`,
+    `<p>${escapeHtml(context.request)}; took ${(context.durationMs / 1000).toFixed(1)} s.${
+      context.runUrl ? ` <a href="${escapeHtml(context.runUrl)}">Workflow run</a>.` : ''
+    }</p>`
+  ]
+  if (context.error !== undefined) parts.push(`<p><strong>Error:</strong> ${escapeHtml(context.error)}</p>`)
+  parts.push(
+    table(
+      ['Servers', 'Succeeded', 'Failed', 'Pending'],
+      [[results.length, count('succeeded'), count('failed'), count('pending')]]
+    )
+  )
+  if (runs.length > 0) {
+    parts.push('<h3>Batches</h3>')
+    const rows = tallyBatches(runs, results).map(({ run, succeeded, failed, pending }) => [
+      run.batch.number,
+      run.jobId,
+      run.batch.serverIds.length,
+      succeeded,
+      failed,
+      pending,
+      run.status
+    ])
+    parts.push(cappedTable(['Batch', 'Job ID', 'Servers', 'Succeeded', 'Failed', 'Pending', 'Final status'], rows, 'batches', 'job-ids'))
+  }
+  for (const [outcome, heading, output] of [
+    ['failed', 'Failed servers', 'failed-ids'],
+    ['pending', 'Pending servers (outcome not confirmed)', 'pending-ids']
+  ] as const) {
+    const rows = results
+      .filter((result) => result.outcome === outcome)
+      .map((result) => [result.id, result.job_id, result.error_code, result.error_message])
+    if (rows.length === 0) continue
+    parts.push(`<h3>${heading}</h3>`)
+    parts.push(cappedTable(['Server ID', 'Job ID', 'Error code', 'Reason'], rows, 'servers', output))
+  }
+  return `${parts.join('\n')}\n`
+}
+
+export interface Annotation {
+  title: string
+  message: string
+}
+
+/** One annotation per batch that did not fully succeed, capped, with a closing count. */
+export function batchAnnotations(runs: readonly BatchRun[]): Annotation[] {
+  const troubled = runs.filter((run) => run.problem !== null)
+  const annotations = troubled.slice(0, ANNOTATION_LIMIT).map((run) => ({
+    title: `Batch ${run.batch.number}: ${run.status}`,
+    message: run.problem as string
+  }))
+  if (troubled.length > ANNOTATION_LIMIT) {
+    annotations.push({
+      title: 'More batches had problems',
+      message: `${troubled.length - ANNOTATION_LIMIT} more batches did not fully succeed; the job summary lists them all.`
+    })
+  }
+  return annotations
+}
+
+/** Log lines per batch, one per server, for a collapsible group each. */
+export function batchLogGroups(
+  runs: readonly BatchRun[],
+  results: readonly ServerResult[]
+): { title: string; lines: string[] }[] {
+  const byId = new Map(results.map((result) => [result.id, result]))
+  return tallyBatches(runs, results).map(({ run, succeeded, failed, pending }) => ({
+    title: `Batch ${run.batch.number}: job ${run.jobId ?? 'none'}, ${run.status}, ${succeeded} succeeded, ${failed} failed, ${pending} pending`,
+    lines: run.batch.serverIds.map((id) => {
+      const result = byId.get(id) as ServerResult
+      const detail = [result.error_code, result.error_message].filter(Boolean).join(' ')
+      return `${id} ${result.outcome}${detail ? ` ${detail}` : ''}`
+    })
+  }))
+}

@@ -171,7 +171,7 @@ describe('execute', () => {
   it('keeps polling through transient poll errors and gives up on a job whose status cannot be read', async () => {
     let calls = 0
     const cloud = fakeCloud({
-      job: (jobId, serverIds, age) => {
+      job: (jobId, _serverIds, age) => {
         if (jobId === 'job-2') return new ApiError(400, 'Common.0011', 'Failed to query system tasks.', 'r', `Status of job ${jobId}`)
         calls++
         if (calls === 1) return new TransportError(`Status of job ${jobId}`, 'ECONNRESET', true)

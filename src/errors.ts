@@ -59,7 +59,7 @@ export class TransportError extends Error {
     readonly reason: string,
     readonly sent: boolean
   ) {
-    super(`${what} got no answer: ${reason}`)
+    super(`${what} got no complete answer: ${reason}`)
     this.name = 'TransportError'
   }
 }

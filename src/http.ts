@@ -60,8 +60,8 @@ function readBody(message: IncomingMessage, maxBytes: number): Promise<string> {
     message.on('data', (chunk: Buffer) => {
       size += chunk.length
       if (size > maxBytes) {
-        message.destroy()
         reject(new Error(`the response body is larger than ${maxBytes} bytes`))
+        message.destroy()
         return
       }
       chunks.push(chunk)
@@ -95,7 +95,7 @@ export function createHttpTransport(options: TransportOptions): Transport {
       return new Promise<HttpResponse>((resolve, reject) => {
         const timer = setTimeout(() => {
           reject(
-            new TransportError(what, `no complete answer within ${options.timeoutMs / 1000} s`, true)
+            new TransportError(what, `timed out after ${options.timeoutMs / 1000} s`, true)
           )
         }, options.timeoutMs)
         exchange(request).then(

@@ -32,8 +32,9 @@ interface Outcome {
   error: string | undefined
 }
 
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`
+function plural(count: number, noun: 'server' | 'batch'): string {
+  const nouns = { server: 'servers', batch: 'batches' }
+  return `${count} ${count === 1 ? noun : nouns[noun]}`
 }
 
 async function restart(inputs: ActionInputs, ledger: Ledger, io: ActionIO): Promise<BatchRun[]> {

@@ -1,0 +1,80 @@
+import { spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+export const BUNDLE = resolve(__dirname, '../../dist/index.js')
+
+export interface ActionRun {
+  exitCode: number | null
+  stdout: string
+  stderr: string
+  outputs: Record<string, string>
+  summary: string
+  summaryPath: string
+}
+
+export interface RunOptions {
+  /** Extra environment, e.g. HUAWEI_CLOUD_* fallbacks or RUNNER_DEBUG. */
+  env?: Record<string, string>
+  /** Copy the action's output to this process's stdout while it runs. */
+  echo?: boolean
+  /** Keep the temporary folder with the summary file (the demo shows its path). */
+  keepFiles?: boolean
+}
+
+/** Reads the `name<<delimiter … delimiter` blocks that @actions/core writes to GITHUB_OUTPUT. */
+export function parseOutputFile(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {}
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const match = /^([^<]+)<<(.+)$/.exec(lines[i])
+    if (!match) continue
+    const [, name, delimiter] = match
+    const end = lines.indexOf(delimiter, i + 1)
+    if (end === -1) throw new Error(`output ${name} has no closing delimiter`)
+    outputs[name] = lines.slice(i + 1, end).join('\n')
+    i = end
+  }
+  return outputs
+}
+
+/**
+ * Runs the bundled action the way the runner does: a separate Node process with `INPUT_*`
+ * variables and GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files, and nothing inherited but PATH.
+ * Asynchronous on purpose: an emulator in this process must keep answering meanwhile.
+ */
+export async function runAction(inputs: Record<string, string>, options: RunOptions = {}): Promise<ActionRun> {
+  const folder = await mkdtemp(join(tmpdir(), 'ecs-batch-restart-'))
+  const outputPath = join(folder, 'output')
+  const summaryPath = join(folder, 'summary.html')
+  await writeFile(outputPath, '')
+  await writeFile(summaryPath, '')
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    GITHUB_OUTPUT: outputPath,
+    GITHUB_STEP_SUMMARY: summaryPath,
+    ...options.env
+  }
+  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
+
+  const child = spawn(process.execPath, [BUNDLE], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk
+    if (options.echo) process.stdout.write(chunk)
+  })
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk
+    if (options.echo) process.stderr.write(chunk)
+  })
+  const exitCode = await new Promise<number | null>((done, fail) => {
+    child.on('error', fail)
+    child.on('close', (code) => done(code))
+  })
+  const outputs = parseOutputFile(await readFile(outputPath, 'utf8'))
+  const summary = await readFile(summaryPath, 'utf8')
+  if (!options.keepFiles) await rm(folder, { recursive: true, force: true })
+  return { exitCode, stdout, stderr, outputs, summary, summaryPath }
+}

@@ -38680,6 +38680,12 @@ function overallStatus(results, waited) {
         return 'submitted';
     return results.some((result) => result.outcome === 'pending') ? 'timed-out' : 'succeeded';
 }
+function countOutcomes(results) {
+    const counts = { succeeded: 0, failed: 0, pending: 0 };
+    for (const result of results)
+        counts[result.outcome]++;
+    return counts;
+}
 function idsWith(results, outcome) {
     return results.filter((result) => result.outcome === outcome).map((result) => result.id);
 }
@@ -38735,14 +38741,14 @@ const STATUS_LABEL = {
 };
 /** The job summary as HTML; every piece of text from inputs or the cloud is escaped. */
 function renderSummary(results, runs, status, context) {
-    const count = (outcome) => results.filter((result) => result.outcome === outcome).length;
+    const counts = countOutcomes(results);
     const parts = [
         `<h2>${escapeHtml(context.title)}: ${STATUS_LABEL[status]}</h2>`,
         `<p>${escapeHtml(context.request)}; took ${(context.durationMs / 1000).toFixed(1)} s.${context.runUrl ? ` <a href="${escapeHtml(context.runUrl)}">Workflow run</a>.` : ''}</p>`
     ];
     if (context.error !== undefined)
         parts.push(`<p><strong>Error:</strong> ${escapeHtml(context.error)}</p>`);
-    parts.push(table(['Servers', 'Succeeded', 'Failed', 'Pending'], [[results.length, count('succeeded'), count('failed'), count('pending')]]));
+    parts.push(table(['Servers', 'Succeeded', 'Failed', 'Pending'], [[results.length, counts.succeeded, counts.failed, counts.pending]]));
     if (runs.length > 0) {
         parts.push('<h3>Batches</h3>');
         const rows = tallyBatches(runs, results).map(({ run, succeeded, failed, pending }) => [
@@ -38815,6 +38821,8 @@ function batchLogGroups(runs, results) {
 const REQUEST_TIMEOUT_MS = 30_000;
 const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 const USER_AGENT = 'ecs-batch-restart (GitHub Action)';
+/** GitHub keeps at most 1 MB of one step output. */
+const OUTPUT_SIZE_LIMIT = 1_000_000;
 function plural(count, noun) {
     const nouns = { server: 'servers', batch: 'batches' };
     return `${count} ${count === 1 ? noun : nouns[noun]}`;
@@ -38868,7 +38876,7 @@ async function attempt(io) {
     const outcome = { ledger, runs: [], waited: inputs.wait, failOnError: inputs.failOnError, request };
     try {
         const runs = await restart(inputs, ledger, io);
-        return { ...outcome, runs, request: `${request} in ${plural(runs.length, 'batch')}`, error: undefined };
+        return { ...outcome, runs, request: `${request} in ${plural(runs.length, 'batch')} via ${inputs.endpoint.host}`, error: undefined };
     }
     catch (error) {
         const message = errorMessage(error);
@@ -38876,14 +38884,17 @@ async function attempt(io) {
         return { ...outcome, error: message };
     }
 }
-async function report(outcome, status, io, durationMs) {
-    const results = outcome.ledger.results();
+async function report(outcome, results, status, io, durationMs) {
     for (const group of batchLogGroups(outcome.runs, results))
         io.log.group(group.title, group.lines);
     for (const annotation of batchAnnotations(outcome.runs))
         io.log.error(annotation.message, annotation.title);
-    for (const [name, value] of Object.entries(buildOutputs(results, outcome.runs, status)))
+    for (const [name, value] of Object.entries(buildOutputs(results, outcome.runs, status))) {
         io.setOutput(name, value);
+        if (value.length > OUTPUT_SIZE_LIMIT) {
+            io.log.warning(`The '${name}' output is ${(value.length / 1e6).toFixed(1)} MB, over GitHub's 1 MB limit for one output, so later steps may not get it. Restart fewer servers per step, or read the shorter outputs.`);
+        }
+    }
     const html = renderSummary(results, outcome.runs, status, {
         title: 'ECS batch restart',
         request: outcome.request,
@@ -38897,16 +38908,17 @@ async function report(outcome, status, io, durationMs) {
     catch (error) {
         io.log.warning(`The job summary could not be written: ${errorMessage(error)}`);
     }
+    const counts = countOutcomes(results);
+    io.log.info(`Finished with status ${status}: ${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.pending} pending.`);
 }
 /** Inputs → plan → execution → report. The outputs and summary are written whatever happens. */
 async function run(io = githubActionIO()) {
     const started = io.clock();
     try {
         const outcome = await attempt(io);
-        const status = outcome.error !== undefined ? 'failed' : overallStatus(outcome.ledger.results(), outcome.waited);
-        await report(outcome, status, io, io.clock() - started);
-        const counts = outcome.ledger.results();
-        io.log.info(`Status: ${status} (${plural(counts.length, 'server')})`);
+        const results = outcome.ledger.results();
+        const status = outcome.error !== undefined ? 'failed' : overallStatus(results, outcome.waited);
+        await report(outcome, results, status, io, io.clock() - started);
         if (outcome.error !== undefined)
             io.setFailed(outcome.error);
         else if (outcome.failOnError && (status === 'failed' || status === 'timed-out')) {

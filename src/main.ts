@@ -6,7 +6,7 @@ import { InputErrors, errorMessage } from './errors'
 import { type BatchRun, execute } from './execute'
 import { createHttpTransport } from './http'
 import { type ActionInputs, readInputs, splitServerIds } from './inputs'
-import { Ledger } from './ledger'
+import { Ledger, type ServerResult } from './ledger'
 import { describeOperation } from './operation'
 import { planBatches } from './plan'
 import {
@@ -14,6 +14,7 @@ import {
   batchAnnotations,
   batchLogGroups,
   buildOutputs,
+  countOutcomes,
   overallStatus,
   renderSummary
 } from './report'
@@ -22,6 +23,8 @@ import { DEFAULT_RETRY_POLICY } from './retry'
 const REQUEST_TIMEOUT_MS = 30_000
 const MAX_RESPONSE_BYTES = 10 * 1024 * 1024
 const USER_AGENT = 'ecs-batch-restart (GitHub Action)'
+/** GitHub keeps at most 1 MB of one step output. */
+const OUTPUT_SIZE_LIMIT = 1_000_000
 
 interface Outcome {
   ledger: Ledger
@@ -86,7 +89,7 @@ async function attempt(io: ActionIO): Promise<Outcome> {
   const outcome = { ledger, runs: [] as BatchRun[], waited: inputs.wait, failOnError: inputs.failOnError, request }
   try {
     const runs = await restart(inputs, ledger, io)
-    return { ...outcome, runs, request: `${request} in ${plural(runs.length, 'batch')}`, error: undefined }
+    return { ...outcome, runs, request: `${request} in ${plural(runs.length, 'batch')} via ${inputs.endpoint.host}`, error: undefined }
   } catch (error) {
     const message = errorMessage(error)
     ledger.explainQueued(`Not submitted: ${message}`)
@@ -94,11 +97,23 @@ async function attempt(io: ActionIO): Promise<Outcome> {
   }
 }
 
-async function report(outcome: Outcome, status: RunStatus, io: ActionIO, durationMs: number): Promise<void> {
-  const results = outcome.ledger.results()
+async function report(
+  outcome: Outcome,
+  results: ServerResult[],
+  status: RunStatus,
+  io: ActionIO,
+  durationMs: number
+): Promise<void> {
   for (const group of batchLogGroups(outcome.runs, results)) io.log.group(group.title, group.lines)
   for (const annotation of batchAnnotations(outcome.runs)) io.log.error(annotation.message, annotation.title)
-  for (const [name, value] of Object.entries(buildOutputs(results, outcome.runs, status))) io.setOutput(name, value)
+  for (const [name, value] of Object.entries(buildOutputs(results, outcome.runs, status))) {
+    io.setOutput(name, value)
+    if (value.length > OUTPUT_SIZE_LIMIT) {
+      io.log.warning(
+        `The '${name}' output is ${(value.length / 1e6).toFixed(1)} MB, over GitHub's 1 MB limit for one output, so later steps may not get it. Restart fewer servers per step, or read the shorter outputs.`
+      )
+    }
+  }
   const html = renderSummary(results, outcome.runs, status, {
     title: 'ECS batch restart',
     request: outcome.request,
@@ -111,6 +126,10 @@ async function report(outcome: Outcome, status: RunStatus, io: ActionIO, duratio
   } catch (error) {
     io.log.warning(`The job summary could not be written: ${errorMessage(error)}`)
   }
+  const counts = countOutcomes(results)
+  io.log.info(
+    `Finished with status ${status}: ${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.pending} pending.`
+  )
 }
 
 /** Inputs → plan → execution → report. The outputs and summary are written whatever happens. */
@@ -118,10 +137,9 @@ export async function run(io: ActionIO = githubActionIO()): Promise<void> {
   const started = io.clock()
   try {
     const outcome = await attempt(io)
-    const status = outcome.error !== undefined ? 'failed' : overallStatus(outcome.ledger.results(), outcome.waited)
-    await report(outcome, status, io, io.clock() - started)
-    const counts = outcome.ledger.results()
-    io.log.info(`Status: ${status} (${plural(counts.length, 'server')})`)
+    const results = outcome.ledger.results()
+    const status = outcome.error !== undefined ? 'failed' : overallStatus(results, outcome.waited)
+    await report(outcome, results, status, io, io.clock() - started)
     if (outcome.error !== undefined) io.setFailed(outcome.error)
     else if (outcome.failOnError && (status === 'failed' || status === 'timed-out')) {
       io.setFailed(`ECS batch restart ${status}: see the job summary for each server's outcome.`)

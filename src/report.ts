@@ -10,6 +10,12 @@ export function overallStatus(results: readonly ServerResult[], waited: boolean)
   return results.some((result) => result.outcome === 'pending') ? 'timed-out' : 'succeeded'
 }
 
+export function countOutcomes(results: readonly ServerResult[]): Record<Outcome, number> {
+  const counts = { succeeded: 0, failed: 0, pending: 0 }
+  for (const result of results) counts[result.outcome]++
+  return counts
+}
+
 function idsWith(results: readonly ServerResult[], outcome: Outcome): string[] {
   return results.filter((result) => result.outcome === outcome).map((result) => result.id)
 }
@@ -98,7 +104,7 @@ export function renderSummary(
   status: RunStatus,
   context: SummaryContext
 ): string {
-  const count = (outcome: Outcome): number => results.filter((result) => result.outcome === outcome).length
+  const counts = countOutcomes(results)
   const parts = [
     `<h2>${escapeHtml(context.title)}: ${STATUS_LABEL[status]}</h2>`,
     `<p>${escapeHtml(context.request)}; took ${(context.durationMs / 1000).toFixed(1)} s.${
@@ -109,7 +115,7 @@ export function renderSummary(
   parts.push(
     table(
       ['Servers', 'Succeeded', 'Failed', 'Pending'],
-      [[results.length, count('succeeded'), count('failed'), count('pending')]]
+      [[results.length, counts.succeeded, counts.failed, counts.pending]]
     )
   )
   if (runs.length > 0) {

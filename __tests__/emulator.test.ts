@@ -1,0 +1,787 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { formatSdkDate, sign } from '../src/signer'
+import {
+  DEFAULT_CREDENTIALS,
+  DEFAULT_PROJECT_ID,
+  DEFAULT_REGION,
+  EcsEmulator,
+  ecsError,
+  gatewayError,
+  iamError,
+  type EmulatorOptions
+} from './emulator/ecs-emulator'
+
+const [DEFAULT_AK, DEFAULT_CREDENTIAL] = Object.entries(DEFAULT_CREDENTIALS)[0]
+const DEFAULT_KEY = { accessKeyId: DEFAULT_AK, secretAccessKey: DEFAULT_CREDENTIAL.secretAccessKey }
+const SUBMIT_PATH = `/v1/${DEFAULT_PROJECT_ID}/cloudservers/action`
+const jobPath = (jobId: string, projectId = DEFAULT_PROJECT_ID): string => `/v1/${projectId}/jobs/${jobId}`
+
+const started: EcsEmulator[] = []
+async function startEmulator(options?: EmulatorOptions): Promise<EcsEmulator> {
+  const emulator = await EcsEmulator.start(options)
+  started.push(emulator)
+  return emulator
+}
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((emulator) => emulator.close()))
+})
+
+interface CallOptions {
+  method?: string
+  body?: string
+  key?: { accessKeyId: string; secretAccessKey: string }
+  /** X-Project-Id header; default: the path's project on /v1 paths, none elsewhere. null: omit. */
+  projectId?: string | null
+  date?: Date
+  securityToken?: string
+  /** Header names (lower case) sent but left out of SignedHeaders. */
+  unsigned?: string[]
+  /** Values signed instead of the ones sent. */
+  signAs?: Record<string, string>
+  /** Body sent instead of the signed one. */
+  sendBody?: string
+  /** Path (and query) sent instead of the signed one. */
+  sendPath?: string
+  /** Rewrites the Authorization header after signing; returning undefined drops the header. */
+  rewriteAuthorization?: (authorization: string) => string | undefined
+  signal?: AbortSignal
+}
+
+/** A request signed with the project's signer, the way the action sends it. */
+function call(emulator: EcsEmulator, path: string, options: CallOptions = {}): Promise<Response> {
+  const method = options.method ?? (options.body === undefined ? 'GET' : 'POST')
+  const url = new URL(path, emulator.url)
+  const headers: Record<string, string> = {
+    host: url.host,
+    'x-sdk-date': formatSdkDate(options.date ?? new Date())
+  }
+  if (options.body !== undefined) headers['content-type'] = 'application/json'
+  const projectId =
+    options.projectId === undefined ? /^\/v1\/([^/]+)\//.exec(path)?.[1] : (options.projectId ?? undefined)
+  if (projectId !== undefined) headers['x-project-id'] = projectId
+  if (options.securityToken !== undefined) headers['x-security-token'] = options.securityToken
+
+  const signedHeaders: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (!options.unsigned?.includes(name)) signedHeaders[name] = options.signAs?.[name] ?? value
+  }
+  for (const [name, value] of Object.entries(options.signAs ?? {})) signedHeaders[name] ??= value
+  const signature = sign(
+    { method, url, signedHeaders, body: options.body ?? '' },
+    options.key ?? DEFAULT_KEY
+  )
+  const { host: _host, ...sent }: Record<string, string> = headers // fetch sets Host itself
+  const authorization = options.rewriteAuthorization
+    ? options.rewriteAuthorization(signature.authorization)
+    : signature.authorization
+  if (authorization !== undefined) sent.authorization = authorization
+  return fetch(new URL(options.sendPath ?? path, emulator.url), {
+    method,
+    headers: sent,
+    body: options.sendBody ?? options.body,
+    signal: options.signal
+  })
+}
+
+function rebootBody(ids: string[], type: 'SOFT' | 'HARD' = 'SOFT'): string {
+  return JSON.stringify({ reboot: { type, servers: ids.map((id) => ({ id })) } })
+}
+
+async function submit(emulator: EcsEmulator, ids: string[], options: CallOptions = {}): Promise<string> {
+  const response = await call(emulator, SUBMIT_PATH, { body: rebootBody(ids), ...options })
+  expect(response.status).toBe(200)
+  const body = (await response.json()) as { job_id: string }
+  return body.job_id
+}
+
+interface SubJob {
+  status: string
+  job_id: string
+  job_type: string
+  begin_time: string
+  end_time: string | null
+  error_code: string | null
+  fail_reason: string | null
+  entities: { server_id: string; errorcode_message?: string }
+}
+interface JobBody {
+  status: string
+  job_id: string
+  job_type: string
+  begin_time: string
+  end_time: string | null
+  error_code: string | null
+  fail_reason: string | null
+  entities: { sub_jobs_total: number; sub_jobs: SubJob[] }
+}
+
+async function queryJob(emulator: EcsEmulator, jobId: string, options: CallOptions = {}): Promise<JobBody> {
+  const response = await call(emulator, jobPath(jobId), options)
+  expect(response.status).toBe(200)
+  return (await response.json()) as JobBody
+}
+
+/** A clock the test moves by hand; X-Sdk-Date values follow it. */
+function manualClock(start = Date.UTC(2024, 0, 2, 3, 4, 5)): { now: () => number; advance: (ms: number) => void; date: () => Date } {
+  let t = start
+  return { now: () => t, advance: (ms) => void (t += ms), date: () => new Date(t) }
+}
+
+describe('accepted batch restart', () => {
+  it('returns a job id, counts one restart per server and records the signed request', async () => {
+    const emulator = await startEmulator()
+    const body = rebootBody(['srv-a', 'srv-b'])
+    const response = await call(emulator, SUBMIT_PATH, { body })
+
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-type')).toBe('application/json')
+    expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/)
+    const { job_id } = (await response.json()) as { job_id: string }
+    expect(job_id).toMatch(/^[0-9a-f]{32}$/)
+    expect(emulator.jobIds()).toEqual([job_id])
+    expect(emulator.restartCount('srv-a')).toBe(1)
+    expect(emulator.restartCount('srv-b')).toBe(1)
+    expect(emulator.restartCount('srv-c')).toBe(0)
+
+    expect(emulator.requests).toHaveLength(1)
+    const [recorded] = emulator.requests
+    expect(recorded).toMatchObject({
+      route: 'submit',
+      method: 'POST',
+      path: SUBMIT_PATH,
+      body,
+      status: 200,
+      signatureValid: true
+    })
+    expect(recorded.headers['x-project-id']).toBe(DEFAULT_PROJECT_ID)
+    expect(recorded.headers.authorization).toMatch(
+      /^SDK-HMAC-SHA256 Access=AKEMULATOR0000000000, SignedHeaders=content-type;host;x-project-id;x-sdk-date, /
+    )
+  })
+
+  it('counts a server once per accepted request, however often it is listed', async () => {
+    const emulator = await startEmulator()
+    await submit(emulator, ['srv-a', 'srv-a', 'srv-b'])
+    await submit(emulator, ['srv-a'])
+    expect(emulator.restartCount('srv-a')).toBe(2)
+    expect(emulator.restartCount('srv-b')).toBe(1)
+    expect(emulator.jobIds()).toHaveLength(2)
+    expect(new Set(emulator.jobIds()).size).toBe(2)
+  })
+
+  it('accepts exactly 1000 servers and rejects 1001 with Ecs.0118', async () => {
+    const emulator = await startEmulator()
+    const ids = Array.from({ length: 1001 }, (_, i) => `srv-${i}`)
+    const tooMany = await call(emulator, SUBMIT_PATH, { body: rebootBody(ids) })
+    expect(tooMany.status).toBe(400)
+    expect(await tooMany.json()).toMatchObject({ error: { code: 'Ecs.0118' } })
+    expect(emulator.restartCount('srv-0')).toBe(0)
+    expect(emulator.jobIds()).toEqual([])
+
+    await submit(emulator, ids.slice(0, 1000))
+    expect(emulator.restartCount('srv-0')).toBe(1)
+    expect(emulator.restartCount('srv-999')).toBe(1)
+    expect(emulator.restartCount('srv-1000')).toBe(0)
+  })
+
+  it.each([
+    ['not JSON', '{"reboot":'],
+    ['a JSON array', '[]'],
+    ['no action key', '{"restart":{"type":"SOFT","servers":[{"id":"a"}]}}'],
+    ['two action keys', '{"reboot":{"type":"SOFT","servers":[{"id":"a"}]},"os-stop":{"type":"SOFT","servers":[{"id":"a"}]}}'],
+    ['reboot without type', '{"reboot":{"servers":[{"id":"a"}]}}'],
+    ['reboot with a bad type', '{"reboot":{"type":"GENTLE","servers":[{"id":"a"}]}}'],
+    ['os-stop without type', '{"os-stop":{"servers":[{"id":"a"}]}}'],
+    ['an empty server list', '{"reboot":{"type":"SOFT","servers":[]}}'],
+    ['servers not an array', '{"reboot":{"type":"SOFT","servers":{"id":"a"}}}'],
+    ['a server without id', '{"reboot":{"type":"SOFT","servers":[{"id":"a"},{"name":"b"}]}}'],
+    ['a non-string id', '{"reboot":{"type":"SOFT","servers":[{"id":7}]}}']
+  ])('rejects %s with 400 Ecs.0005 and restarts nothing', async (_, body) => {
+    const emulator = await startEmulator()
+    const response = await call(emulator, SUBMIT_PATH, { body })
+    expect(response.status).toBe(400)
+    expect(await response.json()).toMatchObject({ error: { code: 'Ecs.0005' } })
+    expect(emulator.restartCount('a')).toBe(0)
+    expect(emulator.jobIds()).toEqual([])
+    expect(emulator.requests[0].signatureValid).toBe(true)
+  })
+
+  it('names the job after the action: os-start (no type needed) and os-stop', async () => {
+    const clock = manualClock()
+    const emulator = await startEmulator({ now: clock.now, jobDurationMs: 1000 })
+    const start = await call(emulator, SUBMIT_PATH, {
+      body: JSON.stringify({ 'os-start': { servers: [{ id: 'srv-a' }] } }),
+      date: clock.date()
+    })
+    expect(start.status).toBe(200)
+    const stop = await call(emulator, SUBMIT_PATH, {
+      body: JSON.stringify({ 'os-stop': { type: 'HARD', servers: [{ id: 'srv-b' }] } }),
+      date: clock.date()
+    })
+    expect(stop.status).toBe(200)
+    clock.advance(1000)
+    const [startJob, stopJob] = emulator.jobIds()
+    const started = await queryJob(emulator, startJob, { date: clock.date() })
+    const stopped = await queryJob(emulator, stopJob, { date: clock.date() })
+    expect(started.job_type).toBe('batchStartServers')
+    expect(started.entities.sub_jobs[0].entities.server_id).toBe('srv-a')
+    expect(stopped.job_type).toBe('batchStopServers')
+    expect(stopped.entities.sub_jobs[0].entities.server_id).toBe('srv-b')
+  })
+})
+
+describe('job progress', () => {
+  it('goes INIT -> RUNNING -> SUCCESS with the injected clock', async () => {
+    const clock = manualClock()
+    const emulator = await startEmulator({ now: clock.now, jobDurationMs: 1000 })
+    const submittedAt = clock.now()
+    const jobId = await submit(emulator, ['srv-a', 'srv-b', 'srv-c'], { date: clock.date() })
+
+    clock.advance(100)
+    const init = await queryJob(emulator, jobId, { date: clock.date() })
+    expect(init).toMatchObject({
+      status: 'INIT',
+      job_id: jobId,
+      job_type: 'batchRebootServers',
+      begin_time: new Date(submittedAt).toISOString(),
+      end_time: null,
+      error_code: null,
+      fail_reason: null,
+      entities: { sub_jobs_total: 0, sub_jobs: [] }
+    })
+
+    clock.advance(200) // 30 %
+    const running = await queryJob(emulator, jobId, { date: clock.date() })
+    expect(running.status).toBe('RUNNING')
+    expect(running.end_time).toBeNull()
+    expect(running.entities.sub_jobs_total).toBe(3)
+    expect(running.entities.sub_jobs.map((s) => [s.status, s.entities.server_id])).toEqual([
+      ['RUNNING', 'srv-a'],
+      ['RUNNING', 'srv-b'],
+      ['RUNNING', 'srv-c']
+    ])
+
+    clock.advance(699) // 1 ms before the end
+    expect((await queryJob(emulator, jobId, { date: clock.date() })).status).toBe('RUNNING')
+
+    clock.advance(1)
+    const done = await queryJob(emulator, jobId, { date: clock.date() })
+    expect(done.status).toBe('SUCCESS')
+    expect(done.error_code).toBeNull()
+    expect(done.fail_reason).toBeNull()
+    expect(done.end_time).toBe(new Date(submittedAt + 1000).toISOString())
+    expect(done.entities.sub_jobs_total).toBe(3)
+    for (const sub of done.entities.sub_jobs) {
+      expect(sub).toMatchObject({
+        status: 'SUCCESS',
+        job_type: 'rebootServer',
+        begin_time: new Date(submittedAt).toISOString(),
+        end_time: new Date(submittedAt + 1000).toISOString(),
+        error_code: null,
+        fail_reason: null
+      })
+      expect(sub.job_id).toMatch(/^[0-9a-f]{32}$/)
+    }
+    expect(new Set(done.entities.sub_jobs.map((s) => s.job_id)).size).toBe(3)
+  })
+
+  it('fails the sub-jobs of failing servers and the job with the first failure', async () => {
+    const clock = manualClock()
+    const emulator = await startEmulator({
+      now: clock.now,
+      jobDurationMs: 500,
+      serverFailures: {
+        'srv-locked': { code: 'Ecs.0605', reason: 'ECS locked.' },
+        'srv-broken': { code: 'Ecs.0227', reason: 'Failed to reboot.' }
+      }
+    })
+    const jobId = await submit(emulator, ['srv-ok', 'srv-broken', 'srv-locked'], { date: clock.date() })
+
+    clock.advance(200)
+    const running = await queryJob(emulator, jobId, { date: clock.date() })
+    expect(running.status).toBe('RUNNING')
+    expect(running.entities.sub_jobs.every((s) => s.status === 'RUNNING' && s.error_code === null)).toBe(true)
+
+    clock.advance(300)
+    const done = await queryJob(emulator, jobId, { date: clock.date() })
+    expect(done.status).toBe('FAIL')
+    expect(done.error_code).toBe('Ecs.0227')
+    expect(done.fail_reason).toBe('Failed to reboot.')
+    const byServer = Object.fromEntries(done.entities.sub_jobs.map((s) => [s.entities.server_id, s]))
+    expect(byServer['srv-ok']).toMatchObject({ status: 'SUCCESS', error_code: null, fail_reason: null })
+    expect(byServer['srv-broken']).toMatchObject({
+      status: 'FAIL',
+      error_code: 'Ecs.0227',
+      fail_reason: 'Failed to reboot.'
+    })
+    expect(byServer['srv-locked']).toMatchObject({
+      status: 'FAIL',
+      error_code: 'Ecs.0605',
+      fail_reason: 'ECS locked.',
+      entities: { server_id: 'srv-locked', errorcode_message: 'ECS locked.' }
+    })
+    expect(emulator.restartCount('srv-broken')).toBe(1)
+  })
+
+  it("fails unknown servers' sub-jobs with Ecs.0114 in 'sub-job' mode (the default)", async () => {
+    const emulator = await startEmulator({ servers: ['srv-a'], jobDurationMs: 0 })
+    const jobId = await submit(emulator, ['srv-a', 'srv-ghost'])
+    const done = await queryJob(emulator, jobId)
+    expect(done.status).toBe('FAIL')
+    expect(done.error_code).toBe('Ecs.0114')
+    expect(done.entities.sub_jobs.map((s) => [s.entities.server_id, s.status, s.error_code])).toEqual([
+      ['srv-a', 'SUCCESS', null],
+      ['srv-ghost', 'FAIL', 'Ecs.0114']
+    ])
+  })
+
+  it("rejects the whole request with 404 Ecs.0114 in 'reject' mode", async () => {
+    const emulator = await startEmulator({ servers: ['srv-a'], unknownServers: 'reject' })
+    const response = await call(emulator, SUBMIT_PATH, { body: rebootBody(['srv-a', 'srv-ghost']) })
+    expect(response.status).toBe(404)
+    expect(await response.json()).toMatchObject({ error: { code: 'Ecs.0114' } })
+    expect(emulator.restartCount('srv-a')).toBe(0)
+    expect(emulator.jobIds()).toEqual([])
+    await submit(emulator, ['srv-a'])
+    expect(emulator.restartCount('srv-a')).toBe(1)
+  })
+
+  it('answers 400 Common.0011 for an unknown job id and for a job of another project', async () => {
+    const other = 'ffffffffffffffffffffffffffffffff'
+    const emulator = await startEmulator({ projects: { [DEFAULT_REGION]: DEFAULT_PROJECT_ID, 'eu-west-0': other } })
+    const unknown = await call(emulator, jobPath('0'.repeat(32)))
+    expect(unknown.status).toBe(400)
+    expect(await unknown.json()).toEqual(ecsError('Common.0011', 'Failed to query system tasks.'))
+
+    const jobId = await submit(emulator, ['srv-a'])
+    const elsewhere = await call(emulator, jobPath(jobId, other))
+    expect(elsewhere.status).toBe(400)
+    expect(await elsewhere.json()).toMatchObject({ error: { code: 'Common.0011' } })
+    expect((await queryJob(emulator, jobId)).job_id).toBe(jobId)
+  })
+})
+
+describe('signature verification', () => {
+  const body = rebootBody(['srv-a'])
+  const cases: [string, CallOptions, RegExp?][] = [
+    ['a tampered body', { body, sendBody: rebootBody(['srv-b']) }],
+    ['a wrong secret key', { body, key: { accessKeyId: DEFAULT_AK, secretAccessKey: 'not-the-secret' } }],
+    ['an unknown access key', { body, key: { accessKeyId: 'AKNOBODY', secretAccessKey: 'x' } }, /ak:AKNOBODY,err:ak not exist/],
+    ['host left out of SignedHeaders', { body, unsigned: ['host'] }],
+    ['x-project-id left out of SignedHeaders', { body, unsigned: ['x-project-id'] }],
+    ['content-type left out of SignedHeaders', { body, unsigned: ['content-type'] }],
+    [
+      'x-sdk-date left out of SignedHeaders',
+      { body, rewriteAuthorization: (a) => a.replace(';x-sdk-date,', ',') }
+    ],
+    ['a signed host other than the one received', { body, signAs: { host: 'ecs.ap-southeast-1.myhuaweicloud.com' } }],
+    ['an x-sdk-date 16 minutes old', { body, date: new Date(Date.now() - 16 * 60_000) }, /signature expired/],
+    ['an x-sdk-date 16 minutes ahead', { body, date: new Date(Date.now() + 16 * 60_000) }, /signature expired/],
+    ['a signed path other than the one received', { body, sendPath: `/v1/${DEFAULT_PROJECT_ID}/cloudservers/action?x=1` }],
+    ['no Authorization header', { body, rewriteAuthorization: () => undefined }],
+    ['a malformed Authorization header', { body, rewriteAuthorization: (a) => a.replace(/, Signature=.*$/, '') }],
+    ['an Authorization header in upper case', { body, rewriteAuthorization: (a) => a.toUpperCase() }]
+  ]
+
+  it.each(cases)('rejects %s with 401 APIG.0301 and restarts nothing', async (_, options, message) => {
+    const emulator = await startEmulator()
+    const response = await call(emulator, SUBMIT_PATH, options)
+    expect(response.status).toBe(401)
+    expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f]+$/)
+    const error = (await response.json()) as { error_code: string; error_msg: string; request_id: string }
+    expect(error.error_code).toBe('APIG.0301')
+    expect(error.error_msg).toMatch(message ?? /^Incorrect IAM authentication information/)
+    expect(error.request_id).toBe(response.headers.get('x-request-id'))
+    expect(emulator.restartCount('srv-a')).toBe(0)
+    expect(emulator.restartCount('srv-b')).toBe(0)
+    expect(emulator.jobIds()).toEqual([])
+    expect(emulator.requests[0]).toMatchObject({ route: 'submit', status: 401, signatureValid: false })
+  })
+
+  it('accepts an x-sdk-date 14 minutes away from the emulator clock', async () => {
+    const clock = manualClock()
+    const emulator = await startEmulator({ now: clock.now })
+    await submit(emulator, ['srv-a'], { date: new Date(clock.now() - 14 * 60_000) })
+    await submit(emulator, ['srv-a'], { date: new Date(clock.now() + 14 * 60_000) })
+    expect(emulator.restartCount('srv-a')).toBe(2)
+    const stale = await call(emulator, SUBMIT_PATH, {
+      body: rebootBody(['srv-a']),
+      date: new Date(clock.now() - 16 * 60_000)
+    })
+    expect(stale.status).toBe(401)
+  })
+
+  it('verifies the job and project routes too', async () => {
+    const emulator = await startEmulator()
+    const jobId = await submit(emulator, ['srv-a'])
+    const wrongKey = { accessKeyId: DEFAULT_AK, secretAccessKey: 'wrong' }
+    const job = await call(emulator, jobPath(jobId), { key: wrongKey })
+    expect(job.status).toBe(401)
+    const noProjectHeader = await call(emulator, jobPath(jobId), { unsigned: ['x-project-id'] })
+    expect(noProjectHeader.status).toBe(401)
+    const projects = await call(emulator, `/v3/projects?name=${DEFAULT_REGION}`, { key: wrongKey })
+    expect(projects.status).toBe(401)
+    const tamperedQuery = await call(emulator, `/v3/projects?name=${DEFAULT_REGION}`, {
+      sendPath: '/v3/projects?name=eu-west-0'
+    })
+    expect(tamperedQuery.status).toBe(401)
+    expect(emulator.requests.map((r) => [r.route, r.status, r.signatureValid])).toEqual([
+      ['submit', 200, true],
+      ['job', 401, false],
+      ['job', 401, false],
+      ['projects', 401, false],
+      ['projects', 401, false]
+    ])
+  })
+
+  describe('temporary credentials', () => {
+    const credentials = {
+      AKTEMPORARY: { secretAccessKey: 'SKTEMPORARY', securityToken: 'token-123' },
+      AKPERMANENT: { secretAccessKey: 'SKPERMANENT' }
+    }
+    const temporaryKey = { accessKeyId: 'AKTEMPORARY', secretAccessKey: 'SKTEMPORARY' }
+    const permanentKey = { accessKeyId: 'AKPERMANENT', secretAccessKey: 'SKPERMANENT' }
+    const body = rebootBody(['srv-a'])
+
+    it('requires the signed security token of the credential', async () => {
+      const emulator = await startEmulator({ credentials })
+      const statuses = []
+      for (const options of [
+        { key: temporaryKey }, // no token
+        { key: temporaryKey, securityToken: 'token-999' }, // wrong token
+        { key: temporaryKey, securityToken: 'token-123', unsigned: ['x-security-token'] }, // not signed
+        { key: temporaryKey, securityToken: 'token-123' } // right
+      ] satisfies CallOptions[]) {
+        statuses.push((await call(emulator, SUBMIT_PATH, { body, ...options })).status)
+      }
+      expect(statuses).toEqual([401, 401, 401, 200])
+      expect(emulator.restartCount('srv-a')).toBe(1)
+      expect(emulator.requests.map((r) => r.signatureValid)).toEqual([false, false, false, true])
+    })
+
+    it('rejects a security token sent with a credential that has none', async () => {
+      const emulator = await startEmulator({ credentials })
+      const withToken = await call(emulator, SUBMIT_PATH, { body, key: permanentKey, securityToken: 'token-123' })
+      expect(withToken.status).toBe(401)
+      const without = await call(emulator, SUBMIT_PATH, { body, key: permanentKey })
+      expect(without.status).toBe(200)
+      expect(emulator.restartCount('srv-a')).toBe(1)
+    })
+  })
+})
+
+describe('project checks on /v1 routes', () => {
+  it('answers 400 Common.0018 when X-Project-Id differs from the path', async () => {
+    const emulator = await startEmulator()
+    const response = await call(emulator, SUBMIT_PATH, {
+      body: rebootBody(['srv-a']),
+      projectId: 'ffffffffffffffffffffffffffffffff'
+    })
+    expect(response.status).toBe(400)
+    expect(await response.json()).toMatchObject({ error: { code: 'Common.0018' } })
+    expect(emulator.restartCount('srv-a')).toBe(0)
+    expect(emulator.requests[0].signatureValid).toBe(true)
+  })
+
+  it('answers 404 Ecs.0023 for an unknown project id', async () => {
+    const emulator = await startEmulator()
+    const other = 'ffffffffffffffffffffffffffffffff'
+    const response = await call(emulator, `/v1/${other}/cloudservers/action`, { body: rebootBody(['srv-a']) })
+    expect(response.status).toBe(404)
+    expect(await response.json()).toMatchObject({ error: { code: 'Ecs.0023' } })
+    expect(emulator.restartCount('srv-a')).toBe(0)
+  })
+})
+
+describe('faults', () => {
+  it('answers injected responses in order with the three error shapes, then behaves normally', async () => {
+    const emulator = await startEmulator()
+    emulator.inject(
+      'submit',
+      { kind: 'respond', status: 429, body: gatewayError('APIG.0308', 'The throttling threshold has been reached.') },
+      { kind: 'respond', status: 501, body: ecsError('Ecs.0603', 'Other commands are being executed.') },
+      { kind: 'respond', status: 403, body: iamError('IAM.0003', 'Forbidden.') },
+      {
+        kind: 'respond',
+        status: 502,
+        body: '<html>bad gateway</html>',
+        headers: { 'Retry-After': '3', 'content-type': 'text/html' }
+      }
+    )
+    const body = rebootBody(['srv-a'])
+    const throttled = await call(emulator, SUBMIT_PATH, { body })
+    expect(throttled.status).toBe(429)
+    expect(throttled.headers.get('content-type')).toBe('application/json')
+    expect(await throttled.json()).toMatchObject({
+      error_code: 'APIG.0308',
+      error_msg: 'The throttling threshold has been reached.',
+      request_id: expect.stringMatching(/^[0-9a-f]{32}$/)
+    })
+
+    const busy = await call(emulator, SUBMIT_PATH, { body })
+    expect(busy.status).toBe(501)
+    expect(await busy.json()).toEqual({ error: { code: 'Ecs.0603', message: 'Other commands are being executed.' } })
+
+    const forbidden = await call(emulator, SUBMIT_PATH, { body })
+    expect(forbidden.status).toBe(403)
+    expect(await forbidden.json()).toEqual({ error_msg: 'Forbidden.', error_code: 'IAM.0003' })
+
+    const raw = await call(emulator, SUBMIT_PATH, { body })
+    expect(raw.status).toBe(502)
+    expect(raw.headers.get('retry-after')).toBe('3')
+    expect(raw.headers.get('content-type')).toBe('text/html')
+    expect(raw.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/)
+    expect(await raw.text()).toBe('<html>bad gateway</html>')
+
+    expect(emulator.restartCount('srv-a')).toBe(0)
+    expect(emulator.jobIds()).toEqual([])
+    expect(emulator.pendingFaults('submit')).toBe(0)
+
+    await submit(emulator, ['srv-a'])
+    expect(emulator.restartCount('srv-a')).toBe(1)
+    expect(emulator.requests.map((r) => r.status)).toEqual([429, 501, 403, 502, 200])
+  })
+
+  it('answers an injected response without verifying the signature, and only on its route', async () => {
+    const emulator = await startEmulator()
+    emulator.inject('job', { kind: 'respond', status: 503, body: ecsError('Common.1503', 'Api flow control Error.') })
+    const jobId = await submit(emulator, ['srv-a']) // the submit route is unaffected
+    const unsigned = await fetch(new URL(jobPath(jobId), emulator.url))
+    expect(unsigned.status).toBe(503)
+    expect(await unsigned.json()).toMatchObject({ error: { code: 'Common.1503' } })
+    expect(emulator.requests[1]).toMatchObject({ route: 'job', status: 503, signatureValid: false })
+    expect((await queryJob(emulator, jobId)).job_id).toBe(jobId)
+  })
+
+  it('reset: destroys the socket before processing; nothing is restarted', async () => {
+    const emulator = await startEmulator()
+    emulator.inject('submit', { kind: 'reset' })
+    await expect(call(emulator, SUBMIT_PATH, { body: rebootBody(['srv-a']) })).rejects.toThrow(TypeError)
+    expect(emulator.restartCount('srv-a')).toBe(0)
+    expect(emulator.jobIds()).toEqual([])
+    expect(emulator.requests[0]).toMatchObject({ route: 'submit', status: 'reset', signatureValid: true })
+
+    await submit(emulator, ['srv-a'])
+    expect(emulator.restartCount('srv-a')).toBe(1)
+  })
+
+  it('reset-after-processing: the restart is counted but the client gets a socket error', async () => {
+    const emulator = await startEmulator({ jobDurationMs: 0 })
+    emulator.inject('submit', { kind: 'reset-after-processing' })
+    await expect(call(emulator, SUBMIT_PATH, { body: rebootBody(['srv-a', 'srv-b']) })).rejects.toThrow(TypeError)
+    expect(emulator.restartCount('srv-a')).toBe(1)
+    expect(emulator.restartCount('srv-b')).toBe(1)
+    expect(emulator.jobIds()).toHaveLength(1)
+    expect(emulator.requests[0]).toMatchObject({ status: 'reset', signatureValid: true })
+
+    // The job exists and can be polled even though its id never reached the client.
+    const job = await queryJob(emulator, emulator.jobIds()[0])
+    expect(job.status).toBe('SUCCESS')
+    expect(job.entities.sub_jobs.map((s) => s.entities.server_id)).toEqual(['srv-a', 'srv-b'])
+  })
+
+  it('reset-after-processing still verifies the signature', async () => {
+    const emulator = await startEmulator()
+    emulator.inject('submit', { kind: 'reset-after-processing' })
+    await expect(
+      call(emulator, SUBMIT_PATH, { body: rebootBody(['srv-a']), key: { accessKeyId: DEFAULT_AK, secretAccessKey: 'x' } })
+    ).rejects.toThrow(TypeError)
+    expect(emulator.restartCount('srv-a')).toBe(0)
+    expect(emulator.jobIds()).toEqual([])
+    expect(emulator.requests[0]).toMatchObject({ status: 'reset', signatureValid: false })
+  })
+
+  it('hang: never answers until the client aborts; later requests are answered', async () => {
+    const emulator = await startEmulator()
+    emulator.inject('projects', { kind: 'hang' })
+    const controller = new AbortController()
+    const pending = call(emulator, `/v3/projects?name=${DEFAULT_REGION}`, { signal: controller.signal })
+    let settled = false
+    void pending.then(
+      () => (settled = true),
+      () => (settled = true)
+    )
+    await vi.waitFor(() => expect(emulator.requests).toHaveLength(1))
+    // A normal request completes while the first one is still hanging.
+    const second = await call(emulator, `/v3/projects?name=${DEFAULT_REGION}`)
+    expect(second.status).toBe(200)
+    expect(settled).toBe(false)
+    expect(emulator.requests[0].status).toBe('hang')
+
+    controller.abort()
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' })
+  })
+
+  it('close() does not wait for hanging requests', async () => {
+    const emulator = await EcsEmulator.start()
+    emulator.inject('job', { kind: 'hang' }, { kind: 'hang' })
+    const pending = [call(emulator, jobPath('a'.repeat(32))), call(emulator, jobPath('b'.repeat(32)))]
+    const outcomes = Promise.allSettled(pending)
+    await vi.waitFor(() => expect(emulator.requests.filter((r) => r.status === 'hang')).toHaveLength(2))
+    const t0 = performance.now()
+    await emulator.close()
+    expect(performance.now() - t0).toBeLessThan(1000)
+    expect((await outcomes).map((o) => o.status)).toEqual(['rejected', 'rejected'])
+    await emulator.close() // idempotent
+  })
+
+  it('delay: waits, then processes normally (signature included)', async () => {
+    const emulator = await startEmulator()
+    emulator.inject('submit', { kind: 'delay', ms: 150 }, { kind: 'delay', ms: 150 })
+    const t0 = performance.now()
+    const jobId = await submit(emulator, ['srv-a'])
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(140)
+    expect(emulator.jobIds()).toEqual([jobId])
+    expect(emulator.restartCount('srv-a')).toBe(1)
+
+    const rejected = await call(emulator, SUBMIT_PATH, {
+      body: rebootBody(['srv-a']),
+      key: { accessKeyId: DEFAULT_AK, secretAccessKey: 'x' }
+    })
+    expect(rejected.status).toBe(401)
+    expect(emulator.restartCount('srv-a')).toBe(1)
+
+    const t1 = performance.now()
+    await submit(emulator, ['srv-a'])
+    expect(performance.now() - t1).toBeLessThan(140)
+  })
+})
+
+describe('IAM project lookup', () => {
+  it('lists the project of a region and nothing for an unknown name', async () => {
+    const emulator = await startEmulator()
+    const found = await call(emulator, `/v3/projects?name=${DEFAULT_REGION}`)
+    expect(found.status).toBe(200)
+    expect(found.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/)
+    const body = (await found.json()) as { projects: object[]; links: object }
+    expect(body.projects).toEqual([
+      expect.objectContaining({ id: DEFAULT_PROJECT_ID, name: DEFAULT_REGION, enabled: true, domain_id: expect.any(String) })
+    ])
+    expect(body.links).toBeTypeOf('object')
+    expect(emulator.requests[0]).toMatchObject({ route: 'projects', signatureValid: true })
+    expect(emulator.requests[0].query.get('name')).toBe(DEFAULT_REGION)
+    expect(emulator.requests[0].headers['x-project-id']).toBeUndefined()
+
+    const none = await call(emulator, '/v3/projects?name=cn-north-4')
+    expect(none.status).toBe(200)
+    expect(((await none.json()) as { projects: object[] }).projects).toEqual([])
+  })
+
+  it('uses the configured projects', async () => {
+    const emulator = await startEmulator({ projects: { 'cn-north-4': 'aaaa', 'cn-north-4_sub': 'bbbb' } })
+    const response = await call(emulator, '/v3/projects?name=cn-north-4_sub')
+    expect(((await response.json()) as { projects: { id: string }[] }).projects.map((p) => p.id)).toEqual(['bbbb'])
+    const defaultRegion = await call(emulator, `/v3/projects?name=${DEFAULT_REGION}`)
+    expect(((await defaultRegion.json()) as { projects: object[] }).projects).toEqual([])
+  })
+})
+
+describe('unknown routes', () => {
+  it.each([
+    ['GET', `/v1/${DEFAULT_PROJECT_ID}/cloudservers/detail`],
+    ['GET', SUBMIT_PATH],
+    ['DELETE', jobPath('a'.repeat(32))],
+    ['GET', '/v3/auth/tokens']
+  ])('%s %s -> 404 APIG.0101', async (method, path) => {
+    const emulator = await startEmulator()
+    const response = await call(emulator, path, { method })
+    expect(response.status).toBe(404)
+    expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/)
+    expect(await response.json()).toMatchObject({
+      error_code: 'APIG.0101',
+      error_msg: 'The API does not exist or has not been published in the environment.'
+    })
+    expect(emulator.requests[0]).toMatchObject({ route: 'unknown', method, status: 404 })
+  })
+
+  it('gives every response a fresh X-Request-Id', async () => {
+    const emulator = await startEmulator()
+    emulator.inject('projects', { kind: 'respond', status: 500 })
+    const responses = [
+      await call(emulator, `/v3/projects?name=${DEFAULT_REGION}`),
+      await call(emulator, `/v3/projects?name=${DEFAULT_REGION}`),
+      await fetch(new URL(SUBMIT_PATH, emulator.url), { method: 'POST', body: '{}' }),
+      await call(emulator, '/nowhere')
+    ]
+    expect(responses.map((r) => r.status)).toEqual([500, 200, 401, 404])
+    const ids = responses.map((r) => r.headers.get('x-request-id'))
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{32}$/)
+    expect(new Set(ids).size).toBe(ids.length)
+  })
+})
+
+describe('serve.ts', () => {
+  it('prints its connection line, serves signed requests and exits 0 on SIGTERM', async () => {
+    const root = fileURLToPath(new URL('..', import.meta.url))
+    const script = fileURLToPath(new URL('./emulator/serve.ts', import.meta.url))
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', script, '--job-duration-ms', '0', '--fail', 'srv-bad=Ecs.0227', '--verbose'],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }
+    )
+    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        let stdout = ''
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+          stdout += chunk
+          const newline = stdout.indexOf('\n')
+          if (newline >= 0) resolve(stdout.slice(0, newline))
+        })
+        child.once('exit', (code) => reject(new Error(`serve.ts exited early (${code}): ${stderr}`)))
+      })
+      const info = JSON.parse(line) as Record<string, string>
+      expect(info).toEqual({
+        url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+        accessKeyId: DEFAULT_AK,
+        secretAccessKey: DEFAULT_CREDENTIAL.secretAccessKey,
+        projectId: DEFAULT_PROJECT_ID,
+        region: DEFAULT_REGION
+      })
+
+      // A stand-in with the same call() helper: only `url` is used from the emulator.
+      const remote = { url: info.url } as EcsEmulator
+      const key = { accessKeyId: info.accessKeyId, secretAccessKey: info.secretAccessKey }
+      const submitted = await call(remote, `/v1/${info.projectId}/cloudservers/action`, {
+        body: rebootBody(['srv-ok', 'srv-bad']),
+        key
+      })
+      expect(submitted.status).toBe(200)
+      const { job_id } = (await submitted.json()) as { job_id: string }
+      const job = await call(remote, jobPath(job_id, info.projectId), { key })
+      expect(job.status).toBe(200)
+      const body = (await job.json()) as JobBody
+      expect(body.status).toBe('FAIL')
+      expect(body.entities.sub_jobs.map((s) => [s.entities.server_id, s.status, s.error_code])).toEqual([
+        ['srv-ok', 'SUCCESS', null],
+        ['srv-bad', 'FAIL', 'Ecs.0227']
+      ])
+      const unsigned = await fetch(new URL(jobPath(job_id, info.projectId), info.url))
+      expect(unsigned.status).toBe(401)
+    } finally {
+      child.kill('SIGTERM')
+    }
+    const [code, signal] = await exited
+    expect({ code, signal }).toEqual({ code: 0, signal: null })
+    expect(stderr).toMatch(/POST \/v1\/0123456789abcdef0123456789abcdef\/cloudservers\/action -> 200/)
+    expect(stderr).toMatch(/GET \/v1\/\S+\/jobs\/[0-9a-f]{32} -> 401 \(signature invalid\)/)
+  }, 30_000)
+
+  it('rejects bad flags with exit code 2', async () => {
+    const script = fileURLToPath(new URL('./emulator/serve.ts', import.meta.url))
+    const child = spawn(process.execPath, ['--import', 'tsx', script, '--unknown-servers', 'maybe'], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    const [code] = (await once(child, 'exit')) as [number | null]
+    expect(code).toBe(2)
+    expect(stderr).toMatch(/--unknown-servers must be reject or sub-job/)
+  }, 30_000)
+})

@@ -1,0 +1,660 @@
+/**
+ * A loopback emulator of the two Huawei Cloud ECS endpoints the action uses
+ * (batch power action and job query) plus the IAM project lookup.
+ *
+ * It is a real `node:http` server on 127.0.0.1 that verifies every request's
+ * SDK-HMAC-SHA256 signature, keeps jobs whose progress follows an injectable
+ * clock, counts restarts per server, and can be told to misbehave
+ * (error answers, socket resets, hangs, delays) one request at a time.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto'
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse
+} from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { parseAuthorization, parseSdkDate, sign } from '../../src/signer'
+
+export interface EmulatorCredential {
+  secretAccessKey: string
+  securityToken?: string
+}
+
+export interface ServerFailure {
+  code: string
+  reason: string
+}
+
+export interface EmulatorOptions {
+  /** Port to listen on, 127.0.0.1 only; default 0 (any free port). */
+  port?: number
+  /** AK -> SK (and security token for temporary credentials); default DEFAULT_CREDENTIALS. */
+  credentials?: Record<string, EmulatorCredential>
+  /** Project name (= region) -> project id; default DEFAULT_PROJECTS. */
+  projects?: Record<string, string>
+  /** 'any' (default): every server id exists. */
+  servers?: 'any' | string[]
+  /** Servers whose sub-job ends FAIL with this code/reason. */
+  serverFailures?: Record<string, ServerFailure>
+  /**
+   * What happens to a server not in `servers`: 'reject' -> the whole POST is answered 404 Ecs.0114;
+   * 'sub-job' (default) -> the request is accepted and that server's sub-job ends FAIL Ecs.0114.
+   */
+  unknownServers?: 'reject' | 'sub-job'
+  /** Time from submission until the job is terminal; default 100. */
+  jobDurationMs?: number
+  /** Clock for job progress and date-skew checks; default Date.now. */
+  now?: () => number
+  /**
+   * Extension (not needed by tests): called once per request when its outcome is known
+   * (answered, reset, or left hanging). Used by serve.ts --verbose.
+   */
+  onRequest?: (request: RecordedRequest) => void
+}
+
+export const DEFAULT_CREDENTIALS: Record<string, EmulatorCredential> = {
+  AKEMULATOR0000000000: { secretAccessKey: 'SKEMULATOR0000000000000000000000000000000' }
+}
+export const DEFAULT_REGION = 'ap-southeast-1'
+export const DEFAULT_PROJECT_ID = '0123456789abcdef0123456789abcdef'
+export const DEFAULT_PROJECTS: Record<string, string> = { [DEFAULT_REGION]: DEFAULT_PROJECT_ID }
+/** The domain (account) id reported for every project. */
+export const DEFAULT_DOMAIN_ID = 'fedcba9876543210fedcba9876543210'
+
+/** At most this many servers in one batch request (Ecs.0118 above). */
+export const MAX_SERVERS_PER_REQUEST = 1000
+/** Allowed distance between X-Sdk-Date and the emulator clock. */
+export const MAX_DATE_SKEW_MS = 15 * 60 * 1000
+/** Request bodies larger than this are answered 413 APIG.0201. */
+export const MAX_BODY_BYTES = 12 * 1024 * 1024
+
+export type RouteName = 'submit' | 'job' | 'projects'
+
+export type Fault =
+  /** Answer this instead of processing; body: object -> JSON, string -> raw text, absent -> empty. */
+  | { kind: 'respond'; status: number; body?: unknown; headers?: Record<string, string> }
+  /** Destroy the socket before processing anything. */
+  | { kind: 'reset' }
+  /** Process normally (accept the batch, create the job, count the restarts), then destroy the socket without answering. */
+  | { kind: 'reset-after-processing' }
+  /** Never answer; the socket stays open until close(). */
+  | { kind: 'hang' }
+  /** Wait, then process normally. */
+  | { kind: 'delay'; ms: number }
+
+export interface RecordedRequest {
+  route: RouteName | 'unknown'
+  method: string
+  /** The path as received, without the query. */
+  path: string
+  query: URLSearchParams
+  headers: IncomingHttpHeaders
+  /** The exact body received (UTF-8). */
+  body: string
+  /** HTTP status answered; 'reset' when the socket was destroyed; 'hang' while (or because) nothing was answered. */
+  status: number | 'reset' | 'hang'
+  signatureValid: boolean
+}
+
+/** `{"error":{"code","message"}}`, the ECS service error shape. */
+export function ecsError(code: string, message: string): object {
+  return { error: { code, message } }
+}
+
+/** `{"error_code","error_msg","request_id"}`, the API gateway error shape. */
+export function gatewayError(code: string, message: string): object {
+  return { error_code: code, error_msg: message, request_id: newHexId() }
+}
+
+/** `{"error_msg","error_code"}`, the IAM error shape. */
+export function iamError(code: string, message: string): object {
+  return { error_msg: message, error_code: code }
+}
+
+type Action = 'reboot' | 'os-start' | 'os-stop'
+
+const JOB_TYPES: Record<Action, { job: string; subJob: string }> = {
+  reboot: { job: 'batchRebootServers', subJob: 'rebootServer' },
+  'os-start': { job: 'batchStartServers', subJob: 'startServer' },
+  'os-stop': { job: 'batchStopServers', subJob: 'stopServer' }
+}
+
+const NOT_FOUND_MESSAGE = 'The API does not exist or has not been published in the environment.'
+const SIGNATURE_FAIL_MESSAGE = 'Incorrect IAM authentication information: verify aksk signature fail'
+const UNKNOWN_SERVER: ServerFailure = { code: 'Ecs.0114', reason: 'The ECS does not exist.' }
+
+interface Job {
+  id: string
+  projectId: string
+  action: Action
+  servers: string[]
+  /** Index in `servers` -> failure; only failing sub-jobs are stored. */
+  failures: Map<number, ServerFailure>
+  firstFailure: ServerFailure | undefined
+  submittedAt: number
+}
+
+interface Reply {
+  status: number
+  body?: unknown
+  headers?: Record<string, string>
+}
+
+interface Verification {
+  ok: boolean
+  message: string
+}
+
+interface RequestContext {
+  req: IncomingMessage
+  url: URL
+  record: RecordedRequest
+  verification: Verification
+}
+
+function newHexId(): string {
+  return randomBytes(16).toString('hex')
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name]
+  if (value === undefined) return undefined
+  return Array.isArray(value) ? value.join(', ') : value
+}
+
+const V1_SUBMIT = /^\/v1\/([^/]+)\/cloudservers\/action$/
+const V1_JOB = /^\/v1\/([^/]+)\/jobs\/([^/]+)$/
+
+export class EcsEmulator {
+  readonly url: string
+  readonly requests: RecordedRequest[] = []
+
+  private readonly credentials: Record<string, EmulatorCredential>
+  private readonly projectsByName: Map<string, string>
+  private readonly projectIds: Set<string>
+  private readonly knownServers: Set<string> | undefined
+  private readonly serverFailures: Map<string, ServerFailure>
+  private readonly unknownServers: 'reject' | 'sub-job'
+  private readonly jobDurationMs: number
+  private readonly now: () => number
+  private readonly onRequest: ((request: RecordedRequest) => void) | undefined
+
+  private readonly faults: Record<RouteName, Fault[]> = { submit: [], job: [], projects: [] }
+  private readonly jobs = new Map<string, Job>()
+  private readonly jobOrder: string[] = []
+  private readonly restarts = new Map<string, number>()
+  private readonly sockets = new Set<Socket>()
+  private readonly timers = new Set<NodeJS.Timeout>()
+  private closing: Promise<void> | undefined
+
+  private constructor(
+    private readonly server: Server,
+    options: EmulatorOptions
+  ) {
+    const address = server.address() as AddressInfo
+    this.url = `http://127.0.0.1:${address.port}`
+    this.credentials = options.credentials ?? DEFAULT_CREDENTIALS
+    const projects = options.projects ?? DEFAULT_PROJECTS
+    this.projectsByName = new Map(Object.entries(projects))
+    this.projectIds = new Set(Object.values(projects))
+    this.knownServers =
+      options.servers === undefined || options.servers === 'any' ? undefined : new Set(options.servers)
+    this.serverFailures = new Map(Object.entries(options.serverFailures ?? {}))
+    this.unknownServers = options.unknownServers ?? 'sub-job'
+    this.jobDurationMs = Math.max(0, options.jobDurationMs ?? 100)
+    this.now = options.now ?? Date.now
+    this.onRequest = options.onRequest
+  }
+
+  static async start(options: EmulatorOptions = {}): Promise<EcsEmulator> {
+    const server = createServer()
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(options.port ?? 0, '127.0.0.1', () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+    const emulator = new EcsEmulator(server, options)
+    server.on('connection', (socket: Socket) => {
+      emulator.sockets.add(socket)
+      socket.once('close', () => emulator.sockets.delete(socket))
+    })
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => emulator.handle(req, res))
+    return emulator
+  }
+
+  /** Queues faults for a route; each matching request consumes one, in order. */
+  inject(route: RouteName, ...faults: Fault[]): void {
+    this.faults[route].push(...faults)
+  }
+
+  /** Faults still queued for a route. */
+  pendingFaults(route: RouteName): number {
+    return this.faults[route].length
+  }
+
+  /** How many accepted submit requests included this server. */
+  restartCount(serverId: string): number {
+    return this.restarts.get(serverId) ?? 0
+  }
+
+  /** Job ids created, in order. */
+  jobIds(): string[] {
+    return [...this.jobOrder]
+  }
+
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      for (const timer of this.timers) clearTimeout(timer)
+      this.timers.clear()
+      this.server.close(() => resolve())
+      this.server.closeAllConnections()
+      for (const socket of this.sockets) socket.destroy()
+      this.sockets.clear()
+    })
+    return this.closing
+  }
+
+  // ---------------------------------------------------------------- request handling
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const method = (req.method ?? 'GET').toUpperCase()
+    const rawUrl = req.url ?? '/'
+    let url: URL | undefined
+    if (rawUrl.startsWith('/')) {
+      try {
+        url = new URL(`http://emulator.invalid${rawUrl}`)
+      } catch {
+        url = undefined
+      }
+    }
+    const route = url ? routeOf(method, url.pathname) : 'unknown'
+    const record: RecordedRequest = {
+      route,
+      method,
+      path: url?.pathname ?? rawUrl,
+      query: url ? new URLSearchParams(url.searchParams) : new URLSearchParams(),
+      headers: req.headers,
+      body: '',
+      status: 'hang',
+      signatureValid: false
+    }
+    this.requests.push(record)
+    // Faults are taken in arrival order, before the body has been read.
+    const fault = route === 'unknown' ? undefined : this.faults[route].shift()
+
+    const chunks: Buffer[] = []
+    let size = 0
+    let tooLarge = false
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > MAX_BODY_BYTES) tooLarge = true
+      else chunks.push(chunk)
+    })
+    req.on('error', () => {
+      /* client went away while sending; nothing to answer */
+    })
+    req.on('end', () => {
+      record.body = Buffer.concat(chunks).toString('utf8')
+      // Verified once, on arrival (a 'delay' fault does not move the date-skew check).
+      const verification = url ? this.verify(req, url, record.body, route) : { ok: false, message: '' }
+      record.signatureValid = verification.ok
+      if (tooLarge) {
+        this.send(res, record, {
+          status: 413,
+          body: gatewayError('APIG.0201', 'Request entity too large')
+        })
+        return
+      }
+      if (!url) {
+        this.send(res, record, { status: 404, body: gatewayError('APIG.0101', NOT_FOUND_MESSAGE) })
+        return
+      }
+      this.applyFault(fault, { req, url, record, verification }, res)
+    })
+  }
+
+  private applyFault(fault: Fault | undefined, context: RequestContext, res: ServerResponse): void {
+    const { record } = context
+    if (fault === undefined) {
+      this.send(res, record, this.process(context))
+      return
+    }
+    switch (fault.kind) {
+      case 'respond':
+        this.send(res, record, { status: fault.status, body: fault.body, headers: fault.headers }, true)
+        return
+      case 'reset':
+        this.reset(res, record)
+        return
+      case 'reset-after-processing':
+        this.process(context)
+        this.reset(res, record)
+        return
+      case 'hang':
+        record.status = 'hang'
+        this.onRequest?.(record)
+        return
+      case 'delay': {
+        const timer = setTimeout(() => {
+          this.timers.delete(timer)
+          this.send(res, record, this.process(context))
+        }, Math.max(0, fault.ms))
+        this.timers.add(timer)
+        return
+      }
+    }
+  }
+
+  private reset(res: ServerResponse, record: RecordedRequest): void {
+    record.status = 'reset'
+    const socket = res.socket ?? res.req.socket
+    // resetAndDestroy sends a TCP RST where available; destroy() is the fallback.
+    if (socket && typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy()
+    else socket?.destroy()
+    this.onRequest?.(record)
+  }
+
+  private send(res: ServerResponse, record: RecordedRequest, reply: Reply, injected = false): void {
+    let payload: string
+    const requestId = newHexId()
+    const headers: Record<string, string> = { 'X-Request-Id': requestId }
+    if (!injected && isPlainObject(reply.body) && 'request_id' in reply.body) {
+      // The gateway reports the same id in the body and in the header.
+      reply.body.request_id = requestId
+    }
+    if (reply.body === undefined) {
+      payload = ''
+    } else if (typeof reply.body === 'string') {
+      payload = reply.body
+      headers['Content-Type'] = 'text/plain; charset=utf-8'
+    } else {
+      payload = JSON.stringify(reply.body)
+      headers['Content-Type'] = 'application/json'
+    }
+    for (const [name, value] of Object.entries(reply.headers ?? {})) {
+      // Injected headers replace ours whatever their case.
+      for (const existing of Object.keys(headers)) {
+        if (existing.toLowerCase() === name.toLowerCase()) delete headers[existing]
+      }
+      headers[name] = value
+    }
+    headers['Content-Length'] = String(Buffer.byteLength(payload))
+    record.status = reply.status
+    if (!res.destroyed && !res.writableEnded) {
+      res.writeHead(reply.status, headers)
+      res.end(payload)
+    }
+    this.onRequest?.(record)
+  }
+
+  /** Normal behaviour of a route, with the signature checked first. */
+  private process({ req, url, record, verification }: RequestContext): Reply {
+    if (record.route === 'unknown') {
+      return { status: 404, body: gatewayError('APIG.0101', NOT_FOUND_MESSAGE) }
+    }
+    if (!verification.ok) {
+      return { status: 401, body: gatewayError('APIG.0301', verification.message) }
+    }
+    if (record.route === 'projects') return this.listProjects(url)
+
+    const match = (record.route === 'submit' ? V1_SUBMIT : V1_JOB).exec(url.pathname)
+    if (!match) return { status: 404, body: gatewayError('APIG.0101', NOT_FOUND_MESSAGE) }
+    const projectId = decodeSafely(match[1])
+    if (headerValue(req.headers, 'x-project-id') !== projectId) {
+      return {
+        status: 400,
+        body: ecsError('Common.0018', 'The project_id in the token does not match the project_id in the URL.')
+      }
+    }
+    if (!this.projectIds.has(projectId)) {
+      return { status: 404, body: ecsError('Ecs.0023', `The project ${projectId} does not exist.`) }
+    }
+    if (record.route === 'submit') return this.submit(projectId, record.body)
+    return this.queryJob(projectId, decodeSafely(match[2]))
+  }
+
+  // ---------------------------------------------------------------- signature
+
+  private verify(req: IncomingMessage, url: URL, body: string, route: RouteName | 'unknown'): Verification {
+    const fail = (message = SIGNATURE_FAIL_MESSAGE): Verification => ({ ok: false, message })
+    const authorization = headerValue(req.headers, 'authorization')
+    if (authorization === undefined) return fail('Incorrect IAM authentication information: x-auth-token not found')
+    const parsed = parseAuthorization(authorization)
+    if (!parsed) return fail()
+    const credential = Object.prototype.hasOwnProperty.call(this.credentials, parsed.accessKeyId)
+      ? this.credentials[parsed.accessKeyId]
+      : undefined
+    if (!credential) {
+      return fail(
+        `Incorrect IAM authentication information: Get secretKey failed,ak:${parsed.accessKeyId},err:ak not exist`
+      )
+    }
+    const signed = new Set(parsed.signedHeaderNames)
+    const required = ['host', 'x-sdk-date']
+    if (body.length > 0) required.push('content-type')
+    if (route === 'submit' || route === 'job') required.push('x-project-id')
+    const token = headerValue(req.headers, 'x-security-token')
+    if (credential.securityToken !== undefined) {
+      required.push('x-security-token')
+      if (token === undefined || !constantTimeEqual(token, credential.securityToken)) return fail()
+    } else if (token !== undefined) {
+      return fail()
+    }
+    for (const name of required) if (!signed.has(name)) return fail()
+
+    const signedHeaders: Record<string, string> = {}
+    for (const name of signed) {
+      const value = headerValue(req.headers, name)
+      if (value === undefined) return fail()
+      signedHeaders[name] = value
+    }
+    const date = parseSdkDate(signedHeaders['x-sdk-date'].trim())
+    if (!date) return fail()
+    if (Math.abs(date.getTime() - this.now()) > MAX_DATE_SKEW_MS) {
+      return fail('Incorrect IAM authentication information: signature expired')
+    }
+    // The host the client signed is only the host it sent: `url` carries the received path and query.
+    const expected = sign(
+      { method: req.method ?? 'GET', url, signedHeaders, body },
+      { accessKeyId: parsed.accessKeyId, secretAccessKey: credential.secretAccessKey }
+    )
+    return constantTimeEqual(expected.signature, parsed.signature) ? { ok: true, message: '' } : fail()
+  }
+
+  // ---------------------------------------------------------------- routes
+
+  private listProjects(url: URL): Reply {
+    const name = url.searchParams.get('name')
+    const projects: object[] = []
+    for (const [projectName, id] of this.projectsByName) {
+      if (name !== null && projectName !== name) continue
+      projects.push({
+        id,
+        name: projectName,
+        domain_id: DEFAULT_DOMAIN_ID,
+        enabled: true,
+        is_domain: false,
+        parent_id: DEFAULT_DOMAIN_ID,
+        description: '',
+        links: { self: `${this.url}/v3/projects/${id}` }
+      })
+    }
+    return {
+      status: 200,
+      body: { projects, links: { self: `${this.url}${url.pathname}${url.search}`, previous: null, next: null } },
+      headers: { 'X-IAM-Trace-Id': newHexId() }
+    }
+  }
+
+  private submit(projectId: string, body: string): Reply {
+    const invalid = (message: string): Reply => ({ status: 400, body: ecsError('Ecs.0005', message) })
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(body)
+    } catch {
+      return invalid('Invalid parameter values: the request body is not valid JSON.')
+    }
+    if (!isPlainObject(parsed)) return invalid('Invalid parameter values: the request body must be an object.')
+    const keys = Object.keys(parsed)
+    if (keys.length !== 1 || !(keys[0] in JOB_TYPES)) {
+      return invalid('Invalid parameter values: exactly one of reboot, os-start, os-stop is required.')
+    }
+    const action = keys[0] as Action
+    const spec = parsed[action]
+    if (!isPlainObject(spec)) return invalid(`Invalid parameter values: ${action} must be an object.`)
+    if (action !== 'os-start' || spec.type !== undefined) {
+      if (spec.type !== 'SOFT' && spec.type !== 'HARD') {
+        return invalid(`Invalid parameter values: ${action}.type must be SOFT or HARD.`)
+      }
+    }
+    const list = spec.servers
+    if (!Array.isArray(list) || list.length === 0) {
+      return invalid(`Invalid parameter values: ${action}.servers must be a non-empty array.`)
+    }
+    if (list.length > MAX_SERVERS_PER_REQUEST) {
+      return {
+        status: 400,
+        body: ecsError('Ecs.0118', 'The number of ECSs exceeds the maximum allowed limit.')
+      }
+    }
+    const servers: string[] = new Array<string>(list.length)
+    for (let i = 0; i < list.length; i++) {
+      const item: unknown = list[i]
+      if (!isPlainObject(item) || typeof item.id !== 'string' || item.id.length === 0) {
+        return invalid(`Invalid parameter values: ${action}.servers[${i}].id must be a non-empty string.`)
+      }
+      servers[i] = item.id
+    }
+
+    const failures = new Map<number, ServerFailure>()
+    let firstFailure: ServerFailure | undefined
+    for (let i = 0; i < servers.length; i++) {
+      let failure: ServerFailure | undefined
+      if (this.knownServers && !this.knownServers.has(servers[i])) {
+        if (this.unknownServers === 'reject') {
+          return {
+            status: 404,
+            body: ecsError('Ecs.0114', `The ECS does not exist. server_id: ${servers[i]}`)
+          }
+        }
+        failure = UNKNOWN_SERVER
+      } else {
+        failure = this.serverFailures.get(servers[i])
+      }
+      if (failure) {
+        failures.set(i, failure)
+        firstFailure ??= failure
+      }
+    }
+
+    for (const id of new Set(servers)) this.restarts.set(id, (this.restarts.get(id) ?? 0) + 1)
+    const job: Job = {
+      id: newHexId(),
+      projectId,
+      action,
+      servers,
+      failures,
+      firstFailure,
+      submittedAt: this.now()
+    }
+    this.jobs.set(job.id, job)
+    this.jobOrder.push(job.id)
+    return { status: 200, body: { job_id: job.id } }
+  }
+
+  private queryJob(projectId: string, jobId: string): Reply {
+    const job = this.jobs.get(jobId)
+    if (!job || job.projectId !== projectId) {
+      return { status: 400, body: ecsError('Common.0011', 'Failed to query system tasks.') }
+    }
+    const elapsed = this.now() - job.submittedAt
+    const types = JOB_TYPES[job.action]
+    const beginTime = new Date(job.submittedAt).toISOString()
+    const terminal = elapsed >= this.jobDurationMs
+    const endTime = terminal ? new Date(job.submittedAt + this.jobDurationMs).toISOString() : null
+
+    if (!terminal && elapsed < this.jobDurationMs * 0.2) {
+      return {
+        status: 200,
+        body: {
+          status: 'INIT',
+          job_id: job.id,
+          job_type: types.job,
+          begin_time: beginTime,
+          end_time: null,
+          error_code: null,
+          fail_reason: null,
+          entities: { sub_jobs_total: 0, sub_jobs: [] }
+        }
+      }
+    }
+
+    // Sub-job ids derive from the job id and the index, so nothing per server is stored.
+    const prefix = job.id.slice(0, 24)
+    const subJobs = new Array<object>(job.servers.length)
+    for (let i = 0; i < job.servers.length; i++) {
+      const failure = terminal ? job.failures.get(i) : undefined
+      subJobs[i] = {
+        status: terminal ? (failure ? 'FAIL' : 'SUCCESS') : 'RUNNING',
+        job_id: prefix + i.toString(16).padStart(8, '0'),
+        job_type: types.subJob,
+        begin_time: beginTime,
+        end_time: endTime,
+        error_code: failure?.code ?? null,
+        fail_reason: failure?.reason ?? null,
+        entities: failure
+          ? { server_id: job.servers[i], errorcode_message: failure.reason }
+          : { server_id: job.servers[i] }
+      }
+    }
+    const failure = terminal ? job.firstFailure : undefined
+    return {
+      status: 200,
+      body: {
+        status: terminal ? (failure ? 'FAIL' : 'SUCCESS') : 'RUNNING',
+        job_id: job.id,
+        job_type: types.job,
+        begin_time: beginTime,
+        end_time: endTime,
+        error_code: failure?.code ?? null,
+        fail_reason: failure?.reason ?? null,
+        entities: { sub_jobs_total: job.servers.length, sub_jobs: subJobs }
+      }
+    }
+  }
+}
+
+function routeOf(method: string, pathname: string): RouteName | 'unknown' {
+  if (method === 'POST' && V1_SUBMIT.test(pathname)) return 'submit'
+  if (method === 'GET' && V1_JOB.test(pathname)) return 'job'
+  if (method === 'GET' && pathname === '/v3/projects') return 'projects'
+  return 'unknown'
+}
+
+function decodeSafely(segment: string): string {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return segment
+  }
+}
+
+function constantTimeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'utf8')
+  const right = Buffer.from(b, 'utf8')
+  if (left.length !== right.length) {
+    // Compare anyway so the time does not depend on where the strings differ.
+    timingSafeEqual(left, left)
+    return false
+  }
+  return timingSafeEqual(left, right)
+}

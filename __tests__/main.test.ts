@@ -1,0 +1,119 @@
+import { setTimeout as delay } from 'node:timers/promises'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { ActionIO } from '../src/action-io'
+import { run } from '../src/main'
+import { DEFAULT_CREDENTIALS, DEFAULT_PROJECT_ID, EcsEmulator } from './emulator/ecs-emulator'
+
+// run() in-process with recording side effects; the bundle's own tests are in action.test.ts.
+
+const [accessKeyId, { secretAccessKey }] = Object.entries(DEFAULT_CREDENTIALS)[0]
+const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`)
+
+let emulator: EcsEmulator | undefined
+afterEach(async () => {
+  await emulator?.close()
+  emulator = undefined
+})
+
+function recordingIO(inputs: Record<string, string>, overrides: Partial<ActionIO> = {}) {
+  const record = {
+    outputs: {} as Record<string, string>,
+    summaries: [] as string[],
+    failed: [] as string[],
+    masked: [] as string[],
+    lines: [] as string[]
+  }
+  const io: ActionIO = {
+    getInput: (name) => inputs[name] ?? '',
+    env: {},
+    maskSecret: (value) => record.masked.push(value),
+    log: {
+      info: (m) => record.lines.push(m),
+      warning: (m) => record.lines.push(`warning: ${m}`),
+      debug: () => {},
+      error: (m, title) => record.lines.push(`error: ${title}: ${m}`),
+      group: (title, lines) => record.lines.push(`group: ${title} (${lines.length} lines)`)
+    },
+    setOutput: (name, value) => (record.outputs[name] = value),
+    writeSummary: (html) => {
+      record.summaries.push(html)
+      return Promise.resolve()
+    },
+    setFailed: (message) => record.failed.push(message),
+    runUrl: () => undefined,
+    clock: () => Date.now(),
+    sleep: (ms) => delay(ms),
+    random: () => 0.5,
+    ...overrides
+  }
+  return { io, record }
+}
+
+async function inputsForEmulator(servers: string[]): Promise<Record<string, string>> {
+  emulator = await EcsEmulator.start({ jobDurationMs: 20 })
+  return {
+    'server-ids': servers.join(','),
+    endpoint: emulator.url,
+    'project-id': DEFAULT_PROJECT_ID,
+    'access-key-id': accessKeyId,
+    'secret-access-key': secretAccessKey,
+    'poll-interval-seconds': '0.01'
+  }
+}
+
+describe('run', () => {
+  it('wires inputs, plan, execution and report together', async () => {
+    const servers = ids(3)
+    const { io, record } = recordingIO({ ...(await inputsForEmulator(servers)), 'batch-size': '2' })
+    await run(io)
+    expect(record.failed).toEqual([])
+    expect(record.masked).toEqual([secretAccessKey])
+    expect(record.outputs.status).toBe('succeeded')
+    expect(JSON.parse(record.outputs['succeeded-ids'])).toEqual(servers)
+    expect(Object.keys(record.outputs).sort()).toEqual(['failed-ids', 'job-ids', 'pending-ids', 'results', 'status', 'succeeded-ids'])
+    expect(record.lines.filter((l) => l.startsWith('group: Batch'))).toHaveLength(2)
+    expect(record.lines.at(-1)).toBe('Finished with status succeeded: 3 succeeded, 0 failed, 0 pending.')
+    expect(record.summaries).toHaveLength(1)
+    expect(record.summaries[0]).toContain(`SOFT restart of 3 servers in 2 batches via ${new URL(emulator?.url ?? '').host}`)
+  })
+
+  it('still sets the outputs when the summary cannot be written, and says so', async () => {
+    const { io, record } = recordingIO(await inputsForEmulator(ids(1)), {
+      writeSummary: () => Promise.reject(new Error('EACCES: permission denied'))
+    })
+    await run(io)
+    expect(record.outputs.status).toBe('succeeded')
+    expect(record.lines).toContain('warning: The job summary could not be written: EACCES: permission denied')
+    expect(record.failed).toEqual([])
+  })
+
+  it('accounts for every named server when another input is invalid', async () => {
+    const servers = ids(2)
+    const { io, record } = recordingIO({ ...(await inputsForEmulator(servers)), wait: 'maybe' })
+    await run(io)
+    expect(record.failed).toEqual([`Input 'wait': "maybe" is not allowed; use true or false`])
+    expect(record.outputs.status).toBe('failed')
+    expect(JSON.parse(record.outputs['failed-ids'])).toEqual(servers)
+    expect(JSON.parse(record.outputs.results)[0]).toMatchObject({ error_message: 'Not submitted: the inputs are invalid.' })
+    expect(emulator?.requests).toHaveLength(0)
+  })
+
+  it('warns when an output is larger than GitHub keeps', async () => {
+    const servers = ids(9000)
+    const { io, record } = recordingIO({ ...(await inputsForEmulator(servers)), wait: 'false' })
+    await run(io)
+    expect(record.outputs.status).toBe('submitted')
+    expect(record.lines.some((l) => /^warning: The 'results' output is 1\.\d MB, over GitHub's 1 MB limit/.test(l))).toBe(true)
+    expect(record.lines.some((l) => l.includes("'pending-ids' output"))).toBe(false)
+  })
+
+  it('fails the step on an unexpected error rather than crashing', async () => {
+    const { io, record } = recordingIO({}, {
+      getInput: () => {
+        throw new Error('runner exploded')
+      }
+    })
+    await run(io)
+    expect(record.failed).toEqual(['Unexpected error: runner exploded'])
+  })
+})

@@ -1,28 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import {
-  DEFAULT_CREDENTIALS,
-  DEFAULT_PROJECT_ID,
-  DEFAULT_REGION,
-  EcsEmulator,
-  type EmulatorOptions
-} from './emulator/ecs-emulator'
+import { describe, expect, it } from 'vitest'
+import { DEFAULT_PROJECT_ID, DEFAULT_REGION, type EcsEmulator, type EmulatorOptions } from './emulator/ecs-emulator'
+import { EMULATOR_KEY, serverIds as ids, useEmulator } from './support/fixtures'
 import { type ActionRun, runAction } from './support/run-action'
 
 // The bundled dist/index.js, run as the runner runs it, against the loopback emulator.
 
-const [accessKeyId, { secretAccessKey }] = Object.entries(DEFAULT_CREDENTIALS)[0]
-const ids = (n: number, offset = 0): string[] =>
-  Array.from({ length: n }, (_, i) => `00000000-0000-4000-8000-${String(i + offset).padStart(12, '0')}`)
+const { accessKeyId, secretAccessKey } = EMULATOR_KEY
+const emulators = useEmulator()
 
-let emulator: EcsEmulator | undefined
-afterEach(async () => {
-  await emulator?.close()
-  emulator = undefined
-})
-
-async function start(options: EmulatorOptions = {}): Promise<EcsEmulator> {
-  emulator = await EcsEmulator.start({ jobDurationMs: 50, ...options })
-  return emulator
+function start(options: EmulatorOptions = {}): Promise<EcsEmulator> {
+  return emulators.start({ jobDurationMs: 50, ...options })
 }
 
 function inputsFor(target: EcsEmulator, servers: string[], extra: Record<string, string> = {}): Record<string, string> {

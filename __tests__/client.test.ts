@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { ApiClient } from '../src/api'
 import { type AccessKeyCredentials, accessKeyAuthenticator } from '../src/auth'
 import { EcsClient, lookupProjectId } from '../src/ecs'
@@ -9,26 +9,12 @@ import { createHttpTransport } from '../src/http'
 import { Ledger } from '../src/ledger'
 import { planBatches } from '../src/plan'
 import { DEFAULT_RETRY_POLICY } from '../src/retry'
-import {
-  DEFAULT_CREDENTIALS,
-  DEFAULT_PROJECT_ID,
-  DEFAULT_REGION,
-  EcsEmulator,
-  type EmulatorOptions,
-  ecsError,
-  gatewayError
-} from './emulator/ecs-emulator'
+import { DEFAULT_PROJECT_ID, DEFAULT_REGION, type EmulatorOptions, ecsError, gatewayError } from './emulator/ecs-emulator'
+import { EMULATOR_KEY, serverIds as ids, useEmulator } from './support/fixtures'
 
-const [accessKeyId, { secretAccessKey }] = Object.entries(DEFAULT_CREDENTIALS)[0]
+const { accessKeyId, secretAccessKey } = EMULATOR_KEY
 const operation = { kind: 'reboot' as const, type: 'SOFT' as const }
-const ids = (n: number, offset = 0): string[] =>
-  Array.from({ length: n }, (_, i) => `00000000-0000-4000-8000-${String(i + offset).padStart(12, '0')}`)
-
-let emulator: EcsEmulator | undefined
-afterEach(async () => {
-  await emulator?.close()
-  emulator = undefined
-})
+const emulators = useEmulator()
 
 async function setup(
   options: EmulatorOptions = {},
@@ -36,7 +22,7 @@ async function setup(
   timeoutMs = 5000,
   maxBodyBytes = 1024 * 1024
 ) {
-  emulator = await EcsEmulator.start(options)
+  const emulator = await emulators.start(options)
   const transport = createHttpTransport({ timeoutMs, maxBodyBytes, userAgent: 'test' })
   const logs: string[] = []
   const api = new ApiClient({
@@ -50,7 +36,7 @@ async function setup(
   })
   const endpoint = new URL(emulator.url)
   const ecs = new EcsClient(api, endpoint, DEFAULT_PROJECT_ID)
-  afterEach(() => transport.close())
+  onTestFinished(() => transport.close())
   return { emulator, api, ecs, endpoint, logs }
 }
 

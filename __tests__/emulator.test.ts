@@ -97,7 +97,8 @@ async function submit(emulator: EcsEmulator, ids: string[], options: CallOptions
   return body.job_id
 }
 
-interface SubJob {
+/** The fields a job and each of its sub-jobs share. */
+interface JobFields {
   status: string
   job_id: string
   job_type: string
@@ -105,16 +106,11 @@ interface SubJob {
   end_time: string | null
   error_code: string | null
   fail_reason: string | null
+}
+interface SubJob extends JobFields {
   entities: { server_id: string; errorcode_message?: string }
 }
-interface JobBody {
-  status: string
-  job_id: string
-  job_type: string
-  begin_time: string
-  end_time: string | null
-  error_code: string | null
-  fail_reason: string | null
+interface JobBody extends JobFields {
   entities: { sub_jobs_total: number; sub_jobs: SubJob[] }
 }
 

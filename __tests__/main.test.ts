@@ -1,19 +1,14 @@
 import { setTimeout as delay } from 'node:timers/promises'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { ActionIO } from '../src/action-io'
 import { run } from '../src/main'
-import { DEFAULT_CREDENTIALS, DEFAULT_PROJECT_ID, EcsEmulator } from './emulator/ecs-emulator'
+import { DEFAULT_PROJECT_ID } from './emulator/ecs-emulator'
+import { EMULATOR_KEY, serverIds as ids, useEmulator } from './support/fixtures'
 
 // run() in-process with recording side effects; the bundle's own tests are in action.test.ts.
 
-const [accessKeyId, { secretAccessKey }] = Object.entries(DEFAULT_CREDENTIALS)[0]
-const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`)
-
-let emulator: EcsEmulator | undefined
-afterEach(async () => {
-  await emulator?.close()
-  emulator = undefined
-})
+const { accessKeyId, secretAccessKey } = EMULATOR_KEY
+const emulators = useEmulator()
 
 function recordingIO(inputs: Record<string, string>, overrides: Partial<ActionIO> = {}) {
   const record = {
@@ -50,7 +45,7 @@ function recordingIO(inputs: Record<string, string>, overrides: Partial<ActionIO
 }
 
 async function inputsForEmulator(servers: string[]): Promise<Record<string, string>> {
-  emulator = await EcsEmulator.start({ jobDurationMs: 20 })
+  const emulator = await emulators.start({ jobDurationMs: 20 })
   return {
     'server-ids': servers.join(','),
     endpoint: emulator.url,
@@ -74,7 +69,7 @@ describe('run', () => {
     expect(record.lines.filter((l) => l.startsWith('group: Batch'))).toHaveLength(2)
     expect(record.lines.at(-1)).toBe('Finished with status succeeded: 3 succeeded, 0 failed, 0 pending.')
     expect(record.summaries).toHaveLength(1)
-    expect(record.summaries[0]).toContain(`SOFT restart of 3 servers in 2 batches via ${new URL(emulator?.url ?? '').host}`)
+    expect(record.summaries[0]).toContain(`SOFT restart of 3 servers in 2 batches via ${new URL(emulators.current()?.url ?? '').host}`)
   })
 
   it('still sets the outputs when the summary cannot be written, and says so', async () => {
@@ -95,7 +90,7 @@ describe('run', () => {
     expect(record.outputs.status).toBe('failed')
     expect(JSON.parse(record.outputs['failed-ids'])).toEqual(servers)
     expect(JSON.parse(record.outputs.results)[0]).toMatchObject({ error_message: 'Not submitted: the inputs are invalid.' })
-    expect(emulator?.requests).toHaveLength(0)
+    expect(emulators.current()?.requests).toHaveLength(0)
   })
 
   it('warns when an output is larger than GitHub keeps', async () => {

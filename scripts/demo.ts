@@ -6,12 +6,8 @@
  * summary was written.
  */
 import { createHash } from 'node:crypto'
-import {
-  DEFAULT_CREDENTIALS,
-  DEFAULT_REGION,
-  EcsEmulator,
-  type ServerFailure
-} from '../__tests__/emulator/ecs-emulator'
+import { DEFAULT_REGION, EcsEmulator, type ServerFailure } from '../__tests__/emulator/ecs-emulator'
+import { EMULATOR_KEY } from '../__tests__/support/fixtures'
 import { runAction } from '../__tests__/support/run-action'
 
 const SERVER_COUNT = 2500
@@ -60,7 +56,7 @@ async function main(): Promise<void> {
     jobDurationMs: 1500,
     serverFailures: Object.fromEntries(FAILURES.map(([index, failure]) => [servers[index], failure]))
   })
-  const [accessKeyId, { secretAccessKey }] = Object.entries(DEFAULT_CREDENTIALS)[0]
+  const { accessKeyId, secretAccessKey } = EMULATOR_KEY
   console.log(`Emulator listening on ${emulator.url}; restarting ${SERVER_COUNT} simulated servers.\n`)
   try {
     const run = await runAction(

@@ -6,8 +6,12 @@
  * summary was written.
  */
 import { createHash } from 'node:crypto'
-import { DEFAULT_REGION, EcsEmulator, type ServerFailure } from '../__tests__/emulator/ecs-emulator'
-import { EMULATOR_KEY } from '../__tests__/support/fixtures'
+import {
+  DEFAULT_ACCESS_KEY,
+  DEFAULT_REGION,
+  EcsEmulator,
+  type ServerFailure
+} from '../__tests__/emulator/ecs-emulator'
 import { runAction } from '../__tests__/support/run-action'
 
 const SERVER_COUNT = 2500
@@ -56,7 +60,7 @@ async function main(): Promise<void> {
     jobDurationMs: 1500,
     serverFailures: Object.fromEntries(FAILURES.map(([index, failure]) => [servers[index], failure]))
   })
-  const { accessKeyId, secretAccessKey } = EMULATOR_KEY
+  const { accessKeyId, secretAccessKey } = DEFAULT_ACCESS_KEY
   console.log(`Emulator listening on ${emulator.url}; restarting ${SERVER_COUNT} simulated servers.\n`)
   try {
     const run = await runAction(

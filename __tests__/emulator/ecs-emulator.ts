@@ -58,6 +58,11 @@ export interface EmulatorOptions {
 export const DEFAULT_CREDENTIALS: Record<string, EmulatorCredential> = {
   AKEMULATOR0000000000: { secretAccessKey: 'SKEMULATOR0000000000000000000000000000000' }
 }
+/** The access key of DEFAULT_CREDENTIALS, in the shape clients take it. */
+export const DEFAULT_ACCESS_KEY = (() => {
+  const [accessKeyId, { secretAccessKey }] = Object.entries(DEFAULT_CREDENTIALS)[0]
+  return { accessKeyId, secretAccessKey }
+})()
 export const DEFAULT_REGION = 'ap-southeast-1'
 export const DEFAULT_PROJECT_ID = '0123456789abcdef0123456789abcdef'
 export const DEFAULT_PROJECTS: Record<string, string> = { [DEFAULT_REGION]: DEFAULT_PROJECT_ID }

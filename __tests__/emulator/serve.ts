@@ -11,7 +11,7 @@
  */
 import { parseArgs } from 'node:util'
 import {
-  DEFAULT_CREDENTIALS,
+  DEFAULT_ACCESS_KEY,
   DEFAULT_PROJECT_ID,
   DEFAULT_REGION,
   EcsEmulator,
@@ -99,12 +99,12 @@ async function main(): Promise<void> {
   if (verbose) options.onRequest = (request) => process.stderr.write(`${logLine(request)}\n`)
   const emulator = await EcsEmulator.start(options)
 
-  const [accessKeyId, credential] = Object.entries(DEFAULT_CREDENTIALS)[0]
+  const { accessKeyId, secretAccessKey } = DEFAULT_ACCESS_KEY
   process.stdout.write(
     `${JSON.stringify({
       url: emulator.url,
       accessKeyId,
-      secretAccessKey: credential.secretAccessKey,
+      secretAccessKey,
       projectId: DEFAULT_PROJECT_ID,
       region: DEFAULT_REGION
     })}\n`

@@ -1,10 +1,8 @@
 import { afterEach } from 'vitest'
-import { DEFAULT_CREDENTIALS, EcsEmulator, type EmulatorOptions } from '../emulator/ecs-emulator'
-
-const [accessKeyId, { secretAccessKey }] = Object.entries(DEFAULT_CREDENTIALS)[0]
+import { DEFAULT_ACCESS_KEY, EcsEmulator, type EmulatorOptions } from '../emulator/ecs-emulator'
 
 /** The access key the emulator accepts by default. */
-export const EMULATOR_KEY = { accessKeyId, secretAccessKey }
+export const EMULATOR_KEY = DEFAULT_ACCESS_KEY
 
 /** `n` distinct UUID-shaped server IDs, numbered from `offset`. */
 export function serverIds(n: number, offset = 0): string[] {

@@ -31,7 +31,13 @@ function lists(run: ActionRun) {
     failed: JSON.parse(run.outputs['failed-ids']) as string[],
     pending: JSON.parse(run.outputs['pending-ids']) as string[],
     jobs: JSON.parse(run.outputs['job-ids']) as string[],
-    results: JSON.parse(run.outputs.results) as { id: string; outcome: string; job_id: string | null; error_code: string | null; error_message: string | null }[]
+    results: JSON.parse(run.outputs.results) as {
+      id: string
+      outcome: string
+      job_id: string | null
+      error_code: string | null
+      error_message: string | null
+    }[]
   }
 }
 
@@ -51,8 +57,12 @@ function expectAccounted(run: ActionRun, servers: string[]): void {
 describe('the bundled action', () => {
   it('restarts servers in batches, waits, and reports every server (some failing)', async () => {
     const servers = ids(25)
-    const target = await start({ serverFailures: { [servers[7]]: { code: 'Ecs.0100', reason: 'The ECS status does not meet requirements.' } } })
-    const run = await runAction(inputsFor(target, [...servers, servers[3].toUpperCase()], { 'batch-size': '10', type: 'hard' }))
+    const target = await start({
+      serverFailures: { [servers[7]]: { code: 'Ecs.0100', reason: 'The ECS status does not meet requirements.' } }
+    })
+    const run = await runAction(
+      inputsFor(target, [...servers, servers[3].toUpperCase()], { 'batch-size': '10', type: 'hard' })
+    )
     expect(run.exitCode).toBe(1)
     expect(run.outputs.status).toBe('failed')
     const { succeeded, failed, jobs, results } = lists(run)
@@ -73,7 +83,9 @@ describe('the bundled action', () => {
     expect(target.requests[0]).toMatchObject({ route: 'projects', signatureValid: true })
     expect(target.requests.every((r) => r.signatureValid)).toBe(true)
     const submits = target.requests.filter((r) => r.route === 'submit')
-    expect(submits.map((r) => (JSON.parse(r.body) as { reboot: { type: string; servers: unknown[] } }).reboot.servers.length)).toEqual([10, 10, 5])
+    expect(
+      submits.map((r) => (JSON.parse(r.body) as { reboot: { type: string; servers: unknown[] } }).reboot.servers.length)
+    ).toEqual([10, 10, 5])
     expect(submits.every((r) => r.body.includes('"type":"HARD"'))).toBe(true)
     expect(servers.every((id) => target.restartCount(id) === 1)).toBe(true)
 
@@ -89,7 +101,9 @@ describe('the bundled action', () => {
     expect(run.summary).toContain('<h2>ECS batch restart: ❌ failed</h2>')
     expect(run.summary).toContain('HARD restart of 25 servers in 3 batches')
     expect(run.summary).toContain('<tr><td>25</td><td>24</td><td>1</td><td>0</td></tr>')
-    expect(run.summary).toContain(`<tr><td>3</td><td>${jobs[2]}</td><td>5</td><td>5</td><td>0</td><td>0</td><td>SUCCESS</td></tr>`)
+    expect(run.summary).toContain(
+      `<tr><td>3</td><td>${jobs[2]}</td><td>5</td><td>5</td><td>0</td><td>0</td><td>SUCCESS</td></tr>`
+    )
     expect(run.summary).toContain(`<tr><td>${servers[7]}</td><td>${jobs[0]}</td><td>Ecs.0100</td>`)
   })
 
@@ -120,12 +134,16 @@ describe('the bundled action', () => {
   it('reports timed-out with the unfinished servers pending', async () => {
     const servers = ids(4)
     const target = await start({ jobDurationMs: 60_000 })
-    const run = await runAction(inputsFor(target, servers, { 'project-id': DEFAULT_PROJECT_ID, 'timeout-seconds': '0.3', 'batch-size': '2' }))
+    const run = await runAction(
+      inputsFor(target, servers, { 'project-id': DEFAULT_PROJECT_ID, 'timeout-seconds': '0.3', 'batch-size': '2' })
+    )
     expect(run.exitCode).toBe(1)
     expect(run.outputs.status).toBe('timed-out')
     const { pending, results } = lists(run)
     expect(pending).toEqual(servers)
-    expect(results[0].error_message).toMatch(/^Not confirmed: job \w+ had not finished after 0.3 s \(last status (INIT|RUNNING)\)\.$/)
+    expect(results[0].error_message).toMatch(
+      /^Not confirmed: job \w+ had not finished after 0.3 s \(last status (INIT|RUNNING)\)\.$/
+    )
     expect(run.summary).toContain('⏱️ timed out')
     expectAccounted(run, servers)
   })
@@ -180,7 +198,12 @@ describe('the bundled action', () => {
     const wrongKey = 'wrong-secret-key-that-must-stay-hidden'
     const target = await start({ credentials: { [accessKeyId]: { secretAccessKey, securityToken: token } } })
     const run = await runAction(
-      inputsFor(target, servers, { 'secret-access-key': wrongKey, 'security-token': token, 'project-id': DEFAULT_PROJECT_ID, 'batch-size': '1' }),
+      inputsFor(target, servers, {
+        'secret-access-key': wrongKey,
+        'security-token': token,
+        'project-id': DEFAULT_PROJECT_ID,
+        'batch-size': '1'
+      }),
       { env: { RUNNER_DEBUG: '1' } }
     )
     expect(run.exitCode).toBe(1)
@@ -190,7 +213,9 @@ describe('the bundled action', () => {
     const { failed, results } = lists(run)
     expect(failed).toEqual(servers)
     expect(results[0].error_code).toBe('APIG.0301')
-    expect(results[0].error_message).toMatch(/HTTP 401, APIG\.0301: .*verify aksk signature fail \(X-Request-Id: [0-9a-f]+\)/)
+    expect(results[0].error_message).toMatch(
+      /HTTP 401, APIG\.0301: .*verify aksk signature fail \(X-Request-Id: [0-9a-f]+\)/
+    )
     expect(results[1].error_message).toMatch(/^Not submitted: batch 1 was refused/)
     expect(run.stdout).toContain('::debug::POST /v1/')
 
@@ -214,7 +239,9 @@ describe('the bundled action', () => {
     const { pending, succeeded, results } = lists(run)
     expect(pending).toEqual(servers.slice(0, 2))
     expect(succeeded).toEqual(servers.slice(2))
-    expect(results[0].error_message).toMatch(/^Outcome unknown: .* not sent again, since that could restart them twice\./)
+    expect(results[0].error_message).toMatch(
+      /^Outcome unknown: .* not sent again, since that could restart them twice\./
+    )
     expect(servers.every((id) => target.restartCount(id) === 1)).toBe(true)
     expect(target.requests.filter((r) => r.route === 'submit')).toHaveLength(2)
   })
@@ -224,8 +251,13 @@ describe('the bundled action', () => {
     const target = await start()
     const run = await runAction(inputsFor(target, servers, { region: 'cn-north-4' }))
     expect(run.exitCode).toBe(1)
-    expect(run.stdout).toMatch(/::error::Project lookup for region cn-north-4 failed with HTTP 200, no project is named 'cn-north-4'/)
-    expect(lists(run).results[0]).toMatchObject({ outcome: 'failed', error_message: expect.stringMatching(/^Not submitted: Project lookup/) as unknown })
+    expect(run.stdout).toMatch(
+      /::error::Project lookup for region cn-north-4 failed with HTTP 200, no project is named 'cn-north-4'/
+    )
+    expect(lists(run).results[0]).toMatchObject({
+      outcome: 'failed',
+      error_message: expect.stringMatching(/^Not submitted: Project lookup/) as unknown
+    })
     expect(target.requests.filter((r) => r.route === 'submit')).toHaveLength(0)
   })
 })

@@ -59,7 +59,14 @@ const post: ApiRequest = {
   projectId: 'p',
   idempotent: false
 }
-const get: ApiRequest = { ...post, what: 'Status of job j', method: 'GET', path: '/v1/p/jobs/j', body: undefined, idempotent: true }
+const get: ApiRequest = {
+  ...post,
+  what: 'Status of job j',
+  method: 'GET',
+  path: '/v1/p/jobs/j',
+  body: undefined,
+  idempotent: true
+}
 
 describe('ApiClient', () => {
   it('sends the body it built, with host, content type and project headers for the authenticator', async () => {
@@ -80,7 +87,11 @@ describe('ApiClient', () => {
 
   it('retries throttling, including a 202 with Common.0024, honouring Retry-After', async () => {
     const transport = scripted([
-      json(429, { error_code: 'APIG.0308', error_msg: 'The throttling threshold has been reached.' }, { 'retry-after': '3' }),
+      json(
+        429,
+        { error_code: 'APIG.0308', error_msg: 'The throttling threshold has been reached.' },
+        { 'retry-after': '3' }
+      ),
       json(202, { error: { code: 'Common.0024', message: 'exceeds flow over limit' } }),
       json(503, { error: { code: 'Common.1503', message: 'Api flow control Error' } }),
       json(200, { job_id: 'j' })
@@ -88,8 +99,14 @@ describe('ApiClient', () => {
     const { api, sleeps, logs } = client(transport)
     await expect(api.request(post)).resolves.toMatchObject({ body: { job_id: 'j' } })
     expect(transport.sent).toHaveLength(4)
-    expect(sleeps).toEqual([3000, backoffDelayMs(2, DEFAULT_RETRY_POLICY, () => 0.5), backoffDelayMs(3, DEFAULT_RETRY_POLICY, () => 0.5)])
-    expect(logs[0]).toMatch(/^Restart batch 1 of 1 throttled \(.*APIG\.0308.*\); retrying in 3\.0 s as Retry-After asks \(attempt 2 of 5\)/)
+    expect(sleeps).toEqual([
+      3000,
+      backoffDelayMs(2, DEFAULT_RETRY_POLICY, () => 0.5),
+      backoffDelayMs(3, DEFAULT_RETRY_POLICY, () => 0.5)
+    ])
+    expect(logs[0]).toMatch(
+      /^Restart batch 1 of 1 throttled \(.*APIG\.0308.*\); retrying in 3\.0 s as Retry-After asks \(attempt 2 of 5\)/
+    )
   })
 
   it('gives up on throttling after the bounded number of attempts', async () => {
@@ -104,7 +121,9 @@ describe('ApiClient', () => {
   it.each([401, 403])('never retries HTTP %i, which could lock the access key', async (status) => {
     const transport = scripted([json(status, { error_code: 'APIG.0301', error_msg: 'verify aksk signature fail' })])
     const { api } = client(transport)
-    await expect(api.request(get)).rejects.toThrow(/HTTP \d+, APIG\.0301: verify aksk signature fail \(X-Request-Id: req-1\)/)
+    await expect(api.request(get)).rejects.toThrow(
+      /HTTP \d+, APIG\.0301: verify aksk signature fail \(X-Request-Id: req-1\)/
+    )
     expect(transport.sent).toHaveLength(1)
   })
 
@@ -123,7 +142,11 @@ describe('ApiClient', () => {
     const postTransport = scripted([failing])
     await expect(client(postTransport).api.request(post)).rejects.toMatchObject({ status: 502 })
     expect(postTransport.sent).toHaveLength(1)
-    const getTransport = scripted([failing, new TransportError(get.what, 'timeout', true), json(200, { status: 'RUNNING' })])
+    const getTransport = scripted([
+      failing,
+      new TransportError(get.what, 'timeout', true),
+      json(200, { status: 'RUNNING' })
+    ])
     await expect(client(getTransport).api.request(get)).resolves.toMatchObject({ body: { status: 'RUNNING' } })
     expect(getTransport.sent).toHaveLength(3)
   })
@@ -171,7 +194,11 @@ describe('parseErrorBody', () => {
       code: 'APIGW.0308',
       message: 'throttled'
     })
-    expect(parseErrorBody({ error: { code: 401, message: 'The request you have made requires authentication.', title: 'Unauthorized' } })).toEqual({
+    expect(
+      parseErrorBody({
+        error: { code: 401, message: 'The request you have made requires authentication.', title: 'Unauthorized' }
+      })
+    ).toEqual({
       code: '401',
       message: 'The request you have made requires authentication.'
     })

@@ -9,7 +9,13 @@ import { createHttpTransport } from '../src/http'
 import { Ledger } from '../src/ledger'
 import { planBatches } from '../src/plan'
 import { DEFAULT_RETRY_POLICY } from '../src/retry'
-import { DEFAULT_PROJECT_ID, DEFAULT_REGION, type EmulatorOptions, ecsError, gatewayError } from './emulator/ecs-emulator'
+import {
+  DEFAULT_PROJECT_ID,
+  DEFAULT_REGION,
+  type EmulatorOptions,
+  ecsError,
+  gatewayError
+} from './emulator/ecs-emulator'
 import { EMULATOR_KEY, serverIds as ids, useEmulator } from './support/fixtures'
 
 const { accessKeyId, secretAccessKey } = EMULATOR_KEY
@@ -42,7 +48,10 @@ async function setup(
 
 describe('ECS client against the emulator', () => {
   it('submits a signed restart that the emulator verifies, and reads the job to the end', async () => {
-    const { emulator, ecs } = await setup({ jobDurationMs: 50, serverFailures: { [ids(2)[1]]: { code: 'Ecs.0100', reason: 'wrong state' } } })
+    const { emulator, ecs } = await setup({
+      jobDurationMs: 50,
+      serverFailures: { [ids(2)[1]]: { code: 'Ecs.0100', reason: 'wrong state' } }
+    })
     const answer = await ecs.submit(operation, ids(2), 'Restart batch 1 of 1')
     expect(answer).toMatchObject({ accepted: true, jobId: emulator.jobIds()[0] })
     const [request] = emulator.requests
@@ -81,7 +90,12 @@ describe('ECS client against the emulator', () => {
     const { ecs, emulator, logs } = await setup()
     emulator.inject(
       'submit',
-      { kind: 'respond', status: 429, body: gatewayError('APIG.0308', 'The throttling threshold has been reached.'), headers: { 'Retry-After': '0' } },
+      {
+        kind: 'respond',
+        status: 429,
+        body: gatewayError('APIG.0308', 'The throttling threshold has been reached.'),
+        headers: { 'Retry-After': '0' }
+      },
       { kind: 'respond', status: 202, body: ecsError('Common.0024', 'exceeds flow over limit') }
     )
     await expect(ecs.submit(operation, ids(3), 'Restart batch 1 of 1')).resolves.toMatchObject({ accepted: true })
@@ -115,14 +129,23 @@ describe('ECS client against the emulator', () => {
   it('retries a job poll after a reset, a hang and a 500', async () => {
     const { ecs, emulator } = await setup({}, undefined, 200)
     await ecs.submit(operation, ids(1), 'x')
-    emulator.inject('job', { kind: 'reset' }, { kind: 'hang' }, { kind: 'respond', status: 500, body: ecsError('Common.0001', 'System exception') })
+    emulator.inject(
+      'job',
+      { kind: 'reset' },
+      { kind: 'hang' },
+      { kind: 'respond', status: 500, body: ecsError('Common.0001', 'System exception') }
+    )
     await expect(ecs.getJob(emulator.jobIds()[0])).resolves.toMatchObject({ job_id: emulator.jobIds()[0] })
     expect(emulator.requests.filter((r) => r.route === 'job')).toHaveLength(4)
   })
 
   it('reports a restart answered without a job ID, or with one unsafe for a URL, as not accepted', async () => {
     const { ecs, emulator } = await setup()
-    emulator.inject('submit', { kind: 'respond', status: 204 }, { kind: 'respond', status: 200, body: { job_id: '../../x' } })
+    emulator.inject(
+      'submit',
+      { kind: 'respond', status: 204 },
+      { kind: 'respond', status: 200, body: { job_id: '../../x' } }
+    )
     await expect(ecs.submit(operation, ids(1), 'x')).resolves.toMatchObject({
       accepted: false,
       problem: 'the cloud answered HTTP 204 without a job_id'
@@ -150,17 +173,24 @@ describe('ECS client against the emulator', () => {
   })
 
   it('looks the project up by region name, and explains a missing one', async () => {
-    const { api, endpoint, emulator } = await setup({ projects: { [DEFAULT_REGION]: DEFAULT_PROJECT_ID, 'eu-west-0': 'p2' } })
+    const { api, endpoint, emulator } = await setup({
+      projects: { [DEFAULT_REGION]: DEFAULT_PROJECT_ID, 'eu-west-0': 'p2' }
+    })
     await expect(lookupProjectId(api, endpoint, DEFAULT_REGION)).resolves.toBe(DEFAULT_PROJECT_ID)
     expect(emulator.requests[0]).toMatchObject({ route: 'projects', signatureValid: true })
     expect(emulator.requests[0].query.get('name')).toBe(DEFAULT_REGION)
-    await expect(lookupProjectId(api, endpoint, 'cn-north-4')).rejects.toThrow(/no project is named 'cn-north-4'; check 'region', or set 'project-id'/)
+    await expect(lookupProjectId(api, endpoint, 'cn-north-4')).rejects.toThrow(
+      /no project is named 'cn-north-4'; check 'region', or set 'project-id'/
+    )
   })
 
   it('runs a whole plan against the emulator: every server restarted exactly once', async () => {
     const servers = ids(2500)
     const failing = servers[1234]
-    const { ecs, emulator } = await setup({ jobDurationMs: 30, serverFailures: { [failing]: { code: 'Ecs.0100', reason: 'wrong state' } } })
+    const { ecs, emulator } = await setup({
+      jobDurationMs: 30,
+      serverFailures: { [failing]: { code: 'Ecs.0100', reason: 'wrong state' } }
+    })
     const ledger = new Ledger(servers)
     const runs = await execute(
       planBatches(servers, 1000),

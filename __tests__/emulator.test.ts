@@ -51,7 +51,7 @@ interface CallOptions {
 }
 
 /** A request signed with the project's signer, the way the action sends it. */
-function call(emulator: EcsEmulator, path: string, options: CallOptions = {}): Promise<Response> {
+function call(emulator: Pick<EcsEmulator, 'url'>, path: string, options: CallOptions = {}): Promise<Response> {
   const method = options.method ?? (options.body === undefined ? 'GET' : 'POST')
   const url = new URL(path, emulator.url)
   const headers: Record<string, string> = {
@@ -69,10 +69,7 @@ function call(emulator: EcsEmulator, path: string, options: CallOptions = {}): P
     if (!options.unsigned?.includes(name)) signedHeaders[name] = options.signAs?.[name] ?? value
   }
   for (const [name, value] of Object.entries(options.signAs ?? {})) signedHeaders[name] ??= value
-  const signature = sign(
-    { method, url, signedHeaders, body: options.body ?? '' },
-    options.key ?? DEFAULT_KEY
-  )
+  const signature = sign({ method, url, signedHeaders, body: options.body ?? '' }, options.key ?? DEFAULT_KEY)
   const { host: _host, ...sent }: Record<string, string> = headers // fetch sets Host itself
   const authorization = options.rewriteAuthorization
     ? options.rewriteAuthorization(signature.authorization)
@@ -121,7 +118,11 @@ async function queryJob(emulator: EcsEmulator, jobId: string, options: CallOptio
 }
 
 /** A clock the test moves by hand; X-Sdk-Date values follow it. */
-function manualClock(start = Date.UTC(2024, 0, 2, 3, 4, 5)): { now: () => number; advance: (ms: number) => void; date: () => Date } {
+function manualClock(start = Date.UTC(2024, 0, 2, 3, 4, 5)): {
+  now: () => number
+  advance: (ms: number) => void
+  date: () => Date
+} {
   let t = start
   return { now: () => t, advance: (ms) => void (t += ms), date: () => new Date(t) }
 }
@@ -187,7 +188,10 @@ describe('accepted batch restart', () => {
     ['not JSON', '{"reboot":'],
     ['a JSON array', '[]'],
     ['no action key', '{"restart":{"type":"SOFT","servers":[{"id":"a"}]}}'],
-    ['two action keys', '{"reboot":{"type":"SOFT","servers":[{"id":"a"}]},"os-stop":{"type":"SOFT","servers":[{"id":"a"}]}}'],
+    [
+      'two action keys',
+      '{"reboot":{"type":"SOFT","servers":[{"id":"a"}]},"os-stop":{"type":"SOFT","servers":[{"id":"a"}]}}'
+    ],
     ['reboot without type', '{"reboot":{"servers":[{"id":"a"}]}}'],
     ['reboot with a bad type', '{"reboot":{"type":"GENTLE","servers":[{"id":"a"}]}}'],
     ['os-stop without type', '{"os-stop":{"servers":[{"id":"a"}]}}'],
@@ -365,18 +369,22 @@ describe('signature verification', () => {
   const cases: [string, CallOptions, RegExp?][] = [
     ['a tampered body', { body, sendBody: rebootBody(['srv-b']) }],
     ['a wrong secret key', { body, key: { accessKeyId: DEFAULT_AK, secretAccessKey: 'not-the-secret' } }],
-    ['an unknown access key', { body, key: { accessKeyId: 'AKNOBODY', secretAccessKey: 'x' } }, /ak:AKNOBODY,err:ak not exist/],
+    [
+      'an unknown access key',
+      { body, key: { accessKeyId: 'AKNOBODY', secretAccessKey: 'x' } },
+      /ak:AKNOBODY,err:ak not exist/
+    ],
     ['host left out of SignedHeaders', { body, unsigned: ['host'] }],
     ['x-project-id left out of SignedHeaders', { body, unsigned: ['x-project-id'] }],
     ['content-type left out of SignedHeaders', { body, unsigned: ['content-type'] }],
-    [
-      'x-sdk-date left out of SignedHeaders',
-      { body, rewriteAuthorization: (a) => a.replace(';x-sdk-date,', ',') }
-    ],
+    ['x-sdk-date left out of SignedHeaders', { body, rewriteAuthorization: (a) => a.replace(';x-sdk-date,', ',') }],
     ['a signed host other than the one received', { body, signAs: { host: 'ecs.ap-southeast-1.myhuaweicloud.com' } }],
     ['an x-sdk-date 16 minutes old', { body, date: new Date(Date.now() - 16 * 60_000) }, /signature expired/],
     ['an x-sdk-date 16 minutes ahead', { body, date: new Date(Date.now() + 16 * 60_000) }, /signature expired/],
-    ['a signed path other than the one received', { body, sendPath: `/v1/${DEFAULT_PROJECT_ID}/cloudservers/action?x=1` }],
+    [
+      'a signed path other than the one received',
+      { body, sendPath: `/v1/${DEFAULT_PROJECT_ID}/cloudservers/action?x=1` }
+    ],
     ['no Authorization header', { body, rewriteAuthorization: () => undefined }],
     ['a malformed Authorization header', { body, rewriteAuthorization: (a) => a.replace(/, Signature=.*$/, '') }],
     ['an Authorization header in upper case', { body, rewriteAuthorization: (a) => a.toUpperCase() }]
@@ -583,7 +591,10 @@ describe('faults', () => {
     const emulator = await startEmulator()
     emulator.inject('submit', { kind: 'reset-after-processing' })
     await expect(
-      call(emulator, SUBMIT_PATH, { body: rebootBody(['srv-a']), key: { accessKeyId: DEFAULT_AK, secretAccessKey: 'x' } })
+      call(emulator, SUBMIT_PATH, {
+        body: rebootBody(['srv-a']),
+        key: { accessKeyId: DEFAULT_AK, secretAccessKey: 'x' }
+      })
     ).rejects.toThrow(TypeError)
     expect(emulator.restartCount('srv-a')).toBe(0)
     expect(emulator.jobIds()).toEqual([])
@@ -654,7 +665,12 @@ describe('IAM project lookup', () => {
     expect(found.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/)
     const body = (await found.json()) as { projects: object[]; links: object }
     expect(body.projects).toEqual([
-      expect.objectContaining({ id: DEFAULT_PROJECT_ID, name: DEFAULT_REGION, enabled: true, domain_id: expect.any(String) })
+      expect.objectContaining({
+        id: DEFAULT_PROJECT_ID,
+        name: DEFAULT_REGION,
+        enabled: true,
+        domain_id: expect.any(String)
+      })
     ])
     expect(body.links).toBeTypeOf('object')
     expect(emulator.requests[0]).toMatchObject({ route: 'projects', signatureValid: true })
@@ -740,8 +756,7 @@ describe('serve.ts', () => {
         region: DEFAULT_REGION
       })
 
-      // A stand-in with the same call() helper: only `url` is used from the emulator.
-      const remote = { url: info.url } as EcsEmulator
+      const remote = { url: info.url }
       const key = { accessKeyId: info.accessKeyId, secretAccessKey: info.secretAccessKey }
       const submitted = await call(remote, `/v1/${info.projectId}/cloudservers/action`, {
         body: rebootBody(['srv-ok', 'srv-bad']),

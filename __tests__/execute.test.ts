@@ -8,7 +8,7 @@ import { planBatches } from '../src/plan'
 const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => `server-${i}`)
 
 type SubmitScript = (serverIds: readonly string[], call: number) => SubmitAnswer | Error
-type JobScript = (jobId: string, serverIds: readonly string[], ageMs: number) => unknown | Error
+type JobScript = (jobId: string, serverIds: readonly string[], ageMs: number) => unknown
 
 /** A cloud in memory on a virtual clock: sleeping only moves the clock, so no timers run. */
 function fakeCloud(options: { submit?: SubmitScript; job?: JobScript } = {}) {
@@ -19,12 +19,19 @@ function fakeCloud(options: { submit?: SubmitScript; job?: JobScript } = {}) {
   let submits = 0
   const finishAfter1s: JobScript = (_, serverIds, age) =>
     age >= 1000
-      ? { status: 'SUCCESS', entities: { sub_jobs: serverIds.map((id) => ({ status: 'SUCCESS', entities: { server_id: id } })) } }
+      ? {
+          status: 'SUCCESS',
+          entities: { sub_jobs: serverIds.map((id) => ({ status: 'SUCCESS', entities: { server_id: id } })) }
+        }
       : { status: 'RUNNING' }
   const ecs: Pick<EcsClient, 'submit' | 'getJob'> = {
     submit(_operation, serverIds) {
       const call = ++submits
-      const answer = options.submit?.(serverIds, call) ?? { accepted: true as const, jobId: `job-${call}`, requestId: 'r' }
+      const answer = options.submit?.(serverIds, call) ?? {
+        accepted: true as const,
+        jobId: `job-${call}`,
+        requestId: 'r'
+      }
       if (answer instanceof Error) return Promise.reject(answer)
       if (answer.accepted) jobs.set(answer.jobId, { serverIds, submittedAt: now })
       return Promise.resolve(answer)
@@ -57,7 +64,12 @@ const options: ExecutionOptions = {
   pollIntervalMs: 250
 }
 
-async function runScenario(serverIds: string[], batchSize: number, cloud: ReturnType<typeof fakeCloud>, opts = options) {
+async function runScenario(
+  serverIds: string[],
+  batchSize: number,
+  cloud: ReturnType<typeof fakeCloud>,
+  opts = options
+) {
   const ledger = new Ledger(serverIds)
   const runs = await execute(planBatches(serverIds, batchSize), opts, cloud.deps(ledger))
   const results = ledger.results()
@@ -86,7 +98,10 @@ describe('execute', () => {
 
   it('records per-server failures from sub-jobs and failed batches do not stop the others', async () => {
     const cloud = fakeCloud({
-      submit: (_, call) => (call === 1 ? new ApiError(400, 'Ecs.0005', 'Invalid parameter', 'r', 'Restart batch 1 of 2') : { accepted: true, jobId: 'job-b', requestId: 'r' }),
+      submit: (_, call) =>
+        call === 1
+          ? new ApiError(400, 'Ecs.0005', 'Invalid parameter', 'r', 'Restart batch 1 of 2')
+          : { accepted: true, jobId: 'job-b', requestId: 'r' },
       job: (_, serverIds) => ({
         status: 'FAIL',
         error_code: 'Ecs.0227',
@@ -120,7 +135,10 @@ describe('execute', () => {
 
   it('keeps servers whose sub-job finished even when the job itself times out', async () => {
     const cloud = fakeCloud({
-      job: (_, serverIds) => ({ status: 'RUNNING', entities: { sub_jobs: [{ status: 'SUCCESS', entities: { server_id: serverIds[0] } }] } })
+      job: (_, serverIds) => ({
+        status: 'RUNNING',
+        entities: { sub_jobs: [{ status: 'SUCCESS', entities: { server_id: serverIds[0] } }] }
+      })
     })
     const { byOutcome } = await runScenario(ids(2), 2, cloud, { ...options, timeoutMs: 500 })
     expect(byOutcome('succeeded')).toEqual(['server-0'])
@@ -152,7 +170,9 @@ describe('execute', () => {
     expect(cloud.submits()).toBe(3)
     expect(runs.map((r) => r.status)).toEqual(['outcome unknown', 'outcome unknown', 'SUCCESS'])
     expect(results[0]).toMatchObject({ outcome: 'pending', job_id: null })
-    expect(results[0].error_message).toMatch(/^Outcome unknown: .*ECONNRESET.* not sent again, since that could restart them twice/)
+    expect(results[0].error_message).toMatch(
+      /^Outcome unknown: .*ECONNRESET.* not sent again, since that could restart them twice/
+    )
     expect(results[1].error_message).toMatch(/HTTP 204 without a job_id \(X-Request-Id: r2\)/)
     expect(results[2].outcome).toBe('succeeded')
   })
@@ -165,17 +185,22 @@ describe('execute', () => {
     expect(cloud.submits()).toBe(1)
     expect(runs.map((r) => r.status)).toEqual(['rejected', 'not submitted', 'not submitted'])
     expect(results.every((r) => r.outcome === 'failed')).toBe(true)
-    expect(results[1].error_message).toMatch(/^Not submitted: batch 1 was refused \(.*APIG\.0301.*\), so no further batches were sent\.$/)
+    expect(results[1].error_message).toMatch(
+      /^Not submitted: batch 1 was refused \(.*APIG\.0301.*\), so no further batches were sent\.$/
+    )
   })
 
   it('keeps polling through transient poll errors and gives up on a job whose status cannot be read', async () => {
     let calls = 0
     const cloud = fakeCloud({
       job: (jobId, _serverIds, age) => {
-        if (jobId === 'job-2') return new ApiError(400, 'Common.0011', 'Failed to query system tasks.', 'r', `Status of job ${jobId}`)
+        if (jobId === 'job-2')
+          return new ApiError(400, 'Common.0011', 'Failed to query system tasks.', 'r', `Status of job ${jobId}`)
         calls++
         if (calls === 1) return new TransportError(`Status of job ${jobId}`, 'ECONNRESET', true)
-        return age >= 750 ? { status: 'SUCCESS' } : { status: 'RUNNING', entities: { sub_jobs: [{ status: 'FAIL', entities: { server_id: 'stranger' } }] } }
+        return age >= 750
+          ? { status: 'SUCCESS' }
+          : { status: 'RUNNING', entities: { sub_jobs: [{ status: 'FAIL', entities: { server_id: 'stranger' } }] } }
       }
     })
     const { runs, results } = await runScenario(ids(2), 1, cloud)
@@ -183,7 +208,9 @@ describe('execute', () => {
     expect(results[0].outcome).toBe('succeeded')
     expect(results[1]).toMatchObject({ outcome: 'pending', job_id: 'job-2' })
     expect(results[1].error_message).toMatch(/could not be read: .*Common\.0011/)
-    expect(cloud.logs.some((l) => l.startsWith('WARN') && l.includes('ECONNRESET') && l.includes('trying again next round'))).toBe(true)
+    expect(
+      cloud.logs.some((l) => l.startsWith('WARN') && l.includes('ECONNRESET') && l.includes('trying again next round'))
+    ).toBe(true)
     expect(cloud.logs.some((l) => l.includes('1 servers that were not in batch 1; ignored: stranger'))).toBe(true)
   })
 

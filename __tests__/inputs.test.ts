@@ -116,7 +116,9 @@ describe('readInputs', () => {
       securityToken: 'sdk-token'
     })
     expect(fromEnv.projectId).toBe('sdkproject')
-    const explicit = readInputs(source({ ...valid, 'project-id': 'explicit' }, { ...env, HUAWEI_CLOUD_PROJECT_ID: 'action' }))
+    const explicit = readInputs(
+      source({ ...valid, 'project-id': 'explicit' }, { ...env, HUAWEI_CLOUD_PROJECT_ID: 'action' })
+    )
     expect(explicit.region).toBe('ap-southeast-1')
     expect(explicit.credentials.accessKeyId).toBe('AKEXAMPLE')
     expect(explicit.credentials.secretAccessKey).toBe('secret/key+value')
@@ -174,7 +176,9 @@ describe('readInputs', () => {
   })
 
   it('rejects a region that could not be part of a host name', () => {
-    expect(problemsOf({ ...valid, region: 'evil.com/x' })[0]).toMatch(/^Input 'region': "evil.com\/x" is not a region name/)
+    expect(problemsOf({ ...valid, region: 'evil.com/x' })[0]).toMatch(
+      /^Input 'region': "evil.com\/x" is not a region name/
+    )
   })
 
   it('rejects a project ID that could change the request path', () => {
@@ -183,12 +187,15 @@ describe('readInputs', () => {
 })
 
 describe('parseEndpoint', () => {
-  it.each(['https://ecs.example.com', 'https://ecs.example.com:8443/', 'http://127.0.0.5:80', 'http://[::1]:1', 'http://localhost'])(
-    'accepts %s',
-    (text) => {
-      expect(parseEndpoint('endpoint', text).origin).toBe(new URL(text).origin)
-    }
-  )
+  it.each([
+    'https://ecs.example.com',
+    'https://ecs.example.com:8443/',
+    'http://127.0.0.5:80',
+    'http://[::1]:1',
+    'http://localhost'
+  ])('accepts %s', (text) => {
+    expect(parseEndpoint('endpoint', text).origin).toBe(new URL(text).origin)
+  })
 
   it.each([
     ['http://10.0.0.1', /use https:\/\//],

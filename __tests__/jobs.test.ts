@@ -36,7 +36,10 @@ describe('interpretJob', () => {
 
   it('gives servers without a sub-job the job result once it has finished', () => {
     expect(interpretJob({ status: 'SUCCESS', entities: { sub_jobs: [] } }, batch).succeeded).toEqual(batch)
-    const failed = interpretJob({ status: 'FAIL', error_code: 'Ecs.0611', fail_reason: 'Batch operation failed.' }, batch)
+    const failed = interpretJob(
+      { status: 'FAIL', error_code: 'Ecs.0611', fail_reason: 'Batch operation failed.' },
+      batch
+    )
     expect(failed.failed).toEqual(batch.map((id) => ({ id, code: 'Ecs.0611', message: 'Batch operation failed.' })))
     const bare = interpretJob({ status: 'FAIL' }, ['a'])
     expect(bare.failed).toEqual([{ id: 'a', code: null, message: 'The job failed without a sub-job for this server.' }])

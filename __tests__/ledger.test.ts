@@ -27,13 +27,23 @@ describe('Ledger', () => {
     expect(ledger.isAwaiting('c')).toBe(true)
     expect(ledger.isAwaiting('a')).toBe(false)
     expect(ledger.queuedIds()).toEqual(['d'])
-    expect(ledger.tally(['a', 'b', 'c', 'd', 'x'])).toEqual({ queued: 1, submitted: 1, pending: 0, succeeded: 1, failed: 1 })
+    expect(ledger.tally(['a', 'b', 'c', 'd', 'x'])).toEqual({
+      queued: 1,
+      submitted: 1,
+      pending: 0,
+      succeeded: 1,
+      failed: 1
+    })
   })
 
   it('marks pending for good with a reason, and refuses servers it does not know', () => {
     const ledger = new Ledger(['a'])
     ledger.markPending(['a'], 'APIG.0201', 'outcome unknown')
-    expect(ledger.results()[0]).toMatchObject({ outcome: 'pending', error_code: 'APIG.0201', error_message: 'outcome unknown' })
+    expect(ledger.results()[0]).toMatchObject({
+      outcome: 'pending',
+      error_code: 'APIG.0201',
+      error_message: 'outcome unknown'
+    })
     expect(ledger.isAwaiting('a')).toBe(false)
     expect(() => ledger.markSucceeded('zzz')).toThrow(/not in the ledger/)
   })

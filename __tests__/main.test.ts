@@ -65,11 +65,20 @@ describe('run', () => {
     expect(record.masked).toEqual([secretAccessKey])
     expect(record.outputs.status).toBe('succeeded')
     expect(JSON.parse(record.outputs['succeeded-ids'])).toEqual(servers)
-    expect(Object.keys(record.outputs).sort()).toEqual(['failed-ids', 'job-ids', 'pending-ids', 'results', 'status', 'succeeded-ids'])
+    expect(Object.keys(record.outputs).sort()).toEqual([
+      'failed-ids',
+      'job-ids',
+      'pending-ids',
+      'results',
+      'status',
+      'succeeded-ids'
+    ])
     expect(record.lines.filter((l) => l.startsWith('group: Batch'))).toHaveLength(2)
     expect(record.lines.at(-1)).toBe('Finished with status succeeded: 3 succeeded, 0 failed, 0 pending.')
     expect(record.summaries).toHaveLength(1)
-    expect(record.summaries[0]).toContain(`SOFT restart of 3 servers in 2 batches via ${new URL(emulators.current()?.url ?? '').host}`)
+    expect(record.summaries[0]).toContain(
+      `SOFT restart of 3 servers in 2 batches via ${new URL(emulators.current()?.url ?? '').host}`
+    )
   })
 
   it('still sets the outputs when the summary cannot be written, and says so', async () => {
@@ -89,7 +98,9 @@ describe('run', () => {
     expect(record.failed).toEqual([`Input 'wait': "maybe" is not allowed; use true or false`])
     expect(record.outputs.status).toBe('failed')
     expect(JSON.parse(record.outputs['failed-ids'])).toEqual(servers)
-    expect(JSON.parse(record.outputs.results)[0]).toMatchObject({ error_message: 'Not submitted: the inputs are invalid.' })
+    expect((JSON.parse(record.outputs.results) as unknown[])[0]).toMatchObject({
+      error_message: 'Not submitted: the inputs are invalid.'
+    })
     expect(emulators.current()?.requests).toHaveLength(0)
   })
 
@@ -98,16 +109,21 @@ describe('run', () => {
     const { io, record } = recordingIO({ ...(await inputsForEmulator(servers)), wait: 'false' })
     await run(io)
     expect(record.outputs.status).toBe('submitted')
-    expect(record.lines.some((l) => /^warning: The 'results' output is 1\.\d MB, over GitHub's 1 MB limit/.test(l))).toBe(true)
+    expect(
+      record.lines.some((l) => /^warning: The 'results' output is 1\.\d MB, over GitHub's 1 MB limit/.test(l))
+    ).toBe(true)
     expect(record.lines.some((l) => l.includes("'pending-ids' output"))).toBe(false)
   })
 
   it('fails the step on an unexpected error rather than crashing', async () => {
-    const { io, record } = recordingIO({}, {
-      getInput: () => {
-        throw new Error('runner exploded')
+    const { io, record } = recordingIO(
+      {},
+      {
+        getInput: () => {
+          throw new Error('runner exploded')
+        }
       }
-    })
+    )
     await run(io)
     expect(record.failed).toEqual(['Unexpected error: runner exploded'])
   })

@@ -16,7 +16,13 @@ describe('planBatches', () => {
   })
 
   it('covers every server exactly once for many sizes', () => {
-    for (const [count, size] of [[1, 1000], [1000, 1000], [1001, 1000], [2500, 7], [3, 1]]) {
+    for (const [count, size] of [
+      [1, 1000],
+      [1000, 1000],
+      [1001, 1000],
+      [2500, 7],
+      [3, 1]
+    ]) {
       const plan = planBatches(ids(count), size)
       const flat = plan.waves.flat().flatMap((batch) => batch.serverIds)
       expect(flat).toEqual(ids(count))

@@ -29,7 +29,13 @@ const run = (number: number, serverIds: string[], extra: Partial<BatchRun> = {})
   ...extra
 })
 
-const context = { title: 'ECS batch restart', request: 'SOFT restart of 3 servers in 2 batches', durationMs: 12_345, runUrl: undefined, error: undefined }
+const context = {
+  title: 'ECS batch restart',
+  request: 'SOFT restart of 3 servers in 2 batches',
+  durationMs: 12_345,
+  runUrl: undefined,
+  error: undefined
+}
 
 describe('overallStatus', () => {
   it('follows the documented precedence', () => {
@@ -43,7 +49,11 @@ describe('overallStatus', () => {
 
 describe('buildOutputs', () => {
   it('writes JSON lists that partition the servers, and job IDs in submission order', () => {
-    const results = [result('a', 'succeeded'), result('b', 'failed', { error_code: 'Ecs.0100' }), result('c', 'pending')]
+    const results = [
+      result('a', 'succeeded'),
+      result('b', 'failed', { error_code: 'Ecs.0100' }),
+      result('c', 'pending')
+    ]
     const outputs = buildOutputs(results, [run(1, ['a', 'b']), run(2, ['c'], { jobId: null }), run(3, [])], 'failed')
     expect(outputs.status).toBe('failed')
     expect(JSON.parse(outputs['job-ids'])).toEqual(['job-1', 'job-3'])
@@ -61,27 +71,43 @@ describe('renderSummary', () => {
       result('b', 'failed', { error_code: 'Ecs.0100', error_message: 'The ECS status does not meet requirements.' }),
       result('c', 'pending', { job_id: 'job-2', error_message: 'Not confirmed' })
     ]
-    const html = renderSummary(results, [run(1, ['a', 'b'], { status: 'FAIL' }), run(2, ['c'], { status: 'timed out' })], 'failed', {
-      ...context,
-      runUrl: 'https://github.com/o/r/actions/runs/7'
-    })
+    const html = renderSummary(
+      results,
+      [run(1, ['a', 'b'], { status: 'FAIL' }), run(2, ['c'], { status: 'timed out' })],
+      'failed',
+      {
+        ...context,
+        runUrl: 'https://github.com/o/r/actions/runs/7'
+      }
+    )
     expect(html).toContain('<h2>ECS batch restart: ❌ failed</h2>')
-    expect(html).toContain('SOFT restart of 3 servers in 2 batches; took 12.3 s. <a href="https://github.com/o/r/actions/runs/7">Workflow run</a>.')
+    expect(html).toContain(
+      'SOFT restart of 3 servers in 2 batches; took 12.3 s. <a href="https://github.com/o/r/actions/runs/7">Workflow run</a>.'
+    )
     expect(html).toContain('<tr><td>3</td><td>1</td><td>1</td><td>1</td></tr>')
     expect(html).toContain('<tr><td>1</td><td>job-1</td><td>2</td><td>1</td><td>1</td><td>0</td><td>FAIL</td></tr>')
-    expect(html).toContain('<tr><td>2</td><td>job-2</td><td>1</td><td>0</td><td>0</td><td>1</td><td>timed out</td></tr>')
+    expect(html).toContain(
+      '<tr><td>2</td><td>job-2</td><td>1</td><td>0</td><td>0</td><td>1</td><td>timed out</td></tr>'
+    )
     expect(html).toContain('<h3>Failed servers</h3>')
-    expect(html).toContain('<tr><td>b</td><td>job-1</td><td>Ecs.0100</td><td>The ECS status does not meet requirements.</td></tr>')
+    expect(html).toContain(
+      '<tr><td>b</td><td>job-1</td><td>Ecs.0100</td><td>The ECS status does not meet requirements.</td></tr>'
+    )
     expect(html).toContain('<h3>Pending servers (outcome not confirmed)</h3>')
   })
 
   it('escapes all text that comes from inputs or the cloud', () => {
     const evil = '<img src=x onerror="alert(1)">&\''
-    const html = renderSummary([result('a', 'failed', { error_code: evil, error_message: evil })], [run(1, ['a'], { status: evil })], 'failed', {
-      ...context,
-      error: evil,
-      runUrl: 'https://x/"><script>'
-    })
+    const html = renderSummary(
+      [result('a', 'failed', { error_code: evil, error_message: evil })],
+      [run(1, ['a'], { status: evil })],
+      'failed',
+      {
+        ...context,
+        error: evil,
+        runUrl: 'https://x/"><script>'
+      }
+    )
     expect(html).not.toContain('<img')
     expect(html).not.toContain('<script>')
     expect(html).toContain(escapeHtml(evil))
@@ -93,10 +119,17 @@ describe('renderSummary', () => {
     const results = Array.from({ length: count }, (_, i) =>
       result(`server-${i}`, 'failed', { error_code: 'Ecs.0227', error_message: 'x'.repeat(2000) })
     )
-    const runs = Array.from({ length: 500 }, (_, i) => run(i + 1, results.slice(i * 100, i * 100 + 100).map((r) => r.id)))
+    const runs = Array.from({ length: 500 }, (_, i) =>
+      run(
+        i + 1,
+        results.slice(i * 100, i * 100 + 100).map((r) => r.id)
+      )
+    )
     const html = renderSummary(results, runs, 'failed', context)
     expect(html.match(/<tr><td>server-/g)).toHaveLength(SUMMARY_ROW_LIMIT)
-    expect(html).toContain(`${count - SUMMARY_ROW_LIMIT} more servers are not shown here; the <code>failed-ids</code> output lists them all.`)
+    expect(html).toContain(
+      `${count - SUMMARY_ROW_LIMIT} more servers are not shown here; the <code>failed-ids</code> output lists them all.`
+    )
     expect(html).toContain(`${500 - SUMMARY_ROW_LIMIT} more batches are not shown here`)
     expect(html).toContain(`${'x'.repeat(300)}…`)
     expect(Buffer.byteLength(html)).toBeLessThan(256 * 1024)
@@ -105,7 +138,9 @@ describe('renderSummary', () => {
 
 describe('batchAnnotations', () => {
   it('annotates each troubled batch, capped with a closing count', () => {
-    const runs = Array.from({ length: ANNOTATION_LIMIT + 3 }, (_, i) => run(i + 1, [], { status: 'FAIL', problem: `problem ${i + 1}` }))
+    const runs = Array.from({ length: ANNOTATION_LIMIT + 3 }, (_, i) =>
+      run(i + 1, [], { status: 'FAIL', problem: `problem ${i + 1}` })
+    )
     runs.push(run(99, [], { problem: null }))
     const annotations = batchAnnotations(runs)
     expect(annotations).toHaveLength(ANNOTATION_LIMIT + 1)
@@ -117,7 +152,10 @@ describe('batchAnnotations', () => {
 
 describe('batchLogGroups', () => {
   it('titles each batch with its counts and lists every server with its outcome', () => {
-    const results = [result('a', 'succeeded'), result('b', 'failed', { error_code: 'Ecs.0100', error_message: 'wrong state' })]
+    const results = [
+      result('a', 'succeeded'),
+      result('b', 'failed', { error_code: 'Ecs.0100', error_message: 'wrong state' })
+    ]
     expect(batchLogGroups([run(1, ['a', 'b'], { status: 'FAIL' })], results)).toEqual([
       {
         title: 'Batch 1: job job-1, FAIL, 1 succeeded, 1 failed, 0 pending',

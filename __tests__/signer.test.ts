@@ -176,7 +176,12 @@ describe('SDK-HMAC-SHA256 signing', () => {
 
   it('parses the Authorization header it writes, and rejects others', () => {
     const { authorization, signature } = sign(
-      { method: 'GET', url: new URL('https://h/x'), signedHeaders: { 'X-Sdk-Date': '20240102T030405Z', Host: 'h' }, body: '' },
+      {
+        method: 'GET',
+        url: new URL('https://h/x'),
+        signedHeaders: { 'X-Sdk-Date': '20240102T030405Z', Host: 'h' },
+        body: ''
+      },
       derivedKey
     )
     expect(parseAuthorization(authorization)).toEqual({

@@ -29714,9 +29714,7 @@ function parseErrorBody(body) {
     }
     return {
         code: stringOrNumber(record.error_code) ?? stringOrNumber(record.code),
-        message: stringOrNumber(record.error_msg) ??
-            stringOrNumber(record.message) ??
-            stringOrNumber(record.error)
+        message: stringOrNumber(record.error_msg) ?? stringOrNumber(record.message) ?? stringOrNumber(record.error)
     };
 }
 function errorMessage(error) {
@@ -37849,7 +37847,10 @@ var external_node_crypto_ = __nccwpck_require__(7598);
 const SIGNING_ALGORITHM = 'SDK-HMAC-SHA256';
 /** `YYYYMMDDTHHMMSSZ` in UTC, the format of the `X-Sdk-Date` header. */
 function formatSdkDate(date) {
-    return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+    return date
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d{3}Z$/, 'Z');
 }
 /** Parses an `X-Sdk-Date` value; undefined when it is not of that exact shape. */
 function parseSdkDate(value) {
@@ -38081,9 +38082,7 @@ function interpretJob(document, batch) {
         if (subJob.status === 'FAIL') {
             verdicts.set(serverId, {
                 code: asString(subJob.error_code) ?? asString(job.error_code),
-                message: asString(subJob.fail_reason) ??
-                    asString(entities?.errorcode_message) ??
-                    asString(job.fail_reason)
+                message: asString(subJob.fail_reason) ?? asString(entities?.errorcode_message) ?? asString(job.fail_reason)
             });
         }
     }
@@ -38217,7 +38216,11 @@ function classifySubmitFailure(error) {
             : { certain: true, code: null, message: `Not submitted: ${error.message}.` };
     }
     if (isThrottling(error)) {
-        return { certain: true, code: error.code ?? null, message: `Not submitted: still throttled after every retry. ${error.message}` };
+        return {
+            certain: true,
+            code: error.code ?? null,
+            message: `Not submitted: still throttled after every retry. ${error.message}`
+        };
     }
     if (error.status >= 400 && error.status < 500) {
         return { certain: true, code: error.code ?? null, message: error.message };
@@ -38261,7 +38264,11 @@ async function execute(plan, options, deps) {
                 if (!(error instanceof ApiError || error instanceof TransportError))
                     throw error;
                 const failure = classifySubmitFailure(error);
-                run.status = failure.certain ? (error instanceof ApiError && !isThrottling(error) ? 'rejected' : 'not submitted') : 'outcome unknown';
+                run.status = failure.certain
+                    ? error instanceof ApiError && !isThrottling(error)
+                        ? 'rejected'
+                        : 'not submitted'
+                    : 'outcome unknown';
                 run.problem = error.message;
                 if (failure.certain)
                     ledger.markFailed(batch.serverIds, failure.code, failure.message);
@@ -38825,7 +38832,7 @@ const USER_AGENT = 'ecs-batch-restart (GitHub Action)';
 const OUTPUT_SIZE_LIMIT = 1_000_000;
 function plural(count, noun) {
     const nouns = { server: 'servers', batch: 'batches' };
-    return `${count} ${count === 1 ? noun : nouns[noun]}`;
+    return `${count.toLocaleString('en-US')} ${count === 1 ? noun : nouns[noun]}`;
 }
 async function restart(inputs, ledger, io) {
     const transport = createHttpTransport({
@@ -38876,7 +38883,12 @@ async function attempt(io) {
     const outcome = { ledger, runs: [], waited: inputs.wait, failOnError: inputs.failOnError, request };
     try {
         const runs = await restart(inputs, ledger, io);
-        return { ...outcome, runs, request: `${request} in ${plural(runs.length, 'batch')} via ${inputs.endpoint.host}`, error: undefined };
+        return {
+            ...outcome,
+            runs,
+            request: `${request} in ${plural(runs.length, 'batch')} via ${inputs.endpoint.host}`,
+            error: undefined
+        };
     }
     catch (error) {
         const message = errorMessage(error);

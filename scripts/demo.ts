@@ -6,12 +6,7 @@
  * summary was written.
  */
 import { createHash } from 'node:crypto'
-import {
-  DEFAULT_ACCESS_KEY,
-  DEFAULT_REGION,
-  EcsEmulator,
-  type ServerFailure
-} from '../__tests__/emulator/ecs-emulator'
+import { DEFAULT_ACCESS_KEY, DEFAULT_REGION, EcsEmulator, type ServerFailure } from '../__tests__/emulator/ecs-emulator'
 import { runAction } from '../__tests__/support/run-action'
 
 const SERVER_COUNT = 2500
@@ -34,7 +29,7 @@ function showLikeTheRunner(stdout: string): void {
     text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%3A/g, ':').replace(/%2C/g, ',').replace(/%25/g, '%')
   let folded = false
   for (const line of stdout.split('\n')) {
-    const command = /^::([a-z-]+)(?: ([^:]*))?::(.*)$/.exec(line)
+    const command = /^::([a-z-]+) ?([^:]*)::(.*)$/.exec(line)
     if (folded) {
       folded = command?.[1] !== 'endgroup'
       continue
@@ -48,7 +43,7 @@ function showLikeTheRunner(stdout: string): void {
       console.log(`  ▸ ${message}`)
       folded = true
     } else if (name === 'error' || name === 'warning') {
-      const title = /title=([^,]*)/.exec(properties ?? '')?.[1]
+      const title = /title=([^,]*)/.exec(properties)?.[1]
       console.log(`  ${name === 'error' ? 'Error' : 'Warning'}: ${title ? `${decode(title)}: ` : ''}${decode(message)}`)
     }
   }

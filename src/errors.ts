@@ -89,10 +89,7 @@ export function parseErrorBody(body: unknown): ErrorDetails {
   }
   return {
     code: stringOrNumber(record.error_code) ?? stringOrNumber(record.code),
-    message:
-      stringOrNumber(record.error_msg) ??
-      stringOrNumber(record.message) ??
-      stringOrNumber(record.error)
+    message: stringOrNumber(record.error_msg) ?? stringOrNumber(record.message) ?? stringOrNumber(record.error)
   }
 }
 

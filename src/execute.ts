@@ -55,7 +55,11 @@ export function classifySubmitFailure(error: ApiError | TransportError): SubmitF
       : { certain: true, code: null, message: `Not submitted: ${error.message}.` }
   }
   if (isThrottling(error)) {
-    return { certain: true, code: error.code ?? null, message: `Not submitted: still throttled after every retry. ${error.message}` }
+    return {
+      certain: true,
+      code: error.code ?? null,
+      message: `Not submitted: still throttled after every retry. ${error.message}`
+    }
   }
   if (error.status >= 400 && error.status < 500) {
     return { certain: true, code: error.code ?? null, message: error.message }
@@ -101,7 +105,11 @@ export async function execute(plan: Plan, options: ExecutionOptions, deps: Execu
       } catch (error) {
         if (!(error instanceof ApiError || error instanceof TransportError)) throw error
         const failure = classifySubmitFailure(error)
-        run.status = failure.certain ? (error instanceof ApiError && !isThrottling(error) ? 'rejected' : 'not submitted') : 'outcome unknown'
+        run.status = failure.certain
+          ? error instanceof ApiError && !isThrottling(error)
+            ? 'rejected'
+            : 'not submitted'
+          : 'outcome unknown'
         run.problem = error.message
         if (failure.certain) ledger.markFailed(batch.serverIds, failure.code, failure.message)
         else ledger.markPending(batch.serverIds, failure.code, failure.message)

@@ -94,9 +94,7 @@ export function createHttpTransport(options: TransportOptions): Transport {
     send(request, what) {
       return new Promise<HttpResponse>((resolve, reject) => {
         const timer = setTimeout(() => {
-          reject(
-            new TransportError(what, `timed out after ${options.timeoutMs / 1000} s`, true)
-          )
+          reject(new TransportError(what, `timed out after ${options.timeoutMs / 1000} s`, true))
         }, options.timeoutMs)
         exchange(request).then(
           (response) => {

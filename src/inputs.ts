@@ -118,13 +118,22 @@ export function parseEndpoint(name: string, text: string): URL {
   try {
     url = new URL(text)
   } catch {
-    throw new InputError(name, `${quoted(text)} is not a URL; use https://host, e.g. https://ecs.ap-southeast-1.myhuaweicloud.com`)
+    throw new InputError(
+      name,
+      `${quoted(text)} is not a URL; use https://host, e.g. https://ecs.ap-southeast-1.myhuaweicloud.com`
+    )
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
-    throw new InputError(name, `${quoted(text)} is not allowed; use https:// (plain http:// only for 127.0.0.1, ::1 or localhost)`)
+    throw new InputError(
+      name,
+      `${quoted(text)} is not allowed; use https:// (plain http:// only for 127.0.0.1, ::1 or localhost)`
+    )
   }
   if (url.username !== '' || url.password !== '' || url.pathname !== '/' || url.search !== '' || url.hash !== '') {
-    throw new InputError(name, `${quoted(text)} is not allowed; give only the scheme, host and port, with no path, query or credentials`)
+    throw new InputError(
+      name,
+      `${quoted(text)} is not allowed; give only the scheme, host and port, with no path, query or credentials`
+    )
   }
   return url
 }
@@ -175,7 +184,10 @@ export function readInputs(source: InputSource): ActionInputs {
   const accessKeyId = firstSet(source, 'access-key-id', ['HUAWEI_CLOUD_ACCESS_KEY_ID', 'HUAWEICLOUD_SDK_AK'])
   check(() => {
     if (accessKeyId === '') {
-      throw new InputError('access-key-id', 'required; pass it from a secret, or set HUAWEI_CLOUD_ACCESS_KEY_ID or HUAWEICLOUD_SDK_AK')
+      throw new InputError(
+        'access-key-id',
+        'required; pass it from a secret, or set HUAWEI_CLOUD_ACCESS_KEY_ID or HUAWEICLOUD_SDK_AK'
+      )
     }
     if (!ACCESS_KEY_ID.test(accessKeyId)) {
       throw new InputError('access-key-id', 'must be letters and digits only, as IAM issues access keys')
@@ -183,7 +195,10 @@ export function readInputs(source: InputSource): ActionInputs {
   })
   check(() => {
     if (secretAccessKey === '') {
-      throw new InputError('secret-access-key', 'required; pass it from a secret, or set HUAWEI_CLOUD_SECRET_ACCESS_KEY or HUAWEICLOUD_SDK_SK')
+      throw new InputError(
+        'secret-access-key',
+        'required; pass it from a secret, or set HUAWEI_CLOUD_SECRET_ACCESS_KEY or HUAWEICLOUD_SDK_SK'
+      )
     }
   })
   check(() => {
@@ -195,7 +210,10 @@ export function readInputs(source: InputSource): ActionInputs {
   const region = firstSet(source, 'region', ['HUAWEI_CLOUD_REGION']) || undefined
   check(() => {
     if (region !== undefined && !REGION.test(region)) {
-      throw new InputError('region', `${quoted(region)} is not a region name; use one such as ap-southeast-1 or cn-north-4`)
+      throw new InputError(
+        'region',
+        `${quoted(region)} is not a region name; use one such as ap-southeast-1 or cn-north-4`
+      )
     }
   })
   const projectId =
@@ -225,7 +243,9 @@ export function readInputs(source: InputSource): ActionInputs {
   const endpoint = endpointFor('endpoint', 'ecs')
   const iamEndpoint = endpointFor('iam-endpoint', 'iam')
 
-  const batchSize = check(() => parseInteger('batch-size', source.getInput('batch-size').trim(), MAX_BATCH_SIZE, 1, MAX_BATCH_SIZE))
+  const batchSize = check(() =>
+    parseInteger('batch-size', source.getInput('batch-size').trim(), MAX_BATCH_SIZE, 1, MAX_BATCH_SIZE)
+  )
   const wait = check(() => parseBoolean('wait', source.getInput('wait').trim(), true))
   const timeoutMs = check(() =>
     parseSeconds('timeout-seconds', source.getInput('timeout-seconds').trim(), 600, {

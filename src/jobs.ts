@@ -47,10 +47,7 @@ export function interpretJob(document: unknown, batch: readonly string[]): JobOb
     if (subJob.status === 'FAIL') {
       verdicts.set(serverId, {
         code: asString(subJob.error_code) ?? asString(job.error_code),
-        message:
-          asString(subJob.fail_reason) ??
-          asString(entities?.errorcode_message) ??
-          asString(job.fail_reason)
+        message: asString(subJob.fail_reason) ?? asString(entities?.errorcode_message) ?? asString(job.fail_reason)
       })
     }
   }

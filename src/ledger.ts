@@ -84,12 +84,10 @@ export class Ledger {
   results(): ServerResult[] {
     return [...this.entries].map(([id, entry]) => ({
       id,
-      outcome:
-        entry.state === 'queued' ? 'failed' : entry.state === 'submitted' ? 'pending' : entry.state,
+      outcome: entry.state === 'queued' ? 'failed' : entry.state === 'submitted' ? 'pending' : entry.state,
       job_id: entry.jobId,
       error_code: entry.errorCode,
-      error_message:
-        entry.state === 'queued' ? (entry.errorMessage ?? 'Not submitted.') : entry.errorMessage
+      error_message: entry.state === 'queued' ? (entry.errorMessage ?? 'Not submitted.') : entry.errorMessage
     }))
   }
 

@@ -37,7 +37,7 @@ interface Outcome {
 
 function plural(count: number, noun: 'server' | 'batch'): string {
   const nouns = { server: 'servers', batch: 'batches' }
-  return `${count} ${count === 1 ? noun : nouns[noun]}`
+  return `${count.toLocaleString('en-US')} ${count === 1 ? noun : nouns[noun]}`
 }
 
 async function restart(inputs: ActionInputs, ledger: Ledger, io: ActionIO): Promise<BatchRun[]> {
@@ -89,7 +89,12 @@ async function attempt(io: ActionIO): Promise<Outcome> {
   const outcome = { ledger, runs: [] as BatchRun[], waited: inputs.wait, failOnError: inputs.failOnError, request }
   try {
     const runs = await restart(inputs, ledger, io)
-    return { ...outcome, runs, request: `${request} in ${plural(runs.length, 'batch')} via ${inputs.endpoint.host}`, error: undefined }
+    return {
+      ...outcome,
+      runs,
+      request: `${request} in ${plural(runs.length, 'batch')} via ${inputs.endpoint.host}`,
+      error: undefined
+    }
   } catch (error) {
     const message = errorMessage(error)
     ledger.explainQueued(`Not submitted: ${message}`)

@@ -129,7 +129,14 @@ export function renderSummary(
       pending,
       run.status
     ])
-    parts.push(cappedTable(['Batch', 'Job ID', 'Servers', 'Succeeded', 'Failed', 'Pending', 'Final status'], rows, 'batches', 'job-ids'))
+    parts.push(
+      cappedTable(
+        ['Batch', 'Job ID', 'Servers', 'Succeeded', 'Failed', 'Pending', 'Final status'],
+        rows,
+        'batches',
+        'job-ids'
+      )
+    )
   }
   for (const [outcome, heading, output] of [
     ['failed', 'Failed servers', 'failed-ids'],

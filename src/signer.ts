@@ -29,7 +29,10 @@ export interface Signature {
 
 /** `YYYYMMDDTHHMMSSZ` in UTC, the format of the `X-Sdk-Date` header. */
 export function formatSdkDate(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z')
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z')
 }
 
 /** Parses an `X-Sdk-Date` value; undefined when it is not of that exact shape. */
@@ -43,10 +46,7 @@ export function parseSdkDate(value: string): Date | undefined {
 
 /** Percent-encodes everything but the RFC 3986 unreserved characters, upper-case hex. */
 export function encodeComponent(value: string): string {
-  return encodeURIComponent(value).replace(
-    /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`
-  )
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
 }
 
 function decodeSegment(segment: string): string {
@@ -129,10 +129,7 @@ export interface ParsedAuthorization {
 
 /** Reads an `Authorization` header written by {@link sign}; undefined when malformed. */
 export function parseAuthorization(value: string): ParsedAuthorization | undefined {
-  const match =
-    /^SDK-HMAC-SHA256 Access=([^,\s]+), SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/.exec(
-      value
-    )
+  const match = /^SDK-HMAC-SHA256 Access=([^,\s]+), SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/.exec(value)
   if (!match) return undefined
   return { accessKeyId: match[1], signedHeaderNames: match[2].split(';'), signature: match[3] }
 }

@@ -65,7 +65,8 @@ export async function waitForJobs(
     if (observation.finished) {
       run.status = observation.status
       const failed = observation.failed.length
-      if (failed > 0) run.problem = `${failed} of ${run.batch.serverIds.length} servers failed (job ${jobId}, ${observation.status})`
+      if (failed > 0)
+        run.problem = `${failed} of ${run.batch.serverIds.length} servers failed (job ${jobId}, ${observation.status})`
       log.info(`Batch ${run.batch.number} (job ${jobId}) finished: ${observation.status}`)
     }
   }
@@ -92,7 +93,13 @@ export async function waitForJobs(
   }
 }
 
-function progressLine(round: number, runs: BatchRun[], openJobs: number, deps: ExecutionDeps, elapsedMs: number): string {
+function progressLine(
+  round: number,
+  runs: BatchRun[],
+  openJobs: number,
+  deps: ExecutionDeps,
+  elapsedMs: number
+): string {
   const tally = deps.ledger.tally(runs.flatMap((run) => run.batch.serverIds))
   const jobs = runs.filter((run) => run.jobId !== null).length
   return `Poll round ${round} (${seconds(elapsedMs)}): ${tally.succeeded} succeeded, ${tally.failed} failed, ${tally.submitted} running; ${jobs - openJobs} of ${jobs} jobs finished`

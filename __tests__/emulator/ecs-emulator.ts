@@ -349,10 +349,13 @@ export class EcsEmulator {
         this.onRequest?.(record)
         return
       case 'delay': {
-        const timer = setTimeout(() => {
-          this.timers.delete(timer)
-          this.send(res, record, this.process(context))
-        }, Math.max(0, fault.ms))
+        const timer = setTimeout(
+          () => {
+            this.timers.delete(timer)
+            this.send(res, record, this.process(context))
+          },
+          Math.max(0, fault.ms)
+        )
         this.timers.add(timer)
         return
       }
@@ -361,17 +364,16 @@ export class EcsEmulator {
 
   private reset(res: ServerResponse, record: RecordedRequest): void {
     record.status = 'reset'
-    const socket = res.socket ?? res.req.socket
-    // resetAndDestroy sends a TCP RST where available; destroy() is the fallback.
-    if (socket && typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy()
-    else socket?.destroy()
+    // A TCP RST, as a dropped connection looks to the client.
+    res.req.socket.resetAndDestroy()
     this.onRequest?.(record)
   }
 
   private send(res: ServerResponse, record: RecordedRequest, reply: Reply, injected = false): void {
     let payload: string
     const requestId = newHexId()
-    const headers: Record<string, string> = { 'X-Request-Id': requestId }
+    // Lower-case names, so injected headers replace ours whatever their case.
+    const headers: Record<string, string> = { 'x-request-id': requestId }
     if (!injected && isPlainObject(reply.body) && 'request_id' in reply.body) {
       // The gateway reports the same id in the body and in the header.
       reply.body.request_id = requestId
@@ -380,19 +382,13 @@ export class EcsEmulator {
       payload = ''
     } else if (typeof reply.body === 'string') {
       payload = reply.body
-      headers['Content-Type'] = 'text/plain; charset=utf-8'
+      headers['content-type'] = 'text/plain; charset=utf-8'
     } else {
       payload = JSON.stringify(reply.body)
-      headers['Content-Type'] = 'application/json'
+      headers['content-type'] = 'application/json'
     }
-    for (const [name, value] of Object.entries(reply.headers ?? {})) {
-      // Injected headers replace ours whatever their case.
-      for (const existing of Object.keys(headers)) {
-        if (existing.toLowerCase() === name.toLowerCase()) delete headers[existing]
-      }
-      headers[name] = value
-    }
-    headers['Content-Length'] = String(Buffer.byteLength(payload))
+    for (const [name, value] of Object.entries(reply.headers ?? {})) headers[name.toLowerCase()] = value
+    headers['content-length'] = String(Buffer.byteLength(payload))
     record.status = reply.status
     if (!res.destroyed && !res.writableEnded) {
       res.writeHead(reply.status, headers)

@@ -70,7 +70,7 @@ function parseServeArgs(argv: string[]): { options: EmulatorOptions; verbose: bo
   const port = nonNegativeInteger('--port', values.port)
   if (port !== undefined && port > 65535) throw new UsageError('--port must be at most 65535')
   return {
-    verbose: values.verbose === true,
+    verbose: values.verbose,
     options: {
       port,
       jobDurationMs: nonNegativeInteger('--job-duration-ms', values['job-duration-ms']),

@@ -10,7 +10,10 @@ export function serverIds(n: number, offset = 0): string[] {
 }
 
 /** Starts an emulator per test on demand and closes it after each test. */
-export function useEmulator(): { start(options?: EmulatorOptions): Promise<EcsEmulator>; current(): EcsEmulator | undefined } {
+export function useEmulator(): {
+  start(options?: EmulatorOptions): Promise<EcsEmulator>
+  current(): EcsEmulator | undefined
+} {
   let emulator: EcsEmulator | undefined
   afterEach(async () => {
     await emulator?.close()

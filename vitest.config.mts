@@ -1,0 +1,17 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['__tests__/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    coverage: {
+      provider: 'v8',
+      include: ['src/**/*.ts'],
+      // The one-line entry point runs only inside the bundle, which the end-to-end tests execute.
+      exclude: ['src/index.ts'],
+      reporter: ['text', 'json-summary', 'lcov'],
+      thresholds: { statements: 90, branches: 90, functions: 90, lines: 90 }
+    }
+  }
+})

@@ -142,7 +142,7 @@ describe('the bundled action', () => {
     const { pending, results } = lists(run)
     expect(pending).toEqual(servers)
     expect(results[0].error_message).toMatch(
-      /^Not confirmed: job \w+ had not finished after 0.3 s \(last status (INIT|RUNNING)\)\.$/
+      /^Not confirmed: job \w+ had not finished when timeout-seconds ran out \(last status (INIT|RUNNING)\)\.$/
     )
     expect(run.summary).toContain('⏱️ timed out')
     expectAccounted(run, servers)
@@ -216,7 +216,7 @@ describe('the bundled action', () => {
     expect(results[0].error_message).toMatch(
       /HTTP 401, APIG\.0301: .*verify aksk signature fail \(X-Request-Id: [0-9a-f]+\)/
     )
-    expect(results[1].error_message).toMatch(/^Not submitted: batch 1 was refused/)
+    expect(results[1].error_message).toMatch(/^Not submitted: request 1 was refused/)
     expect(run.stdout).toContain('::debug::POST /v1/')
 
     // The secrets are masked before anything else is printed, and appear nowhere else.

@@ -32,7 +32,7 @@ const passThrough: Authenticator = {
   authorize: (request) => Promise.resolve({ ...request, headers: { ...request.headers, Authorization: 'x' } })
 }
 
-function client(transport: Transport) {
+function client(transport: Transport, signal = new AbortController().signal) {
   const sleeps: number[] = []
   const logs: string[] = []
   const api = new ApiClient({
@@ -45,7 +45,8 @@ function client(transport: Transport) {
       return Promise.resolve()
     },
     random: () => 0.5,
-    log: { info: (m) => logs.push(m), warning: (m) => logs.push(m), debug: () => {} }
+    log: { info: (m) => logs.push(m), warning: (m) => logs.push(m), debug: () => {} },
+    signal
   })
   return { api, sleeps, logs }
 }
@@ -154,6 +155,43 @@ describe('ApiClient', () => {
   it('does not retry other client errors', async () => {
     const transport = scripted([json(400, { error: { code: 'Ecs.0005', message: 'Invalid parameter' } })])
     await expect(client(transport).api.request(get)).rejects.toMatchObject({ status: 400, code: 'Ecs.0005' })
+    expect(transport.sent).toHaveLength(1)
+  })
+})
+
+describe('ApiClient limits', () => {
+  it('does not start a retry that would wait past giveUpAt, and says why', async () => {
+    const throttled = json(429, { error_code: 'APIG.0308', error_msg: 'slow down' }, { 'retry-after': '30' })
+    const transport = scripted([throttled])
+    const { api, sleeps, logs } = client(transport)
+    await expect(api.request({ ...post, giveUpAt: 1_700_000_000_000 + 10_000 })).rejects.toMatchObject({ status: 429 })
+    expect(transport.sent).toHaveLength(1)
+    expect(sleeps).toEqual([])
+    expect(logs).toEqual([
+      expect.stringMatching(/throttled .*; not retrying, since waiting 30\.0 s would pass timeout-seconds$/)
+    ])
+  })
+
+  it('sends nothing once the run is cancelled, and reports that as never sent', async () => {
+    const controller = new AbortController()
+    controller.abort('SIGINT')
+    const transport = scripted([])
+    const error = await client(transport, controller.signal)
+      .api.request(post)
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TransportError)
+    expect(error).toMatchObject({ sent: false, message: expect.stringMatching(/cancelled before it was sent/) })
+    expect(transport.sent).toHaveLength(0)
+  })
+
+  it('stops retrying when cancelled during a backoff wait', async () => {
+    const controller = new AbortController()
+    const throttled = json(429, { error_code: 'APIG.0308', error_msg: 'slow down' })
+    const transport = scripted([throttled, throttled])
+    const { api } = client(transport, controller.signal)
+    const waiting = api.request(post)
+    controller.abort('SIGTERM')
+    await expect(waiting).rejects.toMatchObject({ sent: false })
     expect(transport.sent).toHaveLength(1)
   })
 })

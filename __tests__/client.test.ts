@@ -38,7 +38,8 @@ async function setup(
     clock: () => Date.now(),
     sleep: (ms) => delay(ms),
     random: () => 0.5,
-    log: { info: (m) => logs.push(m), warning: (m) => logs.push(m), debug: (m) => logs.push(m) }
+    log: { info: (m) => logs.push(m), warning: (m) => logs.push(m), debug: (m) => logs.push(m) },
+    signal: new AbortController().signal
   })
   const endpoint = new URL(emulator.url)
   const ecs = new EcsClient(api, endpoint, DEFAULT_PROJECT_ID)
@@ -194,8 +195,15 @@ describe('ECS client against the emulator', () => {
     const ledger = new Ledger(servers)
     const runs = await execute(
       planBatches(servers, 1000),
-      { operation, wait: true, timeoutMs: 10_000, pollIntervalMs: 20 },
-      { ecs, ledger, log: { info() {}, warning() {}, debug() {} }, clock: () => Date.now(), sleep: (ms) => delay(ms) }
+      { operation, wait: true, deadline: Date.now() + 10_000, pollIntervalMs: 20 },
+      {
+        ecs,
+        ledger,
+        log: { info() {}, warning() {}, debug() {} },
+        clock: () => Date.now(),
+        sleep: (ms) => delay(ms),
+        signal: new AbortController().signal
+      }
     )
     expect(runs.map((r) => r.status)).toEqual(['SUCCESS', 'FAIL', 'SUCCESS'])
     const results = ledger.results()

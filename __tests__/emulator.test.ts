@@ -87,6 +87,14 @@ function rebootBody(ids: string[], type: 'SOFT' | 'HARD' = 'SOFT'): string {
   return JSON.stringify({ reboot: { type, servers: ids.map((id) => ({ id })) } })
 }
 
+type SubmitAction = 'reboot' | 'os-start' | 'os-stop'
+
+/** A valid body for any of the three batch actions (os-start without a type, the others SOFT). */
+function actionBody(action: SubmitAction, ids: string[]): string {
+  const servers = ids.map((id) => ({ id }))
+  return JSON.stringify({ [action]: action === 'os-start' ? { servers } : { type: 'SOFT', servers } })
+}
+
 async function submit(emulator: EcsEmulator, ids: string[], options: CallOptions = {}): Promise<string> {
   const response = await call(emulator, SUBMIT_PATH, { body: rebootBody(ids), ...options })
   expect(response.status).toBe(200)
@@ -655,6 +663,202 @@ describe('faults', () => {
     await submit(emulator, ['srv-a'])
     expect(performance.now() - t1).toBeLessThan(140)
   })
+  it('pass: processes normally and only uses up a fault, so the next ones hit later requests', async () => {
+    const emulator = await startEmulator()
+    emulator.inject('submit', { kind: 'pass' }, { kind: 'pass' }, { kind: 'reset' })
+    const first = await submit(emulator, ['srv-a'])
+    expect(emulator.pendingFaults('submit')).toBe(2)
+    const second = await submit(emulator, ['srv-a', 'srv-b'])
+    expect(emulator.pendingFaults('submit')).toBe(1)
+    expect(emulator.restartCount('srv-a')).toBe(2)
+    expect(emulator.restartCount('srv-b')).toBe(1)
+
+    // Only the third submit is reset.
+    await expect(call(emulator, SUBMIT_PATH, { body: rebootBody(['srv-a']) })).rejects.toThrow(TypeError)
+    expect(emulator.pendingFaults('submit')).toBe(0)
+    expect(emulator.restartCount('srv-a')).toBe(2)
+
+    const fourth = await submit(emulator, ['srv-a'])
+    expect(emulator.jobIds()).toEqual([first, second, fourth])
+    expect(emulator.restartCount('srv-a')).toBe(3)
+    expect(emulator.requests.map((r) => [r.route, r.status, r.signatureValid])).toEqual([
+      ['submit', 200, true],
+      ['submit', 200, true],
+      ['submit', 'reset', true],
+      ['submit', 200, true]
+    ])
+  })
+
+  it('pass: still verifies the signature and only uses up faults of its own route', async () => {
+    const emulator = await startEmulator({ jobDurationMs: 0 })
+    emulator.inject('submit', { kind: 'pass' }, { kind: 'respond', status: 500 })
+    emulator.inject('job', { kind: 'pass' }, { kind: 'respond', status: 503 })
+
+    const badSignature = await call(emulator, SUBMIT_PATH, {
+      body: rebootBody(['srv-a']),
+      key: { accessKeyId: DEFAULT_AK, secretAccessKey: 'x' }
+    })
+    expect(badSignature.status).toBe(401)
+    expect(await badSignature.json()).toMatchObject({ error_code: 'APIG.0301' })
+    expect(emulator.pendingFaults('submit')).toBe(1)
+    expect(emulator.pendingFaults('job')).toBe(2)
+
+    const failed = await call(emulator, SUBMIT_PATH, { body: rebootBody(['srv-a']) })
+    expect(failed.status).toBe(500)
+    expect(emulator.restartCount('srv-a')).toBe(0)
+
+    const jobId = await submit(emulator, ['srv-a'])
+    expect((await queryJob(emulator, jobId)).status).toBe('SUCCESS') // the job route's 'pass'
+    const throttled = await call(emulator, jobPath(jobId))
+    expect(throttled.status).toBe(503)
+    expect(emulator.pendingFaults('job')).toBe(0)
+    expect(emulator.requests.map((r) => [r.route, r.status])).toEqual([
+      ['submit', 401],
+      ['submit', 500],
+      ['submit', 200],
+      ['job', 200],
+      ['job', 503]
+    ])
+  })
+})
+
+describe('rejectServers', () => {
+  const rejectServers = {
+    'srv-gone': { status: 404, code: 'Ecs.0114', reason: 'The ECS does not exist.' },
+    'srv-stopped': { status: 400, code: 'Ecs.0100', reason: 'The ECS status does not allow this operation.' },
+    'srv-locked': { status: 400, code: 'Ecs.0605', reason: 'ECS locked.' }
+  }
+
+  it.each(['reboot', 'os-start', 'os-stop'] as const)(
+    'rejects a whole %s batch that names a rejected server: no job, no restart for any server',
+    async (action) => {
+      const emulator = await startEmulator({ rejectServers, jobDurationMs: 0 })
+      const response = await call(emulator, SUBMIT_PATH, { body: actionBody(action, ['srv-a', 'srv-locked', 'srv-b']) })
+      expect(response.status).toBe(400)
+      expect(response.headers.get('content-type')).toBe('application/json')
+      expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/)
+      expect(await response.json()).toEqual(ecsError('Ecs.0605', 'ECS locked.'))
+      expect(emulator.jobIds()).toEqual([])
+      for (const id of ['srv-a', 'srv-locked', 'srv-b']) expect(emulator.restartCount(id)).toBe(0)
+      expect(emulator.requests[0]).toMatchObject({ route: 'submit', status: 400, signatureValid: true })
+
+      // A batch without rejected servers is accepted as before.
+      const accepted = await call(emulator, SUBMIT_PATH, { body: actionBody(action, ['srv-a', 'srv-b']) })
+      expect(accepted.status).toBe(200)
+      const { job_id } = (await accepted.json()) as { job_id: string }
+      expect(emulator.jobIds()).toEqual([job_id])
+      expect(emulator.restartCount('srv-a')).toBe(1)
+      expect(emulator.restartCount('srv-b')).toBe(1)
+      expect(emulator.restartCount('srv-locked')).toBe(0)
+      expect((await queryJob(emulator, job_id)).status).toBe('SUCCESS')
+    }
+  )
+
+  it('answers with the first rejected server in request order; requests show how many were rejected', async () => {
+    const emulator = await startEmulator({ rejectServers })
+    const stopped = await call(emulator, SUBMIT_PATH, { body: rebootBody(['srv-a', 'srv-stopped', 'srv-gone']) })
+    expect(stopped.status).toBe(400)
+    expect(await stopped.json()).toEqual(ecsError('Ecs.0100', 'The ECS status does not allow this operation.'))
+    const gone = await call(emulator, SUBMIT_PATH, { body: rebootBody(['srv-gone', 'srv-stopped', 'srv-a']) })
+    expect(gone.status).toBe(404)
+    expect(await gone.json()).toEqual(ecsError('Ecs.0114', 'The ECS does not exist.'))
+    const twice = await call(emulator, SUBMIT_PATH, { body: rebootBody(['srv-locked', 'srv-a', 'srv-locked']) })
+    expect(twice.status).toBe(400)
+    expect(await twice.json()).toEqual(ecsError('Ecs.0605', 'ECS locked.'))
+    await submit(emulator, ['srv-a'])
+
+    expect(emulator.jobIds()).toHaveLength(1)
+    expect(emulator.restartCount('srv-a')).toBe(1)
+    for (const id of Object.keys(rejectServers)) expect(emulator.restartCount(id)).toBe(0)
+    expect(emulator.requests.map((r) => r.status)).toEqual([400, 404, 400, 200])
+    expect(emulator.requests.filter((r) => r.route === 'submit' && r.status !== 200)).toHaveLength(3)
+  })
+
+  it('leaves signature, project and body checks first', async () => {
+    const emulator = await startEmulator({ rejectServers })
+    const badSignature = await call(emulator, SUBMIT_PATH, {
+      body: rebootBody(['srv-gone']),
+      key: { accessKeyId: DEFAULT_AK, secretAccessKey: 'x' }
+    })
+    expect(badSignature.status).toBe(401)
+    expect(await badSignature.json()).toMatchObject({ error_code: 'APIG.0301' })
+
+    const otherProject = await call(emulator, SUBMIT_PATH, {
+      body: rebootBody(['srv-gone']),
+      projectId: 'ffffffffffffffffffffffffffffffff'
+    })
+    expect(otherProject.status).toBe(400)
+    expect(await otherProject.json()).toMatchObject({ error: { code: 'Common.0018' } })
+
+    const badType = await call(emulator, SUBMIT_PATH, {
+      body: JSON.stringify({ reboot: { type: 'GENTLE', servers: [{ id: 'srv-gone' }] } })
+    })
+    expect(badType.status).toBe(400)
+    expect(await badType.json()).toMatchObject({ error: { code: 'Ecs.0005' } })
+
+    const badLaterId = await call(emulator, SUBMIT_PATH, {
+      body: JSON.stringify({ reboot: { type: 'SOFT', servers: [{ id: 'srv-gone' }, { id: 7 }] } })
+    })
+    expect(badLaterId.status).toBe(400)
+    expect(await badLaterId.json()).toMatchObject({ error: { code: 'Ecs.0005' } })
+
+    const tooMany = await call(emulator, SUBMIT_PATH, {
+      body: rebootBody(['srv-gone', ...Array.from({ length: 1000 }, (_, i) => `srv-${i}`)])
+    })
+    expect(tooMany.status).toBe(400)
+    expect(await tooMany.json()).toMatchObject({ error: { code: 'Ecs.0118' } })
+
+    expect(emulator.jobIds()).toEqual([])
+    expect(emulator.restartCount('srv-gone')).toBe(0)
+    expect(emulator.restartCount('srv-0')).toBe(0)
+  })
+
+  it('competes in request order with unknown servers in reject mode, and wins over sub-job mode', async () => {
+    const strict = await startEmulator({ servers: ['srv-a'], unknownServers: 'reject', rejectServers })
+    const ghostFirst = await call(strict, SUBMIT_PATH, { body: rebootBody(['srv-a', 'srv-ghost', 'srv-locked']) })
+    expect(ghostFirst.status).toBe(404)
+    expect(await ghostFirst.json()).toEqual(ecsError('Ecs.0114', 'The ECS does not exist. server_id: srv-ghost'))
+    // srv-locked is not in `servers` either: its own rejection applies.
+    const lockedFirst = await call(strict, SUBMIT_PATH, { body: rebootBody(['srv-a', 'srv-locked', 'srv-ghost']) })
+    expect(lockedFirst.status).toBe(400)
+    expect(await lockedFirst.json()).toEqual(ecsError('Ecs.0605', 'ECS locked.'))
+    expect(strict.jobIds()).toEqual([])
+    expect(strict.restartCount('srv-a')).toBe(0)
+
+    const lenient = await startEmulator({
+      servers: ['srv-a'],
+      serverFailures: { 'srv-a': { code: 'Ecs.0227', reason: 'Failed to reboot.' } },
+      rejectServers
+    })
+    const rejected = await call(lenient, SUBMIT_PATH, { body: rebootBody(['srv-a', 'srv-ghost', 'srv-stopped']) })
+    expect(rejected.status).toBe(400)
+    expect(await rejected.json()).toEqual(ecsError('Ecs.0100', 'The ECS status does not allow this operation.'))
+    expect(lenient.jobIds()).toEqual([])
+    expect(lenient.restartCount('srv-a')).toBe(0)
+    expect(lenient.restartCount('srv-ghost')).toBe(0)
+  })
+
+  it('is what faults that process normally see: pass, delay and reset-after-processing', async () => {
+    const emulator = await startEmulator({ rejectServers })
+    emulator.inject('submit', { kind: 'pass' }, { kind: 'delay', ms: 0 }, { kind: 'reset-after-processing' })
+    const body = rebootBody(['srv-a', 'srv-gone'])
+    const passed = await call(emulator, SUBMIT_PATH, { body })
+    expect(passed.status).toBe(404)
+    expect(await passed.json()).toEqual(ecsError('Ecs.0114', 'The ECS does not exist.'))
+    const delayed = await call(emulator, SUBMIT_PATH, { body })
+    expect(delayed.status).toBe(404)
+    await expect(call(emulator, SUBMIT_PATH, { body })).rejects.toThrow(TypeError)
+    expect(emulator.pendingFaults('submit')).toBe(0)
+    expect(emulator.jobIds()).toEqual([])
+    expect(emulator.restartCount('srv-a')).toBe(0)
+    expect(emulator.requests.map((r) => r.status)).toEqual([404, 404, 'reset'])
+  })
+
+  it.each([200, 302, 600, 404.5, Number.NaN])('start() refuses status %s with a RangeError', async (status) => {
+    await expect(
+      EcsEmulator.start({ rejectServers: { 'srv-a': { status, code: 'Ecs.0114', reason: 'The ECS does not exist.' } } })
+    ).rejects.toThrow(RangeError)
+  })
 })
 
 describe('IAM project lookup', () => {
@@ -778,7 +982,9 @@ describe('serve.ts', () => {
       child.kill('SIGTERM')
     }
     const [code, signal] = await exited
-    expect({ code, signal }).toEqual({ code: 0, signal: null })
+    // Windows has no catchable signals: kill() ends the process there, so only POSIX can show a clean exit.
+    const expected = process.platform === 'win32' ? { code: null, signal: 'SIGTERM' } : { code: 0, signal: null }
+    expect({ code, signal }).toEqual(expected)
     expect(stderr).toMatch(/POST \/v1\/0123456789abcdef0123456789abcdef\/cloudservers\/action -> 200/)
     expect(stderr).toMatch(/GET \/v1\/\S+\/jobs\/[0-9a-f]{32} -> 401 \(signature invalid\)/)
   }, 30_000)

@@ -1,13 +1,19 @@
 import { describe, expect, it } from 'vitest'
 import type { EcsClient, SubmitAnswer } from '../src/ecs'
 import { ApiError, TransportError } from '../src/errors'
-import { type ExecutionOptions, classifySubmitFailure, execute } from '../src/execute'
+import { type ExecutionOptions, SPLIT_REQUEST_BUDGET, classifySubmitFailure, execute } from '../src/execute'
 import { Ledger } from '../src/ledger'
 import { planBatches } from '../src/plan'
 
 const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => `server-${i}`)
 
-type SubmitScript = (serverIds: readonly string[], call: number) => SubmitAnswer | Error
+interface CloudControl {
+  /** Moves the virtual clock, as a slow request would. */
+  advance(ms: number): void
+  /** Cancels the run, as the runner's SIGINT does. */
+  cancel(): void
+}
+type SubmitScript = (serverIds: readonly string[], call: number, cloud: CloudControl) => SubmitAnswer | Error
 type JobScript = (jobId: string, serverIds: readonly string[], ageMs: number) => unknown
 
 /** A cloud in memory on a virtual clock: sleeping only moves the clock, so no timers run. */
@@ -17,6 +23,12 @@ function fakeCloud(options: { submit?: SubmitScript; job?: JobScript } = {}) {
   const polls: { jobId: string; at: number }[] = []
   const logs: string[] = []
   let submits = 0
+  const sent: string[][] = []
+  const controller = new AbortController()
+  const control: CloudControl = {
+    advance: (ms) => (now += ms),
+    cancel: () => controller.abort('SIGINT')
+  }
   const finishAfter1s: JobScript = (_, serverIds, age) =>
     age >= 1000
       ? {
@@ -27,7 +39,8 @@ function fakeCloud(options: { submit?: SubmitScript; job?: JobScript } = {}) {
   const ecs: Pick<EcsClient, 'submit' | 'getJob'> = {
     submit(_operation, serverIds) {
       const call = ++submits
-      const answer = options.submit?.(serverIds, call) ?? {
+      sent.push([...serverIds])
+      const answer = options.submit?.(serverIds, call, control) ?? {
         accepted: true as const,
         jobId: `job-${call}`,
         requestId: 'r'
@@ -52,15 +65,16 @@ function fakeCloud(options: { submit?: SubmitScript; job?: JobScript } = {}) {
     sleep: (ms: number) => {
       now += ms
       return Promise.resolve()
-    }
+    },
+    signal: controller.signal
   })
-  return { deps, polls, logs, now: () => now, submits: () => submits }
+  return { deps, polls, logs, sent, now: () => now, submits: () => submits }
 }
 
 const options: ExecutionOptions = {
   operation: { kind: 'reboot', type: 'SOFT' },
   wait: true,
-  timeoutMs: 10_000,
+  deadline: 10_000,
   pollIntervalMs: 250
 }
 
@@ -125,12 +139,14 @@ describe('execute', () => {
 
   it('stops at the timeout, leaving unfinished servers pending with the reason', async () => {
     const cloud = fakeCloud({ job: () => ({ status: 'RUNNING' }) })
-    const { runs, results } = await runScenario(ids(3), 2, cloud, { ...options, timeoutMs: 1000, pollIntervalMs: 300 })
+    const { runs, results } = await runScenario(ids(3), 2, cloud, { ...options, deadline: 1000, pollIntervalMs: 300 })
     expect(cloud.now()).toBe(1000)
     expect(cloud.polls.map((p) => p.at)).toEqual([300, 300, 600, 600, 900, 900, 1000, 1000])
     expect(runs.map((r) => r.status)).toEqual(['timed out', 'timed out'])
     expect(results.every((r) => r.outcome === 'pending')).toBe(true)
-    expect(results[0].error_message).toBe('Not confirmed: job job-1 had not finished after 1 s (last status RUNNING).')
+    expect(results[0].error_message).toBe(
+      'Not confirmed: job job-1 had not finished when timeout-seconds ran out (last status RUNNING).'
+    )
   })
 
   it('keeps servers whose sub-job finished even when the job itself times out', async () => {
@@ -140,7 +156,7 @@ describe('execute', () => {
         entities: { sub_jobs: [{ status: 'SUCCESS', entities: { server_id: serverIds[0] } }] }
       })
     })
-    const { byOutcome } = await runScenario(ids(2), 2, cloud, { ...options, timeoutMs: 500 })
+    const { byOutcome } = await runScenario(ids(2), 2, cloud, { ...options, deadline: 500 })
     expect(byOutcome('succeeded')).toEqual(['server-0'])
     expect(byOutcome('pending')).toEqual(['server-1'])
   })
@@ -186,7 +202,7 @@ describe('execute', () => {
     expect(runs.map((r) => r.status)).toEqual(['rejected', 'not submitted', 'not submitted'])
     expect(results.every((r) => r.outcome === 'failed')).toBe(true)
     expect(results[1].error_message).toMatch(
-      /^Not submitted: batch 1 was refused \(.*APIG\.0301.*\), so no further batches were sent\.$/
+      /^Not submitted: request 1 was refused \(.*APIG\.0301.*\), so no further requests were sent\.$/
     )
   })
 
@@ -211,7 +227,94 @@ describe('execute', () => {
     expect(
       cloud.logs.some((l) => l.startsWith('WARN') && l.includes('ECONNRESET') && l.includes('trying again next round'))
     ).toBe(true)
-    expect(cloud.logs.some((l) => l.includes('1 servers that were not in batch 1; ignored: stranger'))).toBe(true)
+    expect(cloud.logs.some((l) => l.includes('1 servers that were not in request 1; ignored: stranger'))).toBe(true)
+  })
+
+  it('splits a batch the cloud refuses for some servers, so the others are still restarted', async () => {
+    const refused = new Set(['server-2', 'server-5'])
+    const cloud = fakeCloud({
+      submit: (serverIds, call) => {
+        const bad = serverIds.find((id) => refused.has(id))
+        return bad === undefined
+          ? { accepted: true, jobId: `job-${call}`, requestId: 'r' }
+          : new ApiError(404, 'Ecs.0114', `The ECS ${bad} does not exist.`, 'r', 'x')
+      }
+    })
+    const { runs, results, byOutcome } = await runScenario(ids(8), 8, cloud)
+    expect(byOutcome('failed')).toEqual(['server-2', 'server-5'])
+    expect(byOutcome('succeeded')).toEqual(['server-0', 'server-1', 'server-3', 'server-4', 'server-6', 'server-7'])
+    expect(results[2]).toMatchObject({ error_code: 'Ecs.0114', job_id: null })
+    // Each good server was in exactly one accepted request; the extra requests stay bounded.
+    const accepted = cloud.sent.filter((batch) => !batch.some((id) => refused.has(id))).flat()
+    expect(accepted.sort()).toEqual(byOutcome('succeeded').sort())
+    expect(cloud.submits()).toBeLessThanOrEqual(1 + 2 * refused.size * Math.log2(8))
+    expect(runs[0]).toMatchObject({ label: '1', status: 'split', jobId: null })
+    expect(runs.map((r) => r.label)).toContain('1.1.2')
+    expect(runs.filter((r) => r.status === 'rejected').map((r) => r.serverIds)).toEqual([['server-2'], ['server-5']])
+  })
+
+  it.each([
+    [400, 'Ecs.0100', true],
+    [400, 'Ecs.0605', true],
+    [404, 'Ecs.0614', true],
+    [400, 'Ecs.0005', false],
+    [403, 'Ecs.0110', false]
+  ])('splits on HTTP %i %s: %s', async (status, code, splits) => {
+    const cloud = fakeCloud({
+      submit: (serverIds, call) =>
+        serverIds.includes('server-0')
+          ? new ApiError(status, code, 'refused', 'r', 'x')
+          : { accepted: true, jobId: `job-${call}`, requestId: 'r' }
+    })
+    const { byOutcome } = await runScenario(ids(4), 4, cloud)
+    expect(byOutcome('failed')).toEqual(splits ? ['server-0'] : ids(4))
+    expect(cloud.submits() > 1).toBe(splits)
+  })
+
+  it('stops splitting when the budget of extra requests is spent, and says so', async () => {
+    const cloud = fakeCloud({ submit: () => new ApiError(400, 'Ecs.0100', 'wrong state', 'r', 'x') })
+    const { results } = await runScenario(ids(1000), 1000, cloud)
+    expect(cloud.submits()).toBe(1 + SPLIT_REQUEST_BUDGET)
+    expect(results.every((r) => r.outcome === 'failed' && r.error_code === 'Ecs.0100')).toBe(true)
+    expect(results.filter((r) => r.error_message?.includes('split budget'))).not.toHaveLength(0)
+  })
+
+  it('submits nothing once timeout-seconds has passed, and waits no longer than that', async () => {
+    const cloud = fakeCloud({
+      submit: (_, call, control) => {
+        control.advance(6000)
+        return { accepted: true, jobId: `job-${call}`, requestId: 'r' }
+      },
+      job: () => ({ status: 'RUNNING' })
+    })
+    const { runs, results } = await runScenario(ids(3), 1, cloud)
+    expect(cloud.submits()).toBe(2)
+    expect(runs.map((r) => r.status)).toEqual(['timed out', 'timed out', 'not submitted'])
+    expect(results[2]).toMatchObject({
+      outcome: 'failed',
+      error_message: 'Not submitted: timeout-seconds had passed before it could be sent.'
+    })
+    expect(cloud.polls).toHaveLength(0)
+    expect(cloud.now()).toBe(12_000)
+  })
+
+  it('on cancellation stops submitting and polling, and reports what is known', async () => {
+    const cloud = fakeCloud({
+      submit: (_, call, control) => {
+        if (call === 2) control.cancel()
+        return { accepted: true, jobId: `job-${call}`, requestId: 'r' }
+      }
+    })
+    const { runs, results } = await runScenario(ids(3), 1, cloud)
+    expect(cloud.submits()).toBe(2)
+    expect(cloud.polls).toHaveLength(0)
+    expect(runs.map((r) => r.status)).toEqual(['cancelled', 'cancelled', 'not submitted'])
+    expect(results.map((r) => r.outcome)).toEqual(['pending', 'pending', 'failed'])
+    expect(results[0]).toMatchObject({
+      job_id: 'job-1',
+      error_message: 'Not confirmed: the run was cancelled while job job-1 was running (last status not read).'
+    })
+    expect(results[2].error_message).toBe('Not submitted: the run was cancelled first.')
   })
 
   it('rethrows programming errors instead of hiding them as outcomes', async () => {

@@ -60,6 +60,7 @@ describe('readInputs', () => {
       wait: true,
       timeoutMs: 600_000,
       pollIntervalMs: 5000,
+      requestTimeoutMs: 30_000,
       failOnError: true,
       projectId: undefined,
       region: 'ap-southeast-1'
@@ -82,6 +83,7 @@ describe('readInputs', () => {
         wait: 'FALSE',
         'timeout-seconds': '1.5',
         'poll-interval-seconds': '.25',
+        'request-timeout-seconds': '2.5',
         'fail-on-error': 'False'
       })
     )
@@ -92,6 +94,7 @@ describe('readInputs', () => {
       wait: false,
       timeoutMs: 1500,
       pollIntervalMs: 250,
+      requestTimeoutMs: 2500,
       failOnError: false
     })
     expect(inputs.credentials.securityToken).toBe('tok')
@@ -157,7 +160,9 @@ describe('readInputs', () => {
       expect.stringMatching(/^Input 'batch-size': "1001" is not allowed; use a whole number from 1 to 1000/),
       expect.stringMatching(/^Input 'wait': "yes" is not allowed; use true or false/),
       expect.stringMatching(/^Input 'timeout-seconds': "-1" is not allowed/),
-      expect.stringMatching(/^Input 'poll-interval-seconds': "0" is not allowed; use a number of seconds above 0/),
+      expect.stringMatching(
+        /^Input 'poll-interval-seconds': "0" is not allowed; use a number of seconds from 0\.001 to 300/
+      ),
       expect.stringMatching(/^Input 'fail-on-error': "1" is not allowed/)
     ])
   })

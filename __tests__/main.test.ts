@@ -39,6 +39,7 @@ function recordingIO(inputs: Record<string, string>, overrides: Partial<ActionIO
     clock: () => Date.now(),
     sleep: (ms) => delay(ms),
     random: () => 0.5,
+    cancellation: new AbortController().signal,
     ...overrides
   }
   return { io, record }

@@ -22,7 +22,8 @@ const result = (id: string, outcome: ServerResult['outcome'], extra: Partial<Ser
 })
 
 const run = (number: number, serverIds: string[], extra: Partial<BatchRun> = {}): BatchRun => ({
-  batch: { number, serverIds },
+  label: String(number),
+  serverIds,
   jobId: `job-${number}`,
   status: 'SUCCESS',
   problem: null,

@@ -29774,6 +29774,9 @@ function headerValue(headers, name) {
     const value = headers[name];
     return Array.isArray(value) ? value[0] : value;
 }
+function seconds(ms) {
+    return `${(ms / 1000).toFixed(1)} s`;
+}
 function snippet(text) {
     const flat = text.replace(/\s+/g, ' ').trim();
     return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
@@ -29805,8 +29808,10 @@ class ApiClient {
         this.options = options;
     }
     async request(call) {
-        const { retry, sleep, random, clock, log } = this.options;
+        const { retry, sleep, random, clock, log, signal } = this.options;
         for (let attempt = 1;; attempt++) {
+            if (signal.aborted)
+                throw new TransportError(call.what, 'the run was cancelled before it was sent', false);
             try {
                 return await this.attempt(call);
             }
@@ -29817,10 +29822,14 @@ class ApiClient {
                     throw error;
                 const retryAfterMs = error instanceof ApiError ? error.retryAfterMs : undefined;
                 const delay = retryDelayMs(attempt, retryAfterMs, retry, random);
-                const why = error instanceof ApiError && isThrottling(error) ? 'throttled' : 'failed';
-                log.info(`${call.what} ${why} (${errorMessage(error)}); retrying in ${(delay / 1000).toFixed(1)} s` +
-                    `${retryAfterMs !== undefined ? ' as Retry-After asks' : ''} (attempt ${attempt + 1} of ${retry.maxAttempts}) at ${new Date(clock() + delay).toISOString()}`);
-                await sleep(delay);
+                const why = `${error instanceof ApiError && isThrottling(error) ? 'throttled' : 'failed'} (${errorMessage(error)})`;
+                if (call.giveUpAt !== undefined && clock() + delay > call.giveUpAt) {
+                    log.warning(`${call.what} ${why}; not retrying, since waiting ${seconds(delay)} would pass timeout-seconds`);
+                    throw error;
+                }
+                const reason = retryAfterMs !== undefined ? ' as Retry-After asks' : '';
+                log.info(`${call.what} ${why}; retrying in ${seconds(delay)}${reason} (attempt ${attempt + 1} of ${retry.maxAttempts})`);
+                await sleep(delay, signal);
             }
         }
     }
@@ -29838,7 +29847,7 @@ class ApiClient {
         const unsigned = { method: call.method, url, headers, body };
         const request = await authenticator.authorize(unsigned, new Date(clock()));
         const started = clock();
-        const response = await transport.send(request, call.what);
+        const response = await transport.send(request, call.what, this.options.signal);
         const requestId = headerValue(response.headers, 'x-request-id');
         log.debug(`${call.method} ${url.pathname}${url.search} -> HTTP ${response.status} in ${clock() - started} ms (X-Request-Id: ${requestId ?? 'none'})`);
         return interpretResponse(response, call.what, clock());
@@ -37803,6 +37812,27 @@ function workflowRunUrl() {
     const { owner, repo } = github_context.repo;
     return `${github_context.serverUrl}/${owner}/${repo}/actions/runs/${github_context.runId}`;
 }
+/** The runner sends SIGINT when a workflow is cancelled, then SIGTERM, then kills the process. */
+function cancellationSignal() {
+    const controller = new AbortController();
+    for (const name of ['SIGINT', 'SIGTERM']) {
+        process.on(name, () => {
+            if (!controller.signal.aborted)
+                warning(`Received ${name}: stopping, and reporting what is known.`);
+            controller.abort(name);
+        });
+    }
+    return controller.signal;
+}
+async function sleepUnlessAborted(ms, signal) {
+    try {
+        await (0,promises_namespaceObject.setTimeout)(ms, undefined, { signal });
+    }
+    catch (error) {
+        if (!signal?.aborted)
+            throw error;
+    }
+}
 function githubActionIO() {
     return {
         getInput: (name) => getInput(name),
@@ -37831,8 +37861,9 @@ function githubActionIO() {
         setFailed: (message) => setFailed(message),
         runUrl: workflowRunUrl,
         clock: () => Date.now(),
-        sleep: (ms) => (0,promises_namespaceObject.setTimeout)(ms),
-        random: () => Math.random()
+        sleep: sleepUnlessAborted,
+        random: () => Math.random(),
+        cancellation: cancellationSignal()
     };
 }
 
@@ -37982,9 +38013,11 @@ class EcsClient {
         this.endpoint = endpoint;
         this.projectId = projectId;
     }
-    async submit(operation, serverIds, what) {
+    /** Submits one restart request; throttled retries stop before they would wait past `giveUpAt`. */
+    async submit(operation, serverIds, what, giveUpAt) {
         const response = await this.api.request({
             what,
+            giveUpAt,
             method: 'POST',
             endpoint: this.endpoint,
             path: `/v1/${encodeURIComponent(this.projectId)}/cloudservers/action`,
@@ -38023,10 +38056,11 @@ class EcsClient {
     }
 }
 /** `GET /v3/projects?name={region}`: the region's default project, which must be unique. */
-async function lookupProjectId(api, iamEndpoint, region) {
+async function lookupProjectId(api, iamEndpoint, region, giveUpAt) {
     const what = `Project lookup for region ${region}`;
     const response = await api.request({
         what,
+        giveUpAt,
         method: 'GET',
         endpoint: iamEndpoint,
         path: '/v3/projects',
@@ -38121,19 +38155,21 @@ async function forEachLimited(items, limit, work) {
     }
     await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
-function seconds(ms) {
+function wait_seconds(ms) {
     return `${Number((ms / 1000).toFixed(2))} s`;
 }
 /**
  * Polls every unfinished job once per interval (one round for all of them, not a timer per
- * job) until all have finished or the timeout has passed, recording each server's outcome.
+ * job) until all have finished, the deadline has passed or the run is cancelled, recording
+ * each server's outcome.
  */
 async function waitForJobs(runs, options, deps) {
-    const { ecs, ledger, log, clock, sleep } = deps;
-    const deadline = clock() + options.timeoutMs;
+    const { ecs, ledger, log, clock, sleep, signal } = deps;
     const lastStatus = new Map();
     const lastError = new Map();
     let open = runs.filter((run) => run.jobId !== null);
+    // A function, not a property read, so no narrowing survives the awaits in between.
+    const cancelled = () => signal.aborted;
     async function poll(run) {
         const jobId = run.jobId;
         let document;
@@ -38149,11 +38185,12 @@ async function waitForJobs(runs, options, deps) {
                 return;
             }
             lastError.set(run, message);
-            log.warning(`${message}; trying again next round`);
+            if (!cancelled())
+                log.warning(`${message}; trying again next round`);
             return;
         }
         lastError.delete(run);
-        const observation = interpretJob(document, run.batch.serverIds);
+        const observation = interpretJob(document, run.serverIds);
         lastStatus.set(run, observation.status);
         for (const id of observation.succeeded)
             if (ledger.isAwaiting(id))
@@ -38163,44 +38200,56 @@ async function waitForJobs(runs, options, deps) {
                 ledger.markFailed([id], code, message);
         }
         if (observation.strangers.length > 0) {
-            log.warning(`Job ${jobId} reported ${observation.strangers.length} servers that were not in batch ${run.batch.number}; ignored: ${observation.strangers.slice(0, 5).join(', ')}`);
+            log.warning(`Job ${jobId} reported ${observation.strangers.length} servers that were not in request ${run.label}; ignored: ${observation.strangers.slice(0, 5).join(', ')}`);
         }
         if (observation.finished) {
             run.status = observation.status;
             const failed = observation.failed.length;
-            if (failed > 0)
-                run.problem = `${failed} of ${run.batch.serverIds.length} servers failed (job ${jobId}, ${observation.status})`;
-            log.info(`Batch ${run.batch.number} (job ${jobId}) finished: ${observation.status}`);
+            if (failed > 0) {
+                run.problem = `${failed} of ${run.serverIds.length} servers failed (job ${jobId}, ${observation.status})`;
+            }
+            log.info(`Request ${run.label} (job ${jobId}) finished: ${observation.status}`);
         }
     }
     const started = clock();
-    for (let round = 1; open.length > 0; round++) {
+    for (let round = 1; open.length > 0 && !cancelled(); round++) {
         const now = clock();
-        if (now >= deadline)
+        if (now >= options.deadline)
             break;
-        await sleep(Math.min(options.pollIntervalMs, deadline - now));
+        await sleep(Math.min(options.pollIntervalMs, options.deadline - now), signal);
+        if (cancelled())
+            break;
         await forEachLimited(open, POLL_CONCURRENCY, poll);
         open = open.filter((run) => run.status === 'submitted');
         log.info(progressLine(round, runs, open.length, deps, clock() - started));
     }
     for (const run of open) {
-        run.status = 'timed out';
         const status = lastStatus.get(run) ?? 'not read';
         const error = lastError.get(run);
-        run.problem = `job ${run.jobId} had not finished after ${seconds(options.timeoutMs)} (last status ${status})`;
-        ledger.explainAwaiting(run.jobId, `Not confirmed: job ${run.jobId} had not finished after ${seconds(options.timeoutMs)} (last status ${status}${error ? `; last error: ${error}` : ''}).`);
+        run.status = cancelled() ? 'cancelled' : 'timed out';
+        run.problem = cancelled()
+            ? `the run was cancelled while job ${run.jobId} was running (last status ${status})`
+            : `job ${run.jobId} had not finished when timeout-seconds ran out (last status ${status})`;
+        ledger.explainAwaiting(run.jobId, `Not confirmed: ${run.problem}${error ? `; last error: ${error}` : ''}.`);
     }
 }
 function progressLine(round, runs, openJobs, deps, elapsedMs) {
-    const tally = deps.ledger.tally(runs.flatMap((run) => run.batch.serverIds));
+    const tally = deps.ledger.tally(runs.flatMap((run) => run.serverIds));
     const jobs = runs.filter((run) => run.jobId !== null).length;
-    return `Poll round ${round} (${seconds(elapsedMs)}): ${tally.succeeded} succeeded, ${tally.failed} failed, ${tally.submitted} running; ${jobs - openJobs} of ${jobs} jobs finished`;
+    return `Poll round ${round} (${wait_seconds(elapsedMs)}): ${tally.succeeded} succeeded, ${tally.failed} failed, ${tally.submitted} running; ${jobs - openJobs} of ${jobs} jobs finished`;
 }
 
 ;// CONCATENATED MODULE: ./src/execute.ts
 
 
 
+/**
+ * Codes with which the cloud refuses a whole batch because of some of its servers. Splitting
+ * the batch finds those servers, so the others are still restarted.
+ */
+const SERVER_LEVEL_CODES = new Set(['Ecs.0114', 'Ecs.0614', 'Ecs.0100', 'Ecs.0605']);
+/** Extra restart requests a run may spend on isolating refused servers, so a bad list cannot flood the API. */
+const SPLIT_REQUEST_BUDGET = 64;
 /**
  * Whether a failed restart request certainly did nothing (its servers failed, never
  * restarted) or may have reached the cloud (pending: sending it again could restart twice).
@@ -38219,7 +38268,7 @@ function classifySubmitFailure(error) {
         return {
             certain: true,
             code: error.code ?? null,
-            message: `Not submitted: still throttled after every retry. ${error.message}`
+            message: `Not submitted: the cloud was still throttling when the retries ran out. ${error.message}`
         };
     }
     if (error.status >= 400 && error.status < 500) {
@@ -38231,61 +38280,122 @@ function classifySubmitFailure(error) {
         message: `Outcome unknown: ${error.message}. The cloud may have accepted the batch; it was not sent again, since that could restart the servers twice.`
     };
 }
-/** Runs the plan wave by wave: submit each batch of a wave, then wait for the wave's jobs. */
+function isServerLevelRejection(error) {
+    return (error instanceof ApiError &&
+        error.status >= 400 &&
+        error.status < 500 &&
+        error.code !== undefined &&
+        SERVER_LEVEL_CODES.has(error.code));
+}
+/**
+ * Runs the plan wave by wave: submit each batch of a wave, then wait for the wave's jobs.
+ * Returns one run per restart request, in submission order.
+ */
 async function execute(plan, options, deps) {
-    const { ecs, ledger, log } = deps;
+    const { ecs, ledger, log, clock, signal } = deps;
+    const { deadline } = options;
     const runs = [];
     let stopReason = null;
-    for (const wave of plan.waves) {
-        const waveRuns = [];
-        for (const batch of wave) {
-            const run = { batch, jobId: null, status: 'not submitted', problem: stopReason };
-            runs.push(run);
-            if (stopReason !== null)
-                continue;
-            waveRuns.push(run);
-            const what = `Restart batch ${batch.number} of ${plan.batchCount}`;
-            try {
-                const answer = await ecs.submit(options.operation, batch.serverIds, what);
-                if (answer.accepted) {
-                    run.jobId = answer.jobId;
-                    run.status = 'submitted';
-                    ledger.markSubmitted(batch.serverIds, answer.jobId);
-                    log.info(`${what}: ${batch.serverIds.length} servers accepted, job ${answer.jobId}`);
-                }
-                else {
-                    run.status = 'outcome unknown';
-                    run.problem = `${what}: ${answer.problem} (X-Request-Id: ${answer.requestId ?? 'none'}).`;
-                    ledger.markPending(batch.serverIds, null, `Outcome unknown: ${run.problem} The batch was not sent again, since that could restart the servers twice.`);
-                    log.warning(run.problem);
-                }
+    let splitBudget = SPLIT_REQUEST_BUDGET;
+    function whyStop() {
+        if (stopReason !== null)
+            return stopReason;
+        if (signal.aborted)
+            return 'Not submitted: the run was cancelled first.';
+        if (clock() >= deadline) {
+            return 'Not submitted: timeout-seconds had passed before it could be sent.';
+        }
+        return null;
+    }
+    async function submit(run, what) {
+        try {
+            const answer = await ecs.submit(options.operation, run.serverIds, what, deadline);
+            if (answer.accepted) {
+                run.jobId = answer.jobId;
+                run.status = 'submitted';
+                ledger.markSubmitted(run.serverIds, answer.jobId);
+                log.info(`${what}: ${run.serverIds.length} servers accepted, job ${answer.jobId}`);
             }
-            catch (error) {
-                if (!(error instanceof ApiError || error instanceof TransportError))
-                    throw error;
-                const failure = classifySubmitFailure(error);
-                run.status = failure.certain
-                    ? error instanceof ApiError && !isThrottling(error)
-                        ? 'rejected'
-                        : 'not submitted'
-                    : 'outcome unknown';
-                run.problem = error.message;
-                if (failure.certain)
-                    ledger.markFailed(batch.serverIds, failure.code, failure.message);
-                else
-                    ledger.markPending(batch.serverIds, failure.code, failure.message);
-                log.warning(`${what}: ${failure.message}`);
-                if (error instanceof ApiError && error.isAuthFailure) {
-                    // The same credentials would fail again, and repeated failures lock the access key.
-                    stopReason = `Not submitted: batch ${batch.number} was refused (${error.message}), so no further batches were sent.`;
-                }
+            else {
+                run.status = 'outcome unknown';
+                run.problem = `${what}: ${answer.problem} (X-Request-Id: ${answer.requestId ?? 'none'}).`;
+                ledger.markPending(run.serverIds, null, `Outcome unknown: ${run.problem} The batch was not sent again, since that could restart the servers twice.`);
+                log.warning(run.problem);
             }
         }
-        if (options.wait)
-            await waitForJobs(waveRuns, options, deps);
+        catch (error) {
+            if (!(error instanceof ApiError || error instanceof TransportError))
+                throw error;
+            const refusedForSome = isServerLevelRejection(error) && run.serverIds.length > 1;
+            if (refusedForSome && splitBudget >= 2) {
+                await split(run, error);
+                return;
+            }
+            const failure = classifySubmitFailure(error);
+            if (refusedForSome) {
+                failure.message += ` The request was refused as a whole, and the split budget (${SPLIT_REQUEST_BUDGET} extra requests) was spent before the servers it refused could be told apart from the others.`;
+            }
+            const rejected = error instanceof ApiError && !isThrottling(error);
+            run.status = failure.certain ? (rejected ? 'rejected' : 'not submitted') : 'outcome unknown';
+            run.problem = error.message;
+            if (failure.certain)
+                ledger.markFailed(run.serverIds, failure.code, failure.message);
+            else
+                ledger.markPending(run.serverIds, failure.code, failure.message);
+            log.warning(`${what}: ${failure.message}`);
+            if (error instanceof ApiError && error.isAuthFailure) {
+                // The same credentials would fail again, and repeated failures lock the access key.
+                stopReason = `Not submitted: request ${run.label} was refused (${error.message}), so no further requests were sent.`;
+            }
+        }
     }
-    if (stopReason !== null)
-        ledger.explainQueued(stopReason);
+    /** Halves a batch the cloud refused for some of its servers, and submits each half. */
+    async function split(run, error) {
+        splitBudget -= 2;
+        run.status = 'split';
+        run.problem = `${error.message}; split in two to find the servers the cloud refused`;
+        log.info(`Request ${run.label} was refused (${error.code}); splitting it to isolate the servers the cloud refused`);
+        const middle = Math.ceil(run.serverIds.length / 2);
+        for (const [index, serverIds] of [run.serverIds.slice(0, middle), run.serverIds.slice(middle)].entries()) {
+            const part = {
+                label: `${run.label}.${index + 1}`,
+                serverIds,
+                jobId: null,
+                status: 'not submitted',
+                problem: null
+            };
+            runs.push(part);
+            const reason = whyStop();
+            if (reason !== null) {
+                part.problem = reason;
+                ledger.markFailed(serverIds, null, reason);
+                continue;
+            }
+            await submit(part, `Restart request ${part.label} (part of batch ${run.label.split('.')[0]})`);
+        }
+    }
+    for (const wave of plan.waves) {
+        const waveStart = runs.length;
+        for (const batch of wave) {
+            const run = {
+                label: String(batch.number),
+                serverIds: batch.serverIds,
+                jobId: null,
+                status: 'not submitted',
+                problem: null
+            };
+            runs.push(run);
+            const reason = whyStop();
+            if (reason !== null) {
+                run.problem = reason;
+                ledger.markFailed(batch.serverIds, null, reason);
+                continue;
+            }
+            await submit(run, `Restart batch ${batch.number} of ${plan.batchCount}`);
+        }
+        if (options.wait)
+            await waitForJobs(runs.slice(waveStart), { deadline, pollIntervalMs: options.pollIntervalMs }, deps);
+    }
     return runs;
 }
 
@@ -38350,18 +38460,27 @@ function createHttpTransport(options) {
         return { status: response.message.statusCode ?? 0, headers: response.message.headers, body };
     }
     return {
-        send(request, what) {
+        send(request, what, signal) {
             return new Promise((resolve, reject) => {
-                const timer = setTimeout(() => {
-                    reject(new TransportError(what, `timed out after ${options.timeoutMs / 1000} s`, true));
-                }, options.timeoutMs);
+                const fail = (reason, sent) => {
+                    clearTimeout(timer);
+                    signal?.removeEventListener('abort', cancel);
+                    reject(new TransportError(what, reason, sent));
+                };
+                const cancel = () => fail('the run was cancelled while waiting for the answer', true);
+                const timer = setTimeout(() => fail(`timed out after ${options.timeoutMs / 1000} s`, true), options.timeoutMs);
+                if (signal?.aborted) {
+                    fail('the run was cancelled before it was sent', false);
+                    return;
+                }
+                signal?.addEventListener('abort', cancel, { once: true });
                 exchange(request).then((response) => {
                     clearTimeout(timer);
+                    signal?.removeEventListener('abort', cancel);
                     resolve(response);
                 }, (error) => {
-                    clearTimeout(timer);
                     const { reason, sent } = describeCause(error);
-                    reject(new TransportError(what, reason, sent));
+                    fail(reason, sent);
                 });
             });
         },
@@ -38376,6 +38495,7 @@ function createHttpTransport(options) {
 const MAX_BATCH_SIZE = 1000;
 const MAX_TIMEOUT_SECONDS = 6 * 60 * 60;
 const MAX_POLL_INTERVAL_SECONDS = 300;
+const MAX_REQUEST_TIMEOUT_SECONDS = 300;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const REGION = /^[a-z][a-z0-9]*(-[a-z0-9]+)+$/;
 const PROJECT_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -38432,12 +38552,14 @@ function parseSeconds(name, text, fallbackSeconds, limits) {
     if (text === '')
         return fallbackSeconds * 1000;
     const value = /^(\d+(\.\d*)?|\.\d+)$/.test(text) ? Number(text) : Number.NaN;
-    const low = limits.allowZero ? value >= 0 : value > 0;
+    const ms = Math.round(value * 1000);
+    // Milliseconds are the resolution: a value that rounds to 0 ms is zero.
+    const low = limits.allowZero ? ms >= 0 : ms >= 1;
     if (!(low && value <= limits.max)) {
-        const range = limits.allowZero ? `from 0 to ${limits.max}` : `above 0 and at most ${limits.max}`;
+        const range = limits.allowZero ? `from 0 to ${limits.max}` : `from 0.001 to ${limits.max}`;
         throw new InputError(name, `${quoted(text)} is not allowed; use a number of seconds ${range} (decimals allowed)`);
     }
-    return Math.round(value * 1000);
+    return ms;
 }
 function isLoopback(hostname) {
     const host = hostname.replace(/^\[|\]$/g, '');
@@ -38560,6 +38682,10 @@ function readInputs(source) {
         allowZero: false,
         max: MAX_POLL_INTERVAL_SECONDS
     }));
+    const requestTimeoutMs = check(() => parseSeconds('request-timeout-seconds', source.getInput('request-timeout-seconds').trim(), 30, {
+        allowZero: false,
+        max: MAX_REQUEST_TIMEOUT_SECONDS
+    }));
     const failOnError = check(() => parseBoolean('fail-on-error', source.getInput('fail-on-error').trim(), true));
     if (problems.length > 0)
         throw new InputErrors(problems);
@@ -38575,6 +38701,7 @@ function readInputs(source) {
         wait,
         timeoutMs,
         pollIntervalMs,
+        requestTimeoutMs,
         failOnError
     };
 }
@@ -38735,7 +38862,7 @@ function tallyBatches(runs, results) {
     const outcomes = new Map(results.map((result) => [result.id, result.outcome]));
     return runs.map((run) => {
         const tally = { run, succeeded: 0, failed: 0, pending: 0 };
-        for (const id of run.batch.serverIds)
+        for (const id of run.serverIds)
             tally[outcomes.get(id) ?? 'pending']++;
         return tally;
     });
@@ -38759,9 +38886,9 @@ function renderSummary(results, runs, status, context) {
     if (runs.length > 0) {
         parts.push('<h3>Batches</h3>');
         const rows = tallyBatches(runs, results).map(({ run, succeeded, failed, pending }) => [
-            run.batch.number,
+            run.label,
             run.jobId,
-            run.batch.serverIds.length,
+            run.serverIds.length,
             succeeded,
             failed,
             pending,
@@ -38787,7 +38914,7 @@ function renderSummary(results, runs, status, context) {
 function batchAnnotations(runs) {
     const troubled = runs.filter((run) => run.problem !== null);
     const annotations = troubled.slice(0, ANNOTATION_LIMIT).map((run) => ({
-        title: `Batch ${run.batch.number}: ${run.status}`,
+        title: `Batch ${run.label}: ${run.status}`,
         message: run.problem
     }));
     if (troubled.length > ANNOTATION_LIMIT) {
@@ -38802,8 +38929,8 @@ function batchAnnotations(runs) {
 function batchLogGroups(runs, results) {
     const byId = new Map(results.map((result) => [result.id, result]));
     return tallyBatches(runs, results).map(({ run, succeeded, failed, pending }) => ({
-        title: `Batch ${run.batch.number}: job ${run.jobId ?? 'none'}, ${run.status}, ${succeeded} succeeded, ${failed} failed, ${pending} pending`,
-        lines: run.batch.serverIds.map((id) => {
+        title: `Batch ${run.label}: job ${run.jobId ?? 'none'}, ${run.status}, ${succeeded} succeeded, ${failed} failed, ${pending} pending`,
+        lines: run.serverIds.map((id) => {
             const result = byId.get(id);
             const detail = [result.error_code, result.error_message].filter(Boolean).join(' ');
             return `${id} ${result.outcome}${detail ? ` ${detail}` : ''}`;
@@ -38825,7 +38952,6 @@ function batchLogGroups(runs, results) {
 
 
 
-const REQUEST_TIMEOUT_MS = 30_000;
 const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 const USER_AGENT = 'ecs-batch-restart (GitHub Action)';
 /** GitHub keeps at most 1 MB of one step output. */
@@ -38835,8 +38961,10 @@ function plural(count, noun) {
     return `${count.toLocaleString('en-US')} ${count === 1 ? noun : nouns[noun]}`;
 }
 async function restart(inputs, ledger, io) {
+    // timeout-seconds bounds the whole run: the project lookup, throttled submissions and waiting.
+    const deadline = io.clock() + inputs.timeoutMs;
     const transport = createHttpTransport({
-        timeoutMs: REQUEST_TIMEOUT_MS,
+        timeoutMs: inputs.requestTimeoutMs,
         maxBodyBytes: MAX_RESPONSE_BYTES,
         userAgent: USER_AGENT
     });
@@ -38848,17 +38976,25 @@ async function restart(inputs, ledger, io) {
             clock: io.clock,
             sleep: io.sleep,
             random: io.random,
-            log: io.log
+            log: io.log,
+            signal: io.cancellation
         });
         let projectId = inputs.projectId;
         if (projectId === undefined) {
-            projectId = await lookupProjectId(api, inputs.iamEndpoint, inputs.region);
+            projectId = await lookupProjectId(api, inputs.iamEndpoint, inputs.region, deadline);
             io.log.info(`Project of region ${inputs.region}: ${projectId}`);
         }
         const plan = planBatches(inputs.serverIds, inputs.batchSize);
         io.log.info(`${describeOperation(inputs.operation)} of ${plural(inputs.serverIds.length, 'server')} in ${plural(plan.batchCount, 'batch')} via ${inputs.endpoint.origin} (project ${projectId})`);
         const ecs = new EcsClient(api, inputs.endpoint, projectId);
-        return await execute(plan, inputs, { ecs, ledger, log: io.log, clock: io.clock, sleep: io.sleep });
+        return await execute(plan, { ...inputs, deadline }, {
+            ecs,
+            ledger,
+            log: io.log,
+            clock: io.clock,
+            sleep: io.sleep,
+            signal: io.cancellation
+        });
     }
     finally {
         transport.close();
@@ -38933,6 +39069,9 @@ async function run(io = githubActionIO()) {
         await report(outcome, results, status, io, io.clock() - started);
         if (outcome.error !== undefined)
             io.setFailed(outcome.error);
+        else if (io.cancellation.aborted) {
+            io.setFailed(`Cancelled (${String(io.cancellation.reason)}): batches not yet sent were not submitted, and submitted ones are pending; see the job summary.`);
+        }
         else if (outcome.failOnError && (status === 'failed' || status === 'timed-out')) {
             io.setFailed(`ECS batch restart ${status}: see the job summary for each server's outcome.`);
         }

@@ -19,6 +19,8 @@ export interface ActionIO extends InputSource {
   clock: () => number
   sleep: Sleep
   random: () => number
+  /** Aborted, with the signal's name as reason, when the runner cancels the workflow. */
+  cancellation: AbortSignal
 }
 
 /** The workflow run's page, when the runner's variables are there to build it from. */
@@ -26,6 +28,26 @@ function workflowRunUrl(): string | undefined {
   if (!process.env.GITHUB_REPOSITORY || !process.env.GITHUB_RUN_ID) return undefined
   const { owner, repo } = context.repo
   return `${context.serverUrl}/${owner}/${repo}/actions/runs/${context.runId}`
+}
+
+/** The runner sends SIGINT when a workflow is cancelled, then SIGTERM, then kills the process. */
+function cancellationSignal(): AbortSignal {
+  const controller = new AbortController()
+  for (const name of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(name, () => {
+      if (!controller.signal.aborted) core.warning(`Received ${name}: stopping, and reporting what is known.`)
+      controller.abort(name)
+    })
+  }
+  return controller.signal
+}
+
+async function sleepUnlessAborted(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, { signal })
+  } catch (error) {
+    if (!signal?.aborted) throw error
+  }
 }
 
 export function githubActionIO(): ActionIO {
@@ -55,7 +77,8 @@ export function githubActionIO(): ActionIO {
     setFailed: (message) => core.setFailed(message),
     runUrl: workflowRunUrl,
     clock: () => Date.now(),
-    sleep: (ms) => delay(ms),
-    random: () => Math.random()
+    sleep: sleepUnlessAborted,
+    random: () => Math.random(),
+    cancellation: cancellationSignal()
   }
 }

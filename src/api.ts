@@ -9,7 +9,8 @@ export interface Logger {
   debug(message: string): void
 }
 
-export type Sleep = (ms: number) => Promise<void>
+/** Waits `ms`, or less when `signal` aborts first; never rejects. */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>
 
 export interface ApiClientOptions {
   transport: Transport
@@ -20,6 +21,8 @@ export interface ApiClientOptions {
   sleep: Sleep
   random: () => number
   log: Logger
+  /** Aborted when the run is cancelled: nothing new is sent and waits end at once. */
+  signal: AbortSignal
 }
 
 export interface ApiRequest {
@@ -38,6 +41,8 @@ export interface ApiRequest {
    * request is not: repeating it could restart servers twice.
    */
   idempotent: boolean
+  /** No retry is started that would wait past this time (ms since the epoch). */
+  giveUpAt?: number
 }
 
 export interface ApiResponse {
@@ -64,6 +69,10 @@ function isRetryable(error: ApiError | TransportError, idempotent: boolean): boo
 function headerValue(headers: HttpResponse['headers'], name: string): string | undefined {
   const value = headers[name]
   return Array.isArray(value) ? value[0] : value
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`
 }
 
 function snippet(text: string): string {
@@ -96,8 +105,9 @@ export class ApiClient {
   constructor(private readonly options: ApiClientOptions) {}
 
   async request(call: ApiRequest): Promise<ApiResponse> {
-    const { retry, sleep, random, clock, log } = this.options
+    const { retry, sleep, random, clock, log, signal } = this.options
     for (let attempt = 1; ; attempt++) {
+      if (signal.aborted) throw new TransportError(call.what, 'the run was cancelled before it was sent', false)
       try {
         return await this.attempt(call)
       } catch (error) {
@@ -105,12 +115,16 @@ export class ApiClient {
         if (attempt >= retry.maxAttempts || !isRetryable(error, call.idempotent)) throw error
         const retryAfterMs = error instanceof ApiError ? error.retryAfterMs : undefined
         const delay = retryDelayMs(attempt, retryAfterMs, retry, random)
-        const why = error instanceof ApiError && isThrottling(error) ? 'throttled' : 'failed'
+        const why = `${error instanceof ApiError && isThrottling(error) ? 'throttled' : 'failed'} (${errorMessage(error)})`
+        if (call.giveUpAt !== undefined && clock() + delay > call.giveUpAt) {
+          log.warning(`${call.what} ${why}; not retrying, since waiting ${seconds(delay)} would pass timeout-seconds`)
+          throw error
+        }
+        const reason = retryAfterMs !== undefined ? ' as Retry-After asks' : ''
         log.info(
-          `${call.what} ${why} (${errorMessage(error)}); retrying in ${(delay / 1000).toFixed(1)} s` +
-            `${retryAfterMs !== undefined ? ' as Retry-After asks' : ''} (attempt ${attempt + 1} of ${retry.maxAttempts}) at ${new Date(clock() + delay).toISOString()}`
+          `${call.what} ${why}; retrying in ${seconds(delay)}${reason} (attempt ${attempt + 1} of ${retry.maxAttempts})`
         )
-        await sleep(delay)
+        await sleep(delay, signal)
       }
     }
   }
@@ -126,7 +140,7 @@ export class ApiClient {
     const unsigned: HttpRequest = { method: call.method, url, headers, body }
     const request = await authenticator.authorize(unsigned, new Date(clock()))
     const started = clock()
-    const response = await transport.send(request, call.what)
+    const response = await transport.send(request, call.what, this.options.signal)
     const requestId = headerValue(response.headers, 'x-request-id')
     log.debug(
       `${call.method} ${url.pathname}${url.search} -> HTTP ${response.status} in ${clock() - started} ms (X-Request-Id: ${requestId ?? 'none'})`

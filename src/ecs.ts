@@ -10,11 +10,6 @@ export type SubmitAnswer =
   /** A 2xx that is not a usable acceptance: the cloud may have started the work. */
   | { accepted: false; problem: string; requestId: string | undefined }
 
-export interface EcsEndpoints {
-  ecs: URL
-  iam: URL
-}
-
 export class EcsClient {
   constructor(
     private readonly api: ApiClient,
@@ -22,9 +17,16 @@ export class EcsClient {
     private readonly projectId: string
   ) {}
 
-  async submit(operation: Operation, serverIds: readonly string[], what: string): Promise<SubmitAnswer> {
+  /** Submits one restart request; throttled retries stop before they would wait past `giveUpAt`. */
+  async submit(
+    operation: Operation,
+    serverIds: readonly string[],
+    what: string,
+    giveUpAt?: number
+  ): Promise<SubmitAnswer> {
     const response = await this.api.request({
       what,
+      giveUpAt,
       method: 'POST',
       endpoint: this.endpoint,
       path: `/v1/${encodeURIComponent(this.projectId)}/cloudservers/action`,
@@ -65,10 +67,16 @@ export class EcsClient {
 }
 
 /** `GET /v3/projects?name={region}`: the region's default project, which must be unique. */
-export async function lookupProjectId(api: ApiClient, iamEndpoint: URL, region: string): Promise<string> {
+export async function lookupProjectId(
+  api: ApiClient,
+  iamEndpoint: URL,
+  region: string,
+  giveUpAt?: number
+): Promise<string> {
   const what = `Project lookup for region ${region}`
   const response = await api.request({
     what,
+    giveUpAt,
     method: 'GET',
     endpoint: iamEndpoint,
     path: '/v3/projects',

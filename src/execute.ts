@@ -3,26 +3,29 @@ import type { EcsClient } from './ecs'
 import { ApiError, TransportError } from './errors'
 import type { Ledger } from './ledger'
 import type { Operation } from './operation'
-import type { Batch, Plan } from './plan'
+import type { Plan } from './plan'
 import { waitForJobs } from './wait'
 
-/** How a batch's request went, and later how its job ended. */
+/** One restart request (a batch, or a part of one split off to isolate refused servers) and how it went. */
 export interface BatchRun {
-  batch: Batch
+  /** `2` for batch 2; `2.1` and `2.2` for its halves when it was split. */
+  label: string
+  serverIds: string[]
   jobId: string | null
   /**
-   * `not submitted`, `rejected`, `outcome unknown`, `submitted` (not waited for), the job's
-   * final status (`SUCCESS`, `FAIL`), `timed out` or `status unreadable`.
+   * `not submitted`, `rejected`, `split`, `outcome unknown`, `submitted` (not waited for), the
+   * job's final status (`SUCCESS`, `FAIL`), `timed out`, `cancelled` or `status unreadable`.
    */
   status: string
-  /** Why the batch did not succeed as a whole, for its annotation. */
+  /** Why the request did not succeed as a whole, for its annotation. */
   problem: string | null
 }
 
 export interface ExecutionOptions {
   operation: Operation
   wait: boolean
-  timeoutMs: number
+  /** When the run's time is up (ms since the epoch): nothing is sent or waited for after it. */
+  deadline: number
   pollIntervalMs: number
 }
 
@@ -32,7 +35,18 @@ export interface ExecutionDeps {
   log: Logger
   clock: () => number
   sleep: Sleep
+  /** Aborted when the workflow is cancelled. */
+  signal: AbortSignal
 }
+
+/**
+ * Codes with which the cloud refuses a whole batch because of some of its servers. Splitting
+ * the batch finds those servers, so the others are still restarted.
+ */
+const SERVER_LEVEL_CODES = new Set(['Ecs.0114', 'Ecs.0614', 'Ecs.0100', 'Ecs.0605'])
+
+/** Extra restart requests a run may spend on isolating refused servers, so a bad list cannot flood the API. */
+export const SPLIT_REQUEST_BUDGET = 64
 
 interface SubmitFailure {
   certain: boolean
@@ -58,7 +72,7 @@ export function classifySubmitFailure(error: ApiError | TransportError): SubmitF
     return {
       certain: true,
       code: error.code ?? null,
-      message: `Not submitted: still throttled after every retry. ${error.message}`
+      message: `Not submitted: the cloud was still throttling when the retries ran out. ${error.message}`
     }
   }
   if (error.status >= 400 && error.status < 500) {
@@ -71,58 +85,125 @@ export function classifySubmitFailure(error: ApiError | TransportError): SubmitF
   }
 }
 
-/** Runs the plan wave by wave: submit each batch of a wave, then wait for the wave's jobs. */
+function isServerLevelRejection(error: unknown): error is ApiError {
+  return (
+    error instanceof ApiError &&
+    error.status >= 400 &&
+    error.status < 500 &&
+    error.code !== undefined &&
+    SERVER_LEVEL_CODES.has(error.code)
+  )
+}
+
+/**
+ * Runs the plan wave by wave: submit each batch of a wave, then wait for the wave's jobs.
+ * Returns one run per restart request, in submission order.
+ */
 export async function execute(plan: Plan, options: ExecutionOptions, deps: ExecutionDeps): Promise<BatchRun[]> {
-  const { ecs, ledger, log } = deps
+  const { ecs, ledger, log, clock, signal } = deps
+  const { deadline } = options
   const runs: BatchRun[] = []
   let stopReason: string | null = null
+  let splitBudget = SPLIT_REQUEST_BUDGET
 
-  for (const wave of plan.waves) {
-    const waveRuns: BatchRun[] = []
-    for (const batch of wave) {
-      const run: BatchRun = { batch, jobId: null, status: 'not submitted', problem: stopReason }
-      runs.push(run)
-      if (stopReason !== null) continue
-      waveRuns.push(run)
-      const what = `Restart batch ${batch.number} of ${plan.batchCount}`
-      try {
-        const answer = await ecs.submit(options.operation, batch.serverIds, what)
-        if (answer.accepted) {
-          run.jobId = answer.jobId
-          run.status = 'submitted'
-          ledger.markSubmitted(batch.serverIds, answer.jobId)
-          log.info(`${what}: ${batch.serverIds.length} servers accepted, job ${answer.jobId}`)
-        } else {
-          run.status = 'outcome unknown'
-          run.problem = `${what}: ${answer.problem} (X-Request-Id: ${answer.requestId ?? 'none'}).`
-          ledger.markPending(
-            batch.serverIds,
-            null,
-            `Outcome unknown: ${run.problem} The batch was not sent again, since that could restart the servers twice.`
-          )
-          log.warning(run.problem)
-        }
-      } catch (error) {
-        if (!(error instanceof ApiError || error instanceof TransportError)) throw error
-        const failure = classifySubmitFailure(error)
-        run.status = failure.certain
-          ? error instanceof ApiError && !isThrottling(error)
-            ? 'rejected'
-            : 'not submitted'
-          : 'outcome unknown'
-        run.problem = error.message
-        if (failure.certain) ledger.markFailed(batch.serverIds, failure.code, failure.message)
-        else ledger.markPending(batch.serverIds, failure.code, failure.message)
-        log.warning(`${what}: ${failure.message}`)
-        if (error instanceof ApiError && error.isAuthFailure) {
-          // The same credentials would fail again, and repeated failures lock the access key.
-          stopReason = `Not submitted: batch ${batch.number} was refused (${error.message}), so no further batches were sent.`
-        }
-      }
+  function whyStop(): string | null {
+    if (stopReason !== null) return stopReason
+    if (signal.aborted) return 'Not submitted: the run was cancelled first.'
+    if (clock() >= deadline) {
+      return 'Not submitted: timeout-seconds had passed before it could be sent.'
     }
-    if (options.wait) await waitForJobs(waveRuns, options, deps)
+    return null
   }
 
-  if (stopReason !== null) ledger.explainQueued(stopReason)
+  async function submit(run: BatchRun, what: string): Promise<void> {
+    try {
+      const answer = await ecs.submit(options.operation, run.serverIds, what, deadline)
+      if (answer.accepted) {
+        run.jobId = answer.jobId
+        run.status = 'submitted'
+        ledger.markSubmitted(run.serverIds, answer.jobId)
+        log.info(`${what}: ${run.serverIds.length} servers accepted, job ${answer.jobId}`)
+      } else {
+        run.status = 'outcome unknown'
+        run.problem = `${what}: ${answer.problem} (X-Request-Id: ${answer.requestId ?? 'none'}).`
+        ledger.markPending(
+          run.serverIds,
+          null,
+          `Outcome unknown: ${run.problem} The batch was not sent again, since that could restart the servers twice.`
+        )
+        log.warning(run.problem)
+      }
+    } catch (error) {
+      if (!(error instanceof ApiError || error instanceof TransportError)) throw error
+      const refusedForSome = isServerLevelRejection(error) && run.serverIds.length > 1
+      if (refusedForSome && splitBudget >= 2) {
+        await split(run, error)
+        return
+      }
+      const failure = classifySubmitFailure(error)
+      if (refusedForSome) {
+        failure.message += ` The request was refused as a whole, and the split budget (${SPLIT_REQUEST_BUDGET} extra requests) was spent before the servers it refused could be told apart from the others.`
+      }
+      const rejected = error instanceof ApiError && !isThrottling(error)
+      run.status = failure.certain ? (rejected ? 'rejected' : 'not submitted') : 'outcome unknown'
+      run.problem = error.message
+      if (failure.certain) ledger.markFailed(run.serverIds, failure.code, failure.message)
+      else ledger.markPending(run.serverIds, failure.code, failure.message)
+      log.warning(`${what}: ${failure.message}`)
+      if (error instanceof ApiError && error.isAuthFailure) {
+        // The same credentials would fail again, and repeated failures lock the access key.
+        stopReason = `Not submitted: request ${run.label} was refused (${error.message}), so no further requests were sent.`
+      }
+    }
+  }
+
+  /** Halves a batch the cloud refused for some of its servers, and submits each half. */
+  async function split(run: BatchRun, error: ApiError): Promise<void> {
+    splitBudget -= 2
+    run.status = 'split'
+    run.problem = `${error.message}; split in two to find the servers the cloud refused`
+    log.info(`Request ${run.label} was refused (${error.code}); splitting it to isolate the servers the cloud refused`)
+    const middle = Math.ceil(run.serverIds.length / 2)
+    for (const [index, serverIds] of [run.serverIds.slice(0, middle), run.serverIds.slice(middle)].entries()) {
+      const part: BatchRun = {
+        label: `${run.label}.${index + 1}`,
+        serverIds,
+        jobId: null,
+        status: 'not submitted',
+        problem: null
+      }
+      runs.push(part)
+      const reason = whyStop()
+      if (reason !== null) {
+        part.problem = reason
+        ledger.markFailed(serverIds, null, reason)
+        continue
+      }
+      await submit(part, `Restart request ${part.label} (part of batch ${run.label.split('.')[0]})`)
+    }
+  }
+
+  for (const wave of plan.waves) {
+    const waveStart = runs.length
+    for (const batch of wave) {
+      const run: BatchRun = {
+        label: String(batch.number),
+        serverIds: batch.serverIds,
+        jobId: null,
+        status: 'not submitted',
+        problem: null
+      }
+      runs.push(run)
+      const reason = whyStop()
+      if (reason !== null) {
+        run.problem = reason
+        ledger.markFailed(batch.serverIds, null, reason)
+        continue
+      }
+      await submit(run, `Restart batch ${batch.number} of ${plan.batchCount}`)
+    }
+    if (options.wait)
+      await waitForJobs(runs.slice(waveStart), { deadline, pollIntervalMs: options.pollIntervalMs }, deps)
+  }
   return runs
 }

@@ -16,8 +16,11 @@ export interface HttpResponse {
 }
 
 export interface Transport {
-  /** Resolves with any HTTP answer; rejects only with a {@link TransportError}. */
-  send(request: HttpRequest, what: string): Promise<HttpResponse>
+  /**
+   * Resolves with any HTTP answer; rejects only with a {@link TransportError}, also at once
+   * when `signal` aborts (the request may have been sent by then).
+   */
+  send(request: HttpRequest, what: string, signal?: AbortSignal): Promise<HttpResponse>
   close(): void
 }
 
@@ -91,20 +94,29 @@ export function createHttpTransport(options: TransportOptions): Transport {
   }
 
   return {
-    send(request, what) {
+    send(request, what, signal) {
       return new Promise<HttpResponse>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          reject(new TransportError(what, `timed out after ${options.timeoutMs / 1000} s`, true))
-        }, options.timeoutMs)
+        const fail = (reason: string, sent: boolean): void => {
+          clearTimeout(timer)
+          signal?.removeEventListener('abort', cancel)
+          reject(new TransportError(what, reason, sent))
+        }
+        const cancel = (): void => fail('the run was cancelled while waiting for the answer', true)
+        const timer = setTimeout(() => fail(`timed out after ${options.timeoutMs / 1000} s`, true), options.timeoutMs)
+        if (signal?.aborted) {
+          fail('the run was cancelled before it was sent', false)
+          return
+        }
+        signal?.addEventListener('abort', cancel, { once: true })
         exchange(request).then(
           (response) => {
             clearTimeout(timer)
+            signal?.removeEventListener('abort', cancel)
             resolve(response)
           },
           (error: unknown) => {
-            clearTimeout(timer)
             const { reason, sent } = describeCause(error)
-            reject(new TransportError(what, reason, sent))
+            fail(reason, sent)
           }
         )
       })

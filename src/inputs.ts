@@ -16,6 +16,7 @@ export interface ActionInputs {
   wait: boolean
   timeoutMs: number
   pollIntervalMs: number
+  requestTimeoutMs: number
   failOnError: boolean
 }
 
@@ -30,6 +31,7 @@ export interface InputSource {
 export const MAX_BATCH_SIZE = 1000
 const MAX_TIMEOUT_SECONDS = 6 * 60 * 60
 const MAX_POLL_INTERVAL_SECONDS = 300
+const MAX_REQUEST_TIMEOUT_SECONDS = 300
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const REGION = /^[a-z][a-z0-9]*(-[a-z0-9]+)+$/
 const PROJECT_ID = /^[A-Za-z0-9_-]{1,64}$/
@@ -100,12 +102,14 @@ export function parseSeconds(
 ): number {
   if (text === '') return fallbackSeconds * 1000
   const value = /^(\d+(\.\d*)?|\.\d+)$/.test(text) ? Number(text) : Number.NaN
-  const low = limits.allowZero ? value >= 0 : value > 0
+  const ms = Math.round(value * 1000)
+  // Milliseconds are the resolution: a value that rounds to 0 ms is zero.
+  const low = limits.allowZero ? ms >= 0 : ms >= 1
   if (!(low && value <= limits.max)) {
-    const range = limits.allowZero ? `from 0 to ${limits.max}` : `above 0 and at most ${limits.max}`
+    const range = limits.allowZero ? `from 0 to ${limits.max}` : `from 0.001 to ${limits.max}`
     throw new InputError(name, `${quoted(text)} is not allowed; use a number of seconds ${range} (decimals allowed)`)
   }
-  return Math.round(value * 1000)
+  return ms
 }
 
 function isLoopback(hostname: string): boolean {
@@ -259,6 +263,12 @@ export function readInputs(source: InputSource): ActionInputs {
       max: MAX_POLL_INTERVAL_SECONDS
     })
   )
+  const requestTimeoutMs = check(() =>
+    parseSeconds('request-timeout-seconds', source.getInput('request-timeout-seconds').trim(), 30, {
+      allowZero: false,
+      max: MAX_REQUEST_TIMEOUT_SECONDS
+    })
+  )
   const failOnError = check(() => parseBoolean('fail-on-error', source.getInput('fail-on-error').trim(), true))
 
   if (problems.length > 0) throw new InputErrors(problems)
@@ -274,6 +284,7 @@ export function readInputs(source: InputSource): ActionInputs {
     wait,
     timeoutMs,
     pollIntervalMs,
+    requestTimeoutMs,
     failOnError
   }
 }

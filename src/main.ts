@@ -20,7 +20,6 @@ import {
 } from './report'
 import { DEFAULT_RETRY_POLICY } from './retry'
 
-const REQUEST_TIMEOUT_MS = 30_000
 const MAX_RESPONSE_BYTES = 10 * 1024 * 1024
 const USER_AGENT = 'ecs-batch-restart (GitHub Action)'
 /** GitHub keeps at most 1 MB of one step output. */
@@ -41,8 +40,10 @@ function plural(count: number, noun: 'server' | 'batch'): string {
 }
 
 async function restart(inputs: ActionInputs, ledger: Ledger, io: ActionIO): Promise<BatchRun[]> {
+  // timeout-seconds bounds the whole run: the project lookup, throttled submissions and waiting.
+  const deadline = io.clock() + inputs.timeoutMs
   const transport = createHttpTransport({
-    timeoutMs: REQUEST_TIMEOUT_MS,
+    timeoutMs: inputs.requestTimeoutMs,
     maxBodyBytes: MAX_RESPONSE_BYTES,
     userAgent: USER_AGENT
   })
@@ -54,11 +55,12 @@ async function restart(inputs: ActionInputs, ledger: Ledger, io: ActionIO): Prom
       clock: io.clock,
       sleep: io.sleep,
       random: io.random,
-      log: io.log
+      log: io.log,
+      signal: io.cancellation
     })
     let projectId = inputs.projectId
     if (projectId === undefined) {
-      projectId = await lookupProjectId(api, inputs.iamEndpoint as URL, inputs.region as string)
+      projectId = await lookupProjectId(api, inputs.iamEndpoint as URL, inputs.region as string, deadline)
       io.log.info(`Project of region ${inputs.region}: ${projectId}`)
     }
     const plan = planBatches(inputs.serverIds, inputs.batchSize)
@@ -66,7 +68,18 @@ async function restart(inputs: ActionInputs, ledger: Ledger, io: ActionIO): Prom
       `${describeOperation(inputs.operation)} of ${plural(inputs.serverIds.length, 'server')} in ${plural(plan.batchCount, 'batch')} via ${inputs.endpoint.origin} (project ${projectId})`
     )
     const ecs = new EcsClient(api, inputs.endpoint, projectId)
-    return await execute(plan, inputs, { ecs, ledger, log: io.log, clock: io.clock, sleep: io.sleep })
+    return await execute(
+      plan,
+      { ...inputs, deadline },
+      {
+        ecs,
+        ledger,
+        log: io.log,
+        clock: io.clock,
+        sleep: io.sleep,
+        signal: io.cancellation
+      }
+    )
   } finally {
     transport.close()
   }
@@ -146,7 +159,11 @@ export async function run(io: ActionIO = githubActionIO()): Promise<void> {
     const status = outcome.error !== undefined ? 'failed' : overallStatus(results, outcome.waited)
     await report(outcome, results, status, io, io.clock() - started)
     if (outcome.error !== undefined) io.setFailed(outcome.error)
-    else if (outcome.failOnError && (status === 'failed' || status === 'timed-out')) {
+    else if (io.cancellation.aborted) {
+      io.setFailed(
+        `Cancelled (${String(io.cancellation.reason)}): batches not yet sent were not submitted, and submitted ones are pending; see the job summary.`
+      )
+    } else if (outcome.failOnError && (status === 'failed' || status === 'timed-out')) {
       io.setFailed(`ECS batch restart ${status}: see the job summary for each server's outcome.`)
     }
   } catch (error) {

@@ -75,7 +75,7 @@ export function tallyBatches(runs: readonly BatchRun[], results: readonly Server
   const outcomes = new Map(results.map((result) => [result.id, result.outcome]))
   return runs.map((run) => {
     const tally: BatchTally = { run, succeeded: 0, failed: 0, pending: 0 }
-    for (const id of run.batch.serverIds) tally[outcomes.get(id) ?? 'pending']++
+    for (const id of run.serverIds) tally[outcomes.get(id) ?? 'pending']++
     return tally
   })
 }
@@ -121,9 +121,9 @@ export function renderSummary(
   if (runs.length > 0) {
     parts.push('<h3>Batches</h3>')
     const rows = tallyBatches(runs, results).map(({ run, succeeded, failed, pending }) => [
-      run.batch.number,
+      run.label,
       run.jobId,
-      run.batch.serverIds.length,
+      run.serverIds.length,
       succeeded,
       failed,
       pending,
@@ -161,7 +161,7 @@ export interface Annotation {
 export function batchAnnotations(runs: readonly BatchRun[]): Annotation[] {
   const troubled = runs.filter((run) => run.problem !== null)
   const annotations = troubled.slice(0, ANNOTATION_LIMIT).map((run) => ({
-    title: `Batch ${run.batch.number}: ${run.status}`,
+    title: `Batch ${run.label}: ${run.status}`,
     message: run.problem as string
   }))
   if (troubled.length > ANNOTATION_LIMIT) {
@@ -180,8 +180,8 @@ export function batchLogGroups(
 ): { title: string; lines: string[] }[] {
   const byId = new Map(results.map((result) => [result.id, result]))
   return tallyBatches(runs, results).map(({ run, succeeded, failed, pending }) => ({
-    title: `Batch ${run.batch.number}: job ${run.jobId ?? 'none'}, ${run.status}, ${succeeded} succeeded, ${failed} failed, ${pending} pending`,
-    lines: run.batch.serverIds.map((id) => {
+    title: `Batch ${run.label}: job ${run.jobId ?? 'none'}, ${run.status}, ${succeeded} succeeded, ${failed} failed, ${pending} pending`,
+    lines: run.serverIds.map((id) => {
       const result = byId.get(id) as ServerResult
       const detail = [result.error_code, result.error_message].filter(Boolean).join(' ')
       return `${id} ${result.outcome}${detail ? ` ${detail}` : ''}`

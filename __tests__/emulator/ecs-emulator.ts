@@ -5,7 +5,8 @@
  * It is a real `node:http` server on 127.0.0.1 that verifies every request's
  * SDK-HMAC-SHA256 signature, keeps jobs whose progress follows an injectable
  * clock, counts restarts per server, and can be told to misbehave
- * (error answers, socket resets, hangs, delays) one request at a time.
+ * (error answers, socket resets, hangs, delays) one request at a time, or to
+ * reject every batch that names certain servers.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import {
@@ -28,6 +29,14 @@ export interface ServerFailure {
   reason: string
 }
 
+/** How the cloud answers a whole batch request that names a server it refuses. */
+export interface ServerRejection {
+  /** HTTP status, 400-599. */
+  status: number
+  code: string
+  reason: string
+}
+
 export interface EmulatorOptions {
   /** Port to listen on, 127.0.0.1 only; default 0 (any free port). */
   port?: number
@@ -44,6 +53,17 @@ export interface EmulatorOptions {
    * 'sub-job' (default) -> the request is accepted and that server's sub-job ends FAIL Ecs.0114.
    */
   unknownServers?: 'reject' | 'sub-job'
+  /**
+   * Servers for which the cloud rejects the WHOLE submit request (reboot, os-start or os-stop), e.g.
+   * 404 Ecs.0114 (not found), 400 Ecs.0100 (wrong state), 400 Ecs.0605 (locked). A correctly signed,
+   * otherwise valid submit that names one or more of them is answered `status` with
+   * `ecsError(code, reason)` of the first such server in request order (an unknown server in
+   * `unknownServers: 'reject'` mode counts as such a server too, at its position); no job is created and
+   * no restart is counted for any server in the request. Such requests show up in `requests` with that
+   * status. Checked after the signature, project and body validation (Ecs.0005, Ecs.0118), which win.
+   * `start()` throws a RangeError for a status outside 400-599.
+   */
+  rejectServers?: Record<string, ServerRejection>
   /** Time from submission until the job is terminal; default 100. */
   jobDurationMs?: number
   /** Clock for job progress and date-skew checks; default Date.now. */
@@ -89,6 +109,11 @@ export type Fault =
   | { kind: 'hang' }
   /** Wait, then process normally. */
   | { kind: 'delay'; ms: number }
+  /**
+   * Process normally; it only uses up one queued fault, so the faults after it hit later requests:
+   * `inject('submit', { kind: 'pass' }, { kind: 'pass' }, { kind: 'reset' })` resets only the third submit.
+   */
+  | { kind: 'pass' }
 
 export interface RecordedRequest {
   route: RouteName | 'unknown'
@@ -187,6 +212,7 @@ export class EcsEmulator {
   private readonly knownServers: Set<string> | undefined
   private readonly serverFailures: Map<string, ServerFailure>
   private readonly unknownServers: 'reject' | 'sub-job'
+  private readonly rejectServers: Map<string, ServerRejection>
   private readonly jobDurationMs: number
   private readonly now: () => number
   private readonly onRequest: ((request: RecordedRequest) => void) | undefined
@@ -213,12 +239,18 @@ export class EcsEmulator {
       options.servers === undefined || options.servers === 'any' ? undefined : new Set(options.servers)
     this.serverFailures = new Map(Object.entries(options.serverFailures ?? {}))
     this.unknownServers = options.unknownServers ?? 'sub-job'
+    this.rejectServers = new Map(Object.entries(options.rejectServers ?? {}))
     this.jobDurationMs = Math.max(0, options.jobDurationMs ?? 100)
     this.now = options.now ?? Date.now
     this.onRequest = options.onRequest
   }
 
   static async start(options: EmulatorOptions = {}): Promise<EcsEmulator> {
+    for (const [id, { status }] of Object.entries(options.rejectServers ?? {})) {
+      if (!Number.isInteger(status) || status < 400 || status > 599) {
+        throw new RangeError(`rejectServers[${JSON.stringify(id)}].status must be an integer in 400-599, not ${status}`)
+      }
+    }
     const server = createServer()
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
@@ -246,7 +278,7 @@ export class EcsEmulator {
     return this.faults[route].length
   }
 
-  /** How many accepted submit requests included this server. */
+  /** How many accepted submit requests included this server; a rejected request counts for none. */
   restartCount(serverId: string): number {
     return this.restarts.get(serverId) ?? 0
   }
@@ -334,6 +366,9 @@ export class EcsEmulator {
       return
     }
     switch (fault.kind) {
+      case 'pass':
+        this.send(res, record, this.process(context))
+        return
       case 'respond':
         this.send(res, record, { status: fault.status, body: fault.body, headers: fault.headers }, true)
         return
@@ -539,6 +574,11 @@ export class EcsEmulator {
     const failures = new Map<number, ServerFailure>()
     let firstFailure: ServerFailure | undefined
     for (let i = 0; i < servers.length; i++) {
+      const rejection = this.rejectServers.get(servers[i])
+      if (rejection) {
+        // The whole batch is refused for this server: no job, no restart for any server in it.
+        return { status: rejection.status, body: ecsError(rejection.code, rejection.reason) }
+      }
       let failure: ServerFailure | undefined
       if (this.knownServers && !this.knownServers.has(servers[i])) {
         if (this.unknownServers === 'reject') {

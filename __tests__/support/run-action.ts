@@ -21,6 +21,8 @@ export interface RunOptions {
   echo?: boolean
   /** Keep the temporary folder with the summary file (the demo shows its path). */
   keepFiles?: boolean
+  /** Sends `signal` once, as soon as the action has printed `output` (the runner's cancellation). */
+  signalWhen?: { output: string; signal: NodeJS.Signals }
 }
 
 /** Reads the `name<<delimiter … delimiter` blocks that @actions/core writes to GITHUB_OUTPUT. */
@@ -52,6 +54,8 @@ export async function runAction(inputs: Record<string, string>, options: RunOpti
   await writeFile(summaryPath, '')
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
+    // Windows needs SystemRoot for sockets and crypto in any process.
+    ...(process.env.SystemRoot !== undefined && { SystemRoot: process.env.SystemRoot }),
     GITHUB_OUTPUT: outputPath,
     GITHUB_STEP_SUMMARY: summaryPath,
     ...options.env
@@ -61,9 +65,13 @@ export async function runAction(inputs: Record<string, string>, options: RunOpti
   const child = spawn(process.execPath, [BUNDLE], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
+  let signalled = false
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     stdout += chunk
     if (options.echo) process.stdout.write(chunk)
+    if (options.signalWhen && !signalled && stdout.includes(options.signalWhen.output)) {
+      signalled = child.kill(options.signalWhen.signal)
+    }
   })
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk

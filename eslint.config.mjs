@@ -2,7 +2,7 @@ import eslint from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'node_modules/'] },
+  { ignores: ['dist/', 'coverage/', '**/node_modules/'] },
   eslint.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -27,7 +27,26 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-unsafe-assignment': 'off' }
   },
   {
-    files: ['eslint.config.mjs'],
+    // Plain JavaScript (the benchmark's SDK peer and this file) is linted without type information.
+    files: ['**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked
+  },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        process: 'readonly',
+        console: 'readonly',
+        __dirname: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly'
+      }
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' }
   }
 )

@@ -131,6 +131,25 @@ describe('the bundled action', () => {
     expectAccounted(run, servers)
   })
 
+  it('keeps batches within max-servers-per-minute, and paces them within timeout-seconds', async () => {
+    const servers = ids(2)
+    const target = await start()
+    const single = await runAction(
+      inputsFor(target, servers.slice(0, 1), { 'max-servers-per-minute': '1', wait: 'false' })
+    )
+    expect(single.stdout).toContain('Batches of 1 servers, since max-servers-per-minute is 1.')
+    expect(single.outputs.status).toBe('submitted')
+    // The second server would have to wait a minute for its turn: timeout-seconds ends the run first.
+    const paced = await runAction(
+      inputsFor(target, servers, { 'max-servers-per-minute': '1', 'timeout-seconds': '0.5' })
+    )
+    expect(lists(paced).succeeded).toEqual([servers[0]])
+    expect(lists(paced).failed).toEqual([servers[1]])
+    expect(lists(paced).results[1].error_message).toBe(
+      'Not submitted: timeout-seconds had passed before it could be sent.'
+    )
+  })
+
   it('reports timed-out with the unfinished servers pending', async () => {
     const servers = ids(4)
     const target = await start({ jobDurationMs: 60_000 })

@@ -195,7 +195,7 @@ describe('ECS client against the emulator', () => {
     const ledger = new Ledger(servers)
     const runs = await execute(
       planBatches(servers, 1000),
-      { operation, wait: true, deadline: Date.now() + 10_000, pollIntervalMs: 20 },
+      { operation, wait: true, deadline: Date.now() + 10_000, pollIntervalMs: 20, maxServersPerMinute: 1_000_000 },
       {
         ecs,
         ledger,

@@ -1002,3 +1002,329 @@ describe('serve.ts', () => {
     expect(stderr).toMatch(/--unknown-servers must be reject or sub-job/)
   }, 30_000)
 })
+
+describe('benchmark model: latency', () => {
+  it('holds every request for latencyMs before processing it: nothing is restarted meanwhile', async () => {
+    const emulator = await startEmulator({ latencyMs: 60_000 })
+    const pending = call(emulator, SUBMIT_PATH, { body: rebootBody(['srv-a']) }).then(
+      (response) => response.status,
+      () => 'failed'
+    )
+    // The body has been read and the signature checked, but the answer waits.
+    await vi.waitFor(() => expect(emulator.requests[0]?.signatureValid).toBe(true))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(emulator.restartCount('srv-a')).toBe(0)
+    expect(emulator.jobIds()).toEqual([])
+    expect(emulator.counters().outcomes).toEqual({})
+    expect(emulator.requests[0].status).toBe('hang')
+    await emulator.close()
+    expect(await pending).toBe('failed')
+    expect(emulator.restartCount('srv-a')).toBe(0)
+  })
+
+  it('then answers every route normally, faults included', async () => {
+    const emulator = await startEmulator({ latencyMs: 20, jobDurationMs: 0 })
+    const jobId = await submit(emulator, ['srv-a'])
+    expect((await queryJob(emulator, jobId)).status).toBe('SUCCESS')
+    expect((await call(emulator, `/v3/projects?name=${DEFAULT_REGION}`)).status).toBe(200)
+    expect((await call(emulator, '/nowhere')).status).toBe(404)
+    emulator.inject('job', { kind: 'respond', status: 503 })
+    expect((await call(emulator, jobPath(jobId))).status).toBe(503)
+    expect(emulator.requests.map((r) => [r.route, r.status])).toEqual([
+      ['submit', 200],
+      ['job', 200],
+      ['projects', 200],
+      ['unknown', 404],
+      ['job', 503]
+    ])
+  })
+
+  it.each([
+    ['negative', { latencyMs: -1 }, /latencyMs/],
+    ['not finite', { latencyMs: Number.POSITIVE_INFINITY }, /latencyMs/],
+    ['a limit of no servers', { rateLimit: { servers: 0, windowMs: 1000 } }, /rateLimit.servers/],
+    ['a fractional limit', { rateLimit: { servers: 1.5, windowMs: 1000 } }, /rateLimit.servers/],
+    ['an empty window', { rateLimit: { servers: 10, windowMs: 0 } }, /rateLimit.windowMs/],
+    ['a NaN window', { rateLimit: { servers: 10, windowMs: Number.NaN } }, /rateLimit.windowMs/]
+  ])('start() refuses a model that is %s', async (_, options: EmulatorOptions, message) => {
+    await expect(EcsEmulator.start(options)).rejects.toThrow(message)
+  })
+})
+
+describe('benchmark model: rate limit', () => {
+  const THROTTLED = { error_code: 'APIG.0308', error_msg: 'The throttling threshold has been reached.' }
+
+  it('accepts up to the limit per sliding window, then answers 429 APIG.0308 with Retry-After', async () => {
+    const clock = manualClock()
+    const emulator = await startEmulator({ now: clock.now, rateLimit: { servers: 1000, windowMs: 1000 } })
+    const ids = Array.from({ length: 1001 }, (_, i) => `srv-${i}`)
+    await submit(emulator, ids.slice(0, 600), { date: clock.date() })
+    clock.advance(100)
+    await submit(emulator, ids.slice(600, 1000), { date: clock.date() })
+
+    const throttled = await call(emulator, SUBMIT_PATH, { body: rebootBody([ids[1000]]), date: clock.date() })
+    expect(throttled.status).toBe(429)
+    expect(throttled.headers.get('retry-after')).toBe('1') // 900 ms, rounded up
+    expect(await throttled.json()).toMatchObject(THROTTLED)
+    expect(emulator.restartCount(ids[1000])).toBe(0)
+    expect(emulator.jobIds()).toHaveLength(2)
+
+    clock.advance(899) // 1 ms before the first 600 leave the window
+    const stillThrottled = await call(emulator, SUBMIT_PATH, { body: rebootBody([ids[1000]]), date: clock.date() })
+    expect(stillThrottled.status).toBe(429)
+    expect(stillThrottled.headers.get('retry-after')).toBe('1')
+    clock.advance(1)
+    await submit(emulator, [ids[1000]], { date: clock.date() })
+    expect(emulator.restartCount(ids[1000])).toBe(1)
+
+    expect(emulator.counters()).toMatchObject({ throttled: 2, restarts: 1001, restartedServers: 1001 })
+    expect(emulator.requests.map((r) => r.status)).toEqual([200, 200, 429, 429, 200])
+  })
+
+  it('gives in Retry-After the whole seconds until the request would fit', async () => {
+    const clock = manualClock()
+    const emulator = await startEmulator({ now: clock.now, rateLimit: { servers: 1000, windowMs: 10_000 } })
+    await submit(emulator, ['a-1', 'a-2', 'a-3'], { date: clock.date() }) // t = 0
+    clock.advance(2000)
+    await submit(emulator, ['b-1', 'b-2', 'b-3'], { date: clock.date() }) // t = 2 s
+    clock.advance(2000)
+    await submit(
+      emulator,
+      Array.from({ length: 994 }, (_, i) => `c-${i}`),
+      { date: clock.date() }
+    ) // t = 4 s, full
+    clock.advance(1000)
+    // 5 more only fit once the first two requests have left the window, at 12 s: 7 s from now.
+    const ids = ['d-1', 'd-2', 'd-3', 'd-4', 'd-5']
+    const early = await call(emulator, SUBMIT_PATH, { body: rebootBody(ids), date: clock.date() })
+    expect(early.status).toBe(429)
+    expect(early.headers.get('retry-after')).toBe('7')
+    clock.advance(6500)
+    const later = await call(emulator, SUBMIT_PATH, { body: rebootBody(ids), date: clock.date() })
+    expect(later.headers.get('retry-after')).toBe('1')
+    clock.advance(500)
+    await submit(emulator, ids, { date: clock.date() })
+  })
+
+  it('counts distinct servers; a request larger than the limit fits only into an empty window', async () => {
+    const clock = manualClock()
+    const emulator = await startEmulator({ now: clock.now, rateLimit: { servers: 3, windowMs: 1000 } })
+    await submit(emulator, ['srv-a', 'srv-a', 'srv-a', 'srv-b', 'srv-c'], { date: clock.date() }) // 3 servers
+    clock.advance(1000)
+    await submit(emulator, ['s1', 's2', 's3', 's4', 's5'], { date: clock.date() }) // 5 > 3, window empty
+    clock.advance(500)
+    const throttled = await call(emulator, SUBMIT_PATH, { body: rebootBody(['s6']), date: clock.date() })
+    expect(throttled.status).toBe(429)
+    clock.advance(500)
+    await submit(emulator, ['s6'], { date: clock.date() })
+    expect(emulator.counters().throttled).toBe(1)
+  })
+
+  it('limits only restarts, and only requests that would otherwise be accepted', async () => {
+    const clock = manualClock()
+    const emulator = await startEmulator({
+      now: clock.now,
+      rateLimit: { servers: 1, windowMs: 1000 },
+      rejectServers: { 'srv-locked': { status: 400, code: 'Ecs.0605', reason: 'ECS locked.' } }
+    })
+    await submit(emulator, ['srv-a'], { date: clock.date() })
+    const stop = await call(emulator, SUBMIT_PATH, { body: actionBody('os-stop', ['srv-b']), date: clock.date() })
+    expect(stop.status).toBe(200)
+    const start = await call(emulator, SUBMIT_PATH, { body: actionBody('os-start', ['srv-b']), date: clock.date() })
+    expect(start.status).toBe(200)
+    const invalid = await call(emulator, SUBMIT_PATH, { body: '{"reboot":{}}', date: clock.date() })
+    expect(invalid.status).toBe(400)
+    const locked = await call(emulator, SUBMIT_PATH, { body: rebootBody(['srv-locked']), date: clock.date() })
+    expect(locked.status).toBe(400)
+    const unsigned = await call(emulator, SUBMIT_PATH, {
+      body: rebootBody(['srv-c']),
+      date: clock.date(),
+      key: { accessKeyId: DEFAULT_AK, secretAccessKey: 'wrong' }
+    })
+    expect(unsigned.status).toBe(401)
+    const throttled = await call(emulator, SUBMIT_PATH, { body: rebootBody(['srv-c']), date: clock.date() })
+    expect(throttled.status).toBe(429)
+    expect(emulator.counters().throttled).toBe(1)
+  })
+})
+
+describe('Nova routes', () => {
+  const novaAction = (id: string, projectId = DEFAULT_PROJECT_ID): string => `/v2.1/${projectId}/servers/${id}/action`
+  const novaServer = (id: string, projectId = DEFAULT_PROJECT_ID): string => `/v2.1/${projectId}/servers/${id}`
+  const nova = { projectId: DEFAULT_PROJECT_ID }
+  const reboot = (type: string): string => JSON.stringify({ reboot: { type } })
+
+  async function status(emulator: EcsEmulator, id: string, date?: Date): Promise<unknown> {
+    const response = await call(emulator, novaServer(id), { ...nova, date })
+    expect(response.status).toBe(200)
+    return response.json()
+  }
+
+  it('reboots one server: 202 without a body, then REBOOT until the job duration has passed, then ACTIVE', async () => {
+    const clock = manualClock()
+    const emulator = await startEmulator({ now: clock.now, jobDurationMs: 3000 })
+    expect(await status(emulator, 'srv-a', clock.date())).toEqual({ server: { id: 'srv-a', status: 'ACTIVE' } })
+
+    const response = await call(emulator, novaAction('srv-a'), { ...nova, body: reboot('SOFT'), date: clock.date() })
+    expect(response.status).toBe(202)
+    expect(response.headers.get('content-type')).toBeNull()
+    expect(await response.text()).toBe('')
+    expect(emulator.restartCount('srv-a')).toBe(1)
+    expect(emulator.jobIds()).toEqual([])
+
+    expect(await status(emulator, 'srv-a', clock.date())).toEqual({ server: { id: 'srv-a', status: 'REBOOT' } })
+    clock.advance(2999)
+    expect(await status(emulator, 'srv-a', clock.date())).toMatchObject({ server: { status: 'REBOOT' } })
+    clock.advance(1)
+    expect(await status(emulator, 'srv-a', clock.date())).toMatchObject({ server: { status: 'ACTIVE' } })
+
+    const hard = await call(emulator, novaAction('srv-a'), { ...nova, body: reboot('hard'), date: clock.date() })
+    expect(hard.status).toBe(202)
+    expect(await status(emulator, 'srv-a', clock.date())).toMatchObject({ server: { status: 'HARD_REBOOT' } })
+    expect(emulator.restartCount('srv-a')).toBe(2)
+    expect(emulator.requests.map((r) => [r.route, r.status, r.signatureValid])).toEqual([
+      ['nova-server', 200, true],
+      ['nova-action', 202, true],
+      ['nova-server', 200, true],
+      ['nova-server', 200, true],
+      ['nova-server', 200, true],
+      ['nova-action', 202, true],
+      ['nova-server', 200, true]
+    ])
+  })
+
+  it('shows the servers of a batch restart as rebooting too, and failed ones as ERROR', async () => {
+    const clock = manualClock()
+    const emulator = await startEmulator({
+      now: clock.now,
+      jobDurationMs: 1000,
+      serverFailures: { 'srv-bad': { code: 'Ecs.0227', reason: 'Failed to reboot.' } }
+    })
+    const body = JSON.stringify({ reboot: { type: 'HARD', servers: [{ id: 'srv-a' }, { id: 'srv-bad' }] } })
+    expect((await call(emulator, SUBMIT_PATH, { body, date: clock.date() })).status).toBe(200)
+    expect(await status(emulator, 'srv-bad', clock.date())).toMatchObject({ server: { status: 'HARD_REBOOT' } })
+    clock.advance(1000)
+    expect(await status(emulator, 'srv-a', clock.date())).toMatchObject({ server: { status: 'ACTIVE' } })
+    expect(await status(emulator, 'srv-bad', clock.date())).toEqual({
+      server: { id: 'srv-bad', status: 'ERROR', fault: { code: 500, message: 'Failed to reboot.' } }
+    })
+  })
+
+  it('counts one server per reboot against the rate limit', async () => {
+    const clock = manualClock()
+    const emulator = await startEmulator({ now: clock.now, rateLimit: { servers: 2, windowMs: 1000 } })
+    const statuses: number[] = []
+    for (const id of ['srv-a', 'srv-b', 'srv-c']) {
+      const response = await call(emulator, novaAction(id), { ...nova, body: reboot('SOFT'), date: clock.date() })
+      statuses.push(response.status)
+      if (response.status === 429) {
+        expect(response.headers.get('retry-after')).toBe('1')
+        expect(await response.json()).toMatchObject({ error_code: 'APIG.0308' })
+      }
+    }
+    expect(statuses).toEqual([202, 202, 429])
+    expect(emulator.restartCount('srv-c')).toBe(0)
+    clock.advance(1000)
+    await submit(emulator, ['srv-c', 'srv-d'], { date: clock.date() }) // batch and Nova share the window
+    const throttled = await call(emulator, novaAction('srv-e'), { ...nova, body: reboot('SOFT'), date: clock.date() })
+    expect(throttled.status).toBe(429)
+    expect(emulator.counters()).toMatchObject({ throttled: 2, restarts: 4 })
+  })
+
+  it.each([
+    ['not JSON', '{'],
+    ['another action', '{"os-stop":null}'],
+    ['no type', '{"reboot":{}}'],
+    ['a bad type', '{"reboot":{"type":"GENTLE"}}'],
+    ['two actions', '{"reboot":{"type":"SOFT"},"os-start":null}']
+  ])('answers %s with 400 badRequest and restarts nothing', async (_, body) => {
+    const emulator = await startEmulator()
+    const response = await call(emulator, novaAction('srv-a'), { ...nova, body })
+    expect(response.status).toBe(400)
+    expect(await response.json()).toMatchObject({ badRequest: { code: 400 } })
+    expect(emulator.restartCount('srv-a')).toBe(0)
+  })
+
+  it('answers 404 itemNotFound for unknown servers on both routes, and rejectServers as configured', async () => {
+    const emulator = await startEmulator({
+      servers: ['srv-a', 'srv-locked'],
+      rejectServers: { 'srv-locked': { status: 409, code: 'Ecs.0605', reason: 'ECS locked.' } }
+    })
+    const unknown = await call(emulator, novaAction('srv-ghost'), { ...nova, body: reboot('SOFT') })
+    expect(unknown.status).toBe(404)
+    expect(await unknown.json()).toEqual({
+      itemNotFound: { code: 404, message: 'Instance srv-ghost could not be found.' }
+    })
+    expect((await call(emulator, novaServer('srv-ghost'), nova)).status).toBe(404)
+    const locked = await call(emulator, novaAction('srv-locked'), { ...nova, body: reboot('SOFT') })
+    expect(locked.status).toBe(409)
+    expect(await locked.json()).toEqual(ecsError('Ecs.0605', 'ECS locked.'))
+    expect(emulator.counters().restarts).toBe(0)
+  })
+
+  it('checks signature and project like the /v1 routes', async () => {
+    const emulator = await startEmulator()
+    const unsignedProject = await call(emulator, novaAction('srv-a'), { body: reboot('SOFT') }) // no X-Project-Id
+    expect(unsignedProject.status).toBe(401)
+    const tampered = await call(emulator, novaAction('srv-a'), {
+      ...nova,
+      body: reboot('SOFT'),
+      sendBody: reboot('HARD')
+    })
+    expect(tampered.status).toBe(401)
+    const mismatch = await call(emulator, novaServer('srv-a'), { projectId: 'f'.repeat(32) })
+    expect(mismatch.status).toBe(400)
+    expect(await mismatch.json()).toMatchObject({ error: { code: 'Common.0018' } })
+    const other = 'f'.repeat(32)
+    const unknownProject = await call(emulator, novaServer('srv-a', other), { projectId: other })
+    expect(unknownProject.status).toBe(404)
+    expect(await unknownProject.json()).toMatchObject({ error: { code: 'Ecs.0023' } })
+    const list = await call(emulator, `/v2.1/${DEFAULT_PROJECT_ID}/servers/detail`, nova)
+    expect(list.status).toBe(404)
+    expect(emulator.restartCount('srv-a')).toBe(0)
+    expect(emulator.requests.map((r) => r.route)).toEqual([
+      'nova-action',
+      'nova-action',
+      'nova-server',
+      'nova-server',
+      'unknown'
+    ])
+  })
+
+  it('takes injected faults per route', async () => {
+    const emulator = await startEmulator()
+    emulator.inject('nova-action', { kind: 'respond', status: 503 })
+    expect((await call(emulator, novaAction('srv-a'), { ...nova, body: reboot('SOFT') })).status).toBe(503)
+    expect((await call(emulator, novaAction('srv-a'), { ...nova, body: reboot('SOFT') })).status).toBe(202)
+    expect(emulator.restartCount('srv-a')).toBe(1)
+  })
+})
+
+describe('counters', () => {
+  it('counts requests per route, outcomes and restarts; recordRequests: false keeps no requests', async () => {
+    const emulator = await startEmulator({ recordRequests: false, jobDurationMs: 0 })
+    const jobId = await submit(emulator, ['srv-a', 'srv-b', 'srv-a'])
+    await queryJob(emulator, jobId)
+    await queryJob(emulator, jobId)
+    await call(emulator, `/v2.1/${DEFAULT_PROJECT_ID}/servers/srv-c/action`, {
+      projectId: DEFAULT_PROJECT_ID,
+      body: JSON.stringify({ reboot: { type: 'SOFT' } })
+    })
+    await call(emulator, `/v2.1/${DEFAULT_PROJECT_ID}/servers/srv-c`, { projectId: DEFAULT_PROJECT_ID })
+    await call(emulator, '/nowhere')
+    emulator.inject('job', { kind: 'reset' })
+    await expect(call(emulator, jobPath(jobId))).rejects.toThrow()
+
+    expect(emulator.requests).toEqual([])
+    expect(emulator.counters()).toEqual({
+      requests: { submit: 1, job: 3, projects: 0, 'nova-action': 1, 'nova-server': 1, unknown: 1 },
+      outcomes: { '200': 4, '202': 1, '404': 1, reset: 1 },
+      throttled: 0,
+      restarts: 3,
+      restartedServers: 3
+    })
+    // A copy: changing it changes nothing.
+    emulator.counters().requests.submit = 99
+    expect(emulator.counters().requests.submit).toBe(1)
+  })
+})

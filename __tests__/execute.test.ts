@@ -24,6 +24,7 @@ function fakeCloud(options: { submit?: SubmitScript; job?: JobScript } = {}) {
   const logs: string[] = []
   let submits = 0
   const sent: string[][] = []
+  const submittedAt: number[] = []
   const controller = new AbortController()
   const control: CloudControl = {
     advance: (ms) => (now += ms),
@@ -37,14 +38,17 @@ function fakeCloud(options: { submit?: SubmitScript; job?: JobScript } = {}) {
         }
       : { status: 'RUNNING' }
   const ecs: Pick<EcsClient, 'submit' | 'getJob'> = {
-    submit(_operation, serverIds) {
+    submit(_operation, serverIds, _what, limits) {
       const call = ++submits
       sent.push([...serverIds])
+      submittedAt.push(now)
       const answer = options.submit?.(serverIds, call, control) ?? {
         accepted: true as const,
         jobId: `job-${call}`,
         requestId: 'r'
       }
+      // As the API client does: throttling answers are reported before they are retried or thrown.
+      if (answer instanceof ApiError && answer.status === 429) limits?.onThrottled?.()
       if (answer instanceof Error) return Promise.reject(answer)
       if (answer.accepted) jobs.set(answer.jobId, { serverIds, submittedAt: now })
       return Promise.resolve(answer)
@@ -68,14 +72,15 @@ function fakeCloud(options: { submit?: SubmitScript; job?: JobScript } = {}) {
     },
     signal: controller.signal
   })
-  return { deps, polls, logs, sent, now: () => now, submits: () => submits }
+  return { deps, polls, logs, sent, submittedAt, now: () => now, submits: () => submits }
 }
 
 const options: ExecutionOptions = {
   operation: { kind: 'reboot', type: 'SOFT' },
   wait: true,
   deadline: 10_000,
-  pollIntervalMs: 250
+  pollIntervalMs: 250,
+  maxServersPerMinute: 1_000_000
 }
 
 async function runScenario(
@@ -315,6 +320,43 @@ describe('execute', () => {
       error_message: 'Not confirmed: the run was cancelled while job job-1 was running (last status not read).'
     })
     expect(results[2].error_message).toBe('Not submitted: the run was cancelled first.')
+  })
+
+  it('paces restart requests so that no sliding minute holds more servers than the limit', async () => {
+    const cloud = fakeCloud({
+      job: (_, serverIds) => ({ status: 'SUCCESS', entities: { sub_jobs: [] }, n: serverIds.length })
+    })
+    const { byOutcome } = await runScenario(ids(10), 2, cloud, {
+      ...options,
+      maxServersPerMinute: 4,
+      deadline: 600_000
+    })
+    expect(byOutcome('succeeded')).toEqual(ids(10))
+    expect(cloud.submittedAt).toEqual([0, 0, 60_000, 60_000, 120_000])
+    // Jobs are followed while later batches wait for their turn: the first two finish long before the third is sent.
+    expect(cloud.polls.filter((p) => p.at < 60_000).map((p) => p.jobId)).toEqual(['job-1', 'job-2'])
+    expect(cloud.logs.filter((l) => l.startsWith('Poll round'))).toHaveLength(3)
+  })
+
+  it('lowers the pace when the cloud throttles although paced', async () => {
+    let throttledOnce = false
+    const cloud = fakeCloud({
+      submit: (_, call, control) => {
+        if (call === 3 && !throttledOnce) {
+          throttledOnce = true
+          control.advance(1000)
+          return new ApiError(429, 'APIG.0308', 'throttled', 'r', 'x')
+        }
+        return { accepted: true, jobId: `job-${call}`, requestId: 'r' }
+      }
+    })
+    const { results } = await runScenario(ids(8), 2, cloud, { ...options, maxServersPerMinute: 100, deadline: 600_000 })
+    expect(cloud.logs).toContain(
+      'WARN Throttled although paced: lowering the pace to 4 servers per minute for the rest of this run.'
+    )
+    // The throttled request's servers failed (this fake does not retry); the last batch went at the lowered pace.
+    expect(results.filter((r) => r.outcome === 'failed').map((r) => r.id)).toEqual(['server-4', 'server-5'])
+    expect(cloud.submittedAt).toEqual([0, 0, 0, 60_000])
   })
 
   it('rethrows programming errors instead of hiding them as outcomes', async () => {

@@ -57,6 +57,7 @@ describe('readInputs', () => {
       serverIds: [A],
       operation: { kind: 'reboot', type: 'SOFT' },
       batchSize: 1000,
+      maxServersPerMinute: 1000,
       wait: true,
       timeoutMs: 600_000,
       pollIntervalMs: 5000,

@@ -107,7 +107,11 @@ describe('run', () => {
 
   it('warns when an output is larger than GitHub keeps', async () => {
     const servers = ids(9000)
-    const { io, record } = recordingIO({ ...(await inputsForEmulator(servers)), wait: 'false' })
+    const { io, record } = recordingIO({
+      ...(await inputsForEmulator(servers)),
+      wait: 'false',
+      'max-servers-per-minute': '10000'
+    })
     await run(io)
     expect(record.outputs.status).toBe('submitted')
     expect(

@@ -29818,6 +29818,8 @@ class ApiClient {
             catch (error) {
                 if (!(error instanceof ApiError || error instanceof TransportError))
                     throw error;
+                if (error instanceof ApiError && isThrottling(error))
+                    call.onThrottled?.();
                 if (attempt >= retry.maxAttempts || !isRetryable(error, call.idempotent))
                     throw error;
                 const retryAfterMs = error instanceof ApiError ? error.retryAfterMs : undefined;
@@ -38013,11 +38015,14 @@ class EcsClient {
         this.endpoint = endpoint;
         this.projectId = projectId;
     }
-    /** Submits one restart request; throttled retries stop before they would wait past `giveUpAt`. */
-    async submit(operation, serverIds, what, giveUpAt) {
+    /**
+     * Submits one restart request. Throttled retries stop before they would wait past `giveUpAt`;
+     * `onThrottled` hears of each throttling answer, so the caller can slow down.
+     */
+    async submit(operation, serverIds, what, limits = {}) {
         const response = await this.api.request({
             what,
-            giveUpAt,
+            ...limits,
             method: 'POST',
             endpoint: this.endpoint,
             path: `/v1/${encodeURIComponent(this.projectId)}/cloudservers/action`,
@@ -38079,6 +38084,61 @@ async function lookupProjectId(api, iamEndpoint, region, giveUpAt) {
         ? `no project is named '${region}'; check 'region', or set 'project-id'`
         : `${ids.length} projects are named '${region}' (${ids.join(', ')}); set 'project-id' to choose one`;
     throw new ApiError(response.status, undefined, problem, response.requestId, what);
+}
+
+;// CONCATENATED MODULE: ./src/pacer.ts
+/** The cloud counts restarted servers over a sliding minute. */
+const RATE_WINDOW_MS = 60_000;
+/**
+ * Spaces restart requests so that no sliding minute holds more servers than the limit, instead
+ * of bouncing off the cloud's throttling. When the cloud throttles anyway, the account's limit is
+ * lower than assumed: the pacer lowers its own to what the last minute held.
+ */
+class Pacer {
+    limit;
+    clock;
+    sent = [];
+    constructor(limit, clock) {
+        this.limit = limit;
+        this.clock = clock;
+    }
+    get serversPerMinute() {
+        return this.limit;
+    }
+    inWindow(now) {
+        while (this.sent.length > 0 && this.sent[0].at <= now - RATE_WINDOW_MS)
+            this.sent.shift();
+        return this.sent;
+    }
+    /** The earliest time (ms since the epoch) at which `servers` more fit under the limit. */
+    availableAt(servers) {
+        const now = this.clock();
+        const window = this.inWindow(now);
+        let total = window.reduce((sum, entry) => sum + entry.servers, 0);
+        // Drop the oldest entries, in order, until the new request fits; it may go when they expire.
+        let at = now;
+        for (const entry of window) {
+            if (total + servers <= this.limit)
+                break;
+            total -= entry.servers;
+            at = entry.at + RATE_WINDOW_MS;
+        }
+        return at;
+    }
+    record(servers) {
+        this.sent.push({ at: this.clock(), servers });
+    }
+    /**
+     * Throttled although paced: the account's limit is at most what the last minute held, so that
+     * becomes the limit. Throttling with nothing sent in the last minute says nothing about our rate
+     * (another client may share the quota), so the limit stays. Returns the limit now in force.
+     */
+    throttled() {
+        const inLastMinute = this.inWindow(this.clock()).reduce((sum, entry) => sum + entry.servers, 0);
+        if (inLastMinute > 0)
+            this.limit = Math.min(this.limit, inLastMinute);
+        return this.limit;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/jobs.ts
@@ -38159,18 +38219,81 @@ function wait_seconds(ms) {
     return `${Number((ms / 1000).toFixed(2))} s`;
 }
 /**
- * Polls every unfinished job once per interval (one round for all of them, not a timer per
- * job) until all have finished, the deadline has passed or the run is cancelled, recording
- * each server's outcome.
+ * Follows the jobs of accepted restart requests: one poll round per interval for all unfinished
+ * jobs (not a timer per job), recording each server's outcome as its sub-job finishes. Rounds
+ * also run while the executor idles between paced submissions, so early jobs are followed while
+ * later batches wait for their turn.
  */
-async function waitForJobs(runs, options, deps) {
-    const { ecs, ledger, log, clock, sleep, signal } = deps;
-    const lastStatus = new Map();
-    const lastError = new Map();
-    let open = runs.filter((run) => run.jobId !== null);
-    // A function, not a property read, so no narrowing survives the awaits in between.
-    const cancelled = () => signal.aborted;
-    async function poll(run) {
+class JobPoller {
+    deps;
+    options;
+    tracked = [];
+    lastStatus = new Map();
+    lastError = new Map();
+    nextRoundAt = Number.POSITIVE_INFINITY;
+    round = 0;
+    started;
+    constructor(deps, options) {
+        this.deps = deps;
+        this.options = options;
+        this.started = deps.clock();
+    }
+    /** Follows this run's job from now on; the first look comes one interval later. */
+    track(run) {
+        if (this.open().length === 0)
+            this.nextRoundAt = this.deps.clock() + this.options.pollIntervalMs;
+        this.tracked.push(run);
+    }
+    /** Sleeps until `time` (at most until the deadline), running the poll rounds that fall due. */
+    async idleUntil(time) {
+        const { clock, sleep, signal } = this.deps;
+        for (;;) {
+            const now = clock();
+            const until = Math.min(time, this.options.deadline);
+            if (this.cancelled() || now >= until)
+                return;
+            const polling = this.open().length > 0;
+            if (polling && now >= this.nextRoundAt) {
+                await this.pollRound();
+                continue;
+            }
+            await sleep((polling ? Math.min(until, this.nextRoundAt) : until) - now, signal);
+        }
+    }
+    /**
+     * Waits until every followed job has finished, the deadline has passed (with one last round at
+     * the deadline) or the run is cancelled; servers still unconfirmed then stay pending, with why.
+     */
+    async finish() {
+        const { clock, sleep, signal } = this.deps;
+        while (this.open().length > 0 && !this.cancelled()) {
+            const now = clock();
+            if (now >= this.options.deadline)
+                break;
+            const target = Math.min(this.nextRoundAt, this.options.deadline);
+            if (now < target)
+                await sleep(target - now, signal);
+            if (this.cancelled())
+                break;
+            await this.pollRound();
+        }
+        this.explainUnfinished();
+    }
+    /** A function, not a property read, so no narrowing survives the awaits in between. */
+    cancelled() {
+        return this.deps.signal.aborted;
+    }
+    open() {
+        return this.tracked.filter((run) => run.status === 'submitted');
+    }
+    async pollRound() {
+        await forEachLimited(this.open(), POLL_CONCURRENCY, (run) => this.poll(run));
+        this.round++;
+        this.nextRoundAt = this.deps.clock() + this.options.pollIntervalMs;
+        this.deps.log.info(this.progressLine());
+    }
+    async poll(run) {
+        const { ecs, ledger, log } = this.deps;
         const jobId = run.jobId;
         let document;
         try {
@@ -38184,14 +38307,14 @@ async function waitForJobs(runs, options, deps) {
                 ledger.explainAwaiting(jobId, `The job was accepted but its status could not be read: ${message}`);
                 return;
             }
-            lastError.set(run, message);
-            if (!cancelled())
+            this.lastError.set(run, message);
+            if (!this.cancelled())
                 log.warning(`${message}; trying again next round`);
             return;
         }
-        lastError.delete(run);
+        this.lastError.delete(run);
         const observation = interpretJob(document, run.serverIds);
-        lastStatus.set(run, observation.status);
+        this.lastStatus.set(run, observation.status);
         for (const id of observation.succeeded)
             if (ledger.isAwaiting(id))
                 ledger.markSucceeded(id);
@@ -38211,35 +38334,27 @@ async function waitForJobs(runs, options, deps) {
             log.info(`Request ${run.label} (job ${jobId}) finished: ${observation.status}`);
         }
     }
-    const started = clock();
-    for (let round = 1; open.length > 0 && !cancelled(); round++) {
-        const now = clock();
-        if (now >= options.deadline)
-            break;
-        await sleep(Math.min(options.pollIntervalMs, options.deadline - now), signal);
-        if (cancelled())
-            break;
-        await forEachLimited(open, POLL_CONCURRENCY, poll);
-        open = open.filter((run) => run.status === 'submitted');
-        log.info(progressLine(round, runs, open.length, deps, clock() - started));
+    explainUnfinished() {
+        for (const run of this.open()) {
+            const status = this.lastStatus.get(run) ?? 'not read';
+            const error = this.lastError.get(run);
+            run.status = this.cancelled() ? 'cancelled' : 'timed out';
+            run.problem = this.cancelled()
+                ? `the run was cancelled while job ${run.jobId} was running (last status ${status})`
+                : `job ${run.jobId} had not finished when timeout-seconds ran out (last status ${status})`;
+            this.deps.ledger.explainAwaiting(run.jobId, `Not confirmed: ${run.problem}${error ? `; last error: ${error}` : ''}.`);
+        }
     }
-    for (const run of open) {
-        const status = lastStatus.get(run) ?? 'not read';
-        const error = lastError.get(run);
-        run.status = cancelled() ? 'cancelled' : 'timed out';
-        run.problem = cancelled()
-            ? `the run was cancelled while job ${run.jobId} was running (last status ${status})`
-            : `job ${run.jobId} had not finished when timeout-seconds ran out (last status ${status})`;
-        ledger.explainAwaiting(run.jobId, `Not confirmed: ${run.problem}${error ? `; last error: ${error}` : ''}.`);
+    progressLine() {
+        const tally = this.deps.ledger.tally(this.tracked.flatMap((run) => run.serverIds));
+        const open = this.open().length;
+        const elapsed = wait_seconds(this.deps.clock() - this.started);
+        return `Poll round ${this.round} (${elapsed}): ${tally.succeeded} succeeded, ${tally.failed} failed, ${tally.submitted} running; ${this.tracked.length - open} of ${this.tracked.length} jobs finished`;
     }
-}
-function progressLine(round, runs, openJobs, deps, elapsedMs) {
-    const tally = deps.ledger.tally(runs.flatMap((run) => run.serverIds));
-    const jobs = runs.filter((run) => run.jobId !== null).length;
-    return `Poll round ${round} (${wait_seconds(elapsedMs)}): ${tally.succeeded} succeeded, ${tally.failed} failed, ${tally.submitted} running; ${jobs - openJobs} of ${jobs} jobs finished`;
 }
 
 ;// CONCATENATED MODULE: ./src/execute.ts
+
 
 
 
@@ -38292,8 +38407,10 @@ function isServerLevelRejection(error) {
  * Returns one run per restart request, in submission order.
  */
 async function execute(plan, options, deps) {
-    const { ecs, ledger, log, clock, signal } = deps;
+    const { ecs, ledger, log, clock, sleep, signal } = deps;
     const { deadline } = options;
+    const pacer = new Pacer(options.maxServersPerMinute, clock);
+    const poller = options.wait ? new JobPoller(deps, options) : undefined;
     const runs = [];
     let stopReason = null;
     let splitBudget = SPLIT_REQUEST_BUDGET;
@@ -38307,12 +38424,39 @@ async function execute(plan, options, deps) {
         }
         return null;
     }
+    /** Waits for the pacer's next slot, following submitted jobs meanwhile when waiting for them. */
+    async function idleUntil(time) {
+        if (poller !== undefined)
+            await poller.idleUntil(time);
+        else if (time > clock())
+            await sleep(Math.min(time, deadline) - clock(), signal);
+    }
+    function onThrottled() {
+        const before = pacer.serversPerMinute;
+        const limit = pacer.throttled();
+        if (limit < before) {
+            log.warning(`Throttled although paced: lowering the pace to ${limit} servers per minute for the rest of this run.`);
+        }
+    }
+    /** Sends one restart request once the pace allows it, unless the run must stop first. */
+    async function pacedSubmit(run, what) {
+        await idleUntil(pacer.availableAt(run.serverIds.length));
+        const reason = whyStop();
+        if (reason !== null) {
+            run.problem = reason;
+            ledger.markFailed(run.serverIds, null, reason);
+            return;
+        }
+        await submit(run, what);
+    }
     async function submit(run, what) {
         try {
-            const answer = await ecs.submit(options.operation, run.serverIds, what, deadline);
+            const answer = await ecs.submit(options.operation, run.serverIds, what, { giveUpAt: deadline, onThrottled });
             if (answer.accepted) {
+                pacer.record(run.serverIds.length);
                 run.jobId = answer.jobId;
                 run.status = 'submitted';
+                poller?.track(run);
                 ledger.markSubmitted(run.serverIds, answer.jobId);
                 log.info(`${what}: ${run.serverIds.length} servers accepted, job ${answer.jobId}`);
             }
@@ -38365,17 +38509,10 @@ async function execute(plan, options, deps) {
                 problem: null
             };
             runs.push(part);
-            const reason = whyStop();
-            if (reason !== null) {
-                part.problem = reason;
-                ledger.markFailed(serverIds, null, reason);
-                continue;
-            }
-            await submit(part, `Restart request ${part.label} (part of batch ${run.label.split('.')[0]})`);
+            await pacedSubmit(part, `Restart request ${part.label} (part of batch ${run.label.split('.')[0]})`);
         }
     }
     for (const wave of plan.waves) {
-        const waveStart = runs.length;
         for (const batch of wave) {
             const run = {
                 label: String(batch.number),
@@ -38385,16 +38522,9 @@ async function execute(plan, options, deps) {
                 problem: null
             };
             runs.push(run);
-            const reason = whyStop();
-            if (reason !== null) {
-                run.problem = reason;
-                ledger.markFailed(batch.serverIds, null, reason);
-                continue;
-            }
-            await submit(run, `Restart batch ${batch.number} of ${plan.batchCount}`);
+            await pacedSubmit(run, `Restart batch ${batch.number} of ${plan.batchCount}`);
         }
-        if (options.wait)
-            await waitForJobs(runs.slice(waveStart), { deadline, pollIntervalMs: options.pollIntervalMs }, deps);
+        await poller?.finish();
     }
     return runs;
 }
@@ -38496,6 +38626,9 @@ const MAX_BATCH_SIZE = 1000;
 const MAX_TIMEOUT_SECONDS = 6 * 60 * 60;
 const MAX_POLL_INTERVAL_SECONDS = 300;
 const MAX_REQUEST_TIMEOUT_SECONDS = 300;
+/** The documented batch restart limit; accounts with other quotas set their own. */
+const DEFAULT_SERVERS_PER_MINUTE = 1000;
+const MAX_SERVERS_PER_MINUTE = 1_000_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const REGION = /^[a-z][a-z0-9]*(-[a-z0-9]+)+$/;
 const PROJECT_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -38673,6 +38806,7 @@ function readInputs(source) {
     const endpoint = endpointFor('endpoint', 'ecs');
     const iamEndpoint = endpointFor('iam-endpoint', 'iam');
     const batchSize = check(() => parseInteger('batch-size', source.getInput('batch-size').trim(), MAX_BATCH_SIZE, 1, MAX_BATCH_SIZE));
+    const maxServersPerMinute = check(() => parseInteger('max-servers-per-minute', source.getInput('max-servers-per-minute').trim(), DEFAULT_SERVERS_PER_MINUTE, 1, MAX_SERVERS_PER_MINUTE));
     const wait = check(() => parseBoolean('wait', source.getInput('wait').trim(), true));
     const timeoutMs = check(() => parseSeconds('timeout-seconds', source.getInput('timeout-seconds').trim(), 600, {
         allowZero: true,
@@ -38698,6 +38832,7 @@ function readInputs(source) {
         endpoint: endpoint,
         iamEndpoint,
         batchSize,
+        maxServersPerMinute,
         wait,
         timeoutMs,
         pollIntervalMs,
@@ -38984,7 +39119,12 @@ async function restart(inputs, ledger, io) {
             projectId = await lookupProjectId(api, inputs.iamEndpoint, inputs.region, deadline);
             io.log.info(`Project of region ${inputs.region}: ${projectId}`);
         }
-        const plan = planBatches(inputs.serverIds, inputs.batchSize);
+        // A batch larger than the pace allows per minute could never be sent within it.
+        const batchSize = Math.min(inputs.batchSize, inputs.maxServersPerMinute);
+        if (batchSize < inputs.batchSize) {
+            io.log.info(`Batches of ${batchSize} servers, since max-servers-per-minute is ${inputs.maxServersPerMinute}.`);
+        }
+        const plan = planBatches(inputs.serverIds, batchSize);
         io.log.info(`${describeOperation(inputs.operation)} of ${plural(inputs.serverIds.length, 'server')} in ${plural(plan.batchCount, 'batch')} via ${inputs.endpoint.origin} (project ${projectId})`);
         const ecs = new EcsClient(api, inputs.endpoint, projectId);
         return await execute(plan, { ...inputs, deadline }, {

@@ -68,6 +68,8 @@ async function main(): Promise<void> {
         'access-key-id': accessKeyId,
         'secret-access-key': secretAccessKey,
         'batch-size': '1000',
+        // The emulator has no rate limit; against the cloud the default of 1000 paces batches a minute apart.
+        'max-servers-per-minute': '100000',
         'poll-interval-seconds': '0.5',
         'fail-on-error': 'true'
       },

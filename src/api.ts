@@ -43,6 +43,8 @@ export interface ApiRequest {
   idempotent: boolean
   /** No retry is started that would wait past this time (ms since the epoch). */
   giveUpAt?: number
+  /** Told of every throttling answer to this request, before any retry. */
+  onThrottled?: () => void
 }
 
 export interface ApiResponse {
@@ -112,6 +114,7 @@ export class ApiClient {
         return await this.attempt(call)
       } catch (error) {
         if (!(error instanceof ApiError || error instanceof TransportError)) throw error
+        if (error instanceof ApiError && isThrottling(error)) call.onThrottled?.()
         if (attempt >= retry.maxAttempts || !isRetryable(error, call.idempotent)) throw error
         const retryAfterMs = error instanceof ApiError ? error.retryAfterMs : undefined
         const delay = retryDelayMs(attempt, retryAfterMs, retry, random)

@@ -1,4 +1,4 @@
-import type { ApiClient } from './api'
+import type { ApiClient, ApiRequest } from './api'
 import { ApiError } from './errors'
 import { type Operation, actionBody } from './operation'
 
@@ -17,16 +17,19 @@ export class EcsClient {
     private readonly projectId: string
   ) {}
 
-  /** Submits one restart request; throttled retries stop before they would wait past `giveUpAt`. */
+  /**
+   * Submits one restart request. Throttled retries stop before they would wait past `giveUpAt`;
+   * `onThrottled` hears of each throttling answer, so the caller can slow down.
+   */
   async submit(
     operation: Operation,
     serverIds: readonly string[],
     what: string,
-    giveUpAt?: number
+    limits: Pick<ApiRequest, 'giveUpAt' | 'onThrottled'> = {}
   ): Promise<SubmitAnswer> {
     const response = await this.api.request({
       what,
-      giveUpAt,
+      ...limits,
       method: 'POST',
       endpoint: this.endpoint,
       path: `/v1/${encodeURIComponent(this.projectId)}/cloudservers/action`,

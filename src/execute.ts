@@ -3,8 +3,9 @@ import type { EcsClient } from './ecs'
 import { ApiError, TransportError } from './errors'
 import type { Ledger } from './ledger'
 import type { Operation } from './operation'
+import { Pacer } from './pacer'
 import type { Plan } from './plan'
-import { waitForJobs } from './wait'
+import { JobPoller } from './wait'
 
 /** One restart request (a batch, or a part of one split off to isolate refused servers) and how it went. */
 export interface BatchRun {
@@ -27,6 +28,8 @@ export interface ExecutionOptions {
   /** When the run's time is up (ms since the epoch): nothing is sent or waited for after it. */
   deadline: number
   pollIntervalMs: number
+  /** Restart requests are paced so that no sliding minute holds more servers than this. */
+  maxServersPerMinute: number
 }
 
 export interface ExecutionDeps {
@@ -100,8 +103,10 @@ function isServerLevelRejection(error: unknown): error is ApiError {
  * Returns one run per restart request, in submission order.
  */
 export async function execute(plan: Plan, options: ExecutionOptions, deps: ExecutionDeps): Promise<BatchRun[]> {
-  const { ecs, ledger, log, clock, signal } = deps
+  const { ecs, ledger, log, clock, sleep, signal } = deps
   const { deadline } = options
+  const pacer = new Pacer(options.maxServersPerMinute, clock)
+  const poller = options.wait ? new JobPoller(deps, options) : undefined
   const runs: BatchRun[] = []
   let stopReason: string | null = null
   let splitBudget = SPLIT_REQUEST_BUDGET
@@ -115,12 +120,42 @@ export async function execute(plan: Plan, options: ExecutionOptions, deps: Execu
     return null
   }
 
+  /** Waits for the pacer's next slot, following submitted jobs meanwhile when waiting for them. */
+  async function idleUntil(time: number): Promise<void> {
+    if (poller !== undefined) await poller.idleUntil(time)
+    else if (time > clock()) await sleep(Math.min(time, deadline) - clock(), signal)
+  }
+
+  function onThrottled(): void {
+    const before = pacer.serversPerMinute
+    const limit = pacer.throttled()
+    if (limit < before) {
+      log.warning(
+        `Throttled although paced: lowering the pace to ${limit} servers per minute for the rest of this run.`
+      )
+    }
+  }
+
+  /** Sends one restart request once the pace allows it, unless the run must stop first. */
+  async function pacedSubmit(run: BatchRun, what: string): Promise<void> {
+    await idleUntil(pacer.availableAt(run.serverIds.length))
+    const reason = whyStop()
+    if (reason !== null) {
+      run.problem = reason
+      ledger.markFailed(run.serverIds, null, reason)
+      return
+    }
+    await submit(run, what)
+  }
+
   async function submit(run: BatchRun, what: string): Promise<void> {
     try {
-      const answer = await ecs.submit(options.operation, run.serverIds, what, deadline)
+      const answer = await ecs.submit(options.operation, run.serverIds, what, { giveUpAt: deadline, onThrottled })
       if (answer.accepted) {
+        pacer.record(run.serverIds.length)
         run.jobId = answer.jobId
         run.status = 'submitted'
+        poller?.track(run)
         ledger.markSubmitted(run.serverIds, answer.jobId)
         log.info(`${what}: ${run.serverIds.length} servers accepted, job ${answer.jobId}`)
       } else {
@@ -173,18 +208,11 @@ export async function execute(plan: Plan, options: ExecutionOptions, deps: Execu
         problem: null
       }
       runs.push(part)
-      const reason = whyStop()
-      if (reason !== null) {
-        part.problem = reason
-        ledger.markFailed(serverIds, null, reason)
-        continue
-      }
-      await submit(part, `Restart request ${part.label} (part of batch ${run.label.split('.')[0]})`)
+      await pacedSubmit(part, `Restart request ${part.label} (part of batch ${run.label.split('.')[0]})`)
     }
   }
 
   for (const wave of plan.waves) {
-    const waveStart = runs.length
     for (const batch of wave) {
       const run: BatchRun = {
         label: String(batch.number),
@@ -194,16 +222,9 @@ export async function execute(plan: Plan, options: ExecutionOptions, deps: Execu
         problem: null
       }
       runs.push(run)
-      const reason = whyStop()
-      if (reason !== null) {
-        run.problem = reason
-        ledger.markFailed(batch.serverIds, null, reason)
-        continue
-      }
-      await submit(run, `Restart batch ${batch.number} of ${plan.batchCount}`)
+      await pacedSubmit(run, `Restart batch ${batch.number} of ${plan.batchCount}`)
     }
-    if (options.wait)
-      await waitForJobs(runs.slice(waveStart), { deadline, pollIntervalMs: options.pollIntervalMs }, deps)
+    await poller?.finish()
   }
   return runs
 }

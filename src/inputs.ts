@@ -13,6 +13,7 @@ export interface ActionInputs {
   /** Where the project is looked up; undefined when `project-id` is given and no region is. */
   iamEndpoint: URL | undefined
   batchSize: number
+  maxServersPerMinute: number
   wait: boolean
   timeoutMs: number
   pollIntervalMs: number
@@ -32,6 +33,9 @@ export const MAX_BATCH_SIZE = 1000
 const MAX_TIMEOUT_SECONDS = 6 * 60 * 60
 const MAX_POLL_INTERVAL_SECONDS = 300
 const MAX_REQUEST_TIMEOUT_SECONDS = 300
+/** The documented batch restart limit; accounts with other quotas set their own. */
+const DEFAULT_SERVERS_PER_MINUTE = 1000
+const MAX_SERVERS_PER_MINUTE = 1_000_000
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const REGION = /^[a-z][a-z0-9]*(-[a-z0-9]+)+$/
 const PROJECT_ID = /^[A-Za-z0-9_-]{1,64}$/
@@ -250,6 +254,15 @@ export function readInputs(source: InputSource): ActionInputs {
   const batchSize = check(() =>
     parseInteger('batch-size', source.getInput('batch-size').trim(), MAX_BATCH_SIZE, 1, MAX_BATCH_SIZE)
   )
+  const maxServersPerMinute = check(() =>
+    parseInteger(
+      'max-servers-per-minute',
+      source.getInput('max-servers-per-minute').trim(),
+      DEFAULT_SERVERS_PER_MINUTE,
+      1,
+      MAX_SERVERS_PER_MINUTE
+    )
+  )
   const wait = check(() => parseBoolean('wait', source.getInput('wait').trim(), true))
   const timeoutMs = check(() =>
     parseSeconds('timeout-seconds', source.getInput('timeout-seconds').trim(), 600, {
@@ -281,6 +294,7 @@ export function readInputs(source: InputSource): ActionInputs {
     endpoint: endpoint as URL,
     iamEndpoint,
     batchSize,
+    maxServersPerMinute,
     wait,
     timeoutMs,
     pollIntervalMs,

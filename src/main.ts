@@ -63,7 +63,12 @@ async function restart(inputs: ActionInputs, ledger: Ledger, io: ActionIO): Prom
       projectId = await lookupProjectId(api, inputs.iamEndpoint as URL, inputs.region as string, deadline)
       io.log.info(`Project of region ${inputs.region}: ${projectId}`)
     }
-    const plan = planBatches(inputs.serverIds, inputs.batchSize)
+    // A batch larger than the pace allows per minute could never be sent within it.
+    const batchSize = Math.min(inputs.batchSize, inputs.maxServersPerMinute)
+    if (batchSize < inputs.batchSize) {
+      io.log.info(`Batches of ${batchSize} servers, since max-servers-per-minute is ${inputs.maxServersPerMinute}.`)
+    }
+    const plan = planBatches(inputs.serverIds, batchSize)
     io.log.info(
       `${describeOperation(inputs.operation)} of ${plural(inputs.serverIds.length, 'server')} in ${plural(plan.batchCount, 'batch')} via ${inputs.endpoint.origin} (project ${projectId})`
     )

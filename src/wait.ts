@@ -18,26 +18,90 @@ function seconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(2))} s`
 }
 
-export interface WaitOptions {
+export interface PollOptions {
   /** When to stop waiting (ms since the epoch); unfinished servers stay pending. */
   deadline: number
   pollIntervalMs: number
 }
 
 /**
- * Polls every unfinished job once per interval (one round for all of them, not a timer per
- * job) until all have finished, the deadline has passed or the run is cancelled, recording
- * each server's outcome.
+ * Follows the jobs of accepted restart requests: one poll round per interval for all unfinished
+ * jobs (not a timer per job), recording each server's outcome as its sub-job finishes. Rounds
+ * also run while the executor idles between paced submissions, so early jobs are followed while
+ * later batches wait for their turn.
  */
-export async function waitForJobs(runs: BatchRun[], options: WaitOptions, deps: ExecutionDeps): Promise<void> {
-  const { ecs, ledger, log, clock, sleep, signal } = deps
-  const lastStatus = new Map<BatchRun, string>()
-  const lastError = new Map<BatchRun, string>()
-  let open = runs.filter((run) => run.jobId !== null)
-  // A function, not a property read, so no narrowing survives the awaits in between.
-  const cancelled = (): boolean => signal.aborted
+export class JobPoller {
+  private readonly tracked: BatchRun[] = []
+  private readonly lastStatus = new Map<BatchRun, string>()
+  private readonly lastError = new Map<BatchRun, string>()
+  private nextRoundAt = Number.POSITIVE_INFINITY
+  private round = 0
+  private readonly started: number
 
-  async function poll(run: BatchRun): Promise<void> {
+  constructor(
+    private readonly deps: ExecutionDeps,
+    private readonly options: PollOptions
+  ) {
+    this.started = deps.clock()
+  }
+
+  /** Follows this run's job from now on; the first look comes one interval later. */
+  track(run: BatchRun): void {
+    if (this.open().length === 0) this.nextRoundAt = this.deps.clock() + this.options.pollIntervalMs
+    this.tracked.push(run)
+  }
+
+  /** Sleeps until `time` (at most until the deadline), running the poll rounds that fall due. */
+  async idleUntil(time: number): Promise<void> {
+    const { clock, sleep, signal } = this.deps
+    for (;;) {
+      const now = clock()
+      const until = Math.min(time, this.options.deadline)
+      if (this.cancelled() || now >= until) return
+      const polling = this.open().length > 0
+      if (polling && now >= this.nextRoundAt) {
+        await this.pollRound()
+        continue
+      }
+      await sleep((polling ? Math.min(until, this.nextRoundAt) : until) - now, signal)
+    }
+  }
+
+  /**
+   * Waits until every followed job has finished, the deadline has passed (with one last round at
+   * the deadline) or the run is cancelled; servers still unconfirmed then stay pending, with why.
+   */
+  async finish(): Promise<void> {
+    const { clock, sleep, signal } = this.deps
+    while (this.open().length > 0 && !this.cancelled()) {
+      const now = clock()
+      if (now >= this.options.deadline) break
+      const target = Math.min(this.nextRoundAt, this.options.deadline)
+      if (now < target) await sleep(target - now, signal)
+      if (this.cancelled()) break
+      await this.pollRound()
+    }
+    this.explainUnfinished()
+  }
+
+  /** A function, not a property read, so no narrowing survives the awaits in between. */
+  private cancelled(): boolean {
+    return this.deps.signal.aborted
+  }
+
+  private open(): BatchRun[] {
+    return this.tracked.filter((run) => run.status === 'submitted')
+  }
+
+  private async pollRound(): Promise<void> {
+    await forEachLimited(this.open(), POLL_CONCURRENCY, (run) => this.poll(run))
+    this.round++
+    this.nextRoundAt = this.deps.clock() + this.options.pollIntervalMs
+    this.deps.log.info(this.progressLine())
+  }
+
+  private async poll(run: BatchRun): Promise<void> {
+    const { ecs, ledger, log } = this.deps
     const jobId = run.jobId as string
     let document: unknown
     try {
@@ -50,13 +114,13 @@ export async function waitForJobs(runs: BatchRun[], options: WaitOptions, deps: 
         ledger.explainAwaiting(jobId, `The job was accepted but its status could not be read: ${message}`)
         return
       }
-      lastError.set(run, message)
-      if (!cancelled()) log.warning(`${message}; trying again next round`)
+      this.lastError.set(run, message)
+      if (!this.cancelled()) log.warning(`${message}; trying again next round`)
       return
     }
-    lastError.delete(run)
+    this.lastError.delete(run)
     const observation = interpretJob(document, run.serverIds)
-    lastStatus.set(run, observation.status)
+    this.lastStatus.set(run, observation.status)
     for (const id of observation.succeeded) if (ledger.isAwaiting(id)) ledger.markSucceeded(id)
     for (const { id, code, message } of observation.failed) {
       if (ledger.isAwaiting(id)) ledger.markFailed([id], code, message)
@@ -76,39 +140,25 @@ export async function waitForJobs(runs: BatchRun[], options: WaitOptions, deps: 
     }
   }
 
-  const started = clock()
-  for (let round = 1; open.length > 0 && !cancelled(); round++) {
-    const now = clock()
-    if (now >= options.deadline) break
-    await sleep(Math.min(options.pollIntervalMs, options.deadline - now), signal)
-    if (cancelled()) break
-    await forEachLimited(open, POLL_CONCURRENCY, poll)
-    open = open.filter((run) => run.status === 'submitted')
-    log.info(progressLine(round, runs, open.length, deps, clock() - started))
+  private explainUnfinished(): void {
+    for (const run of this.open()) {
+      const status = this.lastStatus.get(run) ?? 'not read'
+      const error = this.lastError.get(run)
+      run.status = this.cancelled() ? 'cancelled' : 'timed out'
+      run.problem = this.cancelled()
+        ? `the run was cancelled while job ${run.jobId} was running (last status ${status})`
+        : `job ${run.jobId} had not finished when timeout-seconds ran out (last status ${status})`
+      this.deps.ledger.explainAwaiting(
+        run.jobId as string,
+        `Not confirmed: ${run.problem}${error ? `; last error: ${error}` : ''}.`
+      )
+    }
   }
 
-  for (const run of open) {
-    const status = lastStatus.get(run) ?? 'not read'
-    const error = lastError.get(run)
-    run.status = cancelled() ? 'cancelled' : 'timed out'
-    run.problem = cancelled()
-      ? `the run was cancelled while job ${run.jobId} was running (last status ${status})`
-      : `job ${run.jobId} had not finished when timeout-seconds ran out (last status ${status})`
-    ledger.explainAwaiting(
-      run.jobId as string,
-      `Not confirmed: ${run.problem}${error ? `; last error: ${error}` : ''}.`
-    )
+  private progressLine(): string {
+    const tally = this.deps.ledger.tally(this.tracked.flatMap((run) => run.serverIds))
+    const open = this.open().length
+    const elapsed = seconds(this.deps.clock() - this.started)
+    return `Poll round ${this.round} (${elapsed}): ${tally.succeeded} succeeded, ${tally.failed} failed, ${tally.submitted} running; ${this.tracked.length - open} of ${this.tracked.length} jobs finished`
   }
-}
-
-function progressLine(
-  round: number,
-  runs: BatchRun[],
-  openJobs: number,
-  deps: ExecutionDeps,
-  elapsedMs: number
-): string {
-  const tally = deps.ledger.tally(runs.flatMap((run) => run.serverIds))
-  const jobs = runs.filter((run) => run.jobId !== null).length
-  return `Poll round ${round} (${seconds(elapsedMs)}): ${tally.succeeded} succeeded, ${tally.failed} failed, ${tally.submitted} running; ${jobs - openJobs} of ${jobs} jobs finished`
 }

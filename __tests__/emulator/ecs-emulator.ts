@@ -1,12 +1,18 @@
 /**
  * A loopback emulator of the two Huawei Cloud ECS endpoints the action uses
- * (batch power action and job query) plus the IAM project lookup.
+ * (batch power action and job query) plus the IAM project lookup, and, for the
+ * benchmark's per-server contender, the Nova reboot and show-server routes.
  *
  * It is a real `node:http` server on 127.0.0.1 that verifies every request's
  * SDK-HMAC-SHA256 signature, keeps jobs whose progress follows an injectable
  * clock, counts restarts per server, and can be told to misbehave
  * (error answers, socket resets, hangs, delays) one request at a time, or to
  * reject every batch that names certain servers.
+ *
+ * For benchmarks it can also model the real cloud's timing: a latency added to
+ * every request (`latencyMs`) and the documented restart rate limit
+ * (`rateLimit`), answered with the gateway's throttling response; `counters()`
+ * and `recordRequests: false` keep long runs light.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import {
@@ -73,6 +79,51 @@ export interface EmulatorOptions {
    * (answered, reset, or left hanging). Used by serve.ts --verbose.
    */
   onRequest?: (request: RecordedRequest) => void
+  /**
+   * Extension (benchmarks): milliseconds every request waits, once its body has been read and its
+   * signature checked, before it is processed and answered; applies to every route (unknown ones
+   * too) and comes before any injected fault (a 'delay' fault adds to it). Default 0: processed at
+   * once, as before. `start()` throws a RangeError unless it is a finite number >= 0.
+   */
+  latencyMs?: number
+  /**
+   * Extension (benchmarks): the cloud's restart rate limit, e.g. the documented 1000 servers per
+   * minute (`{ servers: 1000, windowMs: 60_000 }`) or that scaled down. A restart request that
+   * would otherwise be accepted (a batch `reboot` POST after every other check, or a Nova reboot,
+   * which counts one server) is counted by its distinct servers in a sliding window: if the servers
+   * accepted in the last `windowMs` plus its own would exceed `servers`, it is answered 429
+   * `APIG.0308` "The throttling threshold has been reached." with a `Retry-After` header (the whole
+   * seconds, rounded up, until it would fit) and nothing is restarted. A request of more servers
+   * than the limit fits only into an empty window. `os-start` and `os-stop` are not limited.
+   * `start()` throws a RangeError unless `servers` is a positive integer and `windowMs` a positive
+   * finite number.
+   */
+  rateLimit?: RateLimit
+  /**
+   * Extension (benchmarks): false -> `requests` stays empty, so no headers or bodies are kept for
+   * runs of many thousands of requests; `counters()` and `onRequest` work either way. Default true.
+   */
+  recordRequests?: boolean
+}
+
+/** Servers restarted per sliding window; see `EmulatorOptions.rateLimit`. */
+export interface RateLimit {
+  servers: number
+  windowMs: number
+}
+
+/** What `counters()` returns: a summary that costs no memory per request. */
+export interface EmulatorCounters {
+  /** Requests received per route, counted on arrival. */
+  requests: Record<RouteName | 'unknown', number>
+  /** Requests by outcome: the HTTP status answered (injected answers included), 'reset' or 'hang'. */
+  outcomes: Record<string, number>
+  /** Requests the rate limit answered 429 APIG.0308. */
+  throttled: number
+  /** Restarts counted over all servers: the sum of `restartCount()` of every server. */
+  restarts: number
+  /** Servers restarted at least once. */
+  restartedServers: number
 }
 
 export const DEFAULT_CREDENTIALS: Record<string, EmulatorCredential> = {
@@ -96,7 +147,8 @@ export const MAX_DATE_SKEW_MS = 15 * 60 * 1000
 /** Request bodies larger than this are answered 413 APIG.0201. */
 export const MAX_BODY_BYTES = 12 * 1024 * 1024
 
-export type RouteName = 'submit' | 'job' | 'projects'
+/** 'nova-action' and 'nova-server' are the Nova routes (`/v2.1/{project_id}/servers/{server_id}[/action]`). */
+export type RouteName = 'submit' | 'job' | 'projects' | 'nova-action' | 'nova-server'
 
 export type Fault =
   /** Answer this instead of processing; body: object -> JSON, string -> raw text, absent -> empty. */
@@ -153,6 +205,7 @@ const JOB_TYPES: Record<Action, { job: string; subJob: string }> = {
 }
 
 const NOT_FOUND_MESSAGE = 'The API does not exist or has not been published in the environment.'
+const THROTTLED_MESSAGE = 'The throttling threshold has been reached.'
 const SIGNATURE_FAIL_MESSAGE = 'Incorrect IAM authentication information: verify aksk signature fail'
 const UNKNOWN_SERVER: ServerFailure = { code: 'Ecs.0114', reason: 'The ECS does not exist.' }
 
@@ -165,6 +218,13 @@ interface Job {
   failures: Map<number, ServerFailure>
   firstFailure: ServerFailure | undefined
   submittedAt: number
+}
+
+/** The last restart of a server (batch or Nova), which is what the Nova show-server route reports. */
+interface ServerRestart {
+  at: number
+  hard: boolean
+  failure: ServerFailure | undefined
 }
 
 interface Reply {
@@ -201,6 +261,57 @@ function headerValue(headers: IncomingHttpHeaders, name: string): string | undef
 
 const V1_SUBMIT = /^\/v1\/([^/]+)\/cloudservers\/action$/
 const V1_JOB = /^\/v1\/([^/]+)\/jobs\/([^/]+)$/
+const NOVA_ACTION = /^\/v2\.1\/([^/]+)\/servers\/([^/]+)\/action$/
+const NOVA_SERVER = /^\/v2\.1\/([^/]+)\/servers\/([^/]+)$/
+/** Nova's own spellings of the reboot types. */
+const NOVA_REBOOT_TYPES = new Set(['SOFT', 'Soft', 'soft', 'HARD', 'Hard', 'hard'])
+
+/** Nova's error shape, e.g. `{"itemNotFound":{"code":404,"message":…}}`. */
+function novaError(kind: string, code: number, message: string): object {
+  return { [kind]: { code, message } }
+}
+
+/**
+ * Servers accepted per sliding window: an entry leaves the window `windowMs` after it was added.
+ * Entries sit in a queue whose consumed head is dropped now and then, so memory follows the window.
+ */
+class SlidingWindow {
+  private readonly entries: { at: number; count: number }[] = []
+  private head = 0
+  private total = 0
+
+  constructor(private readonly limit: RateLimit) {}
+
+  /** Milliseconds until `count` more servers fit; 0 when they fit now. */
+  waitMs(now: number, count: number): number {
+    this.expire(now)
+    if (this.total === 0 || this.total + count <= this.limit.servers) return 0
+    let excess = this.total + count - this.limit.servers
+    let i = this.head
+    // Drop the oldest entries until the rest leave room; an oversized request waits for an empty window.
+    for (; i < this.entries.length - 1; i++) {
+      excess -= this.entries[i].count
+      if (excess <= 0) break
+    }
+    return Math.max(1, this.entries[i].at + this.limit.windowMs - now)
+  }
+
+  add(now: number, count: number): void {
+    this.entries.push({ at: now, count })
+    this.total += count
+  }
+
+  private expire(now: number): void {
+    while (this.head < this.entries.length && this.entries[this.head].at + this.limit.windowMs <= now) {
+      this.total -= this.entries[this.head].count
+      this.head++
+    }
+    if (this.head > 1024 && this.head * 2 > this.entries.length) {
+      this.entries.splice(0, this.head)
+      this.head = 0
+    }
+  }
+}
 
 export class EcsEmulator {
   readonly url: string
@@ -216,11 +327,28 @@ export class EcsEmulator {
   private readonly jobDurationMs: number
   private readonly now: () => number
   private readonly onRequest: ((request: RecordedRequest) => void) | undefined
+  private readonly latencyMs: number
+  private readonly window: SlidingWindow | undefined
+  private readonly recordRequests: boolean
 
-  private readonly faults: Record<RouteName, Fault[]> = { submit: [], job: [], projects: [] }
+  private readonly faults: Record<RouteName, Fault[]> = {
+    submit: [],
+    job: [],
+    projects: [],
+    'nova-action': [],
+    'nova-server': []
+  }
   private readonly jobs = new Map<string, Job>()
   private readonly jobOrder: string[] = []
   private readonly restarts = new Map<string, number>()
+  private readonly lastRestarts = new Map<string, ServerRestart>()
+  private readonly counts: EmulatorCounters = {
+    requests: { submit: 0, job: 0, projects: 0, 'nova-action': 0, 'nova-server': 0, unknown: 0 },
+    outcomes: {},
+    throttled: 0,
+    restarts: 0,
+    restartedServers: 0
+  }
   private readonly sockets = new Set<Socket>()
   private readonly timers = new Set<NodeJS.Timeout>()
   private closing: Promise<void> | undefined
@@ -243,12 +371,27 @@ export class EcsEmulator {
     this.jobDurationMs = Math.max(0, options.jobDurationMs ?? 100)
     this.now = options.now ?? Date.now
     this.onRequest = options.onRequest
+    this.latencyMs = options.latencyMs ?? 0
+    this.window = options.rateLimit ? new SlidingWindow({ ...options.rateLimit }) : undefined
+    this.recordRequests = options.recordRequests ?? true
   }
 
   static async start(options: EmulatorOptions = {}): Promise<EcsEmulator> {
     for (const [id, { status }] of Object.entries(options.rejectServers ?? {})) {
       if (!Number.isInteger(status) || status < 400 || status > 599) {
         throw new RangeError(`rejectServers[${JSON.stringify(id)}].status must be an integer in 400-599, not ${status}`)
+      }
+    }
+    const { latencyMs, rateLimit } = options
+    if (latencyMs !== undefined && !(Number.isFinite(latencyMs) && latencyMs >= 0)) {
+      throw new RangeError(`latencyMs must be a finite number >= 0, not ${latencyMs}`)
+    }
+    if (rateLimit !== undefined) {
+      if (!Number.isInteger(rateLimit.servers) || rateLimit.servers < 1) {
+        throw new RangeError(`rateLimit.servers must be a positive integer, not ${rateLimit.servers}`)
+      }
+      if (!(Number.isFinite(rateLimit.windowMs) && rateLimit.windowMs > 0)) {
+        throw new RangeError(`rateLimit.windowMs must be a positive finite number, not ${rateLimit.windowMs}`)
       }
     }
     const server = createServer()
@@ -288,6 +431,17 @@ export class EcsEmulator {
     return [...this.jobOrder]
   }
 
+  /** Counts of requests, outcomes, throttled answers and restarts so far (a copy). */
+  counters(): EmulatorCounters {
+    return {
+      requests: { ...this.counts.requests },
+      outcomes: { ...this.counts.outcomes },
+      throttled: this.counts.throttled,
+      restarts: this.counts.restarts,
+      restartedServers: this.restarts.size
+    }
+  }
+
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
       for (const timer of this.timers) clearTimeout(timer)
@@ -324,7 +478,8 @@ export class EcsEmulator {
       status: 'hang',
       signatureValid: false
     }
-    this.requests.push(record)
+    if (this.recordRequests) this.requests.push(record)
+    this.counts.requests[route]++
     // Faults are taken in arrival order, before the body has been read.
     const fault = route === 'unknown' ? undefined : this.faults[route].shift()
 
@@ -344,19 +499,35 @@ export class EcsEmulator {
       // Verified once, on arrival (a 'delay' fault does not move the date-skew check).
       const verification = url ? this.verify(req, url, record.body, route) : { ok: false, message: '' }
       record.signatureValid = verification.ok
-      if (tooLarge) {
-        this.send(res, record, {
-          status: 413,
-          body: gatewayError('APIG.0201', 'Request entity too large')
-        })
+      const answer = (): void => {
+        if (tooLarge) {
+          this.send(res, record, {
+            status: 413,
+            body: gatewayError('APIG.0201', 'Request entity too large')
+          })
+          return
+        }
+        if (!url) {
+          this.send(res, record, { status: 404, body: gatewayError('APIG.0101', NOT_FOUND_MESSAGE) })
+          return
+        }
+        this.applyFault(fault, { req, url, record, verification }, res)
+      }
+      if (this.latencyMs <= 0) {
+        answer()
         return
       }
-      if (!url) {
-        this.send(res, record, { status: 404, body: gatewayError('APIG.0101', NOT_FOUND_MESSAGE) })
-        return
-      }
-      this.applyFault(fault, { req, url, record, verification }, res)
+      const timer = setTimeout(() => {
+        this.timers.delete(timer)
+        answer()
+      }, this.latencyMs)
+      this.timers.add(timer)
     })
+  }
+
+  private countOutcome(record: RecordedRequest): void {
+    const key = String(record.status)
+    this.counts.outcomes[key] = (this.counts.outcomes[key] ?? 0) + 1
   }
 
   private applyFault(fault: Fault | undefined, context: RequestContext, res: ServerResponse): void {
@@ -381,6 +552,7 @@ export class EcsEmulator {
         return
       case 'hang':
         record.status = 'hang'
+        this.countOutcome(record)
         this.onRequest?.(record)
         return
       case 'delay': {
@@ -401,6 +573,7 @@ export class EcsEmulator {
     record.status = 'reset'
     // A TCP RST, as a dropped connection looks to the client.
     res.req.socket.resetAndDestroy()
+    this.countOutcome(record)
     this.onRequest?.(record)
   }
 
@@ -429,6 +602,7 @@ export class EcsEmulator {
       res.writeHead(reply.status, headers)
       res.end(payload)
     }
+    this.countOutcome(record)
     this.onRequest?.(record)
   }
 
@@ -442,7 +616,7 @@ export class EcsEmulator {
     }
     if (record.route === 'projects') return this.listProjects(url)
 
-    const match = (record.route === 'submit' ? V1_SUBMIT : V1_JOB).exec(url.pathname)
+    const match = ROUTE_PATTERNS[record.route].exec(url.pathname)
     if (!match) return { status: 404, body: gatewayError('APIG.0101', NOT_FOUND_MESSAGE) }
     const projectId = decodeSafely(match[1])
     if (headerValue(req.headers, 'x-project-id') !== projectId) {
@@ -455,6 +629,8 @@ export class EcsEmulator {
       return { status: 404, body: ecsError('Ecs.0023', `The project ${projectId} does not exist.`) }
     }
     if (record.route === 'submit') return this.submit(projectId, record.body)
+    if (record.route === 'nova-action') return this.novaAction(decodeSafely(match[2]), record.body)
+    if (record.route === 'nova-server') return this.novaServer(decodeSafely(match[2]))
     return this.queryJob(projectId, decodeSafely(match[2]))
   }
 
@@ -477,7 +653,7 @@ export class EcsEmulator {
     const signed = new Set(parsed.signedHeaderNames)
     const required = ['host', 'x-sdk-date']
     if (body.length > 0) required.push('content-type')
-    if (route === 'submit' || route === 'job') required.push('x-project-id')
+    if (route !== 'projects' && route !== 'unknown') required.push('x-project-id')
     const token = headerValue(req.headers, 'x-security-token')
     if (credential.securityToken !== undefined) {
       required.push('x-security-token')
@@ -597,7 +773,16 @@ export class EcsEmulator {
       }
     }
 
-    for (const id of new Set(servers)) this.restarts.set(id, (this.restarts.get(id) ?? 0) + 1)
+    const distinct = new Set(servers)
+    if (action === 'reboot') {
+      const throttled = this.throttle(distinct.size)
+      if (throttled) return throttled
+      const hard = spec.type === 'HARD'
+      for (let i = 0; i < servers.length; i++) {
+        this.lastRestarts.set(servers[i], { at: this.now(), hard, failure: failures.get(i) })
+      }
+    }
+    for (const id of distinct) this.countRestart(id)
     const job: Job = {
       id: newHexId(),
       projectId,
@@ -610,6 +795,88 @@ export class EcsEmulator {
     this.jobs.set(job.id, job)
     this.jobOrder.push(job.id)
     return { status: 200, body: { job_id: job.id } }
+  }
+
+  private countRestart(serverId: string): void {
+    this.restarts.set(serverId, (this.restarts.get(serverId) ?? 0) + 1)
+    this.counts.restarts++
+  }
+
+  /** The 429 answer when `servers` more restarts would exceed the rate limit now; else counts them. */
+  private throttle(servers: number): Reply | undefined {
+    if (!this.window) return undefined
+    const now = this.now()
+    const waitMs = this.window.waitMs(now, servers)
+    if (waitMs > 0) {
+      this.counts.throttled++
+      return {
+        status: 429,
+        body: gatewayError('APIG.0308', THROTTLED_MESSAGE),
+        headers: { 'Retry-After': String(Math.ceil(waitMs / 1000)) }
+      }
+    }
+    this.window.add(now, servers)
+    return undefined
+  }
+
+  private isUnknownServer(serverId: string): boolean {
+    return this.knownServers !== undefined && !this.knownServers.has(serverId)
+  }
+
+  /**
+   * `POST /v2.1/{project_id}/servers/{server_id}/action` with `{"reboot":{"type":"SOFT"|"HARD"}}`:
+   * 202 with no body, one restart counted. Unknown servers get Nova's 404 itemNotFound (in either
+   * `unknownServers` mode), `rejectServers` their status and ECS error, bad bodies 400 badRequest.
+   */
+  private novaAction(serverId: string, body: string): Reply {
+    const bad = (message: string): Reply => ({ status: 400, body: novaError('badRequest', 400, message) })
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(body)
+    } catch {
+      return bad('Malformed request body')
+    }
+    if (!isPlainObject(parsed) || Object.keys(parsed).length !== 1 || !isPlainObject(parsed.reboot)) {
+      return bad('Invalid input for the action: the emulator supports only {"reboot":{"type":"SOFT"|"HARD"}}.')
+    }
+    const type = parsed.reboot.type
+    if (typeof type !== 'string' || !NOVA_REBOOT_TYPES.has(type)) {
+      return bad("Invalid input for field/attribute type. Value must be one of 'SOFT', 'HARD'.")
+    }
+    if (this.isUnknownServer(serverId)) {
+      return { status: 404, body: novaError('itemNotFound', 404, `Instance ${serverId} could not be found.`) }
+    }
+    const rejection = this.rejectServers.get(serverId)
+    if (rejection) return { status: rejection.status, body: ecsError(rejection.code, rejection.reason) }
+    const throttled = this.throttle(1)
+    if (throttled) return throttled
+    this.lastRestarts.set(serverId, {
+      at: this.now(),
+      hard: type.toUpperCase() === 'HARD',
+      failure: this.serverFailures.get(serverId)
+    })
+    this.countRestart(serverId)
+    return { status: 202 }
+  }
+
+  /**
+   * `GET /v2.1/{project_id}/servers/{server_id}`: `{"server":{"id","status"}}`, the status being
+   * `REBOOT` (`HARD_REBOOT`) until `jobDurationMs` after its last restart (batch or Nova), then
+   * `ACTIVE`, or `ERROR` (with a `fault`) for a server in `serverFailures`.
+   */
+  private novaServer(serverId: string): Reply {
+    if (this.isUnknownServer(serverId)) {
+      return { status: 404, body: novaError('itemNotFound', 404, `Instance ${serverId} could not be found.`) }
+    }
+    const restart = this.lastRestarts.get(serverId)
+    const server: Record<string, unknown> = { id: serverId, status: 'ACTIVE' }
+    if (restart && this.now() - restart.at < this.jobDurationMs) {
+      server.status = restart.hard ? 'HARD_REBOOT' : 'REBOOT'
+    } else if (restart?.failure) {
+      server.status = 'ERROR'
+      server.fault = { code: 500, message: restart.failure.reason }
+    }
+    return { status: 200, body: { server } }
   }
 
   private queryJob(projectId: string, jobId: string): Reply {
@@ -674,10 +941,20 @@ export class EcsEmulator {
   }
 }
 
+const ROUTE_PATTERNS: Record<Exclude<RouteName, 'projects'>, RegExp> = {
+  submit: V1_SUBMIT,
+  job: V1_JOB,
+  'nova-action': NOVA_ACTION,
+  'nova-server': NOVA_SERVER
+}
+
 function routeOf(method: string, pathname: string): RouteName | 'unknown' {
   if (method === 'POST' && V1_SUBMIT.test(pathname)) return 'submit'
   if (method === 'GET' && V1_JOB.test(pathname)) return 'job'
   if (method === 'GET' && pathname === '/v3/projects') return 'projects'
+  if (method === 'POST' && NOVA_ACTION.test(pathname)) return 'nova-action'
+  // `servers/detail` is Nova's list route, not a server.
+  if (method === 'GET' && NOVA_SERVER.test(pathname) && !pathname.endsWith('/servers/detail')) return 'nova-server'
   return 'unknown'
 }
 

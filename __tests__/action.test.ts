@@ -100,9 +100,9 @@ describe('the bundled action', () => {
     // Summary: heading, counts, batch rows and the failed server.
     expect(run.summary).toContain('<h2>ECS batch restart: ❌ failed</h2>')
     expect(run.summary).toContain('HARD restart of 25 servers in 3 batches')
-    expect(run.summary).toContain('<tr><td>25</td><td>24</td><td>1</td><td>0</td></tr>')
+    expect(run.summary).toContain('<tr><td>25</td><td>24</td><td>1</td><td>0</td><td>0</td></tr>')
     expect(run.summary).toContain(
-      `<tr><td>3</td><td>${jobs[2]}</td><td>5</td><td>5</td><td>0</td><td>0</td><td>SUCCESS</td></tr>`
+      `<tr><td>1</td><td>3</td><td>${jobs[2]}</td><td>5</td><td>5</td><td>0</td><td>0</td><td>0</td><td>SUCCESS</td></tr>`
     )
     expect(run.summary).toContain(`<tr><td>${servers[7]}</td><td>${jobs[0]}</td><td>Ecs.0100</td>`)
   })
@@ -137,7 +137,7 @@ describe('the bundled action', () => {
     const single = await runAction(
       inputsFor(target, servers.slice(0, 1), { 'max-servers-per-minute': '1', wait: 'false' })
     )
-    expect(single.stdout).toContain('Batches of 1 servers, since max-servers-per-minute is 1.')
+    expect(single.stdout).toContain('batches of up to 1')
     expect(single.outputs.status).toBe('submitted')
     // The second server would have to wait a minute for its turn: timeout-seconds ends the run first.
     const paced = await runAction(
@@ -189,7 +189,7 @@ describe('the bundled action', () => {
   it.each([
     [{ type: 'REBOOT' }, /Input 'type': "REBOOT" is not allowed; use SOFT .* or HARD/],
     [{ 'server-ids': 'web-01, ../etc/passwd' }, /Input 'server-ids': 2 of 2 entries are not server IDs/],
-    [{ 'server-ids': '' }, /Input 'server-ids': no server IDs given/],
+    [{ 'server-ids': '' }, /Input 'server-ids': no servers selected/],
     [{ 'batch-size': '1001' }, /Input 'batch-size': "1001" is not allowed; use a whole number from 1 to 1000/],
     [{ 'batch-size': 'ten' }, /Input 'batch-size'/],
     [{ 'timeout-seconds': '-5' }, /Input 'timeout-seconds'/],

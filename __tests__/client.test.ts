@@ -185,6 +185,46 @@ describe('ECS client against the emulator', () => {
     )
   })
 
+  it('lists every server page by page, once each, and reads a server state', async () => {
+    const inventory = ids(2100).map((id, i) => ({
+      id,
+      name: `srv-${i}`,
+      tags: [`n=${i}`],
+      enterpriseProjectId: i < 5 ? 'ep' : undefined
+    }))
+    const { ecs, emulator } = await setup({ inventory })
+    const listed = await ecs.listServers(undefined)
+    expect(listed.map((s) => s.id)).toEqual(inventory.map((s) => s.id))
+    expect(listed[7]).toEqual({ id: inventory[7].id, name: 'srv-7', status: 'ACTIVE', tags: ['n=7'] })
+    expect(emulator.requests.map((r) => [r.query.get('offset'), r.query.get('limit')])).toEqual([
+      ['1', '1000'],
+      ['2', '1000'],
+      ['3', '1000']
+    ])
+    expect((await ecs.listServers('ep')).map((s) => s.id)).toEqual(inventory.slice(0, 5).map((s) => s.id))
+    expect(emulator.requests.at(-1)?.query.get('enterprise_project_id')).toBe('ep')
+    await expect(ecs.getServerStatus(inventory[0].id)).resolves.toBe('ACTIVE')
+    await expect(ecs.getServerStatus(ids(1, 9999)[0])).resolves.toBeNull()
+  })
+
+  it('reads listings defensively: entries without an ID are dropped, odd fields defaulted', async () => {
+    const { ecs, emulator } = await setup()
+    emulator.inject('list', {
+      kind: 'respond',
+      status: 200,
+      body: { servers: [{ id: 'ABC', name: 5, status: null, tags: ['a=b', 7] }, { name: 'no id' }, null] }
+    })
+    await expect(ecs.listServers(undefined)).resolves.toEqual([
+      { id: 'abc', name: '', status: 'UNKNOWN', tags: ['a=b'] }
+    ])
+    emulator.inject(
+      'server',
+      { kind: 'respond', status: 200, body: { server: {} } },
+      { kind: 'respond', status: 500, body: {} }
+    )
+    await expect(ecs.getServerStatus('x')).resolves.toBe('UNKNOWN')
+  })
+
   it('runs a whole plan against the emulator: every server restarted exactly once', async () => {
     const servers = ids(2500)
     const failing = servers[1234]
@@ -195,7 +235,16 @@ describe('ECS client against the emulator', () => {
     const ledger = new Ledger(servers)
     const runs = await execute(
       planBatches(servers, 1000),
-      { operation, wait: true, deadline: Date.now() + 10_000, pollIntervalMs: 20, maxServersPerMinute: 1_000_000 },
+      {
+        operation,
+        wait: true,
+        deadline: Date.now() + 10_000,
+        pollIntervalMs: 20,
+        maxServersPerMinute: 1_000_000,
+        waitForTargetState: false,
+        pauseMs: 0,
+        maxFailures: 0
+      },
       {
         ecs,
         ledger,

@@ -35,7 +35,8 @@ describe('action.yml, the code and the README agree', () => {
         HUAWEI_CLOUD_ACCESS_KEY_ID: 'AK',
         HUAWEI_CLOUD_SECRET_ACCESS_KEY: 'SK'
       },
-      maskSecret: () => {}
+      maskSecret: () => {},
+      readFile: () => ''
     })
     expect([...asked].sort()).toEqual(Object.keys(metadata.inputs).sort())
     for (const name of ['batch-size', 'wait', 'timeout-seconds', 'poll-interval-seconds', 'fail-on-error', 'type']) {
@@ -45,7 +46,9 @@ describe('action.yml, the code and the README agree', () => {
 
   it('declares exactly the outputs the code sets, and runs the bundle on node24', async () => {
     const metadata = parse(await read('action.yml')) as ActionMetadata
-    expect(Object.keys(buildOutputs([], [], 'succeeded')).sort()).toEqual(Object.keys(metadata.outputs).sort())
+    expect(Object.keys(buildOutputs([], [], 'succeeded', undefined)).sort()).toEqual(
+      Object.keys(metadata.outputs).sort()
+    )
     expect(metadata.runs).toEqual({ using: 'node24', main: 'dist/index.js' })
     expect(metadata.branding).toBeDefined()
   })

@@ -17,13 +17,16 @@ type SubmitScript = (serverIds: readonly string[], call: number, cloud: CloudCon
 type JobScript = (jobId: string, serverIds: readonly string[], ageMs: number) => unknown
 
 /** A cloud in memory on a virtual clock: sleeping only moves the clock, so no timers run. */
-function fakeCloud(options: { submit?: SubmitScript; job?: JobScript } = {}) {
+function fakeCloud(
+  options: { submit?: SubmitScript; job?: JobScript; status?: (id: string, now: number) => string | null } = {}
+) {
   let now = 0
   const jobs = new Map<string, { serverIds: readonly string[]; submittedAt: number }>()
   const polls: { jobId: string; at: number }[] = []
   const logs: string[] = []
   let submits = 0
   const sent: string[][] = []
+  const statusReads: { id: string; at: number }[] = []
   const submittedAt: number[] = []
   const controller = new AbortController()
   const control: CloudControl = {
@@ -37,7 +40,7 @@ function fakeCloud(options: { submit?: SubmitScript; job?: JobScript } = {}) {
           entities: { sub_jobs: serverIds.map((id) => ({ status: 'SUCCESS', entities: { server_id: id } })) }
         }
       : { status: 'RUNNING' }
-  const ecs: Pick<EcsClient, 'submit' | 'getJob'> = {
+  const ecs: Pick<EcsClient, 'submit' | 'getJob' | 'getServerStatus'> = {
     submit(_operation, serverIds, _what, limits) {
       const call = ++submits
       sent.push([...serverIds])
@@ -52,6 +55,10 @@ function fakeCloud(options: { submit?: SubmitScript; job?: JobScript } = {}) {
       if (answer instanceof Error) return Promise.reject(answer)
       if (answer.accepted) jobs.set(answer.jobId, { serverIds, submittedAt: now })
       return Promise.resolve(answer)
+    },
+    getServerStatus(id) {
+      statusReads.push({ id, at: now })
+      return Promise.resolve((options.status ?? (() => 'ACTIVE'))(id, now))
     },
     getJob(jobId) {
       polls.push({ jobId, at: now })
@@ -72,7 +79,7 @@ function fakeCloud(options: { submit?: SubmitScript; job?: JobScript } = {}) {
     },
     signal: controller.signal
   })
-  return { deps, polls, logs, sent, submittedAt, now: () => now, submits: () => submits }
+  return { deps, polls, logs, sent, submittedAt, statusReads, now: () => now, submits: () => submits }
 }
 
 const options: ExecutionOptions = {
@@ -80,7 +87,10 @@ const options: ExecutionOptions = {
   wait: true,
   deadline: 10_000,
   pollIntervalMs: 250,
-  maxServersPerMinute: 1_000_000
+  maxServersPerMinute: 1_000_000,
+  waitForTargetState: false,
+  pauseMs: 0,
+  maxFailures: 0
 }
 
 async function runScenario(
@@ -357,6 +367,84 @@ describe('execute', () => {
     // The throttled request's servers failed (this fake does not retry); the last batch went at the lowered pace.
     expect(results.filter((r) => r.outcome === 'failed').map((r) => r.id)).toEqual(['server-4', 'server-5'])
     expect(cloud.submittedAt).toEqual([0, 0, 0, 60_000])
+  })
+
+  it('rolls wave by wave, pausing between waves, and stops once failures exceed the budget', async () => {
+    const cloud = fakeCloud({
+      job: (_, serverIds) => ({
+        status: 'FAIL',
+        entities: {
+          sub_jobs: serverIds.map((id) => ({
+            status: id === 'server-2' || id === 'server-4' ? 'FAIL' : 'SUCCESS',
+            error_code: 'Ecs.0227',
+            entities: { server_id: id }
+          }))
+        }
+      })
+    })
+    const serverIds = ids(8)
+    const ledger = new Ledger(serverIds)
+    const runs = await execute(
+      planBatches(serverIds, 2, true),
+      { ...options, pauseMs: 5000, maxFailures: 1, deadline: 600_000 },
+      cloud.deps(ledger)
+    )
+    // Wave 3 brings the failures to 2 > 1: wave 4 is skipped, not sent.
+    expect(runs.map((r) => [r.wave, r.status])).toEqual([
+      [1, 'FAIL'],
+      [2, 'FAIL'],
+      [3, 'FAIL'],
+      [4, 'skipped']
+    ])
+    expect(cloud.submits()).toBe(3)
+    expect(cloud.submittedAt[1] - cloud.submittedAt[0]).toBeGreaterThanOrEqual(5000 + 250)
+    const results = ledger.results()
+    expect(results.map((r) => r.outcome)).toEqual([
+      'succeeded',
+      'succeeded',
+      'failed',
+      'succeeded',
+      'failed',
+      'succeeded',
+      'skipped',
+      'skipped'
+    ])
+    expect(results[6].error_message).toBe(
+      'Skipped: 2 servers failed or were not confirmed by the end of wave 3, more than max-failures (1), so the remaining waves were not started.'
+    )
+    expect(cloud.logs).toContain('Pausing 5 s before wave 2 of 4')
+  })
+
+  it('waits for servers to report ACTIVE again, failing those that settle elsewhere', async () => {
+    const cloud = fakeCloud({
+      status: (id, now) =>
+        id === 'server-1' ? 'ERROR' : id === 'server-2' && now < 5000 ? 'REBOOT' : now < 2000 ? 'HARD_REBOOT' : 'ACTIVE'
+    })
+    const { results } = await runScenario(ids(3), 3, cloud, { ...options, waitForTargetState: true, deadline: 600_000 })
+    expect(results.map((r) => r.outcome)).toEqual(['succeeded', 'failed', 'succeeded'])
+    expect(results[1].error_message).toBe('The job succeeded, but the server then reported ERROR, not ACTIVE.')
+    // Only servers the job confirmed are checked, and each until it settles.
+    expect(cloud.statusReads.filter((r) => r.id === 'server-2').at(-1)?.at).toBeGreaterThanOrEqual(5000)
+    expect(cloud.statusReads.filter((r) => r.id === 'server-1')).toHaveLength(1)
+  })
+
+  it('leaves servers pending that have not reported the target state by the deadline', async () => {
+    const cloud = fakeCloud({ status: () => 'REBOOT' })
+    const { results } = await runScenario(ids(1), 1, cloud, { ...options, waitForTargetState: true, deadline: 3000 })
+    expect(results[0]).toMatchObject({ outcome: 'pending' })
+    expect(results[0].error_message).toBe(
+      'Not confirmed: the job succeeded, but timeout-seconds ran out before the server reported ACTIVE (last REBOOT).'
+    )
+  })
+
+  it('waits for SHUTOFF after a stop, and sends the stop body', async () => {
+    const cloud = fakeCloud({ status: () => 'SHUTOFF' })
+    const { results } = await runScenario(ids(2), 2, cloud, {
+      ...options,
+      operation: { kind: 'stop', type: 'HARD' },
+      waitForTargetState: true
+    })
+    expect(results.every((r) => r.outcome === 'succeeded')).toBe(true)
   })
 
   it('rethrows programming errors instead of hiding them as outcomes', async () => {

@@ -17,10 +17,11 @@ import {
   type ActionInputs,
   type InputSource,
   MAX_BATCH_SIZE,
+  parseAmount,
   parseBoolean,
   parseEndpoint,
   parseInteger,
-  parseRestartType,
+  parsePowerType,
   parseSeconds,
   parseServerIds,
   readInputs,
@@ -32,7 +33,7 @@ const SEED = 0x5eed1e55
 const CASES = {
   splitServerIds: 3000,
   parseServerIds: 3000,
-  parseRestartType: 3000,
+  parsePowerType: 3000,
   parseBoolean: 3000,
   parseInteger: 3000,
   parseSeconds: 3000,
@@ -912,16 +913,16 @@ describe(`input parsers under fuzzing (seed 0x${SEED.toString(16)})`, () => {
     tally.verify()
   })
 
-  it(`parseRestartType: ${fmt(CASES.parseRestartType)} adversarial strings`, () => {
-    const r = new Random('parseRestartType')
-    const tally = new Tally(CASES.parseRestartType)
-    for (let i = 0; i < CASES.parseRestartType; i++) {
+  it(`parsePowerType: ${fmt(CASES.parsePowerType)} adversarial strings`, () => {
+    const r = new Random('parsePowerType')
+    const tally = new Tally(CASES.parsePowerType)
+    for (let i = 0; i < CASES.parsePowerType; i++) {
       const { text } = fuzzCase(r, i, FIXED_TYPES, validType)
       tally.run(
-        `parseRestartType(${show(text)})`,
+        `parsePowerType(${show(text)})`,
         'type',
         text === '' || /^(soft|hard)$/i.test(text),
-        () => parseRestartType(text),
+        () => parsePowerType(text),
         (type) => checkType(text, type)
       )
     }
@@ -1333,9 +1334,20 @@ function checkActionInputs(c: InputsCase, result: ActionInputs): string[] {
   }
 
   const batchDefault = Number(defaultOf('batch-size'))
-  problems.push(
-    ...field('batchSize', checkInteger(text('batch-size'), batchDefault, 1, MAX_BATCH_SIZE, result.batchSize))
-  )
+  if ('count' in result.batchSize) {
+    problems.push(
+      ...field('batchSize', checkInteger(text('batch-size'), batchDefault, 1, MAX_BATCH_SIZE, result.batchSize.count))
+    )
+  } else {
+    const percent = /^(\d+)%$/.exec(text('batch-size'))
+    if (
+      percent === null ||
+      Number(percent[1]) !== result.batchSize.percent ||
+      !(result.batchSize.percent >= 1 && result.batchSize.percent <= 100)
+    ) {
+      problems.push(`batchSize: ${show(text('batch-size'))} became ${showValue(result.batchSize)}`)
+    }
+  }
   problems.push(...field('wait', checkBoolean(text('wait'), defaultOf('wait') === 'true', result.wait)))
   problems.push(
     ...field(
@@ -1383,11 +1395,12 @@ function checkActionInputs(c: InputsCase, result: ActionInputs): string[] {
 function parserRejects(c: InputsCase): string[] {
   const text = (name: string): string => (c.inputs[name] ?? '').trim()
   const parsers: Record<string, () => unknown> = {
-    'server-ids': () => parseServerIds(c.inputs['server-ids'] ?? ''),
-    type: () => parseRestartType(text('type')),
+    // Blank is allowed on its own: filters or server-ids-file may select instead.
+    'server-ids': () => (c.inputs['server-ids'] ?? '').trim() === '' || parseServerIds(c.inputs['server-ids'] ?? ''),
+    type: () => parsePowerType(text('type')),
     endpoint: () => text('endpoint') === '' || parseEndpoint('endpoint', text('endpoint')),
     'iam-endpoint': () => text('iam-endpoint') === '' || parseEndpoint('iam-endpoint', text('iam-endpoint')),
-    'batch-size': () => parseInteger('batch-size', text('batch-size'), 1, 1, MAX_BATCH_SIZE),
+    'batch-size': () => parseAmount('batch-size', text('batch-size'), 1, 1, MAX_BATCH_SIZE),
     wait: () => parseBoolean('wait', text('wait'), true),
     'fail-on-error': () => parseBoolean('fail-on-error', text('fail-on-error'), true),
     'timeout-seconds': () =>
@@ -1428,7 +1441,10 @@ describe('readInputs under fuzzing', () => {
           return name in c.inputs ? c.inputs[name] : c.unknown(name)
         },
         env: c.env,
-        maskSecret: (value) => masked.push(value)
+        maskSecret: (value) => masked.push(value),
+        readFile: () => {
+          throw Object.assign(new Error('no files in this test'), { code: 'ENOENT' })
+        }
       }
       const label = `readInputs(case ${i}: ${showValue(c.inputs)} env ${showValue(c.env)})`
       const secrets = SECRETS.map((name) => effective(c, name)).filter((value) => value !== '')

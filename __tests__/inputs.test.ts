@@ -1,16 +1,25 @@
 import { describe, expect, it } from 'vitest'
 import { InputErrors } from '../src/errors'
-import { type InputSource, parseEndpoint, parseSeconds, readInputs, splitServerIds } from '../src/inputs'
+import { type InputSource, parseEndpoint, parseSeconds, readInputs, resolveAmount, splitServerIds } from '../src/inputs'
 
 const A = '616fb98f-46ca-475e-917e-2563e5a8cd19'
 const B = '726fb98f-46ca-475e-917e-2563e5a8cd20'
 
-function source(inputs: Record<string, string>, env: Record<string, string> = {}): InputSource & { masked: string[] } {
+function source(
+  inputs: Record<string, string>,
+  env: Record<string, string> = {},
+  files: Record<string, string> = {}
+): InputSource & { masked: string[] } {
   const masked: string[] = []
   return {
     getInput: (name) => inputs[name] ?? '',
     env,
     maskSecret: (value) => masked.push(value),
+    readFile: (path) =>
+      files[path] ??
+      ((): never => {
+        throw Object.assign(new Error('missing'), { code: 'ENOENT' })
+      })(),
     masked
   }
 }
@@ -56,7 +65,15 @@ describe('readInputs', () => {
     expect(inputs).toMatchObject({
       serverIds: [A],
       operation: { kind: 'reboot', type: 'SOFT' },
-      batchSize: 1000,
+      batchSize: { count: 1000 },
+      rolling: false,
+      waitForTargetState: false,
+      pauseMs: 0,
+      maxFailures: { count: 0 },
+      allowEmpty: false,
+      skipInactive: false,
+      dryRun: false,
+      filters: { tags: [], name: undefined, statuses: [] },
       maxServersPerMinute: 1000,
       wait: true,
       timeoutMs: 600_000,
@@ -91,7 +108,7 @@ describe('readInputs', () => {
     expect(inputs).toMatchObject({
       operation: { type: 'HARD' },
       projectId: 'p-1',
-      batchSize: 2,
+      batchSize: { count: 2 },
       wait: false,
       timeoutMs: 1500,
       pollIntervalMs: 250,
@@ -226,5 +243,124 @@ describe('parseSeconds', () => {
 
   it.each(['1e3', 'NaN', 'Infinity', '11', '5s', '-0'])('rejects %j', (text) => {
     expect(() => parseSeconds('t', text, 5, { allowZero: true, max: 10 })).toThrow(/^Input 't'/)
+  })
+})
+
+describe('selection and rolling inputs', () => {
+  const base = { ...valid, 'server-ids': '' }
+
+  it('selects by filters alone, and needs some selection', () => {
+    const inputs = readInputs(source({ ...base, tags: 'app=web\nenv=prod', name: 'web-*', status: 'active' }))
+    expect(inputs.serverIds).toEqual([])
+    expect(inputs.filters).toEqual({
+      tags: [
+        { key: 'app', value: 'web' },
+        { key: 'env', value: 'prod' }
+      ],
+      name: 'web-*',
+      statuses: ['ACTIVE']
+    })
+    expect(problemsOf(base)[0]).toMatch(
+      /^Input 'server-ids': no servers selected; .* server-ids-file, or select by tags, name or status/
+    )
+  })
+
+  it('reads server-ids-file relative to the workspace, combined with server-ids', () => {
+    const inputs = readInputs(
+      source(
+        { ...valid, 'server-ids-file': 'fleet/ids.txt' },
+        { GITHUB_WORKSPACE: '/ws' },
+        { '/ws/fleet/ids.txt': `${B}\n${A}\n` }
+      )
+    )
+    expect(inputs.serverIds).toEqual([A, B])
+  })
+
+  it.each([
+    ['/etc/passwd', /not a path inside the workspace/],
+    ['../outside.txt', /not a path inside the workspace/],
+    ['missing.txt', /"missing.txt" cannot be read \(ENOENT\)/]
+  ])('rejects server-ids-file %s', (path, problem) => {
+    const [message] = problemsOf({ ...valid, 'server-ids-file': path }, { GITHUB_WORKSPACE: '/ws' })
+    expect(message).toMatch(/^Input 'server-ids-file': /)
+    expect(message).toMatch(problem)
+  })
+
+  it('names the file when its IDs are invalid', () => {
+    const [message] = (() => {
+      try {
+        readInputs(source({ ...valid, 'server-ids-file': 'ids' }, { GITHUB_WORKSPACE: '/ws' }, { '/ws/ids': 'web-1' }))
+      } catch (error) {
+        return (error as InputErrors).problems.map((p) => p.message)
+      }
+      return []
+    })()
+    expect(message).toMatch(/^Input 'server-ids-file': 1 of 1 entries are not server IDs: "web-1"/)
+  })
+
+  it('says when server-ids looks cut off by the runner', () => {
+    const [message] = problemsOf({ ...valid, 'server-ids': `${A}, ${B.slice(0, 20)}` })
+    expect(message).toMatch(
+      /The last entry looks cut off: one input holds at most 128 KiB \(about 3,500 IDs\); use server-ids-file/
+    )
+    expect(problemsOf({ ...valid, 'server-ids': `${A}, web-01` })[0]).not.toMatch(/cut off/)
+  })
+
+  it('reads operations, percentages, rolling settings and switches', () => {
+    const inputs = readInputs(
+      source({
+        ...valid,
+        operation: 'STOP',
+        'batch-size': '25%',
+        rolling: 'true',
+        'pause-seconds': '1.5',
+        'max-failures': '10%',
+        'enterprise-project-id': 'all_granted_eps',
+        'allow-empty': 'true',
+        'skip-inactive': 'true',
+        'dry-run': 'true'
+      })
+    )
+    expect(inputs).toMatchObject({
+      operation: { kind: 'stop', type: 'SOFT' },
+      batchSize: { percent: 25 },
+      rolling: true,
+      waitForTargetState: true,
+      pauseMs: 1500,
+      maxFailures: { percent: 10 },
+      enterpriseProjectId: 'all_granted_eps',
+      allowEmpty: true,
+      skipInactive: true,
+      dryRun: true
+    })
+    expect(readInputs(source({ ...valid, 'wait-for-active': 'auto' })).waitForTargetState).toBe(false)
+    expect(readInputs(source({ ...valid, 'wait-for-active': 'true' })).waitForTargetState).toBe(true)
+    expect(readInputs(source({ ...valid, rolling: 'true', 'wait-for-active': 'false' })).waitForTargetState).toBe(false)
+  })
+
+  it.each([
+    [{ operation: 'restart' }, /^Input 'operation': "restart" is not allowed; use reboot, start or stop/],
+    [
+      { 'batch-size': '0%' },
+      /^Input 'batch-size': "0%" is not allowed; use a whole number from 1 to 1000, or 1% to 100%/
+    ],
+    [{ 'batch-size': '101%' }, /^Input 'batch-size'/],
+    [{ 'max-failures': '-1' }, /^Input 'max-failures'/],
+    [{ 'pause-seconds': 'soon' }, /^Input 'pause-seconds'/],
+    [{ 'wait-for-active': 'maybe' }, /^Input 'wait-for-active'/],
+    [{ rolling: 'true', wait: 'false' }, /^Input 'rolling': needs wait: true/],
+    [{ 'enterprise-project-id': '../x' }, /^Input 'enterprise-project-id'/],
+    [{ tags: 'env' }, /^Input 'tags'/],
+    [{ status: 'RUNNING' }, /^Input 'status'/]
+  ])('rejects %j', (inputs, problem) => {
+    expect(problemsOf({ ...valid, ...inputs })[0]).toMatch(problem)
+  })
+
+  it('resolves percentages against the selection, within bounds', () => {
+    expect(resolveAmount({ percent: 25 }, 10, 'up', 1, 1000)).toBe(3)
+    expect(resolveAmount({ percent: 1 }, 10, 'up', 1, 1000)).toBe(1)
+    expect(resolveAmount({ percent: 100 }, 50_000, 'up', 1, 1000)).toBe(1000)
+    expect(resolveAmount({ percent: 10 }, 25, 'down', 0, 100)).toBe(2)
+    expect(resolveAmount({ count: 7 }, 25, 'down', 0, 100)).toBe(7)
   })
 })

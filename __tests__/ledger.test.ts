@@ -32,7 +32,8 @@ describe('Ledger', () => {
       submitted: 1,
       pending: 0,
       succeeded: 1,
-      failed: 1
+      failed: 1,
+      skipped: 0
     })
   })
 

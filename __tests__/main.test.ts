@@ -40,6 +40,7 @@ function recordingIO(inputs: Record<string, string>, overrides: Partial<ActionIO
     sleep: (ms) => delay(ms),
     random: () => 0.5,
     cancellation: new AbortController().signal,
+    readFile: () => '',
     ...overrides
   }
   return { io, record }
@@ -70,7 +71,9 @@ describe('run', () => {
       'failed-ids',
       'job-ids',
       'pending-ids',
+      'plan',
       'results',
+      'skipped-ids',
       'status',
       'succeeded-ids'
     ])
@@ -118,6 +121,49 @@ describe('run', () => {
       record.lines.some((l) => /^warning: The 'results' output is 1\.\d MB, over GitHub's 1 MB limit/.test(l))
     ).toBe(true)
     expect(record.lines.some((l) => l.includes("'pending-ids' output"))).toBe(false)
+  })
+
+  it('selects by filter, and plans without acting in a dry run', async () => {
+    const inventory = ids(4).map((id, i) => ({ id, name: `web-${i}`, tags: i < 3 ? ['app=web'] : [] }))
+    const emulator = await emulators.start({ inventory })
+    const { io, record } = recordingIO({
+      endpoint: emulator.url,
+      'project-id': DEFAULT_PROJECT_ID,
+      'access-key-id': accessKeyId,
+      'secret-access-key': secretAccessKey,
+      tags: 'app=web',
+      'dry-run': 'true',
+      'batch-size': '2'
+    })
+    await run(io)
+    expect(record.failed).toEqual([])
+    expect(record.outputs.status).toBe('dry-run')
+    expect(JSON.parse(record.outputs.plan)).toEqual([
+      { wave: 1, batch: 1, server_ids: ids(2) },
+      { wave: 1, batch: 2, server_ids: [ids(3)[2]] }
+    ])
+    expect(JSON.parse(record.outputs['skipped-ids'])).toEqual(ids(3))
+    expect(emulator.requests.some((r) => r.route === 'submit')).toBe(false)
+    expect(record.summaries[0]).toContain('Dry run: SOFT restart of 3 servers in 2 batches')
+  })
+
+  it('fails when nothing is selected unless allow-empty, and then succeeds doing nothing', async () => {
+    const emulator = await emulators.start({ inventory: ids(2).map((id) => ({ id, name: 'x' })) })
+    const base = {
+      endpoint: emulator.url,
+      'project-id': DEFAULT_PROJECT_ID,
+      'access-key-id': accessKeyId,
+      'secret-access-key': secretAccessKey,
+      name: 'web-*'
+    }
+    const strict = recordingIO(base)
+    await run(strict.io)
+    expect(strict.record.failed[0]).toMatch(/^Nothing selected/)
+    const relaxed = recordingIO({ ...base, 'allow-empty': 'true', operation: 'start' })
+    await run(relaxed.io)
+    expect(relaxed.record.failed).toEqual([])
+    expect(relaxed.record.outputs.status).toBe('succeeded')
+    expect(relaxed.record.lines).toContain('Nothing selected, and allow-empty is true: nothing to do.')
   })
 
   it('fails the step on an unexpected error rather than crashing', async () => {

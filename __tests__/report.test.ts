@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { BatchRun } from '../src/execute'
 import type { ServerResult } from '../src/ledger'
+import { planBatches } from '../src/plan'
 import {
   ANNOTATION_LIMIT,
   SUMMARY_ROW_LIMIT,
@@ -23,6 +24,7 @@ const result = (id: string, outcome: ServerResult['outcome'], extra: Partial<Ser
 
 const run = (number: number, serverIds: string[], extra: Partial<BatchRun> = {}): BatchRun => ({
   label: String(number),
+  wave: 1,
   serverIds,
   jobId: `job-${number}`,
   status: 'SUCCESS',
@@ -55,13 +57,23 @@ describe('buildOutputs', () => {
       result('b', 'failed', { error_code: 'Ecs.0100' }),
       result('c', 'pending')
     ]
-    const outputs = buildOutputs(results, [run(1, ['a', 'b']), run(2, ['c'], { jobId: null }), run(3, [])], 'failed')
+    const outputs = buildOutputs(
+      results,
+      [run(1, ['a', 'b']), run(2, ['c'], { jobId: null }), run(3, [])],
+      'failed',
+      planBatches(['a', 'b', 'c'], 2, true)
+    )
     expect(outputs.status).toBe('failed')
     expect(JSON.parse(outputs['job-ids'])).toEqual(['job-1', 'job-3'])
     expect(JSON.parse(outputs['succeeded-ids'])).toEqual(['a'])
     expect(JSON.parse(outputs['failed-ids'])).toEqual(['b'])
     expect(JSON.parse(outputs['pending-ids'])).toEqual(['c'])
     expect(JSON.parse(outputs.results)).toEqual(results)
+    expect(JSON.parse(outputs['skipped-ids'])).toEqual([])
+    expect(JSON.parse(outputs.plan)).toEqual([
+      { wave: 1, batch: 1, server_ids: ['a', 'b'] },
+      { wave: 2, batch: 2, server_ids: ['c'] }
+    ])
   })
 })
 
@@ -85,10 +97,12 @@ describe('renderSummary', () => {
     expect(html).toContain(
       'SOFT restart of 3 servers in 2 batches; took 12.3 s. <a href="https://github.com/o/r/actions/runs/7">Workflow run</a>.'
     )
-    expect(html).toContain('<tr><td>3</td><td>1</td><td>1</td><td>1</td></tr>')
-    expect(html).toContain('<tr><td>1</td><td>job-1</td><td>2</td><td>1</td><td>1</td><td>0</td><td>FAIL</td></tr>')
+    expect(html).toContain('<tr><td>3</td><td>1</td><td>1</td><td>1</td><td>0</td></tr>')
     expect(html).toContain(
-      '<tr><td>2</td><td>job-2</td><td>1</td><td>0</td><td>0</td><td>1</td><td>timed out</td></tr>'
+      '<tr><td>1</td><td>1</td><td>job-1</td><td>2</td><td>1</td><td>1</td><td>0</td><td>0</td><td>FAIL</td></tr>'
+    )
+    expect(html).toContain(
+      '<tr><td>1</td><td>2</td><td>job-2</td><td>1</td><td>0</td><td>0</td><td>1</td><td>0</td><td>timed out</td></tr>'
     )
     expect(html).toContain('<h3>Failed servers</h3>')
     expect(html).toContain(

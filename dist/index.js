@@ -29856,6 +29856,8 @@ class ApiClient {
     }
 }
 
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = require("node:fs");
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const promises_namespaceObject = require("node:timers/promises");
 ;// CONCATENATED MODULE: external "os"
@@ -37807,6 +37809,7 @@ function getOctokit(token, options, ...additionalPlugins) {
 
 
 
+
 /** The workflow run's page, when the runner's variables are there to build it from. */
 function workflowRunUrl() {
     if (!process.env.GITHUB_REPOSITORY || !process.env.GITHUB_RUN_ID)
@@ -37840,6 +37843,7 @@ function githubActionIO() {
         getInput: (name) => getInput(name),
         env: process.env,
         maskSecret: (value) => core_setSecret(value),
+        readFile: (path) => (0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'),
         log: {
             info: (message) => info(message),
             warning: (message) => warning(message),
@@ -37992,13 +37996,20 @@ function accessKeyAuthenticator(credentials) {
 }
 
 ;// CONCATENATED MODULE: ./src/operation.ts
+const BODY_KEYS = { reboot: 'reboot', start: 'os-start', stop: 'os-stop' };
+/** The state a server reports once the operation has taken effect. */
+const TARGET_STATE = { reboot: 'ACTIVE', start: 'ACTIVE', stop: 'SHUTOFF' };
 /** The body of `POST /v1/{project_id}/cloudservers/action` for these servers. */
 function actionBody(operation, serverIds) {
     const servers = serverIds.map((id) => ({ id }));
-    return { [operation.kind]: { type: operation.type, servers } };
+    const body = operation.kind === 'start' ? { servers } : { type: operation.type, servers };
+    return { [BODY_KEYS[operation.kind]]: body };
 }
+/** E.g. "SOFT restart", "start", "HARD stop". */
 function describeOperation(operation) {
-    return `${operation.type} restart`;
+    if (operation.kind === 'start')
+        return 'start';
+    return `${operation.type} ${operation.kind === 'reboot' ? 'restart' : 'stop'}`;
 }
 
 ;// CONCATENATED MODULE: ./src/ecs.ts
@@ -38047,6 +38058,57 @@ class EcsClient {
         }
         return { accepted: true, jobId, requestId: response.requestId };
     }
+    /**
+     * Every server of the project (of one enterprise project, when given), page by page; the
+     * offset is a page number. Servers seen on two pages (the list moved meanwhile) count once.
+     */
+    async listServers(enterpriseProjectId) {
+        const servers = new Map();
+        for (let page = 1; page <= MAX_PAGES; page++) {
+            const query = { offset: String(page), limit: String(PAGE_SIZE) };
+            if (enterpriseProjectId !== undefined)
+                query.enterprise_project_id = enterpriseProjectId;
+            const response = await this.api.request({
+                what: `Listing servers (page ${page})`,
+                method: 'GET',
+                endpoint: this.endpoint,
+                path: `/v1/${encodeURIComponent(this.projectId)}/cloudservers/detail`,
+                query,
+                projectId: this.projectId,
+                idempotent: true
+            });
+            const items = response.body?.servers;
+            const list = Array.isArray(items) ? items : [];
+            for (const item of list) {
+                const server = asListedServer(item);
+                if (server !== undefined)
+                    servers.set(server.id, server);
+            }
+            if (list.length < PAGE_SIZE)
+                break;
+        }
+        return [...servers.values()];
+    }
+    /** A server's state, e.g. ACTIVE or REBOOT; `null` when the server no longer exists. */
+    async getServerStatus(serverId) {
+        try {
+            const response = await this.api.request({
+                what: `Status of server ${serverId}`,
+                method: 'GET',
+                endpoint: this.endpoint,
+                path: `/v1/${encodeURIComponent(this.projectId)}/cloudservers/${encodeURIComponent(serverId)}`,
+                projectId: this.projectId,
+                idempotent: true
+            });
+            const status = response.body?.server?.status;
+            return typeof status === 'string' ? status : 'UNKNOWN';
+        }
+        catch (error) {
+            if (error instanceof ApiError && error.status === 404)
+                return null;
+            throw error;
+        }
+    }
     /** The raw job document; {@link interpretJob} makes sense of it. */
     async getJob(jobId) {
         const response = await this.api.request({
@@ -38059,6 +38121,21 @@ class EcsClient {
         });
         return response.body;
     }
+}
+/** Servers per page of `GET /v1/{project_id}/cloudservers/detail`, the API's maximum. */
+const PAGE_SIZE = 1000;
+/** A safety stop for a listing that never ends (1,000 pages are a million servers). */
+const MAX_PAGES = 1000;
+function asListedServer(value) {
+    const server = value;
+    if (typeof server?.id !== 'string')
+        return undefined;
+    return {
+        id: server.id.toLowerCase(),
+        name: typeof server.name === 'string' ? server.name : '',
+        status: typeof server.status === 'string' ? server.status : 'UNKNOWN',
+        tags: Array.isArray(server.tags) ? server.tags.filter((tag) => typeof tag === 'string') : []
+    };
 }
 /** `GET /v3/projects?name={region}`: the region's default project, which must be unique. */
 async function lookupProjectId(api, iamEndpoint, region, giveUpAt) {
@@ -38352,8 +38429,65 @@ class JobPoller {
         return `Poll round ${this.round} (${elapsed}): ${tally.succeeded} succeeded, ${tally.failed} failed, ${tally.submitted} running; ${this.tracked.length - open} of ${this.tracked.length} jobs finished`;
     }
 }
+/** States a server passes through on its way to the target; anything else is where it stays. */
+const TRANSITIONAL_STATES = new Set([
+    'REBOOT',
+    'HARD_REBOOT',
+    'BUILD',
+    'MIGRATING',
+    'RESIZE',
+    'REVERT_RESIZE',
+    'VERIFY_RESIZE',
+    'REBUILD'
+]);
+/**
+ * After a job reported success, waits until each of its servers reports `target` (ACTIVE after a
+ * restart or start, SHUTOFF after a stop). A server that settles in another state fails; one still
+ * on its way at the deadline stays pending.
+ */
+async function waitForServerStates(serverIds, target, options, deps) {
+    const { ecs, ledger, log, clock, sleep, signal } = deps;
+    const lastSeen = new Map();
+    let waiting = [...serverIds];
+    const cancelled = () => signal.aborted;
+    while (waiting.length > 0 && !cancelled()) {
+        await forEachLimited(waiting, POLL_CONCURRENCY, async (id) => {
+            try {
+                const status = await ecs.getServerStatus(id);
+                lastSeen.set(id, status ?? 'DELETED');
+            }
+            catch (error) {
+                log.warning(`${errorMessage(error)}; trying again`);
+            }
+        });
+        const still = [];
+        for (const id of waiting) {
+            const status = lastSeen.get(id);
+            if (status === target)
+                continue;
+            if (status === undefined || TRANSITIONAL_STATES.has(status))
+                still.push(id);
+            else
+                ledger.markFailed([id], null, `The job succeeded, but the server then reported ${status}, not ${target}.`);
+        }
+        waiting = still;
+        if (waiting.length === 0)
+            break;
+        log.info(`Waiting for ${waiting.length} servers to report ${target}`);
+        const now = clock();
+        if (now >= options.deadline)
+            break;
+        await sleep(Math.min(options.pollIntervalMs, options.deadline - now), signal);
+    }
+    for (const id of waiting) {
+        const seen = lastSeen.get(id) ?? 'not read';
+        const why = cancelled() ? 'the run was cancelled' : 'timeout-seconds ran out';
+        ledger.markPending([id], null, `Not confirmed: the job succeeded, but ${why} before the server reported ${target} (last ${seen}).`);
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/execute.ts
+
 
 
 
@@ -38503,6 +38637,7 @@ async function execute(plan, options, deps) {
         for (const [index, serverIds] of [run.serverIds.slice(0, middle), run.serverIds.slice(middle)].entries()) {
             const part = {
                 label: `${run.label}.${index + 1}`,
+                wave: run.wave,
                 serverIds,
                 jobId: null,
                 status: 'not submitted',
@@ -38512,19 +38647,48 @@ async function execute(plan, options, deps) {
             await pacedSubmit(part, `Restart request ${part.label} (part of batch ${run.label.split('.')[0]})`);
         }
     }
-    for (const wave of plan.waves) {
+    let abortReason = null;
+    for (const [index, wave] of plan.waves.entries()) {
+        const waveNumber = index + 1;
+        const newRun = (batch, status) => ({
+            label: String(batch.number),
+            wave: waveNumber,
+            serverIds: batch.serverIds,
+            jobId: null,
+            status,
+            problem: null
+        });
+        if (abortReason !== null) {
+            for (const batch of wave) {
+                runs.push(newRun(batch, 'skipped'));
+                ledger.markSkipped(batch.serverIds, abortReason);
+            }
+            continue;
+        }
+        if (index > 0 && options.pauseMs > 0) {
+            log.info(`Pausing ${options.pauseMs / 1000} s before wave ${waveNumber} of ${plan.waves.length}`);
+            await idleUntil(clock() + options.pauseMs);
+        }
+        const waveStart = runs.length;
         for (const batch of wave) {
-            const run = {
-                label: String(batch.number),
-                serverIds: batch.serverIds,
-                jobId: null,
-                status: 'not submitted',
-                problem: null
-            };
+            const run = newRun(batch, 'not submitted');
             runs.push(run);
             await pacedSubmit(run, `Restart batch ${batch.number} of ${plan.batchCount}`);
         }
-        await poller?.finish();
+        if (poller === undefined)
+            continue;
+        await poller.finish();
+        const waveServers = runs.slice(waveStart).flatMap((run) => run.serverIds);
+        if (options.waitForTargetState) {
+            const succeeded = waveServers.filter((id) => ledger.isSucceeded(id));
+            await waitForServerStates(succeeded, TARGET_STATE[options.operation.kind], options, deps);
+        }
+        const tally = ledger.tally(runs.flatMap((run) => run.serverIds));
+        const failures = tally.failed + tally.pending + tally.submitted;
+        if (waveNumber < plan.waves.length && failures > options.maxFailures) {
+            abortReason = `Skipped: ${failures} servers failed or were not confirmed by the end of wave ${waveNumber}, more than max-failures (${options.maxFailures}), so the remaining waves were not started.`;
+            log.warning(abortReason);
+        }
     }
     return runs;
 }
@@ -38620,7 +38784,118 @@ function createHttpTransport(options) {
     };
 }
 
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = require("node:path");
+;// CONCATENATED MODULE: ./src/selection.ts
+
+/** The server states the ECS API documents. */
+const SERVER_STATES = [
+    'ACTIVE',
+    'BUILD',
+    'ERROR',
+    'HARD_REBOOT',
+    'MIGRATING',
+    'REBOOT',
+    'REBUILD',
+    'RESIZE',
+    'REVERT_RESIZE',
+    'SHELVED',
+    'SHELVED_OFFLOADED',
+    'SHUTOFF',
+    'UNKNOWN',
+    'VERIFY_RESIZE'
+];
+/** The state a server must be in for the operation to make sense (`skip-inactive`). */
+const REQUIRED_STATE = { reboot: 'ACTIVE', stop: 'ACTIVE', start: 'SHUTOFF' };
+function entries(text) {
+    return text
+        .split(/[\n,]/)
+        .map((entry) => entry.trim())
+        .filter((entry) => entry !== '');
+}
+/** `key=value` per line or comma-separated; every tag must match. */
+function parseTags(text) {
+    return entries(text).map((entry) => {
+        const equals = entry.indexOf('=');
+        const key = equals === -1 ? '' : entry.slice(0, equals).trim();
+        if (key === '' || /[\s=]/.test(key)) {
+            throw new InputError('tags', `${JSON.stringify(entry.slice(0, 60))} is not a tag; write key=value, e.g. app=web`);
+        }
+        return { key, value: entry.slice(equals + 1).trim() };
+    });
+}
+function parseName(text) {
+    if (text === '')
+        return undefined;
+    if (text.length > 255 || /[\0\r\n]/.test(text)) {
+        throw new InputError('name', 'must be one line of at most 255 characters: an exact name or a glob with * and ?');
+    }
+    return text;
+}
+function parseStatuses(text) {
+    return [
+        ...new Set(entries(text).map((entry) => {
+            const state = entry.toUpperCase();
+            if (!SERVER_STATES.includes(state)) {
+                throw new InputError('status', `${JSON.stringify(entry.slice(0, 40))} is not a server state; use any of ${SERVER_STATES.join(', ')}`);
+            }
+            return state;
+        }))
+    ];
+}
+function hasFilters(filters) {
+    return filters.tags.length > 0 || filters.name !== undefined || filters.statuses.length > 0;
+}
+/** `*` any run of characters, `?` one character, everything else literal; the whole name must match. */
+function globToRegExp(glob) {
+    const pattern = glob.replace(/[.*+?^${}()|[\]\\]/g, (char) => char === '*' ? '.*' : char === '?' ? '.' : `\\${char}`);
+    return new RegExp(`^${pattern}$`, 'su');
+}
+/** Why the server does not match the filters, or null when it does. */
+function mismatch(server, filters) {
+    for (const { key, value } of filters.tags) {
+        if (!server.tags.includes(`${key}=${value}`))
+            return `filtered out: no tag ${key}=${value}`;
+    }
+    if (filters.name !== undefined && !globToRegExp(filters.name).test(server.name)) {
+        return `filtered out: name ${JSON.stringify(server.name)} does not match ${JSON.stringify(filters.name)}`;
+    }
+    if (filters.statuses.length > 0 && !filters.statuses.includes(server.status)) {
+        return `filtered out: state ${server.status} is not ${filters.statuses.join(' or ')}`;
+    }
+    return null;
+}
+/**
+ * Decides which servers to act on. With IDs, each must also match the filters (and be in the
+ * state the operation needs, with `skip-inactive`); the others are skipped with the reason.
+ * Without IDs, the filters' matches are the servers considered.
+ */
+function selectServers(requested, listed, filters, requiredState) {
+    if (listed === undefined)
+        return { considered: [...requested], chosen: [...requested], skipped: [] };
+    const byId = new Map(listed.map((server) => [server.id, server]));
+    const considered = requested.length > 0 ? [...requested] : listed.filter((s) => mismatch(s, filters) === null).map((s) => s.id);
+    const chosen = [];
+    const skipped = [];
+    for (const id of considered) {
+        const server = byId.get(id);
+        const reason = server === undefined
+            ? 'not found: the project lists no such server'
+            : (mismatch(server, filters) ??
+                (requiredState !== undefined && server.status !== requiredState
+                    ? `wrong state: ${server.status}, not ${requiredState}`
+                    : null));
+        if (reason === null)
+            chosen.push(id);
+        else
+            skipped.push({ id, reason });
+    }
+    return { considered, chosen, skipped };
+}
+
 ;// CONCATENATED MODULE: ./src/inputs.ts
+
+
 
 const MAX_BATCH_SIZE = 1000;
 const MAX_TIMEOUT_SECONDS = 6 * 60 * 60;
@@ -38634,6 +38909,9 @@ const REGION = /^[a-z][a-z0-9]*(-[a-z0-9]+)+$/;
 const PROJECT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const ACCESS_KEY_ID = /^[A-Za-z0-9]{1,128}$/;
 const EXAMPLE_ID = '616fb98f-46ca-475e-917e-2563e5a8cd19';
+const UUID_PREFIX = /^[0-9a-f]{1,8}(-[0-9a-f]{0,4}){0,4}$/i;
+const ENTERPRISE_PROJECT_ID = /^([0-9a-f-]{1,64}|all_granted_eps)$/i;
+const OPERATIONS = ['reboot', 'start', 'stop'];
 /** Splits on commas and any whitespace; lower-cases, removes duplicates, keeps first-seen order. */
 function splitServerIds(text) {
     const tokens = text.split(/[\s,]+/).filter((token) => token !== '');
@@ -38643,20 +38921,71 @@ function quoted(token) {
     const shown = token.length > 40 ? `${token.slice(0, 40)}…` : token;
     return JSON.stringify(shown);
 }
-function parseServerIds(text) {
+function parseServerIds(text, input = 'server-ids') {
     const ids = splitServerIds(text);
     if (ids.length === 0) {
-        throw new InputError('server-ids', `no server IDs given; list ECS server IDs (UUIDs such as ${EXAMPLE_ID}) separated by commas, spaces or newlines`);
+        throw new InputError(input, `no server IDs given; list ECS server IDs (UUIDs such as ${EXAMPLE_ID}) separated by commas, spaces or newlines`);
     }
     const invalid = ids.filter((id) => !UUID.test(id));
     if (invalid.length > 0) {
         const shown = invalid.slice(0, 5).map(quoted).join(', ');
         const more = invalid.length > 5 ? ` and ${invalid.length - 5} more` : '';
-        throw new InputError('server-ids', `${invalid.length} of ${ids.length} entries are not server IDs: ${shown}${more}. Each must be a UUID such as ${EXAMPLE_ID}`);
+        const last = ids[ids.length - 1];
+        // The runner passes each input in one environment variable, which Linux caps at 128 KiB.
+        const cutOff = input === 'server-ids' && invalid.includes(last) && UUID_PREFIX.test(last)
+            ? ` The last entry looks cut off: one input holds at most 128 KiB (about 3,500 IDs); use server-ids-file or filters for more.`
+            : '';
+        throw new InputError(input, `${invalid.length} of ${ids.length} entries are not server IDs: ${shown}${more}. Each must be a UUID such as ${EXAMPLE_ID}.${cutOff}`);
     }
     return ids;
 }
-function parseRestartType(text) {
+/** A file of IDs inside the workspace, in the same format as `server-ids`. */
+function readServerIdsFile(path, workspace, readFile) {
+    const full = (0,external_node_path_namespaceObject.resolve)(workspace, path);
+    const inside = (0,external_node_path_namespaceObject.relative)(workspace, full);
+    if ((0,external_node_path_namespaceObject.isAbsolute)(path) || inside.startsWith('..') || (0,external_node_path_namespaceObject.isAbsolute)(inside)) {
+        throw new InputError('server-ids-file', `${quoted(path)} is not a path inside the workspace; give one relative to it`);
+    }
+    let text;
+    try {
+        text = readFile(full);
+    }
+    catch (error) {
+        const code = error.code ?? 'unreadable';
+        throw new InputError('server-ids-file', `${quoted(path)} cannot be read (${code}); check the path relative to the workspace`);
+    }
+    return parseServerIds(text, 'server-ids-file');
+}
+function parseOperation(text) {
+    const operation = (text || 'reboot').toLowerCase();
+    if (!OPERATIONS.includes(operation)) {
+        throw new InputError('operation', `${quoted(text)} is not allowed; use reboot, start or stop`);
+    }
+    return operation;
+}
+/** A whole number from `min` to `max`, or a percentage from 1% to 100%. */
+function parseAmount(name, text, fallback, min, max) {
+    const percent = /^(\d+)%$/.exec(text);
+    if (percent === null)
+        return { count: parseInteger(name, text, fallback, min, max) };
+    const value = Number(percent[1]);
+    if (!(value >= 1 && value <= 100)) {
+        throw new InputError(name, `${quoted(text)} is not allowed; use a whole number from ${min} to ${max}, or 1% to 100%`);
+    }
+    return { percent: value };
+}
+/** The amount for `total` servers: a percentage rounds `rounding`, then is kept within bounds. */
+function resolveAmount(amount, total, rounding, min, max) {
+    if ('count' in amount)
+        return amount.count;
+    const exact = (total * amount.percent) / 100;
+    return Math.min(max, Math.max(min, rounding === 'up' ? Math.ceil(exact) : Math.floor(exact)));
+}
+/** true, false, or auto (which takes `auto`'s value). */
+function parseBooleanOrAuto(name, text, auto) {
+    return text.toLowerCase() === 'auto' ? auto : parseBoolean(name, text, auto);
+}
+function parsePowerType(text) {
     const type = (text || 'SOFT').toUpperCase();
     if (type !== 'SOFT' && type !== 'HARD') {
         throw new InputError('type', `${quoted(text)} is not allowed; use SOFT (a normal restart) or HARD (forced)`);
@@ -38744,7 +39073,8 @@ function readInputs(source) {
         'HUAWEICLOUD_SDK_SECURITY_TOKEN'
     ]);
     const problems = [];
-    function check(parse) {
+    /** The parsed value; on a problem, records it and returns `fallback` (the run then stops anyway). */
+    function check(parse, fallback) {
         try {
             return parse();
         }
@@ -38752,11 +39082,33 @@ function readInputs(source) {
             if (!(error instanceof InputError))
                 throw error;
             problems.push(error);
-            return undefined;
+            return fallback;
         }
     }
-    const serverIds = check(() => parseServerIds(source.getInput('server-ids')));
-    const type = check(() => parseRestartType(source.getInput('type').trim()));
+    const idsText = source.getInput('server-ids');
+    const listed = idsText.trim() === '' ? [] : check(() => parseServerIds(idsText), []);
+    const idsFile = source.getInput('server-ids-file').trim();
+    const workspace = source.env.GITHUB_WORKSPACE ?? process.cwd();
+    const fromFile = idsFile === '' ? [] : check(() => readServerIdsFile(idsFile, workspace, (path) => source.readFile(path)), []);
+    const serverIds = [...new Set([...listed, ...fromFile])];
+    const filters = {
+        tags: check(() => parseTags(source.getInput('tags')), []),
+        name: check(() => parseName(source.getInput('name').trim())),
+        statuses: check(() => parseStatuses(source.getInput('status')), [])
+    };
+    check(() => {
+        if (idsText.trim() === '' && idsFile === '' && !hasFilters(filters)) {
+            throw new InputError('server-ids', `no servers selected; list server IDs (UUIDs such as ${EXAMPLE_ID}), give server-ids-file, or select by tags, name or status`);
+        }
+    });
+    const enterpriseProjectId = source.getInput('enterprise-project-id').trim() || undefined;
+    check(() => {
+        if (enterpriseProjectId !== undefined && !ENTERPRISE_PROJECT_ID.test(enterpriseProjectId)) {
+            throw new InputError('enterprise-project-id', 'must be an enterprise project ID, or all_granted_eps');
+        }
+    });
+    const operation = check(() => parseOperation(source.getInput('operation').trim()));
+    const type = check(() => parsePowerType(source.getInput('type').trim()));
     const accessKeyId = firstSet(source, 'access-key-id', ['HUAWEI_CLOUD_ACCESS_KEY_ID', 'HUAWEICLOUD_SDK_AK']);
     check(() => {
         if (accessKeyId === '') {
@@ -38805,7 +39157,17 @@ function readInputs(source) {
     }
     const endpoint = endpointFor('endpoint', 'ecs');
     const iamEndpoint = endpointFor('iam-endpoint', 'iam');
-    const batchSize = check(() => parseInteger('batch-size', source.getInput('batch-size').trim(), MAX_BATCH_SIZE, 1, MAX_BATCH_SIZE));
+    const batchSize = check(() => parseAmount('batch-size', source.getInput('batch-size').trim(), MAX_BATCH_SIZE, 1, MAX_BATCH_SIZE));
+    const rolling = check(() => parseBoolean('rolling', source.getInput('rolling').trim(), false));
+    const waitForTargetState = check(() => parseBooleanOrAuto('wait-for-active', source.getInput('wait-for-active').trim(), rolling));
+    const pauseMs = check(() => parseSeconds('pause-seconds', source.getInput('pause-seconds').trim(), 0, {
+        allowZero: true,
+        max: MAX_TIMEOUT_SECONDS
+    }));
+    const maxFailures = check(() => parseAmount('max-failures', source.getInput('max-failures').trim(), 0, 0, 1_000_000));
+    const allowEmpty = check(() => parseBoolean('allow-empty', source.getInput('allow-empty').trim(), false));
+    const skipInactive = check(() => parseBoolean('skip-inactive', source.getInput('skip-inactive').trim(), false));
+    const dryRun = check(() => parseBoolean('dry-run', source.getInput('dry-run').trim(), false));
     const maxServersPerMinute = check(() => parseInteger('max-servers-per-minute', source.getInput('max-servers-per-minute').trim(), DEFAULT_SERVERS_PER_MINUTE, 1, MAX_SERVERS_PER_MINUTE));
     const wait = check(() => parseBoolean('wait', source.getInput('wait').trim(), true));
     const timeoutMs = check(() => parseSeconds('timeout-seconds', source.getInput('timeout-seconds').trim(), 600, {
@@ -38820,18 +39182,31 @@ function readInputs(source) {
         allowZero: false,
         max: MAX_REQUEST_TIMEOUT_SECONDS
     }));
+    check(() => {
+        if (rolling && !wait)
+            throw new InputError('rolling', 'needs wait: true, since each wave must finish before the next starts');
+    });
     const failOnError = check(() => parseBoolean('fail-on-error', source.getInput('fail-on-error').trim(), true));
     if (problems.length > 0)
         throw new InputErrors(problems);
     return {
         serverIds,
-        operation: { kind: 'reboot', type },
+        filters,
+        enterpriseProjectId,
+        allowEmpty,
+        skipInactive,
+        dryRun,
+        operation: { kind: operation, type },
         projectId,
         region,
         credentials: { accessKeyId, secretAccessKey, ...(securityToken !== '' && { securityToken }) },
         endpoint: endpoint,
         iamEndpoint,
         batchSize,
+        rolling,
+        waitForTargetState,
+        pauseMs,
+        maxFailures,
         maxServersPerMinute,
         wait,
         timeoutMs,
@@ -38871,10 +39246,18 @@ class Ledger {
         for (const id of ids)
             this.set(id, { state: 'failed', errorCode: code, errorMessage: message });
     }
+    /** Deliberately left alone: filtered out, not found, in the wrong state, or a dry run. */
+    markSkipped(ids, reason) {
+        for (const id of ids)
+            this.set(id, { state: 'skipped', errorCode: null, errorMessage: reason });
+    }
     /** The outcome is unknown for good, e.g. a restart request that may or may not have arrived. */
     markPending(ids, code, message) {
         for (const id of ids)
             this.set(id, { state: 'pending', errorCode: code, errorMessage: message });
+    }
+    isSucceeded(id) {
+        return this.entries.get(id)?.state === 'succeeded';
     }
     /** Servers accepted by the cloud whose outcome is still open. */
     isAwaiting(id) {
@@ -38882,7 +39265,7 @@ class Ledger {
     }
     /** How these servers stand right now, e.g. for a progress line. */
     tally(ids) {
-        const counts = { queued: 0, submitted: 0, pending: 0, succeeded: 0, failed: 0 };
+        const counts = { queued: 0, submitted: 0, pending: 0, succeeded: 0, failed: 0, skipped: 0 };
         for (const id of ids) {
             const state = this.entries.get(id)?.state;
             if (state !== undefined)
@@ -38928,8 +39311,11 @@ class Ledger {
 }
 
 ;// CONCATENATED MODULE: ./src/plan.ts
-/** Splits the servers, in order, into batches of at most `batchSize`, all in one wave. */
-function planBatches(serverIds, batchSize) {
+/**
+ * Splits the servers, in order, into batches of at most `batchSize`: all in one wave, or with
+ * `rolling` one batch per wave, so each batch finishes before the next begins.
+ */
+function planBatches(serverIds, batchSize, rolling = false) {
     if (!Number.isInteger(batchSize) || batchSize < 1) {
         throw new RangeError(`batch size must be a positive integer, got ${batchSize}`);
     }
@@ -38937,11 +39323,20 @@ function planBatches(serverIds, batchSize) {
     for (let start = 0; start < serverIds.length; start += batchSize) {
         batches.push({ number: batches.length + 1, serverIds: serverIds.slice(start, start + batchSize) });
     }
-    return { waves: batches.length > 0 ? [batches] : [], batchCount: batches.length };
+    const waves = rolling ? batches.map((batch) => [batch]) : batches.length > 0 ? [batches] : [];
+    return { waves, batchCount: batches.length };
+}
+/** The plan as the `plan` output shows it: one entry per batch. */
+function describePlan(plan) {
+    return plan.waves.flatMap((wave, index) => wave.map((batch) => ({ wave: index + 1, batch: batch.number, server_ids: batch.serverIds })));
 }
 
 ;// CONCATENATED MODULE: ./src/report.ts
-/** Any failed → failed; else any pending while waiting → timed-out; no wait → submitted. */
+
+/**
+ * Any failed → failed; else any pending while waiting → timed-out; no wait → submitted.
+ * Skipped servers count for none of these.
+ */
 function overallStatus(results, waited) {
     if (results.some((result) => result.outcome === 'failed'))
         return 'failed';
@@ -38950,7 +39345,7 @@ function overallStatus(results, waited) {
     return results.some((result) => result.outcome === 'pending') ? 'timed-out' : 'succeeded';
 }
 function countOutcomes(results) {
-    const counts = { succeeded: 0, failed: 0, pending: 0 };
+    const counts = { succeeded: 0, failed: 0, pending: 0, skipped: 0 };
     for (const result of results)
         counts[result.outcome]++;
     return counts;
@@ -38958,13 +39353,15 @@ function countOutcomes(results) {
 function idsWith(results, outcome) {
     return results.filter((result) => result.outcome === outcome).map((result) => result.id);
 }
-function buildOutputs(results, runs, status) {
+function buildOutputs(results, runs, status, plan) {
     return {
+        plan: JSON.stringify(plan === undefined ? [] : describePlan(plan)),
         status,
         'job-ids': JSON.stringify(runs.flatMap((run) => (run.jobId === null ? [] : [run.jobId]))),
         'succeeded-ids': JSON.stringify(idsWith(results, 'succeeded')),
         'failed-ids': JSON.stringify(idsWith(results, 'failed')),
         'pending-ids': JSON.stringify(idsWith(results, 'pending')),
+        'skipped-ids': JSON.stringify(idsWith(results, 'skipped')),
         results: JSON.stringify(results)
     };
 }
@@ -38996,7 +39393,7 @@ function cappedTable(headers, rows, noun, output) {
 function tallyBatches(runs, results) {
     const outcomes = new Map(results.map((result) => [result.id, result.outcome]));
     return runs.map((run) => {
-        const tally = { run, succeeded: 0, failed: 0, pending: 0 };
+        const tally = { run, succeeded: 0, failed: 0, pending: 0, skipped: 0 };
         for (const id of run.serverIds)
             tally[outcomes.get(id) ?? 'pending']++;
         return tally;
@@ -39006,7 +39403,8 @@ const STATUS_LABEL = {
     succeeded: '✅ succeeded',
     failed: '❌ failed',
     'timed-out': '⏱️ timed out',
-    submitted: '📨 submitted (not waited for)'
+    submitted: '📨 submitted (not waited for)',
+    'dry-run': '🧪 dry run, nothing was changed'
 };
 /** The job summary as HTML; every piece of text from inputs or the cloud is escaped. */
 function renderSummary(results, runs, status, context) {
@@ -39017,23 +39415,27 @@ function renderSummary(results, runs, status, context) {
     ];
     if (context.error !== undefined)
         parts.push(`<p><strong>Error:</strong> ${escapeHtml(context.error)}</p>`);
-    parts.push(table(['Servers', 'Succeeded', 'Failed', 'Pending'], [[results.length, counts.succeeded, counts.failed, counts.pending]]));
+    parts.push(table(['Servers', 'Succeeded', 'Failed', 'Pending', 'Skipped'], [[results.length, counts.succeeded, counts.failed, counts.pending, counts.skipped]]));
     if (runs.length > 0) {
-        parts.push('<h3>Batches</h3>');
-        const rows = tallyBatches(runs, results).map(({ run, succeeded, failed, pending }) => [
+        const waves = new Set(runs.map((run) => run.wave)).size;
+        parts.push(`<h3>Batches${waves > 1 ? ` in ${waves} waves` : ''}</h3>`);
+        const rows = tallyBatches(runs, results).map(({ run, succeeded, failed, pending, skipped }) => [
+            run.wave,
             run.label,
             run.jobId,
             run.serverIds.length,
             succeeded,
             failed,
             pending,
+            skipped,
             run.status
         ]);
-        parts.push(cappedTable(['Batch', 'Job ID', 'Servers', 'Succeeded', 'Failed', 'Pending', 'Final status'], rows, 'batches', 'job-ids'));
+        parts.push(cappedTable(['Wave', 'Batch', 'Job ID', 'Servers', 'Succeeded', 'Failed', 'Pending', 'Skipped', 'Final status'], rows, 'batches', 'job-ids'));
     }
     for (const [outcome, heading, output] of [
         ['failed', 'Failed servers', 'failed-ids'],
-        ['pending', 'Pending servers (outcome not confirmed)', 'pending-ids']
+        ['pending', 'Pending servers (outcome not confirmed)', 'pending-ids'],
+        ['skipped', 'Skipped servers', 'skipped-ids']
     ]) {
         const rows = results
             .filter((result) => result.outcome === outcome)
@@ -39087,16 +39489,29 @@ function batchLogGroups(runs, results) {
 
 
 
+
 const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 const USER_AGENT = 'ecs-batch-restart (GitHub Action)';
 /** GitHub keeps at most 1 MB of one step output. */
 const OUTPUT_SIZE_LIMIT = 1_000_000;
 function plural(count, noun) {
-    const nouns = { server: 'servers', batch: 'batches' };
-    return `${count.toLocaleString('en-US')} ${count === 1 ? noun : nouns[noun]}`;
+    return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : noun === 'batch' ? 'es' : 's'}`;
 }
-async function restart(inputs, ledger, io) {
-    // timeout-seconds bounds the whole run: the project lookup, throttled submissions and waiting.
+/** The servers to act on: the IDs given, narrowed by the filters and states when asked to. */
+async function main_select(inputs, ecs, io) {
+    const requiredState = inputs.skipInactive ? REQUIRED_STATE[inputs.operation.kind] : undefined;
+    // A dry run always lists, which checks the credentials and finds IDs the project does not have.
+    if (!hasFilters(inputs.filters) && requiredState === undefined && !inputs.dryRun) {
+        return selectServers(inputs.serverIds, undefined, inputs.filters, undefined);
+    }
+    const listed = await ecs.listServers(inputs.enterpriseProjectId);
+    const selection = selectServers(inputs.serverIds, listed, inputs.filters, requiredState);
+    io.log.info(`Selected ${plural(selection.chosen.length, 'server')} of ${plural(listed.length, 'server')} in the project; ${selection.skipped.length} skipped.`);
+    return selection;
+}
+/** Selects, plans and runs (or, in a dry run, only plans) the operation, filling in `outcome`. */
+async function perform(inputs, outcome, io) {
+    // timeout-seconds bounds the whole run: the project lookup, listing, throttled submissions and waiting.
     const deadline = io.clock() + inputs.timeoutMs;
     const transport = createHttpTransport({
         timeoutMs: inputs.requestTimeoutMs,
@@ -39119,22 +39534,45 @@ async function restart(inputs, ledger, io) {
             projectId = await lookupProjectId(api, inputs.iamEndpoint, inputs.region, deadline);
             io.log.info(`Project of region ${inputs.region}: ${projectId}`);
         }
-        // A batch larger than the pace allows per minute could never be sent within it.
-        const batchSize = Math.min(inputs.batchSize, inputs.maxServersPerMinute);
-        if (batchSize < inputs.batchSize) {
-            io.log.info(`Batches of ${batchSize} servers, since max-servers-per-minute is ${inputs.maxServersPerMinute}.`);
-        }
-        const plan = planBatches(inputs.serverIds, batchSize);
-        io.log.info(`${describeOperation(inputs.operation)} of ${plural(inputs.serverIds.length, 'server')} in ${plural(plan.batchCount, 'batch')} via ${inputs.endpoint.origin} (project ${projectId})`);
         const ecs = new EcsClient(api, inputs.endpoint, projectId);
-        return await execute(plan, { ...inputs, deadline }, {
-            ecs,
-            ledger,
-            log: io.log,
-            clock: io.clock,
-            sleep: io.sleep,
-            signal: io.cancellation
-        });
+        const selection = await main_select(inputs, ecs, io);
+        outcome.ledger = new Ledger(selection.considered);
+        for (const { id, reason } of selection.skipped)
+            outcome.ledger.markSkipped([id], `Skipped: ${reason}.`);
+        if (selection.chosen.length === 0) {
+            if (!inputs.allowEmpty) {
+                throw new Error('Nothing selected: no server matched server-ids and the filters. Check the tags, name and status (or set allow-empty: true when that is expected).');
+            }
+            io.log.info('Nothing selected, and allow-empty is true: nothing to do.');
+            return;
+        }
+        // A batch larger than the pace allows per minute could never be sent within it.
+        const batchSize = Math.min(resolveAmount(inputs.batchSize, selection.chosen.length, 'up', 1, MAX_BATCH_SIZE), inputs.maxServersPerMinute);
+        const plan = planBatches(selection.chosen, batchSize, inputs.rolling);
+        outcome.plan = plan;
+        const what = describeOperation(inputs.operation);
+        const waves = plan.waves.length > 1 ? `, ${plural(plan.waves.length, 'wave')}` : '';
+        outcome.request = `${inputs.dryRun ? 'Dry run: ' : ''}${what} of ${plural(selection.chosen.length, 'server')} in ${plural(plan.batchCount, 'batch')}${waves} via ${inputs.endpoint.host}`;
+        io.log.info(`${outcome.request} (project ${projectId}), batches of up to ${batchSize}`);
+        if (inputs.dryRun) {
+            for (const [index, wave] of plan.waves.entries()) {
+                for (const batch of wave) {
+                    io.log.info(`Wave ${index + 1}, batch ${batch.number}: ${batch.serverIds.join(', ')}`);
+                    outcome.ledger.markSkipped(batch.serverIds, `Dry run: would ${what.toLowerCase()} in batch ${batch.number}, wave ${index + 1}.`);
+                    outcome.runs.push({
+                        label: String(batch.number),
+                        wave: index + 1,
+                        serverIds: batch.serverIds,
+                        jobId: null,
+                        status: 'planned',
+                        problem: null
+                    });
+                }
+            }
+            return;
+        }
+        const maxFailures = resolveAmount(inputs.maxFailures, selection.chosen.length, 'down', 0, Number.MAX_SAFE_INTEGER);
+        outcome.runs = await execute(plan, { ...inputs, deadline, maxFailures }, { ecs, ledger: outcome.ledger, log: io.log, clock: io.clock, sleep: io.sleep, signal: io.cancellation });
     }
     finally {
         transport.close();
@@ -39152,32 +39590,42 @@ async function attempt(io) {
         const named = splitServerIds(io.getInput('server-ids'));
         const ledger = new Ledger(error.problems.some((p) => p.input === 'server-ids') ? [] : named);
         ledger.explainQueued('Not submitted: the inputs are invalid.');
-        return { ledger, runs: [], waited: false, failOnError: true, request: 'Nothing restarted', error: error.message };
-    }
-    const ledger = new Ledger(inputs.serverIds);
-    const request = `${describeOperation(inputs.operation)} of ${plural(inputs.serverIds.length, 'server')}`;
-    const outcome = { ledger, runs: [], waited: inputs.wait, failOnError: inputs.failOnError, request };
-    try {
-        const runs = await restart(inputs, ledger, io);
         return {
-            ...outcome,
-            runs,
-            request: `${request} in ${plural(runs.length, 'batch')} via ${inputs.endpoint.host}`,
-            error: undefined
+            ledger,
+            runs: [],
+            plan: undefined,
+            waited: false,
+            dryRun: false,
+            failOnError: true,
+            request: 'Nothing done',
+            error: error.message
         };
     }
-    catch (error) {
-        const message = errorMessage(error);
-        ledger.explainQueued(`Not submitted: ${message}`);
-        return { ...outcome, error: message };
+    const outcome = {
+        ledger: new Ledger(inputs.serverIds),
+        runs: [],
+        plan: undefined,
+        waited: inputs.wait,
+        dryRun: inputs.dryRun,
+        failOnError: inputs.failOnError,
+        request: `${describeOperation(inputs.operation)} of ${plural(inputs.serverIds.length, 'server')}`,
+        error: undefined
+    };
+    try {
+        await perform(inputs, outcome, io);
     }
+    catch (error) {
+        outcome.error = errorMessage(error);
+        outcome.ledger.explainQueued(`Not submitted: ${outcome.error}`);
+    }
+    return outcome;
 }
 async function report(outcome, results, status, io, durationMs) {
     for (const group of batchLogGroups(outcome.runs, results))
         io.log.group(group.title, group.lines);
     for (const annotation of batchAnnotations(outcome.runs))
         io.log.error(annotation.message, annotation.title);
-    for (const [name, value] of Object.entries(buildOutputs(results, outcome.runs, status))) {
+    for (const [name, value] of Object.entries(buildOutputs(results, outcome.runs, status, outcome.plan))) {
         io.setOutput(name, value);
         if (value.length > OUTPUT_SIZE_LIMIT) {
             io.log.warning(`The '${name}' output is ${(value.length / 1e6).toFixed(1)} MB, over GitHub's 1 MB limit for one output, so later steps may not get it. Restart fewer servers per step, or read the shorter outputs.`);
@@ -39205,7 +39653,7 @@ async function run(io = githubActionIO()) {
     try {
         const outcome = await attempt(io);
         const results = outcome.ledger.results();
-        const status = outcome.error !== undefined ? 'failed' : overallStatus(results, outcome.waited);
+        const status = outcome.error !== undefined ? 'failed' : outcome.dryRun ? 'dry-run' : overallStatus(results, outcome.waited);
         await report(outcome, results, status, io, io.clock() - started);
         if (outcome.error !== undefined)
             io.setFailed(outcome.error);

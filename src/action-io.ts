@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { setTimeout as delay } from 'node:timers/promises'
 import * as core from '@actions/core'
 import { context } from '@actions/github'
@@ -55,6 +56,7 @@ export function githubActionIO(): ActionIO {
     getInput: (name) => core.getInput(name),
     env: process.env,
     maskSecret: (value) => core.setSecret(value),
+    readFile: (path) => readFileSync(path, 'utf8'),
     log: {
       info: (message) => core.info(message),
       warning: (message) => core.warning(message),

@@ -1,6 +1,7 @@
 import type { ApiClient, ApiRequest } from './api'
 import { ApiError } from './errors'
 import { type Operation, actionBody } from './operation'
+import type { ListedServer } from './selection'
 
 /** Job IDs go into a URL path, so only a conservative alphabet is accepted. */
 const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/
@@ -55,6 +56,54 @@ export class EcsClient {
     return { accepted: true, jobId, requestId: response.requestId }
   }
 
+  /**
+   * Every server of the project (of one enterprise project, when given), page by page; the
+   * offset is a page number. Servers seen on two pages (the list moved meanwhile) count once.
+   */
+  async listServers(enterpriseProjectId: string | undefined): Promise<ListedServer[]> {
+    const servers = new Map<string, ListedServer>()
+    for (let page = 1; page <= MAX_PAGES; page++) {
+      const query: Record<string, string> = { offset: String(page), limit: String(PAGE_SIZE) }
+      if (enterpriseProjectId !== undefined) query.enterprise_project_id = enterpriseProjectId
+      const response = await this.api.request({
+        what: `Listing servers (page ${page})`,
+        method: 'GET',
+        endpoint: this.endpoint,
+        path: `/v1/${encodeURIComponent(this.projectId)}/cloudservers/detail`,
+        query,
+        projectId: this.projectId,
+        idempotent: true
+      })
+      const items = (response.body as { servers?: unknown } | undefined)?.servers
+      const list = Array.isArray(items) ? items : []
+      for (const item of list) {
+        const server = asListedServer(item)
+        if (server !== undefined) servers.set(server.id, server)
+      }
+      if (list.length < PAGE_SIZE) break
+    }
+    return [...servers.values()]
+  }
+
+  /** A server's state, e.g. ACTIVE or REBOOT; `null` when the server no longer exists. */
+  async getServerStatus(serverId: string): Promise<string | null> {
+    try {
+      const response = await this.api.request({
+        what: `Status of server ${serverId}`,
+        method: 'GET',
+        endpoint: this.endpoint,
+        path: `/v1/${encodeURIComponent(this.projectId)}/cloudservers/${encodeURIComponent(serverId)}`,
+        projectId: this.projectId,
+        idempotent: true
+      })
+      const status = (response.body as { server?: { status?: unknown } } | undefined)?.server?.status
+      return typeof status === 'string' ? status : 'UNKNOWN'
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return null
+      throw error
+    }
+  }
+
   /** The raw job document; {@link interpretJob} makes sense of it. */
   async getJob(jobId: string): Promise<unknown> {
     const response = await this.api.request({
@@ -66,6 +115,22 @@ export class EcsClient {
       idempotent: true
     })
     return response.body
+  }
+}
+
+/** Servers per page of `GET /v1/{project_id}/cloudservers/detail`, the API's maximum. */
+const PAGE_SIZE = 1000
+/** A safety stop for a listing that never ends (1,000 pages are a million servers). */
+const MAX_PAGES = 1000
+
+function asListedServer(value: unknown): ListedServer | undefined {
+  const server = value as { id?: unknown; name?: unknown; status?: unknown; tags?: unknown } | null
+  if (typeof server?.id !== 'string') return undefined
+  return {
+    id: server.id.toLowerCase(),
+    name: typeof server.name === 'string' ? server.name : '',
+    status: typeof server.status === 'string' ? server.status : 'UNKNOWN',
+    tags: Array.isArray(server.tags) ? server.tags.filter((tag): tag is string => typeof tag === 'string') : []
   }
 }
 

@@ -2,15 +2,17 @@ import { type Logger, type Sleep, isThrottling } from './api'
 import type { EcsClient } from './ecs'
 import { ApiError, TransportError } from './errors'
 import type { Ledger } from './ledger'
-import type { Operation } from './operation'
+import { type Operation, TARGET_STATE } from './operation'
 import { Pacer } from './pacer'
-import type { Plan } from './plan'
-import { JobPoller } from './wait'
+import type { Batch, Plan } from './plan'
+import { JobPoller, waitForServerStates } from './wait'
 
 /** One restart request (a batch, or a part of one split off to isolate refused servers) and how it went. */
 export interface BatchRun {
   /** `2` for batch 2; `2.1` and `2.2` for its halves when it was split. */
   label: string
+  /** 1-based; all batches of a wave run together, and a wave finishes before the next starts. */
+  wave: number
   serverIds: string[]
   jobId: string | null
   /**
@@ -30,10 +32,16 @@ export interface ExecutionOptions {
   pollIntervalMs: number
   /** Restart requests are paced so that no sliding minute holds more servers than this. */
   maxServersPerMinute: number
+  /** After each job, wait until its servers report the operation's target state. */
+  waitForTargetState: boolean
+  /** Between waves. */
+  pauseMs: number
+  /** More servers failed or unconfirmed than this after a wave, and the remaining waves are skipped. */
+  maxFailures: number
 }
 
 export interface ExecutionDeps {
-  ecs: Pick<EcsClient, 'submit' | 'getJob'>
+  ecs: Pick<EcsClient, 'submit' | 'getJob' | 'getServerStatus'>
   ledger: Ledger
   log: Logger
   clock: () => number
@@ -202,6 +210,7 @@ export async function execute(plan: Plan, options: ExecutionOptions, deps: Execu
     for (const [index, serverIds] of [run.serverIds.slice(0, middle), run.serverIds.slice(middle)].entries()) {
       const part: BatchRun = {
         label: `${run.label}.${index + 1}`,
+        wave: run.wave,
         serverIds,
         jobId: null,
         status: 'not submitted',
@@ -212,19 +221,47 @@ export async function execute(plan: Plan, options: ExecutionOptions, deps: Execu
     }
   }
 
-  for (const wave of plan.waves) {
-    for (const batch of wave) {
-      const run: BatchRun = {
-        label: String(batch.number),
-        serverIds: batch.serverIds,
-        jobId: null,
-        status: 'not submitted',
-        problem: null
+  let abortReason: string | null = null
+  for (const [index, wave] of plan.waves.entries()) {
+    const waveNumber = index + 1
+    const newRun = (batch: Batch, status: string): BatchRun => ({
+      label: String(batch.number),
+      wave: waveNumber,
+      serverIds: batch.serverIds,
+      jobId: null,
+      status,
+      problem: null
+    })
+    if (abortReason !== null) {
+      for (const batch of wave) {
+        runs.push(newRun(batch, 'skipped'))
+        ledger.markSkipped(batch.serverIds, abortReason)
       }
+      continue
+    }
+    if (index > 0 && options.pauseMs > 0) {
+      log.info(`Pausing ${options.pauseMs / 1000} s before wave ${waveNumber} of ${plan.waves.length}`)
+      await idleUntil(clock() + options.pauseMs)
+    }
+    const waveStart = runs.length
+    for (const batch of wave) {
+      const run = newRun(batch, 'not submitted')
       runs.push(run)
       await pacedSubmit(run, `Restart batch ${batch.number} of ${plan.batchCount}`)
     }
-    await poller?.finish()
+    if (poller === undefined) continue
+    await poller.finish()
+    const waveServers = runs.slice(waveStart).flatMap((run) => run.serverIds)
+    if (options.waitForTargetState) {
+      const succeeded = waveServers.filter((id) => ledger.isSucceeded(id))
+      await waitForServerStates(succeeded, TARGET_STATE[options.operation.kind], options, deps)
+    }
+    const tally = ledger.tally(runs.flatMap((run) => run.serverIds))
+    const failures = tally.failed + tally.pending + tally.submitted
+    if (waveNumber < plan.waves.length && failures > options.maxFailures) {
+      abortReason = `Skipped: ${failures} servers failed or were not confirmed by the end of wave ${waveNumber}, more than max-failures (${options.maxFailures}), so the remaining waves were not started.`
+      log.warning(abortReason)
+    }
   }
   return runs
 }

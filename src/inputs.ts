@@ -1,9 +1,20 @@
+import { isAbsolute, relative, resolve } from 'node:path'
 import type { AccessKeyCredentials } from './auth'
 import { InputError, InputErrors } from './errors'
-import type { Operation, RestartType } from './operation'
+import type { Operation, OperationKind, PowerType } from './operation'
+import { type Filters, hasFilters, parseName, parseStatuses, parseTags } from './selection'
+
+/** A count, or a percentage of the selected servers (resolved once they are known). */
+export type Amount = { count: number } | { percent: number }
 
 export interface ActionInputs {
+  /** From `server-ids` and `server-ids-file`, deduplicated; empty when filters select. */
   serverIds: string[]
+  filters: Filters
+  enterpriseProjectId: string | undefined
+  allowEmpty: boolean
+  skipInactive: boolean
+  dryRun: boolean
   operation: Operation
   projectId: string | undefined
   /** Needed only to look the project up when `project-id` is not given. */
@@ -12,7 +23,12 @@ export interface ActionInputs {
   endpoint: URL
   /** Where the project is looked up; undefined when `project-id` is given and no region is. */
   iamEndpoint: URL | undefined
-  batchSize: number
+  batchSize: Amount
+  rolling: boolean
+  /** After each job, wait until its servers report the operation's target state. */
+  waitForTargetState: boolean
+  pauseMs: number
+  maxFailures: Amount
   maxServersPerMinute: number
   wait: boolean
   timeoutMs: number
@@ -27,6 +43,8 @@ export interface InputSource {
   env: Record<string, string | undefined>
   /** Called for every secret the moment it is read, before anything can print it. */
   maskSecret(value: string): void
+  /** Reads a file of the workspace (`server-ids-file`). */
+  readFile(path: string): string
 }
 
 export const MAX_BATCH_SIZE = 1000
@@ -41,6 +59,9 @@ const REGION = /^[a-z][a-z0-9]*(-[a-z0-9]+)+$/
 const PROJECT_ID = /^[A-Za-z0-9_-]{1,64}$/
 const ACCESS_KEY_ID = /^[A-Za-z0-9]{1,128}$/
 const EXAMPLE_ID = '616fb98f-46ca-475e-917e-2563e5a8cd19'
+const UUID_PREFIX = /^[0-9a-f]{1,8}(-[0-9a-f]{0,4}){0,4}$/i
+const ENTERPRISE_PROJECT_ID = /^([0-9a-f-]{1,64}|all_granted_eps)$/i
+const OPERATIONS: OperationKind[] = ['reboot', 'start', 'stop']
 
 /** Splits on commas and any whitespace; lower-cases, removes duplicates, keeps first-seen order. */
 export function splitServerIds(text: string): string[] {
@@ -53,11 +74,11 @@ function quoted(token: string): string {
   return JSON.stringify(shown)
 }
 
-export function parseServerIds(text: string): string[] {
+export function parseServerIds(text: string, input = 'server-ids'): string[] {
   const ids = splitServerIds(text)
   if (ids.length === 0) {
     throw new InputError(
-      'server-ids',
+      input,
       `no server IDs given; list ECS server IDs (UUIDs such as ${EXAMPLE_ID}) separated by commas, spaces or newlines`
     )
   }
@@ -65,15 +86,84 @@ export function parseServerIds(text: string): string[] {
   if (invalid.length > 0) {
     const shown = invalid.slice(0, 5).map(quoted).join(', ')
     const more = invalid.length > 5 ? ` and ${invalid.length - 5} more` : ''
+    const last = ids[ids.length - 1]
+    // The runner passes each input in one environment variable, which Linux caps at 128 KiB.
+    const cutOff =
+      input === 'server-ids' && invalid.includes(last) && UUID_PREFIX.test(last)
+        ? ` The last entry looks cut off: one input holds at most 128 KiB (about 3,500 IDs); use server-ids-file or filters for more.`
+        : ''
     throw new InputError(
-      'server-ids',
-      `${invalid.length} of ${ids.length} entries are not server IDs: ${shown}${more}. Each must be a UUID such as ${EXAMPLE_ID}`
+      input,
+      `${invalid.length} of ${ids.length} entries are not server IDs: ${shown}${more}. Each must be a UUID such as ${EXAMPLE_ID}.${cutOff}`
     )
   }
   return ids
 }
 
-export function parseRestartType(text: string): RestartType {
+/** A file of IDs inside the workspace, in the same format as `server-ids`. */
+export function readServerIdsFile(path: string, workspace: string, readFile: (path: string) => string): string[] {
+  const full = resolve(workspace, path)
+  const inside = relative(workspace, full)
+  if (isAbsolute(path) || inside.startsWith('..') || isAbsolute(inside)) {
+    throw new InputError(
+      'server-ids-file',
+      `${quoted(path)} is not a path inside the workspace; give one relative to it`
+    )
+  }
+  let text: string
+  try {
+    text = readFile(full)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable'
+    throw new InputError(
+      'server-ids-file',
+      `${quoted(path)} cannot be read (${code}); check the path relative to the workspace`
+    )
+  }
+  return parseServerIds(text, 'server-ids-file')
+}
+
+export function parseOperation(text: string): OperationKind {
+  const operation = (text || 'reboot').toLowerCase() as OperationKind
+  if (!OPERATIONS.includes(operation)) {
+    throw new InputError('operation', `${quoted(text)} is not allowed; use reboot, start or stop`)
+  }
+  return operation
+}
+
+/** A whole number from `min` to `max`, or a percentage from 1% to 100%. */
+export function parseAmount(name: string, text: string, fallback: number, min: number, max: number): Amount {
+  const percent = /^(\d+)%$/.exec(text)
+  if (percent === null) return { count: parseInteger(name, text, fallback, min, max) }
+  const value = Number(percent[1])
+  if (!(value >= 1 && value <= 100)) {
+    throw new InputError(
+      name,
+      `${quoted(text)} is not allowed; use a whole number from ${min} to ${max}, or 1% to 100%`
+    )
+  }
+  return { percent: value }
+}
+
+/** The amount for `total` servers: a percentage rounds `rounding`, then is kept within bounds. */
+export function resolveAmount(
+  amount: Amount,
+  total: number,
+  rounding: 'up' | 'down',
+  min: number,
+  max: number
+): number {
+  if ('count' in amount) return amount.count
+  const exact = (total * amount.percent) / 100
+  return Math.min(max, Math.max(min, rounding === 'up' ? Math.ceil(exact) : Math.floor(exact)))
+}
+
+/** true, false, or auto (which takes `auto`'s value). */
+function parseBooleanOrAuto(name: string, text: string, auto: boolean): boolean {
+  return text.toLowerCase() === 'auto' ? auto : parseBoolean(name, text, auto)
+}
+
+export function parsePowerType(text: string): PowerType {
   const type = (text || 'SOFT').toUpperCase()
   if (type !== 'SOFT' && type !== 'HARD') {
     throw new InputError('type', `${quoted(text)} is not allowed; use SOFT (a normal restart) or HARD (forced)`)
@@ -176,18 +266,45 @@ export function readInputs(source: InputSource): ActionInputs {
   ])
 
   const problems: InputError[] = []
-  function check<T>(parse: () => T): T {
+  /** The parsed value; on a problem, records it and returns `fallback` (the run then stops anyway). */
+  function check<T>(parse: () => T, fallback?: T): T {
     try {
       return parse()
     } catch (error) {
       if (!(error instanceof InputError)) throw error
       problems.push(error)
-      return undefined as T
+      return fallback as T
     }
   }
 
-  const serverIds = check(() => parseServerIds(source.getInput('server-ids')))
-  const type = check(() => parseRestartType(source.getInput('type').trim()))
+  const idsText = source.getInput('server-ids')
+  const listed = idsText.trim() === '' ? [] : check(() => parseServerIds(idsText), [])
+  const idsFile = source.getInput('server-ids-file').trim()
+  const workspace = source.env.GITHUB_WORKSPACE ?? process.cwd()
+  const fromFile =
+    idsFile === '' ? [] : check(() => readServerIdsFile(idsFile, workspace, (path) => source.readFile(path)), [])
+  const serverIds = [...new Set([...listed, ...fromFile])]
+  const filters: Filters = {
+    tags: check(() => parseTags(source.getInput('tags')), []),
+    name: check(() => parseName(source.getInput('name').trim())),
+    statuses: check(() => parseStatuses(source.getInput('status')), [])
+  }
+  check(() => {
+    if (idsText.trim() === '' && idsFile === '' && !hasFilters(filters)) {
+      throw new InputError(
+        'server-ids',
+        `no servers selected; list server IDs (UUIDs such as ${EXAMPLE_ID}), give server-ids-file, or select by tags, name or status`
+      )
+    }
+  })
+  const enterpriseProjectId = source.getInput('enterprise-project-id').trim() || undefined
+  check(() => {
+    if (enterpriseProjectId !== undefined && !ENTERPRISE_PROJECT_ID.test(enterpriseProjectId)) {
+      throw new InputError('enterprise-project-id', 'must be an enterprise project ID, or all_granted_eps')
+    }
+  })
+  const operation = check(() => parseOperation(source.getInput('operation').trim()))
+  const type = check(() => parsePowerType(source.getInput('type').trim()))
 
   const accessKeyId = firstSet(source, 'access-key-id', ['HUAWEI_CLOUD_ACCESS_KEY_ID', 'HUAWEICLOUD_SDK_AK'])
   check(() => {
@@ -252,8 +369,22 @@ export function readInputs(source: InputSource): ActionInputs {
   const iamEndpoint = endpointFor('iam-endpoint', 'iam')
 
   const batchSize = check(() =>
-    parseInteger('batch-size', source.getInput('batch-size').trim(), MAX_BATCH_SIZE, 1, MAX_BATCH_SIZE)
+    parseAmount('batch-size', source.getInput('batch-size').trim(), MAX_BATCH_SIZE, 1, MAX_BATCH_SIZE)
   )
+  const rolling = check(() => parseBoolean('rolling', source.getInput('rolling').trim(), false))
+  const waitForTargetState = check(() =>
+    parseBooleanOrAuto('wait-for-active', source.getInput('wait-for-active').trim(), rolling)
+  )
+  const pauseMs = check(() =>
+    parseSeconds('pause-seconds', source.getInput('pause-seconds').trim(), 0, {
+      allowZero: true,
+      max: MAX_TIMEOUT_SECONDS
+    })
+  )
+  const maxFailures = check(() => parseAmount('max-failures', source.getInput('max-failures').trim(), 0, 0, 1_000_000))
+  const allowEmpty = check(() => parseBoolean('allow-empty', source.getInput('allow-empty').trim(), false))
+  const skipInactive = check(() => parseBoolean('skip-inactive', source.getInput('skip-inactive').trim(), false))
+  const dryRun = check(() => parseBoolean('dry-run', source.getInput('dry-run').trim(), false))
   const maxServersPerMinute = check(() =>
     parseInteger(
       'max-servers-per-minute',
@@ -282,18 +413,31 @@ export function readInputs(source: InputSource): ActionInputs {
       max: MAX_REQUEST_TIMEOUT_SECONDS
     })
   )
+  check(() => {
+    if (rolling && !wait)
+      throw new InputError('rolling', 'needs wait: true, since each wave must finish before the next starts')
+  })
   const failOnError = check(() => parseBoolean('fail-on-error', source.getInput('fail-on-error').trim(), true))
 
   if (problems.length > 0) throw new InputErrors(problems)
   return {
     serverIds,
-    operation: { kind: 'reboot', type },
+    filters,
+    enterpriseProjectId,
+    allowEmpty,
+    skipInactive,
+    dryRun,
+    operation: { kind: operation, type },
     projectId,
     region,
     credentials: { accessKeyId, secretAccessKey, ...(securityToken !== '' && { securityToken }) },
     endpoint: endpoint as URL,
     iamEndpoint,
     batchSize,
+    rolling,
+    waitForTargetState,
+    pauseMs,
+    maxFailures,
     maxServersPerMinute,
     wait,
     timeoutMs,

@@ -1,4 +1,4 @@
-export type Outcome = 'succeeded' | 'failed' | 'pending'
+export type Outcome = 'succeeded' | 'failed' | 'pending' | 'skipped'
 
 /** One server's line in the report; the shape of each element of the `results` output. */
 export interface ServerResult {
@@ -9,7 +9,7 @@ export interface ServerResult {
   error_message: string | null
 }
 
-type State = 'queued' | 'submitted' | 'pending' | 'succeeded' | 'failed'
+type State = 'queued' | 'submitted' | 'pending' | 'succeeded' | 'failed' | 'skipped'
 
 interface Entry {
   state: State
@@ -52,9 +52,18 @@ export class Ledger {
     for (const id of ids) this.set(id, { state: 'failed', errorCode: code, errorMessage: message })
   }
 
+  /** Deliberately left alone: filtered out, not found, in the wrong state, or a dry run. */
+  markSkipped(ids: readonly string[], reason: string): void {
+    for (const id of ids) this.set(id, { state: 'skipped', errorCode: null, errorMessage: reason })
+  }
+
   /** The outcome is unknown for good, e.g. a restart request that may or may not have arrived. */
   markPending(ids: readonly string[], code: string | null, message: string): void {
     for (const id of ids) this.set(id, { state: 'pending', errorCode: code, errorMessage: message })
+  }
+
+  isSucceeded(id: string): boolean {
+    return this.entries.get(id)?.state === 'succeeded'
   }
 
   /** Servers accepted by the cloud whose outcome is still open. */
@@ -64,7 +73,7 @@ export class Ledger {
 
   /** How these servers stand right now, e.g. for a progress line. */
   tally(ids: readonly string[]): Record<State, number> {
-    const counts = { queued: 0, submitted: 0, pending: 0, succeeded: 0, failed: 0 }
+    const counts = { queued: 0, submitted: 0, pending: 0, succeeded: 0, failed: 0, skipped: 0 }
     for (const id of ids) {
       const state = this.entries.get(id)?.state
       if (state !== undefined) counts[state]++

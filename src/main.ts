@@ -5,10 +5,11 @@ import { EcsClient, lookupProjectId } from './ecs'
 import { InputErrors, errorMessage } from './errors'
 import { type BatchRun, execute } from './execute'
 import { createHttpTransport } from './http'
-import { type ActionInputs, readInputs, splitServerIds } from './inputs'
+import { type ActionInputs, MAX_BATCH_SIZE, readInputs, resolveAmount, splitServerIds } from './inputs'
 import { Ledger, type ServerResult } from './ledger'
 import { describeOperation } from './operation'
-import { planBatches } from './plan'
+import { type Plan, planBatches } from './plan'
+import { REQUIRED_STATE, type Selection, hasFilters, selectServers } from './selection'
 import {
   type RunStatus,
   batchAnnotations,
@@ -28,19 +29,36 @@ const OUTPUT_SIZE_LIMIT = 1_000_000
 interface Outcome {
   ledger: Ledger
   runs: BatchRun[]
+  plan: Plan | undefined
   waited: boolean
+  dryRun: boolean
   failOnError: boolean
   request: string
   error: string | undefined
 }
 
-function plural(count: number, noun: 'server' | 'batch'): string {
-  const nouns = { server: 'servers', batch: 'batches' }
-  return `${count.toLocaleString('en-US')} ${count === 1 ? noun : nouns[noun]}`
+function plural(count: number, noun: 'server' | 'batch' | 'wave'): string {
+  return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : noun === 'batch' ? 'es' : 's'}`
 }
 
-async function restart(inputs: ActionInputs, ledger: Ledger, io: ActionIO): Promise<BatchRun[]> {
-  // timeout-seconds bounds the whole run: the project lookup, throttled submissions and waiting.
+/** The servers to act on: the IDs given, narrowed by the filters and states when asked to. */
+async function select(inputs: ActionInputs, ecs: EcsClient, io: ActionIO): Promise<Selection> {
+  const requiredState = inputs.skipInactive ? REQUIRED_STATE[inputs.operation.kind] : undefined
+  // A dry run always lists, which checks the credentials and finds IDs the project does not have.
+  if (!hasFilters(inputs.filters) && requiredState === undefined && !inputs.dryRun) {
+    return selectServers(inputs.serverIds, undefined, inputs.filters, undefined)
+  }
+  const listed = await ecs.listServers(inputs.enterpriseProjectId)
+  const selection = selectServers(inputs.serverIds, listed, inputs.filters, requiredState)
+  io.log.info(
+    `Selected ${plural(selection.chosen.length, 'server')} of ${plural(listed.length, 'server')} in the project; ${selection.skipped.length} skipped.`
+  )
+  return selection
+}
+
+/** Selects, plans and runs (or, in a dry run, only plans) the operation, filling in `outcome`. */
+async function perform(inputs: ActionInputs, outcome: Outcome, io: ActionIO): Promise<void> {
+  // timeout-seconds bounds the whole run: the project lookup, listing, throttled submissions and waiting.
   const deadline = io.clock() + inputs.timeoutMs
   const transport = createHttpTransport({
     timeoutMs: inputs.requestTimeoutMs,
@@ -63,27 +81,58 @@ async function restart(inputs: ActionInputs, ledger: Ledger, io: ActionIO): Prom
       projectId = await lookupProjectId(api, inputs.iamEndpoint as URL, inputs.region as string, deadline)
       io.log.info(`Project of region ${inputs.region}: ${projectId}`)
     }
-    // A batch larger than the pace allows per minute could never be sent within it.
-    const batchSize = Math.min(inputs.batchSize, inputs.maxServersPerMinute)
-    if (batchSize < inputs.batchSize) {
-      io.log.info(`Batches of ${batchSize} servers, since max-servers-per-minute is ${inputs.maxServersPerMinute}.`)
-    }
-    const plan = planBatches(inputs.serverIds, batchSize)
-    io.log.info(
-      `${describeOperation(inputs.operation)} of ${plural(inputs.serverIds.length, 'server')} in ${plural(plan.batchCount, 'batch')} via ${inputs.endpoint.origin} (project ${projectId})`
-    )
     const ecs = new EcsClient(api, inputs.endpoint, projectId)
-    return await execute(
-      plan,
-      { ...inputs, deadline },
-      {
-        ecs,
-        ledger,
-        log: io.log,
-        clock: io.clock,
-        sleep: io.sleep,
-        signal: io.cancellation
+    const selection = await select(inputs, ecs, io)
+    outcome.ledger = new Ledger(selection.considered)
+    for (const { id, reason } of selection.skipped) outcome.ledger.markSkipped([id], `Skipped: ${reason}.`)
+    if (selection.chosen.length === 0) {
+      if (!inputs.allowEmpty) {
+        throw new Error(
+          'Nothing selected: no server matched server-ids and the filters. Check the tags, name and status (or set allow-empty: true when that is expected).'
+        )
       }
+      io.log.info('Nothing selected, and allow-empty is true: nothing to do.')
+      return
+    }
+
+    // A batch larger than the pace allows per minute could never be sent within it.
+    const batchSize = Math.min(
+      resolveAmount(inputs.batchSize, selection.chosen.length, 'up', 1, MAX_BATCH_SIZE),
+      inputs.maxServersPerMinute
+    )
+    const plan = planBatches(selection.chosen, batchSize, inputs.rolling)
+    outcome.plan = plan
+    const what = describeOperation(inputs.operation)
+    const waves = plan.waves.length > 1 ? `, ${plural(plan.waves.length, 'wave')}` : ''
+    outcome.request = `${inputs.dryRun ? 'Dry run: ' : ''}${what} of ${plural(selection.chosen.length, 'server')} in ${plural(plan.batchCount, 'batch')}${waves} via ${inputs.endpoint.host}`
+    io.log.info(`${outcome.request} (project ${projectId}), batches of up to ${batchSize}`)
+
+    if (inputs.dryRun) {
+      for (const [index, wave] of plan.waves.entries()) {
+        for (const batch of wave) {
+          io.log.info(`Wave ${index + 1}, batch ${batch.number}: ${batch.serverIds.join(', ')}`)
+          outcome.ledger.markSkipped(
+            batch.serverIds,
+            `Dry run: would ${what.toLowerCase()} in batch ${batch.number}, wave ${index + 1}.`
+          )
+          outcome.runs.push({
+            label: String(batch.number),
+            wave: index + 1,
+            serverIds: batch.serverIds,
+            jobId: null,
+            status: 'planned',
+            problem: null
+          })
+        }
+      }
+      return
+    }
+
+    const maxFailures = resolveAmount(inputs.maxFailures, selection.chosen.length, 'down', 0, Number.MAX_SAFE_INTEGER)
+    outcome.runs = await execute(
+      plan,
+      { ...inputs, deadline, maxFailures },
+      { ecs, ledger: outcome.ledger, log: io.log, clock: io.clock, sleep: io.sleep, signal: io.cancellation }
     )
   } finally {
     transport.close()
@@ -100,24 +149,34 @@ async function attempt(io: ActionIO): Promise<Outcome> {
     const named = splitServerIds(io.getInput('server-ids'))
     const ledger = new Ledger(error.problems.some((p) => p.input === 'server-ids') ? [] : named)
     ledger.explainQueued('Not submitted: the inputs are invalid.')
-    return { ledger, runs: [], waited: false, failOnError: true, request: 'Nothing restarted', error: error.message }
-  }
-  const ledger = new Ledger(inputs.serverIds)
-  const request = `${describeOperation(inputs.operation)} of ${plural(inputs.serverIds.length, 'server')}`
-  const outcome = { ledger, runs: [] as BatchRun[], waited: inputs.wait, failOnError: inputs.failOnError, request }
-  try {
-    const runs = await restart(inputs, ledger, io)
     return {
-      ...outcome,
-      runs,
-      request: `${request} in ${plural(runs.length, 'batch')} via ${inputs.endpoint.host}`,
-      error: undefined
+      ledger,
+      runs: [],
+      plan: undefined,
+      waited: false,
+      dryRun: false,
+      failOnError: true,
+      request: 'Nothing done',
+      error: error.message
     }
-  } catch (error) {
-    const message = errorMessage(error)
-    ledger.explainQueued(`Not submitted: ${message}`)
-    return { ...outcome, error: message }
   }
+  const outcome: Outcome = {
+    ledger: new Ledger(inputs.serverIds),
+    runs: [],
+    plan: undefined,
+    waited: inputs.wait,
+    dryRun: inputs.dryRun,
+    failOnError: inputs.failOnError,
+    request: `${describeOperation(inputs.operation)} of ${plural(inputs.serverIds.length, 'server')}`,
+    error: undefined
+  }
+  try {
+    await perform(inputs, outcome, io)
+  } catch (error) {
+    outcome.error = errorMessage(error)
+    outcome.ledger.explainQueued(`Not submitted: ${outcome.error}`)
+  }
+  return outcome
 }
 
 async function report(
@@ -129,7 +188,7 @@ async function report(
 ): Promise<void> {
   for (const group of batchLogGroups(outcome.runs, results)) io.log.group(group.title, group.lines)
   for (const annotation of batchAnnotations(outcome.runs)) io.log.error(annotation.message, annotation.title)
-  for (const [name, value] of Object.entries(buildOutputs(results, outcome.runs, status))) {
+  for (const [name, value] of Object.entries(buildOutputs(results, outcome.runs, status, outcome.plan))) {
     io.setOutput(name, value)
     if (value.length > OUTPUT_SIZE_LIMIT) {
       io.log.warning(
@@ -161,7 +220,8 @@ export async function run(io: ActionIO = githubActionIO()): Promise<void> {
   try {
     const outcome = await attempt(io)
     const results = outcome.ledger.results()
-    const status = outcome.error !== undefined ? 'failed' : overallStatus(results, outcome.waited)
+    const status =
+      outcome.error !== undefined ? 'failed' : outcome.dryRun ? 'dry-run' : overallStatus(results, outcome.waited)
     await report(outcome, results, status, io, io.clock() - started)
     if (outcome.error !== undefined) io.setFailed(outcome.error)
     else if (io.cancellation.aborted) {

@@ -1,17 +1,27 @@
-export type RestartType = 'SOFT' | 'HARD'
+export type PowerType = 'SOFT' | 'HARD'
+export type OperationKind = 'reboot' | 'start' | 'stop'
 
-/** What to do to each server. Restart only, for now; start and stop use the same endpoint. */
+/** What to do to each server: all three use `POST /v1/{project_id}/cloudservers/action`. */
 export interface Operation {
-  kind: 'reboot'
-  type: RestartType
+  kind: OperationKind
+  /** For reboot and stop; start has none. */
+  type: PowerType
 }
+
+const BODY_KEYS: Record<OperationKind, string> = { reboot: 'reboot', start: 'os-start', stop: 'os-stop' }
+
+/** The state a server reports once the operation has taken effect. */
+export const TARGET_STATE: Record<OperationKind, string> = { reboot: 'ACTIVE', start: 'ACTIVE', stop: 'SHUTOFF' }
 
 /** The body of `POST /v1/{project_id}/cloudservers/action` for these servers. */
 export function actionBody(operation: Operation, serverIds: readonly string[]): object {
   const servers = serverIds.map((id) => ({ id }))
-  return { [operation.kind]: { type: operation.type, servers } }
+  const body = operation.kind === 'start' ? { servers } : { type: operation.type, servers }
+  return { [BODY_KEYS[operation.kind]]: body }
 }
 
+/** E.g. "SOFT restart", "start", "HARD stop". */
 export function describeOperation(operation: Operation): string {
-  return `${operation.type} restart`
+  if (operation.kind === 'start') return 'start'
+  return `${operation.type} ${operation.kind === 'reboot' ? 'restart' : 'stop'}`
 }

@@ -10,8 +10,11 @@ export interface Plan {
   batchCount: number
 }
 
-/** Splits the servers, in order, into batches of at most `batchSize`, all in one wave. */
-export function planBatches(serverIds: readonly string[], batchSize: number): Plan {
+/**
+ * Splits the servers, in order, into batches of at most `batchSize`: all in one wave, or with
+ * `rolling` one batch per wave, so each batch finishes before the next begins.
+ */
+export function planBatches(serverIds: readonly string[], batchSize: number, rolling = false): Plan {
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new RangeError(`batch size must be a positive integer, got ${batchSize}`)
   }
@@ -19,5 +22,13 @@ export function planBatches(serverIds: readonly string[], batchSize: number): Pl
   for (let start = 0; start < serverIds.length; start += batchSize) {
     batches.push({ number: batches.length + 1, serverIds: serverIds.slice(start, start + batchSize) })
   }
-  return { waves: batches.length > 0 ? [batches] : [], batchCount: batches.length }
+  const waves = rolling ? batches.map((batch) => [batch]) : batches.length > 0 ? [batches] : []
+  return { waves, batchCount: batches.length }
+}
+
+/** The plan as the `plan` output shows it: one entry per batch. */
+export function describePlan(plan: Plan): { wave: number; batch: number; server_ids: string[] }[] {
+  return plan.waves.flatMap((wave, index) =>
+    wave.map((batch) => ({ wave: index + 1, batch: batch.number, server_ids: batch.serverIds }))
+  )
 }

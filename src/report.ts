@@ -1,9 +1,13 @@
 import type { BatchRun } from './execute'
 import type { Outcome, ServerResult } from './ledger'
+import { type Plan, describePlan } from './plan'
 
-export type RunStatus = 'succeeded' | 'failed' | 'timed-out' | 'submitted'
+export type RunStatus = 'succeeded' | 'failed' | 'timed-out' | 'submitted' | 'dry-run'
 
-/** Any failed → failed; else any pending while waiting → timed-out; no wait → submitted. */
+/**
+ * Any failed → failed; else any pending while waiting → timed-out; no wait → submitted.
+ * Skipped servers count for none of these.
+ */
 export function overallStatus(results: readonly ServerResult[], waited: boolean): RunStatus {
   if (results.some((result) => result.outcome === 'failed')) return 'failed'
   if (!waited) return 'submitted'
@@ -11,7 +15,7 @@ export function overallStatus(results: readonly ServerResult[], waited: boolean)
 }
 
 export function countOutcomes(results: readonly ServerResult[]): Record<Outcome, number> {
-  const counts = { succeeded: 0, failed: 0, pending: 0 }
+  const counts = { succeeded: 0, failed: 0, pending: 0, skipped: 0 }
   for (const result of results) counts[result.outcome]++
   return counts
 }
@@ -23,14 +27,17 @@ function idsWith(results: readonly ServerResult[], outcome: Outcome): string[] {
 export function buildOutputs(
   results: readonly ServerResult[],
   runs: readonly BatchRun[],
-  status: RunStatus
+  status: RunStatus,
+  plan: Plan | undefined
 ): Record<string, string> {
   return {
+    plan: JSON.stringify(plan === undefined ? [] : describePlan(plan)),
     status,
     'job-ids': JSON.stringify(runs.flatMap((run) => (run.jobId === null ? [] : [run.jobId]))),
     'succeeded-ids': JSON.stringify(idsWith(results, 'succeeded')),
     'failed-ids': JSON.stringify(idsWith(results, 'failed')),
     'pending-ids': JSON.stringify(idsWith(results, 'pending')),
+    'skipped-ids': JSON.stringify(idsWith(results, 'skipped')),
     results: JSON.stringify(results)
   }
 }
@@ -64,17 +71,12 @@ function cappedTable(headers: string[], rows: (string | number | null)[][], noun
   return `${shown}\n<p>${hidden} more ${noun} are not shown here; the <code>${output}</code> output lists them all.</p>`
 }
 
-export interface BatchTally {
-  run: BatchRun
-  succeeded: number
-  failed: number
-  pending: number
-}
+export type BatchTally = { run: BatchRun } & Record<Outcome, number>
 
 export function tallyBatches(runs: readonly BatchRun[], results: readonly ServerResult[]): BatchTally[] {
   const outcomes = new Map(results.map((result) => [result.id, result.outcome]))
   return runs.map((run) => {
-    const tally: BatchTally = { run, succeeded: 0, failed: 0, pending: 0 }
+    const tally: BatchTally = { run, succeeded: 0, failed: 0, pending: 0, skipped: 0 }
     for (const id of run.serverIds) tally[outcomes.get(id) ?? 'pending']++
     return tally
   })
@@ -94,7 +96,8 @@ const STATUS_LABEL: Record<RunStatus, string> = {
   succeeded: '✅ succeeded',
   failed: '❌ failed',
   'timed-out': '⏱️ timed out',
-  submitted: '📨 submitted (not waited for)'
+  submitted: '📨 submitted (not waited for)',
+  'dry-run': '🧪 dry run, nothing was changed'
 }
 
 /** The job summary as HTML; every piece of text from inputs or the cloud is escaped. */
@@ -114,24 +117,27 @@ export function renderSummary(
   if (context.error !== undefined) parts.push(`<p><strong>Error:</strong> ${escapeHtml(context.error)}</p>`)
   parts.push(
     table(
-      ['Servers', 'Succeeded', 'Failed', 'Pending'],
-      [[results.length, counts.succeeded, counts.failed, counts.pending]]
+      ['Servers', 'Succeeded', 'Failed', 'Pending', 'Skipped'],
+      [[results.length, counts.succeeded, counts.failed, counts.pending, counts.skipped]]
     )
   )
   if (runs.length > 0) {
-    parts.push('<h3>Batches</h3>')
-    const rows = tallyBatches(runs, results).map(({ run, succeeded, failed, pending }) => [
+    const waves = new Set(runs.map((run) => run.wave)).size
+    parts.push(`<h3>Batches${waves > 1 ? ` in ${waves} waves` : ''}</h3>`)
+    const rows = tallyBatches(runs, results).map(({ run, succeeded, failed, pending, skipped }) => [
+      run.wave,
       run.label,
       run.jobId,
       run.serverIds.length,
       succeeded,
       failed,
       pending,
+      skipped,
       run.status
     ])
     parts.push(
       cappedTable(
-        ['Batch', 'Job ID', 'Servers', 'Succeeded', 'Failed', 'Pending', 'Final status'],
+        ['Wave', 'Batch', 'Job ID', 'Servers', 'Succeeded', 'Failed', 'Pending', 'Skipped', 'Final status'],
         rows,
         'batches',
         'job-ids'
@@ -140,7 +146,8 @@ export function renderSummary(
   }
   for (const [outcome, heading, output] of [
     ['failed', 'Failed servers', 'failed-ids'],
-    ['pending', 'Pending servers (outcome not confirmed)', 'pending-ids']
+    ['pending', 'Pending servers (outcome not confirmed)', 'pending-ids'],
+    ['skipped', 'Skipped servers', 'skipped-ids']
   ] as const) {
     const rows = results
       .filter((result) => result.outcome === outcome)

@@ -162,3 +162,64 @@ export class JobPoller {
     return `Poll round ${this.round} (${elapsed}): ${tally.succeeded} succeeded, ${tally.failed} failed, ${tally.submitted} running; ${this.tracked.length - open} of ${this.tracked.length} jobs finished`
   }
 }
+
+/** States a server passes through on its way to the target; anything else is where it stays. */
+const TRANSITIONAL_STATES = new Set([
+  'REBOOT',
+  'HARD_REBOOT',
+  'BUILD',
+  'MIGRATING',
+  'RESIZE',
+  'REVERT_RESIZE',
+  'VERIFY_RESIZE',
+  'REBUILD'
+])
+
+/**
+ * After a job reported success, waits until each of its servers reports `target` (ACTIVE after a
+ * restart or start, SHUTOFF after a stop). A server that settles in another state fails; one still
+ * on its way at the deadline stays pending.
+ */
+export async function waitForServerStates(
+  serverIds: readonly string[],
+  target: string,
+  options: PollOptions,
+  deps: ExecutionDeps & { ecs: { getServerStatus(id: string): Promise<string | null> } }
+): Promise<void> {
+  const { ecs, ledger, log, clock, sleep, signal } = deps
+  const lastSeen = new Map<string, string>()
+  let waiting = [...serverIds]
+  const cancelled = (): boolean => signal.aborted
+  while (waiting.length > 0 && !cancelled()) {
+    await forEachLimited(waiting, POLL_CONCURRENCY, async (id) => {
+      try {
+        const status = await ecs.getServerStatus(id)
+        lastSeen.set(id, status ?? 'DELETED')
+      } catch (error) {
+        log.warning(`${errorMessage(error)}; trying again`)
+      }
+    })
+    const still: string[] = []
+    for (const id of waiting) {
+      const status = lastSeen.get(id)
+      if (status === target) continue
+      if (status === undefined || TRANSITIONAL_STATES.has(status)) still.push(id)
+      else ledger.markFailed([id], null, `The job succeeded, but the server then reported ${status}, not ${target}.`)
+    }
+    waiting = still
+    if (waiting.length === 0) break
+    log.info(`Waiting for ${waiting.length} servers to report ${target}`)
+    const now = clock()
+    if (now >= options.deadline) break
+    await sleep(Math.min(options.pollIntervalMs, options.deadline - now), signal)
+  }
+  for (const id of waiting) {
+    const seen = lastSeen.get(id) ?? 'not read'
+    const why = cancelled() ? 'the run was cancelled' : 'timeout-seconds ran out'
+    ledger.markPending(
+      [id],
+      null,
+      `Not confirmed: the job succeeded, but ${why} before the server reported ${target} (last ${seen}).`
+    )
+  }
+}

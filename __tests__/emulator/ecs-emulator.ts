@@ -43,7 +43,35 @@ export interface ServerRejection {
   reason: string
 }
 
+/** A server the emulator lists, with what selection and state checks look at. */
+export interface EmulatorServer {
+  id: string
+  name: string
+  /** Default ACTIVE. Changes when an accepted action's job finishes (see `inventory`). */
+  status?: string
+  /** `key=value` strings, as the API lists them. */
+  tags?: string[]
+  enterpriseProjectId?: string
+}
+
+interface InventoryServer extends EmulatorServer {
+  status: string
+  tags: string[]
+  /** While an accepted action's job runs: the state shown until `at`, and the state after it. */
+  until?: { at: number; during: string; after: string }
+}
+
 export interface EmulatorOptions {
+  /**
+   * The project's servers for `GET /v1/{project_id}/cloudservers/detail` (pages: `offset` is the
+   * page number, `limit` at most 1000, optional `enterprise_project_id`) and
+   * `GET /v1/{project_id}/cloudservers/{server_id}`. When set (and `servers` is not), only these
+   * servers exist. Their state follows the actions: a server not in the state an action needs
+   * (ACTIVE for reboot and os-stop, SHUTOFF for os-start) fails its sub-job with Ecs.0100; an
+   * accepted one shows REBOOT/HARD_REBOOT during a reboot's job, and ACTIVE (reboot, os-start) or
+   * SHUTOFF (os-stop) once the job has finished. `setServerStatus()` changes one at any time.
+   */
+  inventory?: EmulatorServer[]
   /** Port to listen on, 127.0.0.1 only; default 0 (any free port). */
   port?: number
   /** AK -> SK (and security token for temporary credentials); default DEFAULT_CREDENTIALS. */
@@ -148,7 +176,7 @@ export const MAX_DATE_SKEW_MS = 15 * 60 * 1000
 export const MAX_BODY_BYTES = 12 * 1024 * 1024
 
 /** 'nova-action' and 'nova-server' are the Nova routes (`/v2.1/{project_id}/servers/{server_id}[/action]`). */
-export type RouteName = 'submit' | 'job' | 'projects' | 'nova-action' | 'nova-server'
+export type RouteName = 'submit' | 'job' | 'projects' | 'nova-action' | 'nova-server' | 'list' | 'server'
 
 export type Fault =
   /** Answer this instead of processing; body: object -> JSON, string -> raw text, absent -> empty. */
@@ -261,6 +289,11 @@ function headerValue(headers: IncomingHttpHeaders, name: string): string | undef
 
 const V1_SUBMIT = /^\/v1\/([^/]+)\/cloudservers\/action$/
 const V1_JOB = /^\/v1\/([^/]+)\/jobs\/([^/]+)$/
+const V1_LIST = /^\/v1\/([^/]+)\/cloudservers\/detail$/
+const V1_SERVER = /^\/v1\/([^/]+)\/cloudservers\/([^/]+)$/
+const WRONG_STATE: ServerFailure = { code: 'Ecs.0100', reason: 'The ECS status does not meet requirements.' }
+const STATE_NEEDED: Record<Action, string> = { reboot: 'ACTIVE', 'os-stop': 'ACTIVE', 'os-start': 'SHUTOFF' }
+const STATE_AFTER: Record<Action, string> = { reboot: 'ACTIVE', 'os-stop': 'SHUTOFF', 'os-start': 'ACTIVE' }
 const NOVA_ACTION = /^\/v2\.1\/([^/]+)\/servers\/([^/]+)\/action$/
 const NOVA_SERVER = /^\/v2\.1\/([^/]+)\/servers\/([^/]+)$/
 /** Nova's own spellings of the reboot types. */
@@ -336,14 +369,17 @@ export class EcsEmulator {
     job: [],
     projects: [],
     'nova-action': [],
-    'nova-server': []
+    'nova-server': [],
+    list: [],
+    server: []
   }
+  private readonly inventory = new Map<string, InventoryServer>()
   private readonly jobs = new Map<string, Job>()
   private readonly jobOrder: string[] = []
   private readonly restarts = new Map<string, number>()
   private readonly lastRestarts = new Map<string, ServerRestart>()
   private readonly counts: EmulatorCounters = {
-    requests: { submit: 0, job: 0, projects: 0, 'nova-action': 0, 'nova-server': 0, unknown: 0 },
+    requests: { submit: 0, job: 0, projects: 0, 'nova-action': 0, 'nova-server': 0, list: 0, server: 0, unknown: 0 },
     outcomes: {},
     throttled: 0,
     restarts: 0,
@@ -363,8 +399,15 @@ export class EcsEmulator {
     const projects = options.projects ?? DEFAULT_PROJECTS
     this.projectsByName = new Map(Object.entries(projects))
     this.projectIds = new Set(Object.values(projects))
+    for (const server of options.inventory ?? []) {
+      this.inventory.set(server.id, { ...server, status: server.status ?? 'ACTIVE', tags: server.tags ?? [] })
+    }
     this.knownServers =
-      options.servers === undefined || options.servers === 'any' ? undefined : new Set(options.servers)
+      options.servers === undefined || options.servers === 'any'
+        ? options.inventory
+          ? new Set(this.inventory.keys())
+          : undefined
+        : new Set(options.servers)
     this.serverFailures = new Map(Object.entries(options.serverFailures ?? {}))
     this.unknownServers = options.unknownServers ?? 'sub-job'
     this.rejectServers = new Map(Object.entries(options.rejectServers ?? {}))
@@ -440,6 +483,14 @@ export class EcsEmulator {
       restarts: this.counts.restarts,
       restartedServers: this.restarts.size
     }
+  }
+
+  /** Sets an inventory server's state now, e.g. a server that stops between listing and restart. */
+  setServerStatus(serverId: string, status: string): void {
+    const server = this.inventory.get(serverId)
+    if (server === undefined) throw new Error(`${serverId} is not in the inventory`)
+    server.status = status
+    delete server.until
   }
 
   close(): Promise<void> {
@@ -629,6 +680,8 @@ export class EcsEmulator {
       return { status: 404, body: ecsError('Ecs.0023', `The project ${projectId} does not exist.`) }
     }
     if (record.route === 'submit') return this.submit(projectId, record.body)
+    if (record.route === 'list') return this.listServers(url)
+    if (record.route === 'server') return this.showServer(decodeSafely(match[2]))
     if (record.route === 'nova-action') return this.novaAction(decodeSafely(match[2]), record.body)
     if (record.route === 'nova-server') return this.novaServer(decodeSafely(match[2]))
     return this.queryJob(projectId, decodeSafely(match[2]))
@@ -766,6 +819,8 @@ export class EcsEmulator {
         failure = UNKNOWN_SERVER
       } else {
         failure = this.serverFailures.get(servers[i])
+        const listed = this.inventory.get(servers[i])
+        if (listed && this.statusOf(listed) !== STATE_NEEDED[action]) failure = WRONG_STATE
       }
       if (failure) {
         failures.set(i, failure)
@@ -783,6 +838,13 @@ export class EcsEmulator {
       }
     }
     for (const id of distinct) this.countRestart(id)
+    for (let i = 0; i < servers.length; i++) {
+      const listed = this.inventory.get(servers[i])
+      if (listed && !failures.has(i)) {
+        const during = action === 'reboot' ? (spec.type === 'HARD' ? 'HARD_REBOOT' : 'REBOOT') : listed.status
+        listed.until = { at: this.now() + this.jobDurationMs, during, after: STATE_AFTER[action] }
+      }
+    }
     const job: Job = {
       id: newHexId(),
       projectId,
@@ -795,6 +857,49 @@ export class EcsEmulator {
     this.jobs.set(job.id, job)
     this.jobOrder.push(job.id)
     return { status: 200, body: { job_id: job.id } }
+  }
+
+  /** An inventory server's state now: during an action's job, then after it. */
+  private statusOf(server: InventoryServer): string {
+    if (server.until === undefined) return server.status
+    if (this.now() < server.until.at) return server.until.during
+    server.status = server.until.after
+    delete server.until
+    return server.status
+  }
+
+  private describeServer(server: InventoryServer): object {
+    return {
+      id: server.id,
+      name: server.name,
+      status: this.statusOf(server),
+      tags: server.tags,
+      enterprise_project_id: server.enterpriseProjectId ?? '0'
+    }
+  }
+
+  /** `GET /v1/{project_id}/cloudservers/detail`: a page of the inventory; `offset` is the page number. */
+  private listServers(url: URL): Reply {
+    const limitText = url.searchParams.get('limit')
+    const offsetText = url.searchParams.get('offset')
+    const limit = limitText === null ? 25 : Number(limitText)
+    const page = offsetText === null ? 1 : Math.max(1, Number(offsetText))
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000 || !Number.isInteger(page)) {
+      return { status: 400, body: ecsError('Ecs.0005', 'Invalid parameter values: offset or limit.') }
+    }
+    const project = url.searchParams.get('enterprise_project_id')
+    const all = [...this.inventory.values()].filter(
+      (server) => project === null || project === 'all_granted_eps' || (server.enterpriseProjectId ?? '0') === project
+    )
+    const servers = all.slice((page - 1) * limit, page * limit).map((server) => this.describeServer(server))
+    return { status: 200, body: { count: all.length, servers } }
+  }
+
+  /** `GET /v1/{project_id}/cloudservers/{server_id}`. */
+  private showServer(serverId: string): Reply {
+    const server = this.inventory.get(serverId)
+    if (server === undefined) return { status: 404, body: ecsError('Ecs.0114', 'The ECS does not exist.') }
+    return { status: 200, body: { server: this.describeServer(server) } }
   }
 
   private countRestart(serverId: string): void {
@@ -945,12 +1050,17 @@ const ROUTE_PATTERNS: Record<Exclude<RouteName, 'projects'>, RegExp> = {
   submit: V1_SUBMIT,
   job: V1_JOB,
   'nova-action': NOVA_ACTION,
-  'nova-server': NOVA_SERVER
+  'nova-server': NOVA_SERVER,
+  list: V1_LIST,
+  server: V1_SERVER
 }
 
 function routeOf(method: string, pathname: string): RouteName | 'unknown' {
   if (method === 'POST' && V1_SUBMIT.test(pathname)) return 'submit'
   if (method === 'GET' && V1_JOB.test(pathname)) return 'job'
+  if (method === 'GET' && V1_LIST.test(pathname)) return 'list'
+  // `cloudservers/action` is only for POST.
+  if (method === 'GET' && V1_SERVER.test(pathname) && !pathname.endsWith('/cloudservers/action')) return 'server'
   if (method === 'GET' && pathname === '/v3/projects') return 'projects'
   if (method === 'POST' && NOVA_ACTION.test(pathname)) return 'nova-action'
   // `servers/detail` is Nova's list route, not a server.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ApiClient, type ApiRequest, interpretResponse } from '../src/api'
-import type { Authenticator } from '../src/auth'
+import { type Authenticator, accessKeyAuthenticator, anonymous, tokenAuthenticator } from '../src/auth'
 import { ApiError, TransportError, parseErrorBody } from '../src/errors'
 import type { HttpRequest, HttpResponse, Transport } from '../src/http'
 import { DEFAULT_RETRY_POLICY, backoffDelayMs, parseRetryAfterMs, retryDelayMs } from '../src/retry'
@@ -29,15 +29,16 @@ function scripted(steps: Step[]): Transport & { sent: HttpRequest[] } {
 }
 
 const passThrough: Authenticator = {
-  authorize: (request) => Promise.resolve({ ...request, headers: { ...request.headers, Authorization: 'x' } })
+  authorize: (request) => Promise.resolve({ ...request, headers: { ...request.headers, Authorization: 'x' } }),
+  renew: () => Promise.resolve(false)
 }
 
-function client(transport: Transport, signal = new AbortController().signal) {
+function client(transport: Transport, signal = new AbortController().signal, authenticator = passThrough) {
   const sleeps: number[] = []
   const logs: string[] = []
   const api = new ApiClient({
     transport,
-    authenticator: passThrough,
+    authenticator,
     retry: DEFAULT_RETRY_POLICY,
     clock: () => 1_700_000_000_000,
     sleep: (ms) => {
@@ -74,7 +75,12 @@ describe('ApiClient', () => {
     const transport = scripted([json(200, { job_id: 'j' })])
     const { api } = client(transport)
     const response = await api.request({ ...post, query: { a: 'b c' } })
-    expect(response).toEqual({ status: 200, body: { job_id: 'j' }, requestId: 'req-1' })
+    expect(response).toEqual({
+      status: 200,
+      body: { job_id: 'j' },
+      requestId: 'req-1',
+      headers: { 'x-request-id': 'req-1' }
+    })
     const [request] = transport.sent
     expect(request.url.href).toBe('https://ecs.example.com/v1/p/cloudservers/action?a=b+c')
     expect(request.body).toBe('{"reboot":{"type":"SOFT","servers":[{"id":"a"}]}}')
@@ -206,7 +212,8 @@ describe('interpretResponse', () => {
     expect(interpretResponse({ status: 204, headers: {}, body: '' }, 'x', 0)).toEqual({
       status: 204,
       body: undefined,
-      requestId: undefined
+      requestId: undefined,
+      headers: {}
     })
   })
 
@@ -266,5 +273,29 @@ describe('retry timing', () => {
     expect(parseRetryAfterMs('soon', now)).toBeUndefined()
     expect(parseRetryAfterMs(undefined, now)).toBeUndefined()
     expect(retryDelayMs(1, 3_600_000, DEFAULT_RETRY_POLICY, () => 0)).toBe(DEFAULT_RETRY_POLICY.maxDelayMs)
+  })
+})
+
+describe('token sign-in', () => {
+  it('sends the token without signing, and renews it once when the cloud says it expired', async () => {
+    let issued = 0
+    const authenticator = tokenAuthenticator(() => Promise.resolve(`token-${++issued}`), 'token-0')
+    const expired = json(401, { error_code: 'APIG.0307', error_msg: 'The token must be updated.' })
+    const transport = scripted([expired, json(200, { status: 'RUNNING' }), expired, expired])
+    const { api, logs } = client(transport, new AbortController().signal, authenticator)
+    await expect(api.request(get)).resolves.toMatchObject({ body: { status: 'RUNNING' } })
+    expect(transport.sent.map((r) => r.headers['X-Auth-Token'])).toEqual(['token-0', 'token-1'])
+    expect(transport.sent[0].headers.Authorization).toBeUndefined()
+    expect(logs).toContain('Status of job j: the token had expired; signed in again and retrying once')
+    // Only once per run: a second expiry is an error like any other 401.
+    await expect(api.request(get)).rejects.toMatchObject({ status: 401, code: 'APIG.0307' })
+    expect(issued).toBe(1)
+  })
+
+  it('never renews signed requests or anonymous ones', async () => {
+    await expect(anonymous.renew()).resolves.toBe(false)
+    await expect(accessKeyAuthenticator({ accessKeyId: 'AK', secretAccessKey: 'SK' }).renew()).resolves.toBe(false)
+    const request = { method: 'GET' as const, url: new URL('https://h/x'), headers: { Host: 'h' }, body: '' }
+    await expect(anonymous.authorize(request, new Date())).resolves.toBe(request)
   })
 })

@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
+import { defaultEndpoints } from '../src/clouds'
 import { InputError, InputErrors } from '../src/errors'
 import {
   type ActionInputs,
@@ -1073,7 +1074,7 @@ const ENV_FALLBACKS: Record<string, string[]> = {
   'secret-access-key': ['HUAWEI_CLOUD_SECRET_ACCESS_KEY', 'HUAWEICLOUD_SDK_SK'],
   'security-token': ['HUAWEI_CLOUD_SECURITY_TOKEN', 'HUAWEICLOUD_SDK_SECURITY_TOKEN']
 }
-const SECRETS = ['secret-access-key', 'security-token']
+const SECRETS = ['secret-access-key', 'security-token', 'iam-password']
 /** In every generated secret and nowhere else, so any echo of a secret can be spotted. */
 const SECRET_MARKER = 'zSeCrEtz'
 
@@ -1297,25 +1298,30 @@ function checkActionInputs(c: InputsCase, result: ActionInputs): string[] {
     problems.push(`projectId ${show(result.projectId)} could change the request path`)
   }
 
-  const { accessKeyId, secretAccessKey, securityToken } = result.credentials
-  if (accessKeyId !== effective(c, 'access-key-id') || !/^[A-Za-z0-9]{1,128}$/.test(accessKeyId)) {
-    problems.push(`accessKeyId ${show(accessKeyId)} is not the letters-and-digits key given`)
+  if (result.auth.mode === 'oidc') {
+    if (result.auth.idpId !== (c.inputs['idp-id'] ?? '').trim())
+      problems.push('idpId is not the (trimmed) idp-id given')
+  } else if (result.auth.mode === 'password') {
+    if (result.auth.username !== (c.inputs['iam-username'] ?? '').trim())
+      problems.push('username is not the iam-username given')
+  } else {
+    const { credentials } = result.auth
+    const { accessKeyId, secretAccessKey, securityToken } = credentials
+    if (accessKeyId !== effective(c, 'access-key-id') || !/^[A-Za-z0-9]{1,128}$/.test(accessKeyId)) {
+      problems.push(`accessKeyId ${show(accessKeyId)} is not the letters-and-digits key given`)
+    }
+    if (secretAccessKey === '' || secretAccessKey !== effective(c, 'secret-access-key')) {
+      problems.push('secretAccessKey is not the (trimmed) key given')
+    }
+    const token = effective(c, 'security-token')
+    if (token === '' ? 'securityToken' in credentials : securityToken !== token) {
+      problems.push('securityToken is not the (trimmed) token given, or is present though none was')
+    }
+    if (securityToken !== undefined && /[\r\n\0]/.test(securityToken)) problems.push('securityToken is not one line')
   }
-  if (secretAccessKey === '' || secretAccessKey !== effective(c, 'secret-access-key')) {
-    problems.push('secretAccessKey is not the (trimmed) key given')
-  }
-  const token = effective(c, 'security-token')
-  if (token === '' ? 'securityToken' in result.credentials : securityToken !== token) {
-    problems.push('securityToken is not the (trimmed) token given, or is present though none was')
-  }
-  if (securityToken !== undefined && /[\r\n\0]/.test(securityToken)) problems.push('securityToken is not one line')
 
-  const endpointFor = (name: string, service: string): URL | undefined =>
-    text(name) !== ''
-      ? new URL(text(name))
-      : region
-        ? new URL(`https://${service}.${region}.myhuaweicloud.com`)
-        : undefined
+  const endpointFor = (name: string, service: 'ecs' | 'iam'): URL | undefined =>
+    text(name) !== '' ? new URL(text(name)) : region ? defaultEndpoints(result.cloud, region)[service] : undefined
   if (!(result.endpoint instanceof URL)) problems.push('endpoint is missing')
   else {
     problems.push(...field('endpoint', checkEndpoint(result.endpoint.href, result.endpoint)))

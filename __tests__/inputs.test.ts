@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import { InputErrors } from '../src/errors'
-import { type InputSource, parseEndpoint, parseSeconds, readInputs, resolveAmount, splitServerIds } from '../src/inputs'
+import type { AccessKeyCredentials } from '../src/auth'
+import {
+  type ActionInputs,
+  type InputSource,
+  parseEndpoint,
+  parseSeconds,
+  readInputs,
+  resolveAmount,
+  splitServerIds
+} from '../src/inputs'
 
 const A = '616fb98f-46ca-475e-917e-2563e5a8cd19'
 const B = '726fb98f-46ca-475e-917e-2563e5a8cd20'
@@ -22,6 +31,12 @@ function source(
       })(),
     masked
   }
+}
+
+/** The access key the inputs configure (the tests below use that sign-in). */
+function keyOf(inputs: ActionInputs): AccessKeyCredentials {
+  if (inputs.auth.mode !== 'access-key') throw new Error(`signs in with ${inputs.auth.mode}`)
+  return inputs.auth.credentials
 }
 
 const valid = {
@@ -85,7 +100,7 @@ describe('readInputs', () => {
     })
     expect(inputs.endpoint.href).toBe('https://ecs.ap-southeast-1.myhuaweicloud.com/')
     expect(inputs.iamEndpoint?.href).toBe('https://iam.ap-southeast-1.myhuaweicloud.com/')
-    expect(inputs.credentials).toEqual({ accessKeyId: 'AKEXAMPLE', secretAccessKey: 'secret/key+value' })
+    expect(keyOf(inputs)).toEqual({ accessKeyId: 'AKEXAMPLE', secretAccessKey: 'secret/key+value' })
   })
 
   it('reads every input given explicitly', () => {
@@ -115,7 +130,7 @@ describe('readInputs', () => {
       requestTimeoutMs: 2500,
       failOnError: false
     })
-    expect(inputs.credentials.securityToken).toBe('tok')
+    expect(keyOf(inputs).securityToken).toBe('tok')
     expect(inputs.endpoint.origin).toBe('http://127.0.0.1:8080')
     expect(inputs.iamEndpoint?.origin).toBe('http://localhost:9')
   })
@@ -131,7 +146,7 @@ describe('readInputs', () => {
     }
     const fromEnv = readInputs(source({ 'server-ids': A }, env))
     expect(fromEnv.region).toBe('cn-north-4')
-    expect(fromEnv.credentials).toEqual({
+    expect(keyOf(fromEnv)).toEqual({
       accessKeyId: 'AKFROMACTION',
       secretAccessKey: 'sk-from-sdk',
       securityToken: 'sdk-token'
@@ -141,8 +156,8 @@ describe('readInputs', () => {
       source({ ...valid, 'project-id': 'explicit' }, { ...env, HUAWEI_CLOUD_PROJECT_ID: 'action' })
     )
     expect(explicit.region).toBe('ap-southeast-1')
-    expect(explicit.credentials.accessKeyId).toBe('AKEXAMPLE')
-    expect(explicit.credentials.secretAccessKey).toBe('secret/key+value')
+    expect(keyOf(explicit).accessKeyId).toBe('AKEXAMPLE')
+    expect(keyOf(explicit).secretAccessKey).toBe('secret/key+value')
     expect(explicit.projectId).toBe('explicit')
   })
 
@@ -171,8 +186,9 @@ describe('readInputs', () => {
     })
     expect(problems).toEqual([
       expect.stringMatching(/^Input 'type': "gentle" is not allowed; use SOFT .* or HARD/),
-      expect.stringMatching(/^Input 'access-key-id': required/),
-      expect.stringMatching(/^Input 'secret-access-key': required/),
+      expect.stringMatching(
+        /^Input 'access-key-id': no credentials: give access-key-id and secret-access-key .* idp-id for GitHub OIDC, or iam-username/
+      ),
       expect.stringMatching(/^Input 'region': required/),
       expect.stringMatching(/^Input 'endpoint': .* use https:\/\//),
       expect.stringMatching(/^Input 'batch-size': "1001" is not allowed; use a whole number from 1 to 1000/),
@@ -362,5 +378,94 @@ describe('selection and rolling inputs', () => {
     expect(resolveAmount({ percent: 100 }, 50_000, 'up', 1, 1000)).toBe(1000)
     expect(resolveAmount({ percent: 10 }, 25, 'down', 0, 100)).toBe(2)
     expect(resolveAmount({ count: 7 }, 25, 'down', 0, 100)).toBe(7)
+  })
+})
+
+describe('signing in', () => {
+  const noKeys = { 'server-ids': A, region: 'ap-southeast-1' }
+
+  it('signs in with GitHub OIDC when idp-id is given, with a default audience', () => {
+    expect(readInputs(source({ ...noKeys, 'idp-id': 'idp-github' })).auth).toEqual({
+      mode: 'oidc',
+      idpId: 'idp-github',
+      audience: 'huaweicloud'
+    })
+    expect(readInputs(source({ ...noKeys, 'idp-id': 'idp-github', 'oidc-audience': 'my-client' })).auth).toMatchObject({
+      audience: 'my-client'
+    })
+  })
+
+  it('signs in with an IAM password, masking it at once', () => {
+    const src = source({ ...noKeys, 'iam-username': 'deployer', 'iam-password': 'pa55 word', 'iam-domain': 'acme' })
+    expect(readInputs(src).auth).toEqual({
+      mode: 'password',
+      username: 'deployer',
+      password: 'pa55 word',
+      domain: 'acme'
+    })
+    expect(src.masked).toEqual(['pa55 word'])
+  })
+
+  it.each([
+    [
+      { 'idp-id': 'idp', 'access-key-id': 'AK', 'secret-access-key': 'SK' },
+      /only one way to sign in may be configured, but these are: access-key-id\/secret-access-key, idp-id \(OIDC\)/
+    ],
+    [{ 'idp-id': 'idp', 'iam-username': 'u' }, /only one way to sign in/],
+    [
+      { 'iam-username': 'u', 'iam-password': 'p' },
+      /^Input 'iam-username': a password sign-in needs .*; missing: iam-domain/
+    ],
+    [{ 'idp-id': '../x' }, /^Input 'idp-id': must be the identity provider ID/],
+    [{ 'idp-id': 'idp', 'oidc-audience': 'two words' }, /^Input 'oidc-audience'/],
+    [{}, /^Input 'access-key-id': no credentials/]
+  ])('rejects %j', (inputs, problem) => {
+    expect(problemsOf({ ...noKeys, ...inputs })[0]).toMatch(problem)
+  })
+
+  it('prefers an explicit sign-in over keys left in the environment by an earlier step', () => {
+    const inputs = readInputs(
+      source({ ...noKeys, 'idp-id': 'idp' }, { HUAWEI_CLOUD_ACCESS_KEY_ID: 'AK', HUAWEI_CLOUD_SECRET_ACCESS_KEY: 'SK' })
+    )
+    expect(inputs.auth.mode).toBe('oidc')
+  })
+
+  it('builds endpoints from the cloud preset', () => {
+    const eu = readInputs(source({ ...valid, cloud: 'huaweicloud-eu', region: 'eu-west-101' }))
+    expect([eu.endpoint.href, eu.iamEndpoint?.href]).toEqual([
+      'https://ecs.eu-west-101.myhuaweicloud.eu/',
+      'https://iam.eu-west-101.myhuaweicloud.eu/'
+    ])
+    const swiss = readInputs(source({ ...valid, cloud: 'OTC', region: 'eu-ch2' }))
+    expect([swiss.endpoint.href, swiss.iamEndpoint?.href]).toEqual([
+      'https://ecs.eu-ch2.sc.otc.t-systems.com/',
+      'https://iam-pub.eu-ch2.sc.otc.t-systems.com/'
+    ])
+    const germany = readInputs(source({ ...valid, cloud: 'otc', region: 'eu-de' }))
+    expect(germany.iamEndpoint?.href).toBe('https://iam.eu-de.otc.t-systems.com/')
+  })
+
+  it.each([
+    [{ cloud: 'aws' }, /^Input 'cloud': "aws" is not allowed; use huaweicloud, huaweicloud-eu, otc/],
+    [
+      { cloud: 'otc', region: 'eu-west-101' },
+      /^Input 'region': "eu-west-101" is not among the Open Telekom Cloud regions this action knows \(eu-de, eu-nl, eu-ch2\)/
+    ],
+    [{ region: 'eu-west-101' }, /It is the European site: set cloud: huaweicloud-eu\./],
+    [{ region: 'xx-nowhere-9' }, /For another region, set endpoint and iam-endpoint\./]
+  ])('rejects %j, naming the regions the cloud knows', (inputs, problem) => {
+    expect(problemsOf({ ...valid, ...inputs })[0]).toMatch(problem)
+  })
+
+  it('accepts any region when both endpoints are given', () => {
+    const inputs = readInputs(
+      source({
+        ...valid,
+        region: 'xx-new-1',
+        endpoint: 'https://ecs.example.com',
+        'iam-endpoint': 'https://iam.example.com'
+      })
+    )
+    expect(inputs.region).toBe('xx-new-1')
   })
 })

@@ -41,6 +41,7 @@ function recordingIO(inputs: Record<string, string>, overrides: Partial<ActionIO
     random: () => 0.5,
     cancellation: new AbortController().signal,
     readFile: () => '',
+    getIDToken: () => Promise.reject(new Error('no OIDC in these tests')),
     ...overrides
   }
   return { io, record }

@@ -29799,7 +29799,7 @@ function interpretResponse(response, what, nowMs) {
     if (!ok || (details.code !== undefined && THROTTLING_CODES.has(details.code))) {
         throw new ApiError(response.status, details.code, details.message, requestId, what, retryAfterMs);
     }
-    return { status: response.status, body, requestId };
+    return { status: response.status, body, requestId, headers: response.headers };
 }
 /** Sends authenticated JSON requests, retrying only where that is safe. */
 class ApiClient {
@@ -29818,6 +29818,11 @@ class ApiClient {
             catch (error) {
                 if (!(error instanceof ApiError || error instanceof TransportError))
                     throw error;
+                if (error instanceof ApiError && error.code === 'APIG.0307' && (await this.options.authenticator.renew())) {
+                    log.info(`${call.what}: the token had expired; signed in again and retrying once`);
+                    attempt--;
+                    continue;
+                }
                 if (error instanceof ApiError && isThrottling(error))
                     call.onThrottled?.();
                 if (attempt >= retry.maxAttempts || !isRetryable(error, call.idempotent))
@@ -29846,6 +29851,7 @@ class ApiClient {
             headers['Content-Type'] = 'application/json';
         if (call.projectId !== undefined)
             headers['X-Project-Id'] = call.projectId;
+        Object.assign(headers, call.headers);
         const unsigned = { method: call.method, url, headers, body };
         const request = await authenticator.authorize(unsigned, new Date(clock()));
         const started = clock();
@@ -30253,7 +30259,7 @@ function isHttps(requestUrl) {
     const parsedUrl = new URL(requestUrl);
     return parsedUrl.protocol === 'https:';
 }
-class lib_HttpClient {
+class HttpClient {
     constructor(userAgent, handlers, requestOptions) {
         this._ignoreSslError = false;
         this._allowRedirects = true;
@@ -30860,7 +30866,7 @@ class BasicCredentialHandler {
         });
     }
 }
-class auth_BearerCredentialHandler {
+class BearerCredentialHandler {
     constructor(token) {
         this.token = token;
     }
@@ -30918,13 +30924,13 @@ var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg
 
 
 
-class oidc_utils_OidcClient {
+class OidcClient {
     static createHttpClient(allowRetry = true, maxRetry = 10) {
         const requestOptions = {
             allowRetries: allowRetry,
             maxRetries: maxRetry
         };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
+        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(OidcClient.getRequestToken())], requestOptions);
     }
     static getRequestToken() {
         const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
@@ -30943,7 +30949,7 @@ class oidc_utils_OidcClient {
     static getCall(id_token_url) {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             var _a;
-            const httpclient = oidc_utils_OidcClient.createHttpClient();
+            const httpclient = OidcClient.createHttpClient();
             const res = yield httpclient
                 .getJson(id_token_url)
                 .catch(error => {
@@ -30962,13 +30968,13 @@ class oidc_utils_OidcClient {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             try {
                 // New ID Token is requested from action service
-                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
+                let id_token_url = OidcClient.getIDTokenUrl();
                 if (audience) {
                     const encodedAudience = encodeURIComponent(audience);
                     id_token_url = `${id_token_url}&audience=${encodedAudience}`;
                 }
                 debug(`ID token url is ${id_token_url}`);
-                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
+                const id_token = yield OidcClient.getCall(id_token_url);
                 setSecret(id_token);
                 return id_token;
             }
@@ -32566,7 +32572,7 @@ function exportVariable(name, val) {
  * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
  * ```
  */
-function core_setSecret(secret) {
+function setSecret(secret) {
     command_issueCommand('add-mask', {}, secret);
 }
 /**
@@ -32688,7 +32694,7 @@ function isDebug() {
  * Writes debug message to user log
  * @param message debug message
  */
-function core_debug(message) {
+function debug(message) {
     command_issueCommand('debug', {}, message);
 }
 /**
@@ -37842,12 +37848,12 @@ function githubActionIO() {
     return {
         getInput: (name) => getInput(name),
         env: process.env,
-        maskSecret: (value) => core_setSecret(value),
+        maskSecret: (value) => setSecret(value),
         readFile: (path) => (0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'),
         log: {
             info: (message) => info(message),
             warning: (message) => warning(message),
-            debug: (message) => core_debug(message),
+            debug: (message) => debug(message),
             error: (message, title) => error(message, { title }),
             group(title, lines) {
                 startGroup(title);
@@ -37869,7 +37875,8 @@ function githubActionIO() {
         clock: () => Date.now(),
         sleep: sleepUnlessAborted,
         random: () => Math.random(),
-        cancellation: cancellationSignal()
+        cancellation: cancellationSignal(),
+        getIDToken: (audience) => getIDToken(audience)
     };
 }
 
@@ -37977,6 +37984,33 @@ function parseAuthorization(value) {
 
 ;// CONCATENATED MODULE: ./src/auth.ts
 
+/** Sends requests as they are: for the IAM calls that themselves issue tokens. */
+const anonymous = {
+    authorize: (request) => Promise.resolve(request),
+    renew: () => Promise.resolve(false)
+};
+/**
+ * An IAM token in `X-Auth-Token` (no signature), obtained on first use; renewed once if the
+ * cloud reports it expired mid-run.
+ */
+function tokenAuthenticator(obtain, initial) {
+    let token = initial === undefined ? undefined : Promise.resolve(initial);
+    let renewed = false;
+    return {
+        async authorize(request) {
+            token ??= obtain();
+            return { ...request, headers: { ...request.headers, 'X-Auth-Token': await token } };
+        },
+        async renew() {
+            if (renewed)
+                return false;
+            renewed = true;
+            token = obtain();
+            await token;
+            return true;
+        }
+    };
+}
 /**
  * Signs every header the request carries at this point (host, content-type, x-project-id),
  * plus the date and security token it adds. Headers the HTTP client adds later
@@ -37991,7 +38025,9 @@ function accessKeyAuthenticator(credentials) {
             }
             const { authorization } = sign({ method: request.method, url: request.url, signedHeaders: headers, body: request.body }, credentials);
             return Promise.resolve({ ...request, headers: { ...headers, Authorization: authorization } });
-        }
+        },
+        // AK/SK has nothing to renew; temporary keys that expire need a new run.
+        renew: () => Promise.resolve(false)
     };
 }
 
@@ -38740,7 +38776,7 @@ function readBody(message, maxBytes) {
 }
 /** HTTP over @actions/http-client (which honours the runner's proxy settings). */
 function createHttpTransport(options) {
-    const client = new lib_HttpClient(options.userAgent, [], {
+    const client = new HttpClient(options.userAgent, [], {
         socketTimeout: options.timeoutMs,
         allowRedirects: false,
         keepAlive: true
@@ -38784,8 +38820,155 @@ function createHttpTransport(options) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/iam.ts
+
+function issued(response, what) {
+    const header = response.headers['x-subject-token'];
+    const token = Array.isArray(header) ? header[0] : header;
+    if (token === undefined || token === '') {
+        throw new ApiError(response.status, undefined, 'IAM answered without an X-Subject-Token header', response.requestId, what);
+    }
+    const project = response.body?.token?.project;
+    return { token, projectId: typeof project?.id === 'string' ? project.id : undefined };
+}
+/**
+ * `POST /v3.0/OS-AUTH/id-token/tokens`: a project-scoped token for the workflow's OIDC ID token,
+ * through the identity provider `idpId` (its identity conversion rules decide the permissions).
+ */
+async function tokenFromIdToken(api, iamEndpoint, idpId, idToken, scope) {
+    const what = `Signing in through identity provider ${idpId}`;
+    const response = await api.request({
+        what,
+        method: 'POST',
+        endpoint: iamEndpoint,
+        path: '/v3.0/OS-AUTH/id-token/tokens',
+        headers: { 'X-Idp-Id': idpId },
+        body: { auth: { id_token: { id: idToken }, scope: { project: scope } } },
+        idempotent: true
+    });
+    return issued(response, what);
+}
+/** `POST /v3/auth/tokens`: a project-scoped token for an IAM user's password. */
+async function tokenFromPassword(api, iamEndpoint, user, scope) {
+    const what = `Signing in as IAM user ${user.username} of ${user.domain}`;
+    const identity = {
+        methods: ['password'],
+        password: { user: { name: user.username, password: user.password, domain: { name: user.domain } } }
+    };
+    const response = await api.request({
+        what,
+        method: 'POST',
+        endpoint: iamEndpoint,
+        path: '/v3/auth/tokens',
+        body: { auth: { identity, scope: { project: scope } } },
+        idempotent: true
+    });
+    return issued(response, what);
+}
+/** One sentence on what to fix when signing in with a token fails. */
+function signInHint(error, mode) {
+    const text = `${error.code ?? ''} ${error.apiMessage ?? ''}`.toLowerCase();
+    if (mode === 'password') {
+        return error.status === 401
+            ? 'Check iam-username, iam-password and iam-domain (the account name); users with login protection (MFA) cannot sign in by password.'
+            : 'Check that the IAM user may access the project named by project-id or region.';
+    }
+    if (text.includes('audience'))
+        return "Set oidc-audience to the identity provider's client_id (or the client_id to the default, huaweicloud).";
+    if (text.includes('expired'))
+        return "The workflow's ID token had expired: re-run the job, and check the clock of a self-hosted runner.";
+    if (text.includes('issuer'))
+        return "The identity provider's idp_url must be https://token.actions.githubusercontent.com.";
+    if (text.includes('signature') || text.includes('kid')) {
+        return "The identity provider's signing_key must hold GitHub's current signing keys (GitHub rotates them): update it from https://token.actions.githubusercontent.com/.well-known/jwks.";
+    }
+    if (error.status === 404)
+        return 'Check idp-id: it must be the ID of an identity provider in IAM with the OpenID Connect protocol.';
+    if (error.status === 403)
+        return "The identity conversion rules give this workflow's identity no access to the project; check them.";
+    return 'See the README section on GitHub OIDC sign-in.';
+}
+
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = require("node:path");
+;// CONCATENATED MODULE: ./src/clouds.ts
+
+/**
+ * Default endpoints per cloud. Huawei Cloud's regions are those of its SDKs' ECS region tables;
+ * the European site (eu-west-101) has its own domain; Open Telekom Cloud's Swiss region uses an
+ * `sc.` subdomain and, for IAM, the `iam-pub` host. The README cites the sources.
+ */
+const CLOUDS = {
+    huaweicloud: {
+        title: 'Huawei Cloud',
+        regions: [
+            'af-north-1',
+            'af-south-1',
+            'ae-ad-1',
+            'ap-southeast-1',
+            'ap-southeast-2',
+            'ap-southeast-3',
+            'ap-southeast-4',
+            'ap-southeast-5',
+            'cn-east-2',
+            'cn-east-3',
+            'cn-east-4',
+            'cn-east-5',
+            'cn-north-1',
+            'cn-north-2',
+            'cn-north-4',
+            'cn-north-9',
+            'cn-north-11',
+            'cn-north-12',
+            'cn-south-1',
+            'cn-south-2',
+            'cn-south-4',
+            'cn-southwest-2',
+            'cn-southwest-3',
+            'eu-west-0',
+            'la-north-2',
+            'la-south-2',
+            'me-east-1',
+            'my-kualalumpur-1',
+            'na-mexico-1',
+            'ru-moscow-1',
+            'sa-brazil-1',
+            'tr-west-1'
+        ],
+        ecs: (region) => `https://ecs.${region}.myhuaweicloud.com`,
+        iam: (region) => `https://iam.${region}.myhuaweicloud.com`
+    },
+    'huaweicloud-eu': {
+        title: "Huawei Cloud's European site",
+        regions: ['eu-west-101'],
+        ecs: (region) => `https://ecs.${region}.myhuaweicloud.eu`,
+        iam: (region) => `https://iam.${region}.myhuaweicloud.eu`
+    },
+    otc: {
+        title: 'Open Telekom Cloud',
+        regions: ['eu-de', 'eu-nl', 'eu-ch2'],
+        ecs: (region) => region === 'eu-ch2' ? 'https://ecs.eu-ch2.sc.otc.t-systems.com' : `https://ecs.${region}.otc.t-systems.com`,
+        iam: (region) => region === 'eu-ch2' ? 'https://iam-pub.eu-ch2.sc.otc.t-systems.com' : `https://iam.${region}.otc.t-systems.com`
+    }
+};
+const CLOUD_NAMES = Object.keys(CLOUDS);
+function parseCloud(text) {
+    const cloud = (text || 'huaweicloud').toLowerCase();
+    if (!CLOUD_NAMES.includes(cloud)) {
+        throw new InputError('cloud', `${JSON.stringify(text.slice(0, 40))} is not allowed; use ${CLOUD_NAMES.join(', ')}`);
+    }
+    return cloud;
+}
+/** The cloud's default endpoints for a region it knows; an InputError naming the known regions otherwise. */
+function defaultEndpoints(cloud, region) {
+    const preset = CLOUDS[cloud];
+    if (!preset.regions.includes(region)) {
+        const hint = cloud === 'huaweicloud' && region === 'eu-west-101' ? ' It is the European site: set cloud: huaweicloud-eu.' : '';
+        throw new InputError('region', `${JSON.stringify(region.length > 40 ? `${region.slice(0, 40)}…` : region)} is not among the ${preset.title} regions this action knows (${preset.regions.join(', ')}).${hint} For another region, set endpoint and iam-endpoint.`);
+    }
+    return { ecs: new URL(preset.ecs(region)), iam: new URL(preset.iam(region)) };
+}
+
 ;// CONCATENATED MODULE: ./src/selection.ts
 
 /** The server states the ECS API documents. */
@@ -38897,6 +39080,9 @@ function selectServers(requested, listed, filters, requiredState) {
 
 
 
+
+/** The audience asked of GitHub when `oidc-audience` is not set; the identity provider's client_id must match. */
+const DEFAULT_OIDC_AUDIENCE = 'huaweicloud';
 const MAX_BATCH_SIZE = 1000;
 const MAX_TIMEOUT_SECONDS = 6 * 60 * 60;
 const MAX_POLL_INTERVAL_SECONDS = 300;
@@ -39061,6 +39247,71 @@ function readSecret(source, input, envNames) {
         source.maskSecret(value);
     return value;
 }
+/**
+ * The one sign-in the inputs configure: AK/SK (from inputs, else the environment), GitHub OIDC
+ * (`idp-id`) or an IAM password (`iam-username`). Several at once, or none, is an error.
+ */
+function readAuth(source, secretAccessKey, securityToken, iamPassword) {
+    const input = (name) => source.getInput(name).trim();
+    const given = {
+        idpId: input('idp-id'),
+        audience: input('oidc-audience'),
+        username: input('iam-username'),
+        domain: input('iam-domain')
+    };
+    const configured = [
+        ...(input('access-key-id') !== '' || input('secret-access-key') !== '' ? ['access-key-id/secret-access-key'] : []),
+        ...(given.idpId !== '' ? ['idp-id (OIDC)'] : []),
+        ...(given.username !== '' || iamPassword !== '' ? ['iam-username/iam-password'] : [])
+    ];
+    if (configured.length > 1) {
+        throw new InputError('idp-id', `only one way to sign in may be configured, but these are: ${configured.join(', ')}`);
+    }
+    if (given.idpId !== '') {
+        const { idpId } = given;
+        if (!/^[A-Za-z0-9_-]{1,64}$/.test(idpId)) {
+            throw new InputError('idp-id', 'must be the identity provider ID from IAM (letters, digits, "-", "_")');
+        }
+        const audience = given.audience || DEFAULT_OIDC_AUDIENCE;
+        if (audience.length > 255 || /[\s\0]/.test(audience)) {
+            throw new InputError('oidc-audience', "must be one word of at most 255 characters: the identity provider's client_id");
+        }
+        return { mode: 'oidc', idpId, audience };
+    }
+    if (configured.length === 1 && configured[0].startsWith('iam-username')) {
+        const { username, domain } = given;
+        const missing = [
+            username === '' && 'iam-username',
+            iamPassword === '' && 'iam-password',
+            domain === '' && 'iam-domain'
+        ]
+            .filter(Boolean)
+            .join(', ');
+        if (missing !== '')
+            throw new InputError('iam-username', `a password sign-in needs iam-username, iam-password and iam-domain; missing: ${missing}`);
+        return { mode: 'password', username, password: iamPassword, domain };
+    }
+    const accessKeyId = firstSet(source, 'access-key-id', ['HUAWEI_CLOUD_ACCESS_KEY_ID', 'HUAWEICLOUD_SDK_AK']);
+    if (accessKeyId === '' && secretAccessKey === '') {
+        throw new InputError('access-key-id', 'no credentials: give access-key-id and secret-access-key (or HUAWEI_CLOUD_ACCESS_KEY_ID and HUAWEI_CLOUD_SECRET_ACCESS_KEY), idp-id for GitHub OIDC, or iam-username, iam-password and iam-domain');
+    }
+    if (accessKeyId === '') {
+        throw new InputError('access-key-id', 'required; pass it from a secret, or set HUAWEI_CLOUD_ACCESS_KEY_ID or HUAWEICLOUD_SDK_AK');
+    }
+    if (!ACCESS_KEY_ID.test(accessKeyId)) {
+        throw new InputError('access-key-id', 'must be letters and digits only, as IAM issues access keys');
+    }
+    if (secretAccessKey === '') {
+        throw new InputError('secret-access-key', 'required; pass it from a secret, or set HUAWEI_CLOUD_SECRET_ACCESS_KEY or HUAWEICLOUD_SDK_SK');
+    }
+    if (/[\r\n\0]/.test(securityToken)) {
+        throw new InputError('security-token', 'must be a single line; copy the token exactly as IAM issued it');
+    }
+    return {
+        mode: 'access-key',
+        credentials: { accessKeyId, secretAccessKey, ...(securityToken !== '' && { securityToken }) }
+    };
+}
 /** Reads and validates every input; throws {@link InputErrors} listing all problems. */
 function readInputs(source) {
     // Secrets first, so they are masked before any other message can be printed.
@@ -39072,6 +39323,7 @@ function readInputs(source) {
         'HUAWEI_CLOUD_SECURITY_TOKEN',
         'HUAWEICLOUD_SDK_SECURITY_TOKEN'
     ]);
+    const iamPassword = readSecret(source, 'iam-password', []);
     const problems = [];
     /** The parsed value; on a problem, records it and returns `fallback` (the run then stops anyway). */
     function check(parse, fallback) {
@@ -39109,25 +39361,7 @@ function readInputs(source) {
     });
     const operation = check(() => parseOperation(source.getInput('operation').trim()));
     const type = check(() => parsePowerType(source.getInput('type').trim()));
-    const accessKeyId = firstSet(source, 'access-key-id', ['HUAWEI_CLOUD_ACCESS_KEY_ID', 'HUAWEICLOUD_SDK_AK']);
-    check(() => {
-        if (accessKeyId === '') {
-            throw new InputError('access-key-id', 'required; pass it from a secret, or set HUAWEI_CLOUD_ACCESS_KEY_ID or HUAWEICLOUD_SDK_AK');
-        }
-        if (!ACCESS_KEY_ID.test(accessKeyId)) {
-            throw new InputError('access-key-id', 'must be letters and digits only, as IAM issues access keys');
-        }
-    });
-    check(() => {
-        if (secretAccessKey === '') {
-            throw new InputError('secret-access-key', 'required; pass it from a secret, or set HUAWEI_CLOUD_SECRET_ACCESS_KEY or HUAWEICLOUD_SDK_SK');
-        }
-    });
-    check(() => {
-        if (/[\r\n\0]/.test(securityToken)) {
-            throw new InputError('security-token', 'must be a single line; copy the token exactly as IAM issued it');
-        }
-    });
+    const auth = check(() => readAuth(source, secretAccessKey, securityToken, iamPassword));
     const region = firstSet(source, 'region', ['HUAWEI_CLOUD_REGION']) || undefined;
     check(() => {
         if (region !== undefined && !REGION.test(region)) {
@@ -39140,20 +39374,23 @@ function readInputs(source) {
             throw new InputError('project-id', 'must be letters, digits, "-" or "_" (the ID from My Credentials > Projects)');
         }
     });
-    const needsRegion = source.getInput('endpoint').trim() === '' || projectId === undefined;
+    const cloud = check(() => parseCloud(source.getInput('cloud').trim()), 'huaweicloud');
+    const usesToken = auth !== undefined && auth.mode !== 'access-key';
+    const needsIam = projectId === undefined || usesToken;
+    const needsRegion = source.getInput('endpoint').trim() === '' || (needsIam && source.getInput('iam-endpoint').trim() === '');
     check(() => {
-        if (region === undefined && needsRegion) {
-            throw new InputError('region', "required unless 'endpoint' and 'project-id' are both set; set 'region' (or HUAWEI_CLOUD_REGION), e.g. ap-southeast-1");
+        if (region === undefined && (needsRegion || (usesToken && projectId === undefined))) {
+            throw new InputError('region', "required unless 'endpoint', 'iam-endpoint' (when used) and 'project-id' are set; set 'region' (or HUAWEI_CLOUD_REGION), e.g. ap-southeast-1");
         }
     });
-    /** An explicit endpoint, else the region's default; undefined when neither can be had. */
+    const bothGiven = source.getInput('endpoint').trim() !== '' && source.getInput('iam-endpoint').trim() !== '';
+    const defaults = region !== undefined && REGION.test(region) && !bothGiven ? check(() => defaultEndpoints(cloud, region)) : undefined;
+    /** An explicit endpoint, else the cloud's default for the region; undefined when neither can be had. */
     function endpointFor(name, service) {
         const text = source.getInput(name).trim();
         if (text !== '')
             return check(() => parseEndpoint(name, text));
-        if (region === undefined || !REGION.test(region))
-            return undefined;
-        return new URL(`https://${service}.${region}.myhuaweicloud.com`);
+        return defaults?.[service];
     }
     const endpoint = endpointFor('endpoint', 'ecs');
     const iamEndpoint = endpointFor('iam-endpoint', 'iam');
@@ -39199,7 +39436,8 @@ function readInputs(source) {
         operation: { kind: operation, type },
         projectId,
         region,
-        credentials: { accessKeyId, secretAccessKey, ...(securityToken !== '' && { securityToken }) },
+        auth: auth,
+        cloud,
         endpoint: endpoint,
         iamEndpoint,
         batchSize,
@@ -39490,12 +39728,51 @@ function batchLogGroups(runs, results) {
 
 
 
+
 const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 const USER_AGENT = 'ecs-batch-restart (GitHub Action)';
 /** GitHub keeps at most 1 MB of one step output. */
 const OUTPUT_SIZE_LIMIT = 1_000_000;
 function plural(count, noun) {
     return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : noun === 'batch' ? 'es' : 's'}`;
+}
+/**
+ * Prepares the authentication: AK/SK signs each request; the token modes sign in at IAM now (so
+ * their errors come first and clear) and give the token's project.
+ */
+async function signIn(inputs, iam, io) {
+    if (inputs.auth.mode === 'access-key') {
+        return { authenticator: accessKeyAuthenticator(inputs.auth.credentials), tokenProjectId: undefined };
+    }
+    const auth = inputs.auth;
+    const iamEndpoint = inputs.iamEndpoint;
+    const scope = inputs.projectId !== undefined ? { id: inputs.projectId } : { name: inputs.region };
+    async function obtain() {
+        try {
+            if (auth.mode === 'password')
+                return await tokenFromPassword(iam, iamEndpoint, auth, scope);
+            if (!io.env.ACTIONS_ID_TOKEN_REQUEST_URL || !io.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
+                throw new Error('GitHub gave this job no OIDC token: add `permissions: id-token: write` to the workflow or job (pull requests from forks never get one).');
+            }
+            const idToken = await io.getIDToken(auth.audience);
+            return await tokenFromIdToken(iam, iamEndpoint, auth.idpId, idToken, scope);
+        }
+        catch (error) {
+            if (error instanceof ApiError) {
+                throw new Error(`${error.message}. ${signInHint(error, auth.mode)}`, { cause: error });
+            }
+            throw error;
+        }
+    }
+    const first = await obtain();
+    io.maskSecret(first.token);
+    io.log.info(`Signed in ${auth.mode === 'oidc' ? `through identity provider ${auth.idpId}` : `as ${auth.username}`}`);
+    const renew = async () => {
+        const next = await obtain();
+        io.maskSecret(next.token);
+        return next.token;
+    };
+    return { authenticator: tokenAuthenticator(renew, first.token), tokenProjectId: first.projectId };
 }
 /** The servers to act on: the IDs given, narrowed by the filters and states when asked to. */
 async function main_select(inputs, ecs, io) {
@@ -39519,17 +39796,18 @@ async function perform(inputs, outcome, io) {
         userAgent: USER_AGENT
     });
     try {
-        const api = new ApiClient({
+        const options = {
             transport,
-            authenticator: accessKeyAuthenticator(inputs.credentials),
             retry: DEFAULT_RETRY_POLICY,
             clock: io.clock,
             sleep: io.sleep,
             random: io.random,
             log: io.log,
             signal: io.cancellation
-        });
-        let projectId = inputs.projectId;
+        };
+        const { authenticator, tokenProjectId } = await signIn(inputs, new ApiClient({ ...options, authenticator: anonymous }), io);
+        const api = new ApiClient({ ...options, authenticator });
+        let projectId = inputs.projectId ?? tokenProjectId;
         if (projectId === undefined) {
             projectId = await lookupProjectId(api, inputs.iamEndpoint, inputs.region, deadline);
             io.log.info(`Project of region ${inputs.region}: ${projectId}`);

@@ -22,6 +22,8 @@ export interface ActionIO extends InputSource {
   random: () => number
   /** Aborted, with the signal's name as reason, when the runner cancels the workflow. */
   cancellation: AbortSignal
+  /** The workflow's OIDC ID token for `audience` (needs `permissions: id-token: write`). */
+  getIDToken(audience: string): Promise<string>
 }
 
 /** The workflow run's page, when the runner's variables are there to build it from. */
@@ -81,6 +83,7 @@ export function githubActionIO(): ActionIO {
     clock: () => Date.now(),
     sleep: sleepUnlessAborted,
     random: () => Math.random(),
-    cancellation: cancellationSignal()
+    cancellation: cancellationSignal(),
+    getIDToken: (audience) => core.getIDToken(audience)
   }
 }

@@ -36,6 +36,8 @@ export interface ApiRequest {
   body?: unknown
   /** Sent (and signed) as `X-Project-Id`. */
   projectId?: string
+  /** More headers for this call (signed like the others with AK/SK). */
+  headers?: Record<string, string>
   /**
    * Whether the request may be repeated after it possibly reached the cloud. A restart
    * request is not: repeating it could restart servers twice.
@@ -51,6 +53,7 @@ export interface ApiResponse {
   status: number
   body: unknown
   requestId: string | undefined
+  headers: HttpResponse['headers']
 }
 
 /** Codes that mean "rejected for load, nothing was done, try later", whatever the status. */
@@ -99,7 +102,7 @@ export function interpretResponse(response: HttpResponse, what: string, nowMs: n
   if (!ok || (details.code !== undefined && THROTTLING_CODES.has(details.code))) {
     throw new ApiError(response.status, details.code, details.message, requestId, what, retryAfterMs)
   }
-  return { status: response.status, body, requestId }
+  return { status: response.status, body, requestId, headers: response.headers }
 }
 
 /** Sends authenticated JSON requests, retrying only where that is safe. */
@@ -114,6 +117,11 @@ export class ApiClient {
         return await this.attempt(call)
       } catch (error) {
         if (!(error instanceof ApiError || error instanceof TransportError)) throw error
+        if (error instanceof ApiError && error.code === 'APIG.0307' && (await this.options.authenticator.renew())) {
+          log.info(`${call.what}: the token had expired; signed in again and retrying once`)
+          attempt--
+          continue
+        }
         if (error instanceof ApiError && isThrottling(error)) call.onThrottled?.()
         if (attempt >= retry.maxAttempts || !isRetryable(error, call.idempotent)) throw error
         const retryAfterMs = error instanceof ApiError ? error.retryAfterMs : undefined
@@ -140,6 +148,7 @@ export class ApiClient {
     const headers: Record<string, string> = { Host: url.host }
     if (body !== '') headers['Content-Type'] = 'application/json'
     if (call.projectId !== undefined) headers['X-Project-Id'] = call.projectId
+    Object.assign(headers, call.headers)
     const unsigned: HttpRequest = { method: call.method, url, headers, body }
     const request = await authenticator.authorize(unsigned, new Date(clock()))
     const started = clock()

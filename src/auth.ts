@@ -7,6 +7,39 @@ import { formatSdkDate, sign } from './signer'
  */
 export interface Authenticator {
   authorize(request: HttpRequest, now: Date): Promise<HttpRequest>
+  /**
+   * Gets fresh credentials after the cloud said they expired (HTTP 401 APIG.0307); false when this
+   * strategy cannot, or already did once this run.
+   */
+  renew(): Promise<boolean>
+}
+
+/** Sends requests as they are: for the IAM calls that themselves issue tokens. */
+export const anonymous: Authenticator = {
+  authorize: (request) => Promise.resolve(request),
+  renew: () => Promise.resolve(false)
+}
+
+/**
+ * An IAM token in `X-Auth-Token` (no signature), obtained on first use; renewed once if the
+ * cloud reports it expired mid-run.
+ */
+export function tokenAuthenticator(obtain: () => Promise<string>, initial?: string): Authenticator {
+  let token: Promise<string> | undefined = initial === undefined ? undefined : Promise.resolve(initial)
+  let renewed = false
+  return {
+    async authorize(request) {
+      token ??= obtain()
+      return { ...request, headers: { ...request.headers, 'X-Auth-Token': await token } }
+    },
+    async renew() {
+      if (renewed) return false
+      renewed = true
+      token = obtain()
+      await token
+      return true
+    }
+  }
 }
 
 export interface AccessKeyCredentials {
@@ -33,6 +66,8 @@ export function accessKeyAuthenticator(credentials: AccessKeyCredentials): Authe
         credentials
       )
       return Promise.resolve({ ...request, headers: { ...headers, Authorization: authorization } })
-    }
+    },
+    // AK/SK has nothing to renew; temporary keys that expire need a new run.
+    renew: () => Promise.resolve(false)
   }
 }

@@ -2,7 +2,19 @@ import { isAbsolute, relative, resolve } from 'node:path'
 import type { AccessKeyCredentials } from './auth'
 import { InputError, InputErrors } from './errors'
 import type { Operation, OperationKind, PowerType } from './operation'
+import { type CloudName, defaultEndpoints, parseCloud } from './clouds'
 import { type Filters, hasFilters, parseName, parseStatuses, parseTags } from './selection'
+
+/** How the action signs in: exactly one of these per run. */
+export type AuthConfig =
+  | { mode: 'access-key'; credentials: AccessKeyCredentials }
+  /** The workflow's GitHub OIDC token, exchanged at IAM for a project-scoped token. */
+  | { mode: 'oidc'; idpId: string; audience: string }
+  /** An IAM user's password, exchanged at IAM for a project-scoped token. */
+  | { mode: 'password'; username: string; password: string; domain: string }
+
+/** The audience asked of GitHub when `oidc-audience` is not set; the identity provider's client_id must match. */
+export const DEFAULT_OIDC_AUDIENCE = 'huaweicloud'
 
 /** A count, or a percentage of the selected servers (resolved once they are known). */
 export type Amount = { count: number } | { percent: number }
@@ -19,7 +31,8 @@ export interface ActionInputs {
   projectId: string | undefined
   /** Needed only to look the project up when `project-id` is not given. */
   region: string | undefined
-  credentials: AccessKeyCredentials
+  auth: AuthConfig
+  cloud: CloudName
   endpoint: URL
   /** Where the project is looked up; undefined when `project-id` is given and no region is. */
   iamEndpoint: URL | undefined
@@ -253,6 +266,92 @@ function readSecret(source: InputSource, input: string, envNames: string[]): str
   return value
 }
 
+/**
+ * The one sign-in the inputs configure: AK/SK (from inputs, else the environment), GitHub OIDC
+ * (`idp-id`) or an IAM password (`iam-username`). Several at once, or none, is an error.
+ */
+function readAuth(
+  source: InputSource,
+  secretAccessKey: string,
+  securityToken: string,
+  iamPassword: string
+): AuthConfig {
+  const input = (name: string): string => source.getInput(name).trim()
+  const given = {
+    idpId: input('idp-id'),
+    audience: input('oidc-audience'),
+    username: input('iam-username'),
+    domain: input('iam-domain')
+  }
+  const configured = [
+    ...(input('access-key-id') !== '' || input('secret-access-key') !== '' ? ['access-key-id/secret-access-key'] : []),
+    ...(given.idpId !== '' ? ['idp-id (OIDC)'] : []),
+    ...(given.username !== '' || iamPassword !== '' ? ['iam-username/iam-password'] : [])
+  ]
+  if (configured.length > 1) {
+    throw new InputError('idp-id', `only one way to sign in may be configured, but these are: ${configured.join(', ')}`)
+  }
+  if (given.idpId !== '') {
+    const { idpId } = given
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(idpId)) {
+      throw new InputError('idp-id', 'must be the identity provider ID from IAM (letters, digits, "-", "_")')
+    }
+    const audience = given.audience || DEFAULT_OIDC_AUDIENCE
+    if (audience.length > 255 || /[\s\0]/.test(audience)) {
+      throw new InputError(
+        'oidc-audience',
+        "must be one word of at most 255 characters: the identity provider's client_id"
+      )
+    }
+    return { mode: 'oidc', idpId, audience }
+  }
+  if (configured.length === 1 && configured[0].startsWith('iam-username')) {
+    const { username, domain } = given
+    const missing = [
+      username === '' && 'iam-username',
+      iamPassword === '' && 'iam-password',
+      domain === '' && 'iam-domain'
+    ]
+      .filter(Boolean)
+      .join(', ')
+    if (missing !== '')
+      throw new InputError(
+        'iam-username',
+        `a password sign-in needs iam-username, iam-password and iam-domain; missing: ${missing}`
+      )
+    return { mode: 'password', username, password: iamPassword, domain }
+  }
+  const accessKeyId = firstSet(source, 'access-key-id', ['HUAWEI_CLOUD_ACCESS_KEY_ID', 'HUAWEICLOUD_SDK_AK'])
+  if (accessKeyId === '' && secretAccessKey === '') {
+    throw new InputError(
+      'access-key-id',
+      'no credentials: give access-key-id and secret-access-key (or HUAWEI_CLOUD_ACCESS_KEY_ID and HUAWEI_CLOUD_SECRET_ACCESS_KEY), idp-id for GitHub OIDC, or iam-username, iam-password and iam-domain'
+    )
+  }
+  if (accessKeyId === '') {
+    throw new InputError(
+      'access-key-id',
+      'required; pass it from a secret, or set HUAWEI_CLOUD_ACCESS_KEY_ID or HUAWEICLOUD_SDK_AK'
+    )
+  }
+  if (!ACCESS_KEY_ID.test(accessKeyId)) {
+    throw new InputError('access-key-id', 'must be letters and digits only, as IAM issues access keys')
+  }
+  if (secretAccessKey === '') {
+    throw new InputError(
+      'secret-access-key',
+      'required; pass it from a secret, or set HUAWEI_CLOUD_SECRET_ACCESS_KEY or HUAWEICLOUD_SDK_SK'
+    )
+  }
+  if (/[\r\n\0]/.test(securityToken)) {
+    throw new InputError('security-token', 'must be a single line; copy the token exactly as IAM issued it')
+  }
+  return {
+    mode: 'access-key',
+    credentials: { accessKeyId, secretAccessKey, ...(securityToken !== '' && { securityToken }) }
+  }
+}
+
 /** Reads and validates every input; throws {@link InputErrors} listing all problems. */
 export function readInputs(source: InputSource): ActionInputs {
   // Secrets first, so they are masked before any other message can be printed.
@@ -264,6 +363,7 @@ export function readInputs(source: InputSource): ActionInputs {
     'HUAWEI_CLOUD_SECURITY_TOKEN',
     'HUAWEICLOUD_SDK_SECURITY_TOKEN'
   ])
+  const iamPassword = readSecret(source, 'iam-password', [])
 
   const problems: InputError[] = []
   /** The parsed value; on a problem, records it and returns `fallback` (the run then stops anyway). */
@@ -306,31 +406,7 @@ export function readInputs(source: InputSource): ActionInputs {
   const operation = check(() => parseOperation(source.getInput('operation').trim()))
   const type = check(() => parsePowerType(source.getInput('type').trim()))
 
-  const accessKeyId = firstSet(source, 'access-key-id', ['HUAWEI_CLOUD_ACCESS_KEY_ID', 'HUAWEICLOUD_SDK_AK'])
-  check(() => {
-    if (accessKeyId === '') {
-      throw new InputError(
-        'access-key-id',
-        'required; pass it from a secret, or set HUAWEI_CLOUD_ACCESS_KEY_ID or HUAWEICLOUD_SDK_AK'
-      )
-    }
-    if (!ACCESS_KEY_ID.test(accessKeyId)) {
-      throw new InputError('access-key-id', 'must be letters and digits only, as IAM issues access keys')
-    }
-  })
-  check(() => {
-    if (secretAccessKey === '') {
-      throw new InputError(
-        'secret-access-key',
-        'required; pass it from a secret, or set HUAWEI_CLOUD_SECRET_ACCESS_KEY or HUAWEICLOUD_SDK_SK'
-      )
-    }
-  })
-  check(() => {
-    if (/[\r\n\0]/.test(securityToken)) {
-      throw new InputError('security-token', 'must be a single line; copy the token exactly as IAM issued it')
-    }
-  })
+  const auth = check<AuthConfig | undefined>(() => readAuth(source, secretAccessKey, securityToken, iamPassword))
 
   const region = firstSet(source, 'region', ['HUAWEI_CLOUD_REGION']) || undefined
   check(() => {
@@ -349,21 +425,27 @@ export function readInputs(source: InputSource): ActionInputs {
     }
   })
 
-  const needsRegion = source.getInput('endpoint').trim() === '' || projectId === undefined
+  const cloud = check(() => parseCloud(source.getInput('cloud').trim()), 'huaweicloud')
+  const usesToken = auth !== undefined && auth.mode !== 'access-key'
+  const needsIam = projectId === undefined || usesToken
+  const needsRegion =
+    source.getInput('endpoint').trim() === '' || (needsIam && source.getInput('iam-endpoint').trim() === '')
   check(() => {
-    if (region === undefined && needsRegion) {
+    if (region === undefined && (needsRegion || (usesToken && projectId === undefined))) {
       throw new InputError(
         'region',
-        "required unless 'endpoint' and 'project-id' are both set; set 'region' (or HUAWEI_CLOUD_REGION), e.g. ap-southeast-1"
+        "required unless 'endpoint', 'iam-endpoint' (when used) and 'project-id' are set; set 'region' (or HUAWEI_CLOUD_REGION), e.g. ap-southeast-1"
       )
     }
   })
-  /** An explicit endpoint, else the region's default; undefined when neither can be had. */
-  function endpointFor(name: string, service: string): URL | undefined {
+  const bothGiven = source.getInput('endpoint').trim() !== '' && source.getInput('iam-endpoint').trim() !== ''
+  const defaults =
+    region !== undefined && REGION.test(region) && !bothGiven ? check(() => defaultEndpoints(cloud, region)) : undefined
+  /** An explicit endpoint, else the cloud's default for the region; undefined when neither can be had. */
+  function endpointFor(name: string, service: 'ecs' | 'iam'): URL | undefined {
     const text = source.getInput(name).trim()
     if (text !== '') return check(() => parseEndpoint(name, text))
-    if (region === undefined || !REGION.test(region)) return undefined
-    return new URL(`https://${service}.${region}.myhuaweicloud.com`)
+    return defaults?.[service]
   }
   const endpoint = endpointFor('endpoint', 'ecs')
   const iamEndpoint = endpointFor('iam-endpoint', 'iam')
@@ -430,7 +512,8 @@ export function readInputs(source: InputSource): ActionInputs {
     operation: { kind: operation, type },
     projectId,
     region,
-    credentials: { accessKeyId, secretAccessKey, ...(securityToken !== '' && { securityToken }) },
+    auth: auth as AuthConfig,
+    cloud,
     endpoint: endpoint as URL,
     iamEndpoint,
     batchSize,

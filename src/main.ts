@@ -1,11 +1,12 @@
 import { ApiClient } from './api'
 import { githubActionIO, type ActionIO } from './action-io'
-import { accessKeyAuthenticator } from './auth'
+import { type Authenticator, accessKeyAuthenticator, anonymous, tokenAuthenticator } from './auth'
 import { EcsClient, lookupProjectId } from './ecs'
-import { InputErrors, errorMessage } from './errors'
+import { ApiError, InputErrors, errorMessage } from './errors'
 import { type BatchRun, execute } from './execute'
 import { createHttpTransport } from './http'
-import { type ActionInputs, MAX_BATCH_SIZE, readInputs, resolveAmount, splitServerIds } from './inputs'
+import { type IssuedToken, signInHint, tokenFromIdToken, tokenFromPassword } from './iam'
+import { type ActionInputs, type AuthConfig, MAX_BATCH_SIZE, readInputs, resolveAmount, splitServerIds } from './inputs'
 import { Ledger, type ServerResult } from './ledger'
 import { describeOperation } from './operation'
 import { type Plan, planBatches } from './plan'
@@ -41,6 +42,49 @@ function plural(count: number, noun: 'server' | 'batch' | 'wave'): string {
   return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : noun === 'batch' ? 'es' : 's'}`
 }
 
+/**
+ * Prepares the authentication: AK/SK signs each request; the token modes sign in at IAM now (so
+ * their errors come first and clear) and give the token's project.
+ */
+async function signIn(
+  inputs: ActionInputs,
+  iam: ApiClient,
+  io: ActionIO
+): Promise<{ authenticator: Authenticator; tokenProjectId: string | undefined }> {
+  if (inputs.auth.mode === 'access-key') {
+    return { authenticator: accessKeyAuthenticator(inputs.auth.credentials), tokenProjectId: undefined }
+  }
+  const auth: Exclude<AuthConfig, { mode: 'access-key' }> = inputs.auth
+  const iamEndpoint = inputs.iamEndpoint as URL
+  const scope = inputs.projectId !== undefined ? { id: inputs.projectId } : { name: inputs.region as string }
+  async function obtain(): Promise<IssuedToken> {
+    try {
+      if (auth.mode === 'password') return await tokenFromPassword(iam, iamEndpoint, auth, scope)
+      if (!io.env.ACTIONS_ID_TOKEN_REQUEST_URL || !io.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
+        throw new Error(
+          'GitHub gave this job no OIDC token: add `permissions: id-token: write` to the workflow or job (pull requests from forks never get one).'
+        )
+      }
+      const idToken = await io.getIDToken(auth.audience)
+      return await tokenFromIdToken(iam, iamEndpoint, auth.idpId, idToken, scope)
+    } catch (error) {
+      if (error instanceof ApiError) {
+        throw new Error(`${error.message}. ${signInHint(error, auth.mode)}`, { cause: error })
+      }
+      throw error
+    }
+  }
+  const first = await obtain()
+  io.maskSecret(first.token)
+  io.log.info(`Signed in ${auth.mode === 'oidc' ? `through identity provider ${auth.idpId}` : `as ${auth.username}`}`)
+  const renew = async (): Promise<string> => {
+    const next = await obtain()
+    io.maskSecret(next.token)
+    return next.token
+  }
+  return { authenticator: tokenAuthenticator(renew, first.token), tokenProjectId: first.projectId }
+}
+
 /** The servers to act on: the IDs given, narrowed by the filters and states when asked to. */
 async function select(inputs: ActionInputs, ecs: EcsClient, io: ActionIO): Promise<Selection> {
   const requiredState = inputs.skipInactive ? REQUIRED_STATE[inputs.operation.kind] : undefined
@@ -66,17 +110,22 @@ async function perform(inputs: ActionInputs, outcome: Outcome, io: ActionIO): Pr
     userAgent: USER_AGENT
   })
   try {
-    const api = new ApiClient({
+    const options = {
       transport,
-      authenticator: accessKeyAuthenticator(inputs.credentials),
       retry: DEFAULT_RETRY_POLICY,
       clock: io.clock,
       sleep: io.sleep,
       random: io.random,
       log: io.log,
       signal: io.cancellation
-    })
-    let projectId = inputs.projectId
+    }
+    const { authenticator, tokenProjectId } = await signIn(
+      inputs,
+      new ApiClient({ ...options, authenticator: anonymous }),
+      io
+    )
+    const api = new ApiClient({ ...options, authenticator })
+    let projectId = inputs.projectId ?? tokenProjectId
     if (projectId === undefined) {
       projectId = await lookupProjectId(api, inputs.iamEndpoint as URL, inputs.region as string, deadline)
       io.log.info(`Project of region ${inputs.region}: ${projectId}`)

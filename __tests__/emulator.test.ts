@@ -1,18 +1,26 @@
+import * as core from '@actions/core'
 import { spawn } from 'node:child_process'
+import { createPublicKey, verify as verifySignature } from 'node:crypto'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { formatSdkDate, sign } from '../src/signer'
 import {
   DEFAULT_CREDENTIALS,
+  DEFAULT_DOMAIN_ID,
   DEFAULT_PROJECT_ID,
   DEFAULT_REGION,
   EcsEmulator,
   ecsError,
   gatewayError,
+  GITHUB_OIDC_PATH,
   iamError,
+  ID_TOKEN_PATH,
+  keystoneError,
+  PASSWORD_TOKEN_PATH,
   type EmulatorOptions
 } from './emulator/ecs-emulator'
+import { createOidcFixture, decodeJwt, GITHUB_OIDC_ISSUER, signJwt } from './support/oidc'
 
 const [DEFAULT_AK, DEFAULT_CREDENTIAL] = Object.entries(DEFAULT_CREDENTIALS)[0]
 const DEFAULT_KEY = { accessKeyId: DEFAULT_AK, secretAccessKey: DEFAULT_CREDENTIAL.secretAccessKey }
@@ -1395,5 +1403,671 @@ describe('inventory: listing, server details and states', () => {
     emulator.setServerStatus('srv-2', 'ERROR')
     expect(await status('srv-2')).toBe('ERROR')
     expect(() => emulator.setServerStatus('nope', 'ACTIVE')).toThrow(/not in the inventory/)
+  })
+})
+
+// ---------------------------------------------------------------- IAM tokens and OIDC
+
+/** Two RSA keys: the identity provider's, and one it does not know. */
+const OIDC = createOidcFixture({ kid: 'gh-key-1' })
+const OTHER_KEY = createOidcFixture({ kid: 'gh-key-1' })
+const IDP_ID = 'github-actions'
+const CLIENT_ID = 'ecs-batch-restart'
+const SUBJECT = 'repo:octo/fleet:ref:refs/heads/main'
+const OTHER_PROJECT = 'eu-west-101'
+const OTHER_PROJECT_ID = 'abcdefabcdefabcdefabcdefabcdefab'
+const IAM_USER = { domain: 'octo-account', name: 'restarter', password: 'correct horse battery staple' }
+const GITHUB_REQUEST_TOKEN = 'github-request-token-0000'
+
+/** Options with the identity provider, an IAM user, two projects and GitHub's OIDC service. */
+function identityOptions(clock: { now: () => number }, extra: EmulatorOptions = {}): EmulatorOptions {
+  return {
+    now: clock.now,
+    projects: { [DEFAULT_REGION]: DEFAULT_PROJECT_ID, [OTHER_PROJECT]: OTHER_PROJECT_ID },
+    identityProviders: { [IDP_ID]: { issuer: OIDC.issuer, clientId: CLIENT_ID, jwks: OIDC.publicJwks } },
+    iamUsers: [IAM_USER],
+    githubOidc: { issuer: OIDC.issuer, requestToken: GITHUB_REQUEST_TOKEN, privateKey: OIDC.privateKey, kid: OIDC.kid },
+    ...extra
+  }
+}
+
+/** The claims of a valid GitHub-like ID token at `now` (ms), with overrides. */
+function idTokenClaims(now: number, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const seconds = Math.floor(now / 1000)
+  return {
+    iss: OIDC.issuer,
+    sub: SUBJECT,
+    aud: CLIENT_ID,
+    iat: seconds,
+    nbf: seconds,
+    exp: seconds + 300,
+    ...overrides
+  }
+}
+
+type ProjectScope = { project: { id?: string; name?: string } } | undefined
+
+function exchangeIdToken(
+  emulator: Pick<EcsEmulator, 'url'>,
+  jwt: string,
+  options: { idpId?: string | null; scope?: ProjectScope } = {}
+): Promise<Response> {
+  const headers: Record<string, string> = { 'content-type': 'application/json;charset=UTF-8' }
+  if (options.idpId !== null) headers['x-idp-id'] = options.idpId ?? IDP_ID
+  const scope = 'scope' in options ? options.scope : { project: { name: DEFAULT_REGION } }
+  return fetch(new URL(ID_TOKEN_PATH, emulator.url), {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ auth: { id_token: { id: jwt }, ...(scope ? { scope } : {}) } })
+  })
+}
+
+function exchangePassword(
+  emulator: Pick<EcsEmulator, 'url'>,
+  user: { domain: string; name: string; password: string } = IAM_USER,
+  scope: ProjectScope = { project: { name: DEFAULT_REGION } }
+): Promise<Response> {
+  const body = {
+    auth: {
+      identity: {
+        methods: ['password'],
+        password: { user: { name: user.name, password: user.password, domain: { name: user.domain } } }
+      },
+      scope
+    }
+  }
+  return fetch(new URL(PASSWORD_TOKEN_PATH, emulator.url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json;charset=utf8' },
+    body: JSON.stringify(body)
+  })
+}
+
+/** A federated project-scoped token for the default project (the id-token route must answer 201). */
+async function federatedToken(emulator: EcsEmulator, now: number, scope?: ProjectScope): Promise<string> {
+  const response = await exchangeIdToken(emulator, signJwt(idTokenClaims(now), OIDC.privateKey, OIDC.kid), {
+    scope: scope ?? { project: { name: DEFAULT_REGION } }
+  })
+  expect(response.status).toBe(201)
+  const token = response.headers.get('x-subject-token')
+  expect(token).toBeTruthy()
+  return token ?? ''
+}
+
+/** An unsigned request that authenticates with `X-Auth-Token` only. */
+function tokenCall(
+  emulator: Pick<EcsEmulator, 'url'>,
+  path: string,
+  token: string,
+  options: { body?: string; headers?: Record<string, string> } = {}
+): Promise<Response> {
+  const headers: Record<string, string> = { 'x-auth-token': token, ...options.headers }
+  if (options.body !== undefined) headers['content-type'] = 'application/json'
+  return fetch(new URL(path, emulator.url), {
+    method: options.body === undefined ? 'GET' : 'POST',
+    headers,
+    body: options.body
+  })
+}
+
+interface TokenBody {
+  token: {
+    expires_at: string
+    issued_at: string
+    methods: string[]
+    project?: { id: string; name: string; domain: { id: string } }
+    user: { id: string; name: string; domain: { id: string; name: string }; 'OS-FEDERATION'?: object }
+  }
+}
+
+describe('IAM token by OIDC ID token (POST /v3.0/OS-AUTH/id-token/tokens)', () => {
+  it('verifies the JWT and answers 201 with a project-scoped token in X-Subject-Token', async () => {
+    const clock = manualClock()
+    const emulator = await startEmulator(identityOptions(clock))
+    const jwt = signJwt(idTokenClaims(clock.now()), OIDC.privateKey, OIDC.kid)
+    const response = await exchangeIdToken(emulator, jwt)
+
+    expect(response.status).toBe(201)
+    const token = response.headers.get('x-subject-token') ?? ''
+    expect(token).toMatch(/^MII[A-Za-z0-9_-]{100,}$/)
+    expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/)
+    const body = (await response.json()) as TokenBody
+    expect(body.token).toMatchObject({
+      issued_at: '2024-01-02T03:04:05.000000Z',
+      expires_at: '2024-01-03T03:04:05.000000Z',
+      methods: ['mapped'],
+      project: { id: DEFAULT_PROJECT_ID, name: DEFAULT_REGION, domain: { id: DEFAULT_DOMAIN_ID } },
+      user: {
+        name: SUBJECT,
+        domain: { id: DEFAULT_DOMAIN_ID },
+        'OS-FEDERATION': { identity_provider: { id: IDP_ID }, protocol: { id: 'oidc' } }
+      }
+    })
+    expect(emulator.issuedTokens()).toEqual([token])
+    expect(emulator.requests[0]).toMatchObject({
+      route: 'id-token',
+      status: 201,
+      signatureValid: false,
+      authenticatedBy: 'none'
+    })
+  })
+
+  it('takes the project by id, an aud array that contains the client_id, and 60 s of clock skew', async () => {
+    const clock = manualClock()
+    const emulator = await startEmulator(identityOptions(clock))
+    const seconds = Math.floor(clock.now() / 1000)
+    const claims = idTokenClaims(clock.now(), {
+      aud: ['someone-else', CLIENT_ID],
+      exp: seconds - 30,
+      nbf: seconds + 30,
+      iat: seconds + 30
+    })
+    const response = await exchangeIdToken(emulator, signJwt(claims, OIDC.privateKey, OIDC.kid), {
+      scope: { project: { id: OTHER_PROJECT_ID } }
+    })
+    expect(response.status).toBe(201)
+    expect(((await response.json()) as TokenBody).token.project).toMatchObject({
+      id: OTHER_PROJECT_ID,
+      name: OTHER_PROJECT
+    })
+  })
+
+  const now = manualClock().now()
+  const seconds = Math.floor(now / 1000)
+  const valid = (): Record<string, unknown> => idTokenClaims(now)
+  const [validHeader, validPayload] = signJwt(valid(), OIDC.privateKey, OIDC.kid).split('.')
+  const failures: [string, () => string, string][] = [
+    [
+      'a signature by another key with the same kid',
+      () => signJwt(valid(), OTHER_KEY.privateKey, OIDC.kid),
+      'Invalid ID token signature.'
+    ],
+    [
+      'claims changed after signing',
+      () => {
+        const forged = Buffer.from(JSON.stringify({ ...valid(), sub: 'repo:evil/fork:ref:refs/heads/main' }))
+        const [header, , signature] = signJwt(valid(), OIDC.privateKey, OIDC.kid).split('.')
+        return `${header}.${forged.toString('base64url')}.${signature}`
+      },
+      'Invalid ID token signature.'
+    ],
+    [
+      'a wrong audience',
+      () => signJwt(idTokenClaims(now, { aud: 'sts.amazonaws.com' }), OIDC.privateKey, OIDC.kid),
+      "The ID token audience does not match the identity provider's client_id."
+    ],
+    [
+      'no audience',
+      () => signJwt(idTokenClaims(now, { aud: undefined }), OIDC.privateKey, OIDC.kid),
+      "The ID token audience does not match the identity provider's client_id."
+    ],
+    [
+      'a wrong issuer',
+      () => signJwt(idTokenClaims(now, { iss: 'https://evil.example.com' }), OIDC.privateKey, OIDC.kid),
+      "The ID token issuer does not match the identity provider's issuer."
+    ],
+    [
+      'an expired token',
+      () =>
+        signJwt(
+          idTokenClaims(now, { iat: seconds - 3600, nbf: seconds - 3600, exp: seconds - 61 }),
+          OIDC.privateKey,
+          OIDC.kid
+        ),
+      'The ID token has expired.'
+    ],
+    [
+      'no exp',
+      () => signJwt(idTokenClaims(now, { exp: undefined }), OIDC.privateKey, OIDC.kid),
+      'The ID token has no valid exp claim.'
+    ],
+    [
+      'an nbf in the future',
+      () => signJwt(idTokenClaims(now, { nbf: seconds + 120 }), OIDC.privateKey, OIDC.kid),
+      'The ID token is not valid yet: its nbf is in the future.'
+    ],
+    [
+      'an iat in the future',
+      () => signJwt(idTokenClaims(now, { iat: seconds + 120, nbf: undefined }), OIDC.privateKey, OIDC.kid),
+      'The ID token is not valid yet: its iat is in the future.'
+    ],
+    [
+      'no sub',
+      () => signJwt(idTokenClaims(now, { sub: undefined }), OIDC.privateKey, OIDC.kid),
+      'The ID token has no sub claim.'
+    ],
+    [
+      'an unknown kid',
+      () => signJwt(valid(), OIDC.privateKey, 'gh-key-2'),
+      "The ID token's key id (kid gh-key-2) is not among the identity provider's signing keys."
+    ],
+    [
+      'no kid',
+      () => signJwt(valid(), OIDC.privateKey, OIDC.kid, { kid: undefined }),
+      "The ID token's key id (kid missing) is not among the identity provider's signing keys."
+    ],
+    [
+      'alg none',
+      () =>
+        `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT', kid: OIDC.kid })).toString('base64url')}.${validPayload}.AAAA`,
+      'The ID token algorithm none is not supported; only RS256 is.'
+    ],
+    [
+      'two parts',
+      () => `${validHeader}.${validPayload}`,
+      'The ID token is malformed: it must be three base64url parts separated by dots.'
+    ],
+    [
+      'a part that is not base64url',
+      () => `${validHeader}.${validPayload}.not+base64/url=`,
+      'The ID token is malformed: it must be three base64url parts separated by dots.'
+    ],
+    [
+      'a payload that is not JSON',
+      () => `${validHeader}.${Buffer.from('not json').toString('base64url')}.AAAA`,
+      'The ID token is malformed: its header and payload must be JSON objects.'
+    ]
+  ]
+
+  it.each(failures)('rejects %s with 401 IAM.0001 and issues no token', async (_, jwt, message) => {
+    const clock = manualClock()
+    const emulator = await startEmulator(identityOptions(clock))
+    const response = await exchangeIdToken(emulator, jwt())
+    expect(response.status).toBe(401)
+    expect(response.headers.get('x-subject-token')).toBeNull()
+    expect(await response.json()).toEqual(iamError('IAM.0001', message))
+    expect(emulator.issuedTokens()).toEqual([])
+  })
+
+  it('answers 404 IAM.0004 for an unknown or missing X-Idp-Id, and for an unknown project', async () => {
+    const clock = manualClock()
+    const emulator = await startEmulator(identityOptions(clock))
+    const jwt = signJwt(idTokenClaims(clock.now()), OIDC.privateKey, OIDC.kid)
+
+    const unknown = await exchangeIdToken(emulator, jwt, { idpId: 'gitlab' })
+    expect(unknown.status).toBe(404)
+    expect(await unknown.json()).toEqual(iamError('IAM.0004', 'The identity provider gitlab does not exist.'))
+    const missing = await exchangeIdToken(emulator, jwt, { idpId: null })
+    expect(missing.status).toBe(404)
+    expect(await missing.json()).toEqual(iamError('IAM.0004', 'The request header X-Idp-Id is missing.'))
+    const noProject = await exchangeIdToken(emulator, jwt, { scope: { project: { name: 'cn-north-4' } } })
+    expect(noProject.status).toBe(404)
+    expect(await noProject.json()).toEqual(iamError('IAM.0004', 'The project name cn-north-4 does not exist.'))
+    const mismatched = await exchangeIdToken(emulator, jwt, {
+      scope: { project: { id: OTHER_PROJECT_ID, name: DEFAULT_REGION } }
+    })
+    expect(mismatched.status).toBe(404)
+    expect(emulator.issuedTokens()).toEqual([])
+  })
+
+  it('answers 400 IAM.0011 for a body without auth.id_token.id or with an unsupported scope', async () => {
+    const clock = manualClock()
+    const emulator = await startEmulator(identityOptions(clock))
+    const post = (body: string): Promise<Response> =>
+      fetch(new URL(ID_TOKEN_PATH, emulator.url), { method: 'POST', headers: { 'x-idp-id': IDP_ID }, body })
+    for (const body of [
+      'not json',
+      '{}',
+      '{"auth":{"id_token":{}}}',
+      '{"auth":{"id_token":{"id":"x.y.z"},"scope":{"domain":{"name":"octo"}}}}'
+    ]) {
+      const response = await post(body)
+      expect(response.status).toBe(400)
+      expect(await response.json()).toMatchObject({
+        error_code: 'IAM.0011',
+        error_msg: expect.stringMatching(/^Invalid request body: /)
+      })
+    }
+  })
+
+  it('issues an unscoped token without a scope; it lists projects but calls no /v1 route', async () => {
+    const clock = manualClock()
+    const emulator = await startEmulator(identityOptions(clock))
+    const response = await exchangeIdToken(emulator, signJwt(idTokenClaims(clock.now()), OIDC.privateKey, OIDC.kid), {
+      scope: undefined
+    })
+    expect(response.status).toBe(201)
+    expect(((await response.json()) as TokenBody).token.project).toBeUndefined()
+    const token = response.headers.get('x-subject-token') ?? ''
+    expect((await tokenCall(emulator, `/v3/projects?name=${DEFAULT_REGION}`, token)).status).toBe(200)
+    const submitted = await tokenCall(emulator, SUBMIT_PATH, token, { body: rebootBody(['srv-a']) })
+    expect(submitted.status).toBe(400)
+    expect(await submitted.json()).toMatchObject({
+      error: { code: 'Common.0018', message: expect.stringContaining('not scoped to a project') }
+    })
+    expect(emulator.restartCount('srv-a')).toBe(0)
+  })
+
+  it('answers 404 IAM.0004 when no identity provider is configured', async () => {
+    const emulator = await startEmulator()
+    const response = await exchangeIdToken(emulator, signJwt(idTokenClaims(Date.now()), OIDC.privateKey, OIDC.kid))
+    expect(response.status).toBe(404)
+    expect(await response.json()).toMatchObject({ error_code: 'IAM.0004' })
+  })
+})
+
+describe('IAM token by password (POST /v3/auth/tokens)', () => {
+  it('answers 201 with a project-scoped token for the right user, password and domain', async () => {
+    const clock = manualClock()
+    const emulator = await startEmulator(identityOptions(clock))
+    const response = await exchangePassword(emulator)
+    expect(response.status).toBe(201)
+    const token = response.headers.get('x-subject-token') ?? ''
+    expect(token).toMatch(/^MII/)
+    expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/)
+    expect(((await response.json()) as TokenBody).token).toMatchObject({
+      issued_at: '2024-01-02T03:04:05.000000Z',
+      expires_at: '2024-01-03T03:04:05.000000Z',
+      methods: ['password'],
+      project: { id: DEFAULT_PROJECT_ID, name: DEFAULT_REGION },
+      user: { name: IAM_USER.name, domain: { id: DEFAULT_DOMAIN_ID, name: IAM_USER.domain } }
+    })
+    const byId = await exchangePassword(emulator, IAM_USER, { project: { id: OTHER_PROJECT_ID } })
+    expect(byId.status).toBe(201)
+    expect(((await byId.json()) as TokenBody).token.project?.name).toBe(OTHER_PROJECT)
+    expect(emulator.issuedTokens()).toEqual([token, byId.headers.get('x-subject-token')])
+    expect(emulator.requests.map((r) => [r.route, r.status, r.authenticatedBy])).toEqual([
+      ['password-token', 201, 'none'],
+      ['password-token', 201, 'none']
+    ])
+  })
+
+  it.each([
+    ['a wrong password', { ...IAM_USER, password: 'Tr0ub4dor&3' }],
+    ['an unknown user', { ...IAM_USER, name: 'someone' }],
+    ['a wrong domain', { ...IAM_USER, domain: 'other-account' }]
+  ])('answers 401 in the Keystone shape for %s', async (_, user) => {
+    const emulator = await startEmulator(identityOptions(manualClock()))
+    const response = await exchangePassword(emulator, user)
+    expect(response.status).toBe(401)
+    expect(await response.json()).toEqual({
+      error: { code: 401, message: 'The username or password is wrong.', title: 'Unauthorized' }
+    })
+    expect(emulator.issuedTokens()).toEqual([])
+  })
+
+  it('answers 400 for a malformed body and 404 for an unknown project, in the Keystone shape', async () => {
+    const emulator = await startEmulator(identityOptions(manualClock()))
+    const malformed = await fetch(new URL(PASSWORD_TOKEN_PATH, emulator.url), {
+      method: 'POST',
+      body: '{"auth":{"identity":{"methods":["token"]}}}'
+    })
+    expect(malformed.status).toBe(400)
+    expect(await malformed.json()).toMatchObject({ error: { code: 400, title: 'Bad Request' } })
+    const unknown = await exchangePassword(emulator, IAM_USER, { project: { name: 'cn-north-4' } })
+    expect(unknown.status).toBe(404)
+    expect(await unknown.json()).toEqual(keystoneError(404, 'Not Found', 'Could not find project: name cn-north-4.'))
+    expect(emulator.issuedTokens()).toEqual([])
+  })
+})
+
+describe('token authentication (X-Auth-Token) on ECS and IAM routes', () => {
+  it('submits a restart and queries its job with a federated token, without signing', async () => {
+    const clock = manualClock()
+    const emulator = await startEmulator(identityOptions(clock, { jobDurationMs: 0 }))
+    const token = await federatedToken(emulator, clock.now())
+
+    const submitted = await tokenCall(emulator, SUBMIT_PATH, token, { body: rebootBody(['srv-a', 'srv-b']) })
+    expect(submitted.status).toBe(200)
+    const { job_id: jobId } = (await submitted.json()) as { job_id: string }
+    expect(emulator.restartCount('srv-a')).toBe(1)
+    expect(emulator.restartCount('srv-b')).toBe(1)
+    const job = await tokenCall(emulator, jobPath(jobId), token)
+    expect(job.status).toBe(200)
+    expect(((await job.json()) as JobBody).status).toBe('SUCCESS')
+    const projects = await tokenCall(emulator, `/v3/projects?name=${DEFAULT_REGION}`, token)
+    expect(projects.status).toBe(200)
+    // X-Project-Id is optional with a token, but must agree with the path when sent.
+    const withHeader = await tokenCall(emulator, jobPath(jobId), token, {
+      headers: { 'x-project-id': DEFAULT_PROJECT_ID }
+    })
+    expect(withHeader.status).toBe(200)
+    const wrongHeader = await tokenCall(emulator, jobPath(jobId), token, {
+      headers: { 'x-project-id': OTHER_PROJECT_ID }
+    })
+    expect(wrongHeader.status).toBe(400)
+    expect(await wrongHeader.json()).toMatchObject({ error: { code: 'Common.0018' } })
+
+    expect(emulator.requests.map((r) => [r.route, r.status, r.signatureValid, r.authenticatedBy])).toEqual([
+      ['id-token', 201, false, 'none'],
+      ['submit', 200, false, 'token'],
+      ['job', 200, false, 'token'],
+      ['projects', 200, false, 'token'],
+      ['job', 200, false, 'token'],
+      ['job', 400, false, 'token']
+    ])
+  })
+
+  it('takes a password token too, on the Nova routes as well', async () => {
+    const clock = manualClock()
+    const emulator = await startEmulator(identityOptions(clock))
+    const response = await exchangePassword(emulator)
+    const token = response.headers.get('x-subject-token') ?? ''
+    const reboot = await tokenCall(emulator, `/v2.1/${DEFAULT_PROJECT_ID}/servers/srv-n/action`, token, {
+      body: JSON.stringify({ reboot: { type: 'SOFT' } })
+    })
+    expect(reboot.status).toBe(202)
+    expect(emulator.restartCount('srv-n')).toBe(1)
+  })
+
+  it('answers 401 APIG.0307 once expireTokens() ran, and accepts tokens issued after it', async () => {
+    const clock = manualClock()
+    const emulator = await startEmulator(identityOptions(clock))
+    const first = await federatedToken(emulator, clock.now())
+    await submit(emulator, ['srv-a'], { date: clock.date() }) // signed requests are not affected
+    expect((await tokenCall(emulator, SUBMIT_PATH, first, { body: rebootBody(['srv-a']) })).status).toBe(200)
+
+    emulator.expireTokens()
+    const expired = await tokenCall(emulator, SUBMIT_PATH, first, { body: rebootBody(['srv-a']) })
+    expect(expired.status).toBe(401)
+    expect(await expired.json()).toMatchObject({ error_code: 'APIG.0307', error_msg: 'The token must be updated.' })
+    expect(emulator.restartCount('srv-a')).toBe(2)
+    expect(emulator.requests.at(-1)).toMatchObject({ status: 401, signatureValid: false, authenticatedBy: 'none' })
+
+    const second = await federatedToken(emulator, clock.now())
+    expect((await tokenCall(emulator, SUBMIT_PATH, second, { body: rebootBody(['srv-a']) })).status).toBe(200)
+    expect(emulator.issuedTokens()).toEqual([first, second])
+    expect(emulator.restartCount('srv-a')).toBe(3)
+  })
+
+  it('expires tokens after tokenLifetimeMs by the emulator clock', async () => {
+    const clock = manualClock()
+    const emulator = await startEmulator(identityOptions(clock, { tokenLifetimeMs: 60_000 }))
+    const response = await exchangePassword(emulator)
+    expect(((await response.json()) as TokenBody).token.expires_at).toBe('2024-01-02T03:05:05.000000Z')
+    const token = response.headers.get('x-subject-token') ?? ''
+    clock.advance(59_999)
+    expect((await tokenCall(emulator, `/v3/projects`, token)).status).toBe(200)
+    clock.advance(1)
+    const expired = await tokenCall(emulator, `/v3/projects`, token)
+    expect(expired.status).toBe(401)
+    expect(await expired.json()).toMatchObject({ error_code: 'APIG.0307' })
+  })
+
+  it('answers 401 APIG.0301 for a token it did not issue', async () => {
+    const emulator = await startEmulator(identityOptions(manualClock()))
+    const response = await tokenCall(emulator, SUBMIT_PATH, 'MIIgarbage', { body: rebootBody(['srv-a']) })
+    expect(response.status).toBe(401)
+    expect(await response.json()).toMatchObject({
+      error_code: 'APIG.0301',
+      error_msg: 'Incorrect IAM authentication information: decrypt token fail'
+    })
+    expect(emulator.restartCount('srv-a')).toBe(0)
+    expect(emulator.requests[0]).toMatchObject({ route: 'submit', signatureValid: false, authenticatedBy: 'none' })
+  })
+
+  it('rejects a token scoped to another project with 400 Common.0018', async () => {
+    const clock = manualClock()
+    const emulator = await startEmulator(identityOptions(clock))
+    const token = await federatedToken(emulator, clock.now(), { project: { name: OTHER_PROJECT } })
+    const response = await tokenCall(emulator, SUBMIT_PATH, token, { body: rebootBody(['srv-a']) })
+    expect(response.status).toBe(400)
+    expect(await response.json()).toEqual(
+      ecsError(
+        'Common.0018',
+        `The project_id in the token does not match the project_id in the URL: the token is scoped to project ${OTHER_PROJECT_ID}, the URL names project ${DEFAULT_PROJECT_ID}.`
+      )
+    )
+    expect(emulator.restartCount('srv-a')).toBe(0)
+    const own = await tokenCall(emulator, `/v1/${OTHER_PROJECT_ID}/cloudservers/action`, token, {
+      body: rebootBody(['srv-a'])
+    })
+    expect(own.status).toBe(200)
+  })
+
+  it('checks the signature when an Authorization header is sent, whatever X-Auth-Token says', async () => {
+    const clock = manualClock()
+    const emulator = await startEmulator(identityOptions(clock))
+    const signed = await call(emulator, `/v3/projects?name=${DEFAULT_REGION}`, { date: clock.date() })
+    expect(signed.status).toBe(200)
+    const response = await fetch(new URL(SUBMIT_PATH, emulator.url), {
+      method: 'POST',
+      headers: { authorization: 'SDK-HMAC-SHA256 nonsense', 'x-auth-token': 'MIIgarbage' },
+      body: rebootBody(['srv-a'])
+    })
+    expect(response.status).toBe(401)
+    expect(await response.json()).toMatchObject({ error_code: 'APIG.0301', error_msg: expect.stringMatching(/aksk/) })
+    expect(emulator.requests.map((r) => r.authenticatedBy)).toEqual(['signature', 'none'])
+  })
+
+  it('counts the identity routes once used, takes faults on them and validates tokenLifetimeMs', async () => {
+    const clock = manualClock()
+    const emulator = await startEmulator(identityOptions(clock))
+    expect(emulator.counters().requests['id-token']).toBeUndefined()
+    emulator.inject('id-token', { kind: 'respond', status: 503, body: iamError('IAM.0006', 'busy') })
+    const jwt = signJwt(idTokenClaims(clock.now()), OIDC.privateKey, OIDC.kid)
+    expect((await exchangeIdToken(emulator, jwt)).status).toBe(503)
+    expect((await exchangeIdToken(emulator, jwt)).status).toBe(201)
+    expect(emulator.pendingFaults('id-token')).toBe(0)
+    expect(emulator.counters().requests).toMatchObject({ 'id-token': 2, submit: 0 })
+    expect(emulator.counters().outcomes).toEqual({ '201': 1, '503': 1 })
+
+    for (const tokenLifetimeMs of [0, -1, Number.NaN, Infinity]) {
+      await expect(EcsEmulator.start({ tokenLifetimeMs })).rejects.toThrow(RangeError)
+    }
+  })
+})
+
+describe(`GitHub OIDC token service (GET ${GITHUB_OIDC_PATH})`, () => {
+  async function getOidcToken(emulator: EcsEmulator, query: string, bearer?: string): Promise<Response> {
+    return fetch(new URL(`${GITHUB_OIDC_PATH}${query}`, emulator.url), {
+      headers: bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }
+    })
+  }
+
+  it('answers {"value": JWT}, an RS256 token with the requested audience that the id-token route accepts', async () => {
+    const clock = manualClock()
+    const emulator = await startEmulator(identityOptions(clock))
+    const response = await getOidcToken(emulator, `?api-version=2.0&audience=${CLIENT_ID}`, GITHUB_REQUEST_TOKEN)
+    expect(response.status).toBe(200)
+    const { value } = (await response.json()) as { value: string }
+    const { header, claims } = decodeJwt(value)
+    const iat = Math.floor(clock.now() / 1000)
+    expect(header).toEqual({ alg: 'RS256', typ: 'JWT', kid: OIDC.kid })
+    expect(claims).toMatchObject({
+      iss: GITHUB_OIDC_ISSUER,
+      sub: SUBJECT,
+      aud: CLIENT_ID,
+      repository: 'octo/fleet',
+      repository_owner: 'octo',
+      ref: 'refs/heads/main',
+      iat,
+      nbf: iat,
+      exp: iat + 300
+    })
+    const [h, p, signature] = value.split('.')
+    const publicKey = createPublicKey({ key: OIDC.publicJwks.keys[0], format: 'jwk' })
+    expect(verifySignature('sha256', Buffer.from(`${h}.${p}`), publicKey, Buffer.from(signature, 'base64url'))).toBe(
+      true
+    )
+    expect(emulator.requests[0]).toMatchObject({ route: 'github-oidc', status: 200, authenticatedBy: 'none' })
+
+    const exchanged = await exchangeIdToken(emulator, value)
+    expect(exchanged.status).toBe(201)
+    expect(((await exchanged.json()) as TokenBody).token.user.name).toBe(SUBJECT)
+  })
+
+  it('defaults the audience to the owner URL, and takes a subject, repository and lifetime', async () => {
+    const clock = manualClock()
+    const base = identityOptions(clock)
+    const emulator = await startEmulator({
+      ...base,
+      githubOidc: {
+        issuer: OIDC.issuer,
+        requestToken: GITHUB_REQUEST_TOKEN,
+        privateKey: OIDC.privateKey,
+        kid: OIDC.kid,
+        repository: 'acme/web',
+        subject: 'repo:acme/web:environment:prod',
+        expiresInSeconds: -120
+      }
+    })
+    const response = await getOidcToken(emulator, '?api-version=2.0', GITHUB_REQUEST_TOKEN)
+    const { value } = (await response.json()) as { value: string }
+    const { claims } = decodeJwt(value)
+    const iat = Math.floor(clock.now() / 1000)
+    expect(claims).toMatchObject({
+      aud: 'https://github.com/acme',
+      sub: 'repo:acme/web:environment:prod',
+      repository: 'acme/web',
+      exp: iat - 120
+    })
+    // Already expired (beyond the skew) and for the wrong audience: expiry is checked after aud.
+    const wrongAud = await exchangeIdToken(emulator, value)
+    expect(await wrongAud.json()).toMatchObject({ error_msg: expect.stringMatching(/audience/) })
+    const expiredToken = (
+      (await (await getOidcToken(emulator, `?audience=${CLIENT_ID}`, GITHUB_REQUEST_TOKEN)).json()) as { value: string }
+    ).value
+    const expired = await exchangeIdToken(emulator, expiredToken)
+    expect(expired.status).toBe(401)
+    expect(await expired.json()).toEqual(iamError('IAM.0001', 'The ID token has expired.'))
+  })
+
+  it('answers 401 for a wrong or missing bearer request token, and 404 when not configured', async () => {
+    const emulator = await startEmulator(identityOptions(manualClock()))
+    expect((await getOidcToken(emulator, '?audience=x', 'wrong-token')).status).toBe(401)
+    expect((await getOidcToken(emulator, '?audience=x')).status).toBe(401)
+    const plain = await startEmulator()
+    expect((await getOidcToken(plain, '?audience=x', GITHUB_REQUEST_TOKEN)).status).toBe(404)
+    expect(() => plain.githubOidcEnv()).toThrow(/githubOidc/)
+  })
+
+  it("serves @actions/core's real getIDToken(), whose token the id-token route exchanges", async () => {
+    const clock = manualClock()
+    const emulator = await startEmulator(identityOptions(clock, { jobDurationMs: 0 }))
+    const before = process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN
+    const written: string[] = []
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk))
+      return true
+    })
+    let jwt: string
+    try {
+      for (const [name, value] of Object.entries(emulator.githubOidcEnv())) vi.stubEnv(name, value)
+      jwt = await core.getIDToken('my-audience')
+    } finally {
+      write.mockRestore()
+      vi.unstubAllEnvs() // restores both variables as they were
+    }
+    expect(process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN).toBe(before)
+    expect(written.join('')).toContain(`::add-mask::${jwt}`)
+    expect(decodeJwt(jwt).claims.aud).toBe('my-audience')
+    expect(emulator.requests[0]).toMatchObject({ route: 'github-oidc', status: 200 })
+    expect(emulator.requests[0].query.get('audience')).toBe('my-audience')
+    expect(emulator.requests[0].query.get('api-version')).toBe('2.0')
+    expect(emulator.requests[0].headers.authorization).toBe(`Bearer ${GITHUB_REQUEST_TOKEN}`)
+
+    // The identity provider trusts the audience the action asks for.
+    const options = identityOptions(clock, { jobDurationMs: 0 })
+    const trusting = await startEmulator({
+      ...options,
+      identityProviders: { [IDP_ID]: { issuer: OIDC.issuer, clientId: 'my-audience', jwks: OIDC.publicJwks } }
+    })
+    const exchanged = await exchangeIdToken(trusting, jwt)
+    expect(exchanged.status).toBe(201)
+    const token = exchanged.headers.get('x-subject-token') ?? ''
+    const submitted = await tokenCall(trusting, SUBMIT_PATH, token, { body: rebootBody(['srv-a']) })
+    expect(submitted.status).toBe(200)
+    expect(trusting.restartCount('srv-a')).toBe(1)
   })
 })

@@ -2,7 +2,8 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import type { ActionIO } from '../src/action-io'
 import { run } from '../src/main'
-import { DEFAULT_PROJECT_ID } from './emulator/ecs-emulator'
+import { DEFAULT_PROJECT_ID, DEFAULT_REGION } from './emulator/ecs-emulator'
+import { createOidcFixture } from './support/oidc'
 import { EMULATOR_KEY, serverIds as ids, useEmulator } from './support/fixtures'
 
 // run() in-process with recording side effects; the bundle's own tests are in action.test.ts.
@@ -165,6 +166,46 @@ describe('run', () => {
     expect(relaxed.record.failed).toEqual([])
     expect(relaxed.record.outputs.status).toBe('succeeded')
     expect(relaxed.record.lines).toContain('Nothing selected, and allow-empty is true: nothing to do.')
+  })
+
+  it('signs in with GitHub OIDC or a password, taking the project from the token', async () => {
+    const github = createOidcFixture()
+    const emulator = await emulators.start({
+      jobDurationMs: 20,
+      identityProviders: { idp: { issuer: github.issuer, clientId: 'huaweicloud', jwks: github.publicJwks } },
+      iamUsers: [{ domain: 'acme', name: 'ops', password: 'pw' }],
+      githubOidc: { issuer: github.issuer, requestToken: 'rt', privateKey: github.privateKey, kid: github.kid }
+    })
+    const oidcEnv = emulator.githubOidcEnv()
+    const base = {
+      'server-ids': ids(1)[0],
+      region: DEFAULT_REGION,
+      endpoint: emulator.url,
+      'iam-endpoint': emulator.url,
+      'poll-interval-seconds': '0.01'
+    }
+    const oidc = recordingIO(
+      { ...base, 'idp-id': 'idp' },
+      {
+        env: oidcEnv,
+        getIDToken: async (audience) => {
+          const response = await fetch(`${oidcEnv.ACTIONS_ID_TOKEN_REQUEST_URL}&audience=${audience}`, {
+            headers: { Authorization: `Bearer ${oidcEnv.ACTIONS_ID_TOKEN_REQUEST_TOKEN}` }
+          })
+          return ((await response.json()) as { value: string }).value
+        }
+      }
+    )
+    await run(oidc.io)
+    expect(oidc.record.failed).toEqual([])
+    expect(oidc.record.outputs.status).toBe('succeeded')
+    expect(oidc.record.masked).toEqual(emulator.issuedTokens())
+    expect(emulator.requests.some((r) => r.route === 'projects')).toBe(false)
+
+    const password = recordingIO({ ...base, 'iam-username': 'ops', 'iam-password': 'pw', 'iam-domain': 'acme' })
+    await run(password.io)
+    expect(password.record.outputs.status).toBe('succeeded')
+    expect(password.record.masked[0]).toBe('pw')
   })
 
   it('fails the step on an unexpected error rather than crashing', async () => {

@@ -13,11 +13,15 @@ const root = resolve(__dirname, '..')
 /** The README's YAML code blocks that are whole workflows, with the line each starts on. */
 function readmeWorkflows(readme: string): { line: number; text: string }[] {
   const blocks: { line: number; text: string }[] = []
-  const pattern = /^```ya?ml\n([\s\S]*?)^```$/gm
+  // Fences may be indented (inside a list); the block is dedented by the fence's indent.
+  const pattern = /^( *)```ya?ml\n([\s\S]*?)^\1```$/gm
   for (let match = pattern.exec(readme); match !== null; match = pattern.exec(readme)) {
-    if (/^jobs:/m.test(match[1])) {
-      blocks.push({ line: readme.slice(0, match.index).split('\n').length + 1, text: match[1] })
-    }
+    const indent = match[1].length
+    const text = match[2]
+      .split('\n')
+      .map((line) => line.slice(indent))
+      .join('\n')
+    if (/^jobs:/m.test(text)) blocks.push({ line: readme.slice(0, match.index).split('\n').length + 1, text })
   }
   return blocks
 }

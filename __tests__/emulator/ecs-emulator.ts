@@ -13,8 +13,26 @@
  * every request (`latencyMs`) and the documented restart rate limit
  * (`rateLimit`), answered with the gateway's throttling response; `counters()`
  * and `recordRequests: false` keep long runs light.
+ *
+ * For token authentication it also issues real IAM tokens: by password
+ * (`POST /v3/auth/tokens`, users in `iamUsers`) and by federation with an OIDC
+ * ID token (`POST /v3.0/OS-AUTH/id-token/tokens`, providers in
+ * `identityProviders`, the JWT's RS256 signature and claims verified for real).
+ * Every route that takes an AK/SK signature also takes such a token as
+ * `X-Auth-Token` (without an `Authorization` header). And it can stand in for
+ * GitHub's OIDC token service (`GET /_github/oidc/token`, `githubOidc`), which
+ * is what `@actions/core`'s `getIDToken()` calls.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto'
+import {
+  createHash,
+  createPublicKey,
+  randomBytes,
+  randomUUID,
+  timingSafeEqual,
+  verify as verifySignature,
+  type JsonWebKey,
+  type KeyObject
+} from 'node:crypto'
 import {
   createServer,
   type IncomingHttpHeaders,
@@ -24,6 +42,7 @@ import {
 } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { parseAuthorization, parseSdkDate, sign } from '../../src/signer'
+import { signJwt } from '../support/oidc'
 
 export interface EmulatorCredential {
   secretAccessKey: string
@@ -59,6 +78,45 @@ interface InventoryServer extends EmulatorServer {
   tags: string[]
   /** While an accepted action's job runs: the state shown until `at`, and the state after it. */
   until?: { at: number; during: string; after: string }
+}
+
+/**
+ * An OIDC identity provider as IAM's openid-connect-config holds it: `issuer` is `idp_url` (the
+ * tokens' `iss`), `clientId` is `client_id` (matched against `aud`), `jwks` is `signing_key`.
+ */
+export interface EmulatorIdentityProvider {
+  issuer: string
+  clientId: string
+  /** `{"keys":[{kty,n,e,kid,...}]}`; tokens are checked against the RSA key whose `kid` their header names. */
+  jwks: { keys: object[] }
+}
+
+/** An IAM user that may get a token by password. */
+export interface EmulatorIamUser {
+  /** The account (domain) name, `auth.identity.password.user.domain.name`. */
+  domain: string
+  name: string
+  password: string
+}
+
+/** How the emulator stands in for GitHub's OIDC token service (see `EmulatorOptions.githubOidc`). */
+export interface EmulatorGithubOidc {
+  /** `iss` of the tokens, e.g. https://token.actions.githubusercontent.com. */
+  issuer: string
+  /** What the caller must send as `Authorization: Bearer …` (ACTIONS_ID_TOKEN_REQUEST_TOKEN). */
+  requestToken: string
+  /** RSA private key that signs the tokens (RS256). */
+  privateKey: KeyObject
+  /** `kid` in every token header. */
+  kid: string
+  /** `sub`; default `repo:{repository}:ref:{ref}`, i.e. 'repo:octo/fleet:ref:refs/heads/main'. */
+  subject?: string
+  /** `repository` claim (`owner/name`); default 'octo/fleet'. */
+  repository?: string
+  /** `ref` claim; default 'refs/heads/main'. */
+  ref?: string
+  /** `exp` - `iat`; default 300. Negative: the token is already expired when issued. */
+  expiresInSeconds?: number
 }
 
 export interface EmulatorOptions {
@@ -132,6 +190,25 @@ export interface EmulatorOptions {
    * runs of many thousands of requests; `counters()` and `onRequest` work either way. Default true.
    */
   recordRequests?: boolean
+  /**
+   * Extension (token auth): OIDC identity providers by IdP id, for
+   * `POST /v3.0/OS-AUTH/id-token/tokens` (header `X-Idp-Id`). Default none: that route answers 404.
+   */
+  identityProviders?: Record<string, EmulatorIdentityProvider>
+  /** Extension (token auth): IAM users for `POST /v3/auth/tokens` by password. Default none. */
+  iamUsers?: EmulatorIamUser[]
+  /**
+   * Extension (token auth): lifetime of the tokens the emulator issues, per `now()`; default 24 h.
+   * `start()` throws a RangeError unless it is a positive finite number.
+   */
+  tokenLifetimeMs?: number
+  /**
+   * Extension (OIDC): answer `GET /_github/oidc/token?audience=…` (see GITHUB_OIDC_PATH) as GitHub's
+   * OIDC token service does for `@actions/core`'s `getIDToken()`: with `Authorization: Bearer
+   * {requestToken}`, `{"value":"<RS256 JWT>"}`. `githubOidcEnv()` gives the two environment
+   * variables that point `getIDToken()` here. Default unset: that route answers 404.
+   */
+  githubOidc?: EmulatorGithubOidc
 }
 
 /** Servers restarted per sliding window; see `EmulatorOptions.rateLimit`. */
@@ -142,8 +219,11 @@ export interface RateLimit {
 
 /** What `counters()` returns: a summary that costs no memory per request. */
 export interface EmulatorCounters {
-  /** Requests received per route, counted on arrival. */
-  requests: Record<RouteName | 'unknown', number>
+  /**
+   * Requests received per route, counted on arrival. The identity routes ('id-token',
+   * 'password-token', 'github-oidc') show up only once such a request has arrived.
+   */
+  requests: Record<RouteName | 'unknown', number> & Partial<Record<IdentityRouteName, number>>
   /** Requests by outcome: the HTTP status answered (injected answers included), 'reset' or 'hang'. */
   outcomes: Record<string, number>
   /** Requests the rate limit answered 429 APIG.0308. */
@@ -167,6 +247,18 @@ export const DEFAULT_PROJECT_ID = '0123456789abcdef0123456789abcdef'
 export const DEFAULT_PROJECTS: Record<string, string> = { [DEFAULT_REGION]: DEFAULT_PROJECT_ID }
 /** The domain (account) id reported for every project. */
 export const DEFAULT_DOMAIN_ID = 'fedcba9876543210fedcba9876543210'
+/** The domain (account) name reported in tokens for federated users and projects. */
+export const DEFAULT_DOMAIN_NAME = 'emulator-account'
+/** Default `tokenLifetimeMs`: IAM tokens live 24 h. */
+export const DEFAULT_TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000
+/** Clock skew allowed when checking an ID token's `exp`, `nbf` and `iat`. */
+export const ID_TOKEN_CLOCK_SKEW_MS = 60 * 1000
+/** `POST`: a project-scoped (or unscoped) token for an OIDC ID token, route 'id-token'. */
+export const ID_TOKEN_PATH = '/v3.0/OS-AUTH/id-token/tokens'
+/** `POST`: a token by IAM user password, route 'password-token'. */
+export const PASSWORD_TOKEN_PATH = '/v3/auth/tokens'
+/** `GET ?audience=…`: GitHub's OIDC token service, route 'github-oidc'. */
+export const GITHUB_OIDC_PATH = '/_github/oidc/token'
 
 /** At most this many servers in one batch request (Ecs.0118 above). */
 export const MAX_SERVERS_PER_REQUEST = 1000
@@ -177,6 +269,12 @@ export const MAX_BODY_BYTES = 12 * 1024 * 1024
 
 /** 'nova-action' and 'nova-server' are the Nova routes (`/v2.1/{project_id}/servers/{server_id}[/action]`). */
 export type RouteName = 'submit' | 'job' | 'projects' | 'nova-action' | 'nova-server' | 'list' | 'server'
+
+/**
+ * The routes that need no AK/SK signature or token: 'id-token' (ID_TOKEN_PATH), 'password-token'
+ * (PASSWORD_TOKEN_PATH) and 'github-oidc' (GITHUB_OIDC_PATH). Faults can be injected on them too.
+ */
+export type IdentityRouteName = 'id-token' | 'password-token' | 'github-oidc'
 
 export type Fault =
   /** Answer this instead of processing; body: object -> JSON, string -> raw text, absent -> empty. */
@@ -196,7 +294,7 @@ export type Fault =
   | { kind: 'pass' }
 
 export interface RecordedRequest {
-  route: RouteName | 'unknown'
+  route: RouteName | IdentityRouteName | 'unknown'
   method: string
   /** The path as received, without the query. */
   path: string
@@ -206,7 +304,14 @@ export interface RecordedRequest {
   body: string
   /** HTTP status answered; 'reset' when the socket was destroyed; 'hang' while (or because) nothing was answered. */
   status: number | 'reset' | 'hang'
+  /** A valid AK/SK signature (false for token-authenticated requests and on the identity routes). */
   signatureValid: boolean
+  /**
+   * How the request authenticated: 'signature' (valid AK/SK signature), 'token' (a valid
+   * `X-Auth-Token` this emulator issued, not expired; its project is checked later), or 'none'
+   * (neither, and always on the identity routes, which need neither).
+   */
+  authenticatedBy: 'signature' | 'token' | 'none'
 }
 
 /** `{"error":{"code","message"}}`, the ECS service error shape. */
@@ -222,6 +327,11 @@ export function gatewayError(code: string, message: string): object {
 /** `{"error_msg","error_code"}`, the IAM error shape. */
 export function iamError(code: string, message: string): object {
   return { error_msg: message, error_code: code }
+}
+
+/** `{"error":{"code":401,"message","title"}}`, the Keystone error shape (numeric code) of `/v3/auth/tokens`. */
+export function keystoneError(code: number, title: string, message: string): object {
+  return { error: { code, message, title } }
 }
 
 type Action = 'reboot' | 'os-start' | 'os-stop'
@@ -264,7 +374,28 @@ interface Reply {
 interface Verification {
   ok: boolean
   message: string
+  /** How the request tried to authenticate: an `Authorization` signature, or `X-Auth-Token` alone. */
+  by: 'signature' | 'token' | 'none'
+  /** Gateway error code when not ok; default APIG.0301. */
+  code?: string
+  /** The token, when authenticated by one. */
+  token?: IssuedToken
 }
+
+/** A token this emulator issued (the `X-Subject-Token` value is the key it is stored under). */
+interface IssuedToken {
+  issuedAt: number
+  expiresAt: number
+  /** Set by `expireTokens()`. */
+  expired: boolean
+  /** Absent for an unscoped token. */
+  project?: { id: string; name: string }
+  methods: string[]
+  user: Record<string, unknown>
+}
+
+/** `scope` of a token request: none (unscoped) or a project by id and/or name. */
+type Scope = { project?: { id?: string; name?: string } } | { error: string }
 
 interface RequestContext {
   req: IncomingMessage
@@ -364,15 +495,24 @@ export class EcsEmulator {
   private readonly window: SlidingWindow | undefined
   private readonly recordRequests: boolean
 
-  private readonly faults: Record<RouteName, Fault[]> = {
+  private readonly faults: Record<RouteName | IdentityRouteName, Fault[]> = {
     submit: [],
     job: [],
     projects: [],
     'nova-action': [],
     'nova-server': [],
     list: [],
-    server: []
+    server: [],
+    'id-token': [],
+    'password-token': [],
+    'github-oidc': []
   }
+  private readonly identityProviders: Map<string, EmulatorIdentityProvider>
+  private readonly iamUsers: EmulatorIamUser[]
+  private readonly tokenLifetimeMs: number
+  private readonly githubOidc: EmulatorGithubOidc | undefined
+  /** Issued tokens by value, in issue order. */
+  private readonly tokens = new Map<string, IssuedToken>()
   private readonly inventory = new Map<string, InventoryServer>()
   private readonly jobs = new Map<string, Job>()
   private readonly jobOrder: string[] = []
@@ -417,6 +557,10 @@ export class EcsEmulator {
     this.latencyMs = options.latencyMs ?? 0
     this.window = options.rateLimit ? new SlidingWindow({ ...options.rateLimit }) : undefined
     this.recordRequests = options.recordRequests ?? true
+    this.identityProviders = new Map(Object.entries(options.identityProviders ?? {}))
+    this.iamUsers = [...(options.iamUsers ?? [])]
+    this.tokenLifetimeMs = options.tokenLifetimeMs ?? DEFAULT_TOKEN_LIFETIME_MS
+    this.githubOidc = options.githubOidc
   }
 
   static async start(options: EmulatorOptions = {}): Promise<EcsEmulator> {
@@ -437,6 +581,19 @@ export class EcsEmulator {
         throw new RangeError(`rateLimit.windowMs must be a positive finite number, not ${rateLimit.windowMs}`)
       }
     }
+    const { tokenLifetimeMs, githubOidc } = options
+    if (tokenLifetimeMs !== undefined && !(Number.isFinite(tokenLifetimeMs) && tokenLifetimeMs > 0)) {
+      throw new RangeError(`tokenLifetimeMs must be a positive finite number, not ${tokenLifetimeMs}`)
+    }
+    if (githubOidc !== undefined) {
+      if (githubOidc.privateKey.type !== 'private' || githubOidc.privateKey.asymmetricKeyType !== 'rsa') {
+        throw new TypeError('githubOidc.privateKey must be an RSA private key')
+      }
+      const { expiresInSeconds } = githubOidc
+      if (expiresInSeconds !== undefined && !Number.isFinite(expiresInSeconds)) {
+        throw new RangeError(`githubOidc.expiresInSeconds must be a finite number, not ${expiresInSeconds}`)
+      }
+    }
     const server = createServer()
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
@@ -455,13 +612,39 @@ export class EcsEmulator {
   }
 
   /** Queues faults for a route; each matching request consumes one, in order. */
-  inject(route: RouteName, ...faults: Fault[]): void {
+  inject(route: RouteName | IdentityRouteName, ...faults: Fault[]): void {
     this.faults[route].push(...faults)
   }
 
   /** Faults still queued for a route. */
-  pendingFaults(route: RouteName): number {
+  pendingFaults(route: RouteName | IdentityRouteName): number {
     return this.faults[route].length
+  }
+
+  /** Every token issued so far (the `X-Subject-Token` values), in issue order, expired ones included. */
+  issuedTokens(): string[] {
+    return [...this.tokens.keys()]
+  }
+
+  /**
+   * Makes every token issued so far expired at once (requests with them get 401 APIG.0307), e.g. a
+   * token that expires mid-run. Tokens issued afterwards are not affected.
+   */
+  expireTokens(): void {
+    for (const token of this.tokens.values()) token.expired = true
+  }
+
+  /**
+   * The environment that points `@actions/core`'s `getIDToken()` at this emulator:
+   * `ACTIONS_ID_TOKEN_REQUEST_URL` (`{url}/_github/oidc/token?api-version=2.0`; getIDToken appends
+   * `&audience=…`) and `ACTIONS_ID_TOKEN_REQUEST_TOKEN`. Throws unless `githubOidc` is set.
+   */
+  githubOidcEnv(): { ACTIONS_ID_TOKEN_REQUEST_URL: string; ACTIONS_ID_TOKEN_REQUEST_TOKEN: string } {
+    if (!this.githubOidc) throw new Error('githubOidc is not set in the emulator options')
+    return {
+      ACTIONS_ID_TOKEN_REQUEST_URL: `${this.url}${GITHUB_OIDC_PATH}?api-version=2.0`,
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: this.githubOidc.requestToken
+    }
   }
 
   /** How many accepted submit requests included this server; a rejected request counts for none. */
@@ -527,10 +710,11 @@ export class EcsEmulator {
       headers: req.headers,
       body: '',
       status: 'hang',
-      signatureValid: false
+      signatureValid: false,
+      authenticatedBy: 'none'
     }
     if (this.recordRequests) this.requests.push(record)
-    this.counts.requests[route]++
+    this.counts.requests[route] = (this.counts.requests[route] ?? 0) + 1
     // Faults are taken in arrival order, before the body has been read.
     const fault = route === 'unknown' ? undefined : this.faults[route].shift()
 
@@ -547,9 +731,14 @@ export class EcsEmulator {
     })
     req.on('end', () => {
       record.body = Buffer.concat(chunks).toString('utf8')
-      // Verified once, on arrival (a 'delay' fault does not move the date-skew check).
-      const verification = url ? this.verify(req, url, record.body, route) : { ok: false, message: '' }
-      record.signatureValid = verification.ok
+      // Verified once, on arrival (a 'delay' fault does not move the date-skew or token expiry check).
+      // The identity routes need neither a signature nor a token.
+      const verification: Verification =
+        url && !isIdentityRoute(route)
+          ? this.verify(req, url, record.body, route)
+          : { ok: false, message: '', by: 'none' }
+      record.signatureValid = verification.ok && verification.by === 'signature'
+      record.authenticatedBy = verification.ok ? verification.by : 'none'
       const answer = (): void => {
         if (tooLarge) {
           this.send(res, record, {
@@ -662,15 +851,34 @@ export class EcsEmulator {
     if (record.route === 'unknown') {
       return { status: 404, body: gatewayError('APIG.0101', NOT_FOUND_MESSAGE) }
     }
+    if (record.route === 'id-token') return this.idTokenAuth(req, record.body)
+    if (record.route === 'password-token') return this.passwordAuth(record.body)
+    if (record.route === 'github-oidc') return this.githubOidcToken(req, url)
     if (!verification.ok) {
-      return { status: 401, body: gatewayError('APIG.0301', verification.message) }
+      return { status: 401, body: gatewayError(verification.code ?? 'APIG.0301', verification.message) }
     }
     if (record.route === 'projects') return this.listProjects(url)
 
     const match = ROUTE_PATTERNS[record.route].exec(url.pathname)
     if (!match) return { status: 404, body: gatewayError('APIG.0101', NOT_FOUND_MESSAGE) }
     const projectId = decodeSafely(match[1])
-    if (headerValue(req.headers, 'x-project-id') !== projectId) {
+    const headerProjectId = headerValue(req.headers, 'x-project-id')
+    if (verification.token) {
+      // A token carries its project: X-Project-Id is optional then, but must agree when sent.
+      const scoped = verification.token.project
+      if (scoped?.id !== projectId) {
+        return {
+          status: 400,
+          body: ecsError(
+            'Common.0018',
+            `The project_id in the token does not match the project_id in the URL: the token is ${
+              scoped ? `scoped to project ${scoped.id}` : 'not scoped to a project'
+            }, the URL names project ${projectId}.`
+          )
+        }
+      }
+    }
+    if (headerProjectId !== projectId && !(verification.token && headerProjectId === undefined)) {
       return {
         status: 400,
         body: ecsError('Common.0018', 'The project_id in the token does not match the project_id in the URL.')
@@ -690,9 +898,13 @@ export class EcsEmulator {
   // ---------------------------------------------------------------- signature
 
   private verify(req: IncomingMessage, url: URL, body: string, route: RouteName | 'unknown'): Verification {
-    const fail = (message = SIGNATURE_FAIL_MESSAGE): Verification => ({ ok: false, message })
+    const fail = (message = SIGNATURE_FAIL_MESSAGE): Verification => ({ ok: false, message, by: 'signature' })
     const authorization = headerValue(req.headers, 'authorization')
-    if (authorization === undefined) return fail('Incorrect IAM authentication information: x-auth-token not found')
+    if (authorization === undefined) {
+      const token = headerValue(req.headers, 'x-auth-token')
+      if (token !== undefined) return this.verifyToken(token)
+      return { ok: false, message: 'Incorrect IAM authentication information: x-auth-token not found', by: 'none' }
+    }
     const parsed = parseAuthorization(authorization)
     if (!parsed) return fail()
     const credential = Object.prototype.hasOwnProperty.call(this.credentials, parsed.accessKeyId)
@@ -732,7 +944,19 @@ export class EcsEmulator {
       { method: req.method ?? 'GET', url, signedHeaders, body },
       { accessKeyId: parsed.accessKeyId, secretAccessKey: credential.secretAccessKey }
     )
-    return constantTimeEqual(expected.signature, parsed.signature) ? { ok: true, message: '' } : fail()
+    return constantTimeEqual(expected.signature, parsed.signature) ? { ok: true, message: '', by: 'signature' } : fail()
+  }
+
+  /** `X-Auth-Token` without `Authorization`: a token this emulator issued and that has not expired. */
+  private verifyToken(value: string): Verification {
+    const token = this.tokens.get(value)
+    if (token === undefined) {
+      return { ok: false, by: 'token', message: 'Incorrect IAM authentication information: decrypt token fail' }
+    }
+    if (token.expired || this.now() >= token.expiresAt) {
+      return { ok: false, by: 'token', code: 'APIG.0307', message: 'The token must be updated.' }
+    }
+    return { ok: true, by: 'token', message: '', token }
   }
 
   // ---------------------------------------------------------------- routes
@@ -758,6 +982,261 @@ export class EcsEmulator {
       body: { projects, links: { self: `${this.url}${url.pathname}${url.search}`, previous: null, next: null } },
       headers: { 'X-IAM-Trace-Id': newHexId() }
     }
+  }
+
+  /** The project a token request asks for: undefined when unscoped, null when no such project. */
+  private resolveProject(scope: {
+    project?: { id?: string; name?: string }
+  }): { id: string; name: string } | null | undefined {
+    const wanted = scope.project
+    if (wanted === undefined) return undefined
+    for (const [name, id] of this.projectsByName) {
+      if ((wanted.id === undefined || wanted.id === id) && (wanted.name === undefined || wanted.name === name)) {
+        return { id, name }
+      }
+    }
+    return null
+  }
+
+  /** Stores a new token and answers 201 with it in `X-Subject-Token`, the way IAM does. */
+  private issueToken(
+    methods: string[],
+    user: Record<string, unknown>,
+    project: { id: string; name: string } | undefined
+  ): Reply {
+    const value = `MII${randomBytes(96).toString('base64url')}`
+    const issuedAt = this.now()
+    const token: IssuedToken = {
+      issuedAt,
+      expiresAt: issuedAt + this.tokenLifetimeMs,
+      expired: false,
+      project,
+      methods,
+      user
+    }
+    this.tokens.set(value, token)
+    const body: Record<string, unknown> = {
+      expires_at: iamTime(token.expiresAt),
+      issued_at: iamTime(issuedAt),
+      methods,
+      user,
+      roles: [],
+      catalog: []
+    }
+    if (project) {
+      body.project = {
+        id: project.id,
+        name: project.name,
+        domain: { id: DEFAULT_DOMAIN_ID, name: DEFAULT_DOMAIN_NAME }
+      }
+    }
+    return {
+      status: 201,
+      body: { token: body },
+      headers: { 'X-Subject-Token': value, 'X-IAM-Trace-Id': newHexId() }
+    }
+  }
+
+  /**
+   * `POST /v3.0/OS-AUTH/id-token/tokens` with `X-Idp-Id` and
+   * `{"auth":{"id_token":{"id":JWT},"scope":{"project":{"id"|"name"}}}}`: 201 with a token
+   * (`methods: ["mapped"]`, `user.name` the JWT's `sub`) once the JWT checks out against that provider.
+   */
+  private idTokenAuth(req: IncomingMessage, body: string): Reply {
+    const idpId = headerValue(req.headers, 'x-idp-id')
+    const idp = idpId === undefined ? undefined : this.identityProviders.get(idpId)
+    if (idpId === undefined || idp === undefined) {
+      return {
+        status: 404,
+        body: iamError(
+          'IAM.0004',
+          idpId === undefined
+            ? 'The request header X-Idp-Id is missing.'
+            : `The identity provider ${idpId} does not exist.`
+        )
+      }
+    }
+    const invalid = (message: string): Reply => ({
+      status: 400,
+      body: iamError('IAM.0011', `Invalid request body: ${message}`)
+    })
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(body)
+    } catch {
+      return invalid('not valid JSON.')
+    }
+    const auth = isPlainObject(parsed) ? parsed.auth : undefined
+    if (!isPlainObject(auth)) return invalid('auth is required.')
+    const idToken = isPlainObject(auth.id_token) ? auth.id_token.id : undefined
+    if (typeof idToken !== 'string' || idToken.length === 0) return invalid('auth.id_token.id is required.')
+    const scope = parseScope(auth.scope)
+    if ('error' in scope) return invalid(scope.error)
+
+    const verified = this.verifyIdToken(idToken, idp)
+    if ('error' in verified) return { status: 401, body: iamError('IAM.0001', verified.error) }
+    const project = this.resolveProject(scope)
+    if (project === null) {
+      return { status: 404, body: iamError('IAM.0004', `The project ${describeScope(scope)} does not exist.`) }
+    }
+    const user = {
+      id: newHexId(),
+      name: verified.subject,
+      domain: { id: DEFAULT_DOMAIN_ID, name: DEFAULT_DOMAIN_NAME },
+      'OS-FEDERATION': { identity_provider: { id: idpId }, protocol: { id: 'oidc' }, groups: [] }
+    }
+    return this.issueToken(['mapped'], user, project)
+  }
+
+  /**
+   * Checks an OIDC ID token against a provider: RS256 with a `kid` from its JWKS, a valid signature,
+   * `iss`, `aud`, `exp`, `nbf`, `iat` (per `now()`, with ID_TOKEN_CLOCK_SKEW_MS) and a `sub`, checked
+   * in that order. Returns the `sub`, or the first reason it fails.
+   */
+  private verifyIdToken(token: string, idp: EmulatorIdentityProvider): { subject: string } | { error: string } {
+    const parts = token.split('.')
+    if (parts.length !== 3 || parts.some((part) => !/^[A-Za-z0-9_-]+$/.test(part))) {
+      return { error: 'The ID token is malformed: it must be three base64url parts separated by dots.' }
+    }
+    const [headerPart, claimsPart, signaturePart] = parts
+    const header = jwtPart(headerPart)
+    const claims = jwtPart(claimsPart)
+    if (!header || !claims) return { error: 'The ID token is malformed: its header and payload must be JSON objects.' }
+    if (header.alg !== 'RS256') {
+      return { error: `The ID token algorithm ${String(header.alg)} is not supported; only RS256 is.` }
+    }
+    const kid = header.kid
+    const jwk = idp.jwks.keys.find((key) => isPlainObject(key) && typeof kid === 'string' && key.kid === kid)
+    if (typeof kid !== 'string' || jwk === undefined) {
+      return {
+        error: `The ID token's key id (kid ${typeof kid === 'string' ? kid : 'missing'}) is not among the identity provider's signing keys.`
+      }
+    }
+    let valid: boolean
+    try {
+      const publicKey = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' })
+      valid =
+        publicKey.asymmetricKeyType === 'rsa' &&
+        verifySignature(
+          'sha256',
+          Buffer.from(`${headerPart}.${claimsPart}`, 'utf8'),
+          publicKey,
+          Buffer.from(signaturePart, 'base64url')
+        )
+    } catch {
+      valid = false
+    }
+    if (!valid) return { error: 'Invalid ID token signature.' }
+    if (claims.iss !== idp.issuer) {
+      return { error: "The ID token issuer does not match the identity provider's issuer." }
+    }
+    const aud = claims.aud
+    if (!(aud === idp.clientId || (Array.isArray(aud) && aud.includes(idp.clientId)))) {
+      return { error: "The ID token audience does not match the identity provider's client_id." }
+    }
+    const now = this.now()
+    if (typeof claims.exp !== 'number') return { error: 'The ID token has no valid exp claim.' }
+    if (claims.exp * 1000 + ID_TOKEN_CLOCK_SKEW_MS <= now) return { error: 'The ID token has expired.' }
+    for (const name of ['nbf', 'iat']) {
+      const value = claims[name]
+      if (value === undefined) continue
+      if (typeof value !== 'number') return { error: `The ID token has an invalid ${name} claim.` }
+      if (value * 1000 - ID_TOKEN_CLOCK_SKEW_MS > now) {
+        return { error: `The ID token is not valid yet: its ${name} is in the future.` }
+      }
+    }
+    if (typeof claims.sub !== 'string' || claims.sub.length === 0) return { error: 'The ID token has no sub claim.' }
+    return { subject: claims.sub }
+  }
+
+  /**
+   * `POST /v3/auth/tokens` with `{"auth":{"identity":{"methods":["password"],"password":{"user":
+   * {"name","password","domain":{"name"}}}},"scope":…}}`: 201 with a token for a user in `iamUsers`;
+   * errors in the Keystone shape.
+   */
+  private passwordAuth(body: string): Reply {
+    const bad = (message: string): Reply => ({ status: 400, body: keystoneError(400, 'Bad Request', message) })
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(body)
+    } catch {
+      return bad('The request body is not valid JSON.')
+    }
+    const auth = isPlainObject(parsed) ? parsed.auth : undefined
+    const identity = isPlainObject(auth) ? auth.identity : undefined
+    if (!isPlainObject(auth) || !isPlainObject(identity)) return bad('auth.identity is required.')
+    if (!Array.isArray(identity.methods) || !identity.methods.includes('password')) {
+      return bad('auth.identity.methods must be ["password"]; the emulator supports no other method.')
+    }
+    const user = isPlainObject(identity.password) ? identity.password.user : undefined
+    if (!isPlainObject(user) || !isPlainObject(user.domain))
+      return bad('auth.identity.password.user with a domain is required.')
+    const { name, password } = user
+    const domain = user.domain.name
+    if (typeof name !== 'string' || typeof password !== 'string' || typeof domain !== 'string') {
+      return bad('user.name, user.password and user.domain.name must be strings.')
+    }
+    const scope = parseScope(auth.scope)
+    if ('error' in scope) return bad(scope.error)
+    // Compare every password, so the time does not tell which users exist.
+    let found: EmulatorIamUser | undefined
+    for (const candidate of this.iamUsers) {
+      const matches = constantTimeEqual(candidate.password, password)
+      if (matches && candidate.name === name && candidate.domain === domain) found ??= candidate
+    }
+    if (!found) {
+      return { status: 401, body: keystoneError(401, 'Unauthorized', 'The username or password is wrong.') }
+    }
+    const project = this.resolveProject(scope)
+    if (project === null) {
+      return { status: 404, body: keystoneError(404, 'Not Found', `Could not find project: ${describeScope(scope)}.`) }
+    }
+    const tokenUser = {
+      id: createHash('sha256').update(`${found.domain}\n${found.name}`).digest('hex').slice(0, 32),
+      name: found.name,
+      domain: { id: DEFAULT_DOMAIN_ID, name: found.domain },
+      password_expires_at: ''
+    }
+    return this.issueToken(['password'], tokenUser, project)
+  }
+
+  /**
+   * `GET /_github/oidc/token?audience=…` with `Authorization: Bearer {requestToken}`: `{"value":JWT}`,
+   * an RS256 token like GitHub's (`aud` the requested audience, else `https://github.com/{owner}`).
+   */
+  private githubOidcToken(req: IncomingMessage, url: URL): Reply {
+    const config = this.githubOidc
+    if (!config) return { status: 404, body: { message: 'Not Found: githubOidc is not set in the emulator options.' } }
+    const authorization = headerValue(req.headers, 'authorization') ?? ''
+    const match = /^Bearer (.+)$/i.exec(authorization)
+    if (!match || !constantTimeEqual(match[1], config.requestToken)) {
+      return { status: 401, body: { message: 'Bad credentials: the bearer request token is missing or wrong.' } }
+    }
+    const repository = config.repository ?? 'octo/fleet'
+    const ref = config.ref ?? 'refs/heads/main'
+    const owner = repository.split('/')[0]
+    const iat = Math.floor(this.now() / 1000)
+    const claims = {
+      jti: randomUUID(),
+      sub: config.subject ?? `repo:${repository}:ref:${ref}`,
+      aud: url.searchParams.get('audience') ?? `https://github.com/${owner}`,
+      ref,
+      ref_type: 'branch',
+      repository,
+      repository_owner: owner,
+      actor: owner,
+      event_name: 'workflow_dispatch',
+      workflow: 'restart',
+      run_id: '1',
+      run_number: '1',
+      run_attempt: '1',
+      runner_environment: 'github-hosted',
+      iss: config.issuer,
+      nbf: iat,
+      iat,
+      exp: iat + (config.expiresInSeconds ?? 300)
+    }
+    return { status: 200, body: { count: 1, value: signJwt(claims, config.privateKey, config.kid) } }
   }
 
   private submit(projectId: string, body: string): Reply {
@@ -1055,7 +1534,14 @@ const ROUTE_PATTERNS: Record<Exclude<RouteName, 'projects'>, RegExp> = {
   server: V1_SERVER
 }
 
-function routeOf(method: string, pathname: string): RouteName | 'unknown' {
+function isIdentityRoute(route: RouteName | IdentityRouteName | 'unknown'): route is IdentityRouteName {
+  return route === 'id-token' || route === 'password-token' || route === 'github-oidc'
+}
+
+function routeOf(method: string, pathname: string): RouteName | IdentityRouteName | 'unknown' {
+  if (method === 'POST' && pathname === ID_TOKEN_PATH) return 'id-token'
+  if (method === 'POST' && pathname === PASSWORD_TOKEN_PATH) return 'password-token'
+  if (method === 'GET' && pathname === GITHUB_OIDC_PATH) return 'github-oidc'
   if (method === 'POST' && V1_SUBMIT.test(pathname)) return 'submit'
   if (method === 'GET' && V1_JOB.test(pathname)) return 'job'
   if (method === 'GET' && V1_LIST.test(pathname)) return 'list'
@@ -1066,6 +1552,42 @@ function routeOf(method: string, pathname: string): RouteName | 'unknown' {
   // `servers/detail` is Nova's list route, not a server.
   if (method === 'GET' && NOVA_SERVER.test(pathname) && !pathname.endsWith('/servers/detail')) return 'nova-server'
   return 'unknown'
+}
+
+/** IAM's time format, e.g. `2020-01-08T03:50:07.574000Z` (microseconds). */
+function iamTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/Z$/, '000Z')
+}
+
+/** A base64url JWT part as a JSON object, or undefined. */
+function jwtPart(part: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'))
+    return isPlainObject(value) ? value : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** `{"scope":{"project":{"id"|"name"}}}` of a token request; absent -> unscoped. */
+function parseScope(scope: unknown): Scope {
+  if (scope === undefined) return {}
+  if (!isPlainObject(scope) || !isPlainObject(scope.project)) {
+    return {
+      error: 'scope must be {"project":{"id":…}} or {"project":{"name":…}}; the emulator supports no other scope.'
+    }
+  }
+  const { id, name } = scope.project
+  if ((id !== undefined && typeof id !== 'string') || (name !== undefined && typeof name !== 'string')) {
+    return { error: 'scope.project.id and scope.project.name must be strings.' }
+  }
+  if (id === undefined && name === undefined) return { error: 'scope.project needs an id or a name.' }
+  return { project: { id, name } }
+}
+
+function describeScope(scope: { project?: { id?: string; name?: string } }): string {
+  const { id, name } = scope.project ?? {}
+  return [id === undefined ? '' : `id ${id}`, name === undefined ? '' : `name ${name}`].filter(Boolean).join(', ')
 }
 
 function decodeSafely(segment: string): string {

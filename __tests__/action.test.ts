@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_PROJECT_ID, DEFAULT_REGION, type EcsEmulator, type EmulatorOptions } from './emulator/ecs-emulator'
 import { EMULATOR_KEY, serverIds as ids, useEmulator } from './support/fixtures'
-import { type ActionRun, runAction } from './support/run-action'
+import { type ActionRun, outcomes, runAction } from './support/run-action'
 
 // The bundled dist/index.js, run as the runner runs it, against the loopback emulator.
 
@@ -25,29 +25,13 @@ function inputsFor(target: EcsEmulator, servers: string[], extra: Record<string,
   }
 }
 
-function lists(run: ActionRun) {
-  return {
-    succeeded: JSON.parse(run.outputs['succeeded-ids']) as string[],
-    failed: JSON.parse(run.outputs['failed-ids']) as string[],
-    pending: JSON.parse(run.outputs['pending-ids']) as string[],
-    jobs: JSON.parse(run.outputs['job-ids']) as string[],
-    results: JSON.parse(run.outputs.results) as {
-      id: string
-      outcome: string
-      job_id: string | null
-      error_code: string | null
-      error_message: string | null
-    }[]
-  }
-}
-
 function decodeEntities(html: string): string {
   return html.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)))
 }
 
 /** The three lists are disjoint and together are exactly the deduplicated input. */
 function expectAccounted(run: ActionRun, servers: string[]): void {
-  const { succeeded, failed, pending, results } = lists(run)
+  const { succeeded, failed, pending, results } = outcomes(run)
   const all = [...succeeded, ...failed, ...pending]
   expect(new Set(all).size).toBe(all.length)
   expect([...all].sort()).toEqual([...servers].sort())
@@ -65,7 +49,7 @@ describe('the bundled action', () => {
     )
     expect(run.exitCode).toBe(1)
     expect(run.outputs.status).toBe('failed')
-    const { succeeded, failed, jobs, results } = lists(run)
+    const { succeeded, failed, jobs, results } = outcomes(run)
     expect(failed).toEqual([servers[7]])
     expect(succeeded).toHaveLength(24)
     expect(jobs).toEqual(target.jobIds())
@@ -125,7 +109,7 @@ describe('the bundled action', () => {
     )
     expect(run.exitCode).toBe(0)
     expect(run.outputs.status).toBe('succeeded')
-    expect(lists(run).succeeded).toEqual(servers)
+    expect(outcomes(run).succeeded).toEqual(servers)
     expect(target.requests.some((r) => r.route === 'projects')).toBe(false)
     expect(run.summary).toContain('<a href="https://github.com/octo/fleet/actions/runs/4242">Workflow run</a>')
     expectAccounted(run, servers)
@@ -143,9 +127,9 @@ describe('the bundled action', () => {
     const paced = await runAction(
       inputsFor(target, servers, { 'max-servers-per-minute': '1', 'timeout-seconds': '0.5' })
     )
-    expect(lists(paced).succeeded).toEqual([servers[0]])
-    expect(lists(paced).failed).toEqual([servers[1]])
-    expect(lists(paced).results[1].error_message).toBe(
+    expect(outcomes(paced).succeeded).toEqual([servers[0]])
+    expect(outcomes(paced).failed).toEqual([servers[1]])
+    expect(outcomes(paced).results[1].error_message).toBe(
       'Not submitted: timeout-seconds had passed before it could be sent.'
     )
   })
@@ -158,7 +142,7 @@ describe('the bundled action', () => {
     )
     expect(run.exitCode).toBe(1)
     expect(run.outputs.status).toBe('timed-out')
-    const { pending, results } = lists(run)
+    const { pending, results } = outcomes(run)
     expect(pending).toEqual(servers)
     expect(results[0].error_message).toMatch(
       /^Not confirmed: job \w+ had not finished when timeout-seconds ran out \(last status (INIT|RUNNING)\)\.$/
@@ -173,7 +157,7 @@ describe('the bundled action', () => {
     const run = await runAction(inputsFor(target, servers, { wait: 'false', 'project-id': DEFAULT_PROJECT_ID }))
     expect(run.exitCode).toBe(0)
     expect(run.outputs.status).toBe('submitted')
-    expect(lists(run).pending).toEqual(servers)
+    expect(outcomes(run).pending).toEqual(servers)
     expect(target.requests.some((r) => r.route === 'job')).toBe(false)
   })
 
@@ -183,7 +167,7 @@ describe('the bundled action', () => {
     const run = await runAction(inputsFor(target, servers, { 'fail-on-error': 'false' }))
     expect(run.exitCode).toBe(0)
     expect(run.outputs.status).toBe('failed')
-    expect(lists(run).failed).toEqual([servers[0]])
+    expect(outcomes(run).failed).toEqual([servers[0]])
   })
 
   it.each([
@@ -206,7 +190,7 @@ describe('the bundled action', () => {
     expect(target.requests).toHaveLength(0)
     expect(run.outputs.status).toBe('failed')
     if (!('server-ids' in bad)) {
-      expect(lists(run).failed).toEqual(servers)
+      expect(outcomes(run).failed).toEqual(servers)
       expectAccounted(run, servers)
     }
   })
@@ -229,7 +213,7 @@ describe('the bundled action', () => {
     // Only the first batch is tried: repeated authentication failures would lock the key.
     expect(target.requests).toHaveLength(1)
     expect(target.requests[0].status).toBe(401)
-    const { failed, results } = lists(run)
+    const { failed, results } = outcomes(run)
     expect(failed).toEqual(servers)
     expect(results[0].error_code).toBe('APIG.0301')
     expect(results[0].error_message).toMatch(
@@ -255,7 +239,7 @@ describe('the bundled action', () => {
     target.inject('submit', { kind: 'reset-after-processing' })
     const run = await runAction(inputsFor(target, servers, { 'project-id': DEFAULT_PROJECT_ID, 'batch-size': '2' }))
     expect(run.outputs.status).toBe('timed-out')
-    const { pending, succeeded, results } = lists(run)
+    const { pending, succeeded, results } = outcomes(run)
     expect(pending).toEqual(servers.slice(0, 2))
     expect(succeeded).toEqual(servers.slice(2))
     expect(results[0].error_message).toMatch(
@@ -273,7 +257,7 @@ describe('the bundled action', () => {
     expect(run.stdout).toMatch(
       /::error::Project lookup for region cn-north-4 failed with HTTP 200, no project is named 'cn-north-4'/
     )
-    expect(lists(run).results[0]).toMatchObject({
+    expect(outcomes(run).results[0]).toMatchObject({
       outcome: 'failed',
       error_message: expect.stringMatching(/^Not submitted: Project lookup/) as unknown
     })

@@ -12,7 +12,7 @@ import {
   iamError
 } from './emulator/ecs-emulator'
 import { serverIds, useEmulator } from './support/fixtures'
-import { type ActionRun, type RunOptions, runAction } from './support/run-action'
+import { type ActionRun, type RunOptions, outcomes, printedOutsideMasks, runAction } from './support/run-action'
 
 // Fault injection: the bundled action against an emulator told to misbehave. Every scenario runs
 // with debug logging and temporary credentials, and checks the same guarantees: every server is
@@ -31,21 +31,6 @@ interface Scenario {
   inputs?: Record<string, string>
   run?: RunOptions
   check: (run: ActionRun, emulator: EcsEmulator) => void
-}
-
-function lists(run: ActionRun) {
-  const parse = (name: string): string[] => JSON.parse(run.outputs[name]) as string[]
-  return {
-    succeeded: parse('succeeded-ids'),
-    failed: parse('failed-ids'),
-    pending: parse('pending-ids'),
-    results: JSON.parse(run.outputs.results) as {
-      id: string
-      outcome: string
-      error_code: string | null
-      error_message: string | null
-    }[]
-  }
 }
 
 const throttled = (status: number, body: object, retryAfter = '0'): Fault => ({
@@ -69,13 +54,13 @@ const subJob = (id: string, status: string, code: string | null = null) => ({
 const scenarios: Scenario[] = [
   {
     name: 'no fault',
-    check: (run) => expect(lists(run).succeeded).toEqual(SERVERS)
+    check: (run) => expect(outcomes(run).succeeded).toEqual(SERVERS)
   },
   {
     name: 'throttled with 429 APIG.0308 and Retry-After, then accepted',
     faults: [['submit', throttled(429, gatewayError('APIG.0308', 'The throttling threshold has been reached.'))]],
     check: (run, emulator) => {
-      expect(lists(run).succeeded).toEqual(SERVERS)
+      expect(outcomes(run).succeeded).toEqual(SERVERS)
       expect(emulator.requests.filter((r) => r.route === 'submit')).toHaveLength(4)
       expect(run.stdout).toMatch(/throttled .*APIG\.0308.*; retrying in 0\.0 s as Retry-After asks \(attempt 2 of 5\)/)
     }
@@ -89,12 +74,12 @@ const scenarios: Scenario[] = [
         throttled(202, ecsError('Common.0024', 'exceeds flow over limit'))
       ]
     ],
-    check: (run) => expect(lists(run).succeeded).toEqual(SERVERS)
+    check: (run) => expect(outcomes(run).succeeded).toEqual(SERVERS)
   },
   {
     name: 'throttled with 503 Common.1503, then accepted',
     faults: [['submit', throttled(503, ecsError('Common.1503', 'Api flow control Error because limit.'))]],
-    check: (run) => expect(lists(run).succeeded).toEqual(SERVERS)
+    check: (run) => expect(outcomes(run).succeeded).toEqual(SERVERS)
   },
   {
     name: 'throttled for longer than timeout-seconds',
@@ -103,7 +88,7 @@ const scenarios: Scenario[] = [
     ],
     inputs: { 'timeout-seconds': '1' },
     check: (run) => {
-      const { failed, results } = lists(run)
+      const { failed, results } = outcomes(run)
       expect(failed).toEqual(SERVERS)
       expect(results[0].error_message).toMatch(
         /^Not submitted: the cloud was still throttling when the retries ran out/
@@ -117,7 +102,7 @@ const scenarios: Scenario[] = [
       ['submit', { kind: 'pass' }, { kind: 'respond', status: 500, body: ecsError('Common.0001', 'System exception') }]
     ],
     check: (run, emulator) => {
-      const { pending, succeeded, results } = lists(run)
+      const { pending, succeeded, results } = outcomes(run)
       expect(pending).toEqual(SERVERS.slice(2, 4))
       expect(succeeded).toEqual([...SERVERS.slice(0, 2), ...SERVERS.slice(4)])
       expect(results[2].error_message).toMatch(/^Outcome unknown: .*Common\.0001.*not sent again/)
@@ -127,7 +112,7 @@ const scenarios: Scenario[] = [
   {
     name: 'HTTP 502 from the gateway on a restart request',
     faults: [['submit', { kind: 'respond', status: 502, body: gatewayError('APIG.0201', 'Backend unavailable') }]],
-    check: (run) => expect(lists(run).pending).toEqual(SERVERS.slice(0, 2))
+    check: (run) => expect(outcomes(run).pending).toEqual(SERVERS.slice(0, 2))
   },
   {
     name: 'HTTP 401 on the first restart request: nothing more is sent',
@@ -142,7 +127,7 @@ const scenarios: Scenario[] = [
       ]
     ],
     check: (run, emulator) => {
-      expect(lists(run).failed).toEqual(SERVERS)
+      expect(outcomes(run).failed).toEqual(SERVERS)
       expect(emulator.requests.filter((r) => r.route === 'submit')).toHaveLength(1)
     }
   },
@@ -150,7 +135,7 @@ const scenarios: Scenario[] = [
     name: 'HTTP 403 in the IAM error shape',
     faults: [['submit', { kind: 'respond', status: 403, body: iamError('IAM.0003', 'Forbidden') }]],
     check: (run) => {
-      const { failed, results } = lists(run)
+      const { failed, results } = outcomes(run)
       expect(failed).toEqual(SERVERS)
       expect(results[0]).toMatchObject({ error_code: 'IAM.0003' })
       expect(results[0].error_message).toMatch(/HTTP 403, IAM\.0003: Forbidden \(X-Request-Id: [0-9a-f]+\)/)
@@ -160,7 +145,7 @@ const scenarios: Scenario[] = [
     name: 'connection reset before the restart request is processed',
     faults: [['submit', { kind: 'reset' }]],
     check: (run, emulator) => {
-      expect(lists(run).pending).toEqual(SERVERS.slice(0, 2))
+      expect(outcomes(run).pending).toEqual(SERVERS.slice(0, 2))
       expect(emulator.restartCount(SERVERS[0])).toBe(0)
     }
   },
@@ -168,7 +153,7 @@ const scenarios: Scenario[] = [
     name: 'connection reset after the batch was processed',
     faults: [['submit', { kind: 'pass' }, { kind: 'reset-after-processing' }]],
     check: (run, emulator) => {
-      const { pending, results } = lists(run)
+      const { pending, results } = outcomes(run)
       expect(pending).toEqual(SERVERS.slice(2, 4))
       expect(emulator.restartCount(SERVERS[2])).toBe(1)
       expect(results[2].error_message).toMatch(/^Outcome unknown: .* after the request was sent/)
@@ -179,7 +164,7 @@ const scenarios: Scenario[] = [
     faults: [['submit', { kind: 'hang' }]],
     inputs: { 'request-timeout-seconds': '0.3' },
     check: (run) => {
-      const { pending, results } = lists(run)
+      const { pending, results } = outcomes(run)
       expect(pending).toEqual(SERVERS.slice(0, 2))
       expect(results[0].error_message).toMatch(/timed out after 0\.3 s after the request was sent/)
     }
@@ -188,7 +173,7 @@ const scenarios: Scenario[] = [
     name: 'a job poll that hangs, then answers',
     faults: [['job', { kind: 'hang' }]],
     inputs: { 'request-timeout-seconds': '0.3' },
-    check: (run) => expect(lists(run).succeeded).toEqual(SERVERS)
+    check: (run) => expect(outcomes(run).succeeded).toEqual(SERVERS)
   },
   {
     name: 'latency on every route',
@@ -197,13 +182,13 @@ const scenarios: Scenario[] = [
       ['submit', { kind: 'delay', ms: 150 }, { kind: 'delay', ms: 150 }, { kind: 'delay', ms: 150 }],
       ['job', { kind: 'delay', ms: 150 }, { kind: 'delay', ms: 150 }]
     ],
-    check: (run) => expect(lists(run).succeeded).toEqual(SERVERS)
+    check: (run) => expect(outcomes(run).succeeded).toEqual(SERVERS)
   },
   {
     name: 'a non-JSON answer to a restart request',
     faults: [['submit', { kind: 'respond', status: 200, body: '<html><body>Gateway</body></html>' }]],
     check: (run) => {
-      const { pending, results } = lists(run)
+      const { pending, results } = outcomes(run)
       expect(pending).toEqual(SERVERS.slice(0, 2))
       expect(results[0].error_message).toMatch(/the response is not JSON: <html><body>Gateway/)
     }
@@ -213,7 +198,7 @@ const scenarios: Scenario[] = [
     faults: [['job', { kind: 'respond', status: 200, body: '{"status":"RUNN' }]],
     inputs: { 'batch-size': '6' },
     check: (run) => {
-      expect(lists(run).succeeded).toEqual(SERVERS)
+      expect(outcomes(run).succeeded).toEqual(SERVERS)
       expect(run.stdout).toMatch(
         /the response is not JSON: \{"status":"RUNN \(X-Request-Id: \w+\); trying again next round/
       )
@@ -226,7 +211,7 @@ const scenarios: Scenario[] = [
     ],
     inputs: { 'batch-size': '6' },
     check: (run) => {
-      expect(lists(run).succeeded).toEqual(SERVERS)
+      expect(outcomes(run).succeeded).toEqual(SERVERS)
       expect(run.stdout).toMatch(/the response body is larger than 10485760 bytes/)
     }
   },
@@ -240,7 +225,7 @@ const scenarios: Scenario[] = [
       ]
     ],
     inputs: { 'batch-size': '6' },
-    check: (run) => expect(lists(run).succeeded).toEqual(SERVERS)
+    check: (run) => expect(outcomes(run).succeeded).toEqual(SERVERS)
   },
   {
     name: 'a job that never finishes',
@@ -248,7 +233,7 @@ const scenarios: Scenario[] = [
     inputs: { 'timeout-seconds': '0.5' },
     check: (run) => {
       expect(run.outputs.status).toBe('timed-out')
-      expect(lists(run).pending).toEqual(SERVERS)
+      expect(outcomes(run).pending).toEqual(SERVERS)
     }
   },
   {
@@ -257,7 +242,7 @@ const scenarios: Scenario[] = [
       ['job', jobDocument('RUNNING'), jobDocument('INIT'), jobDocument('PENDING_PAYMENT'), jobDocument('RUNNING')]
     ],
     inputs: { 'batch-size': '6' },
-    check: (run) => expect(lists(run).succeeded).toEqual(SERVERS)
+    check: (run) => expect(outcomes(run).succeeded).toEqual(SERVERS)
   },
   {
     name: 'a finished job whose sub-jobs omit servers or name strangers',
@@ -278,7 +263,7 @@ const scenarios: Scenario[] = [
     ],
     inputs: { 'batch-size': '6' },
     check: (run) => {
-      const { succeeded, failed, results } = lists(run)
+      const { succeeded, failed, results } = outcomes(run)
       expect(succeeded).toEqual([SERVERS[0]])
       expect(failed).toEqual(SERVERS.slice(1))
       expect(results[1].error_code).toBe('Ecs.0100')
@@ -292,7 +277,7 @@ const scenarios: Scenario[] = [
     name: 'a job ID that would change the request path',
     faults: [['submit', { kind: 'respond', status: 200, body: { job_id: '../../cloudservers/action' } }]],
     check: (run, emulator) => {
-      expect(lists(run).pending).toEqual(SERVERS.slice(0, 2))
+      expect(outcomes(run).pending).toEqual(SERVERS.slice(0, 2))
       expect(emulator.requests.every((r) => r.route !== 'unknown')).toBe(true)
     }
   },
@@ -300,7 +285,7 @@ const scenarios: Scenario[] = [
     name: 'a redirect answer is not followed',
     faults: [['submit', { kind: 'respond', status: 302, body: '', headers: { Location: 'http://127.0.0.1:9/steal' } }]],
     check: (run, emulator) => {
-      expect(lists(run).pending).toEqual(SERVERS.slice(0, 2))
+      expect(outcomes(run).pending).toEqual(SERVERS.slice(0, 2))
       expect(emulator.requests.filter((r) => r.route === 'submit')).toHaveLength(3)
     }
   },
@@ -309,7 +294,7 @@ const scenarios: Scenario[] = [
     emulator: { rejectServers: { [SERVERS[4]]: { status: 404, code: 'Ecs.0114', reason: 'The ECS does not exist.' } } },
     inputs: { 'batch-size': '6' },
     check: (run) => {
-      const { succeeded, failed, results } = lists(run)
+      const { succeeded, failed, results } = outcomes(run)
       expect(failed).toEqual([SERVERS[4]])
       expect(succeeded).toEqual(SERVERS.filter((id) => id !== SERVERS[4]))
       expect(results[4]).toMatchObject({ error_code: 'Ecs.0114' })
@@ -325,7 +310,7 @@ const scenarios: Scenario[] = [
     },
     inputs: { 'batch-size': '6' },
     check: (run) => {
-      const { succeeded, results } = lists(run)
+      const { succeeded, results } = outcomes(run)
       expect(succeeded).toEqual(SERVERS.slice(1, 5))
       expect([results[0].error_code, results[5].error_code]).toEqual(['Ecs.0100', 'Ecs.0605'])
     }
@@ -333,13 +318,13 @@ const scenarios: Scenario[] = [
   {
     name: 'the project lookup fails once with HTTP 500, then answers',
     faults: [['projects', { kind: 'respond', status: 500, body: iamError('IAM.0006', 'Internal error') }]],
-    check: (run) => expect(lists(run).succeeded).toEqual(SERVERS)
+    check: (run) => expect(outcomes(run).succeeded).toEqual(SERVERS)
   },
   {
     name: 'the IAM endpoint refuses connections',
     inputs: { 'iam-endpoint': 'http://127.0.0.1:9', 'timeout-seconds': '2' },
     check: (run, emulator) => {
-      const { failed, results } = lists(run)
+      const { failed, results } = outcomes(run)
       expect(failed).toEqual(SERVERS)
       expect(results[0].error_message).toMatch(
         /^Not submitted: Project lookup for region .* got no complete answer: .*ECONNREFUSED/
@@ -354,7 +339,7 @@ const scenarios: Scenario[] = [
     run: { signalWhen: { output: 'Restart batch 1 of 3: 2 servers accepted', signal: 'SIGINT' } },
     check: (run) => {
       expect(run.exitCode).toBe(1)
-      const { pending, failed, results } = lists(run)
+      const { pending, failed, results } = outcomes(run)
       expect(pending).toEqual(SERVERS.slice(0, 4))
       expect(failed).toEqual(SERVERS.slice(4))
       expect(results[0].error_message).toMatch(/^Not confirmed: the run was cancelled while job \w+ was running/)
@@ -396,7 +381,7 @@ describe('fault injection', () => {
     scenario.check(run, emulator)
 
     // Nothing is lost: the three lists are disjoint and cover exactly the input.
-    const { succeeded, failed, pending, results } = lists(run)
+    const { succeeded, failed, pending, results } = outcomes(run)
     const all = [...succeeded, ...failed, ...pending]
     expect(new Set(all).size).toBe(all.length)
     expect([...all].sort()).toEqual([...SERVERS].sort())
@@ -410,12 +395,7 @@ describe('fault injection', () => {
     const signatures = emulator.requests.flatMap(
       (r) => /Signature=([0-9a-f]{64})/.exec(String(r.headers.authorization))?.[1] ?? []
     )
-    const printed = [
-      run.stdout.replace(/^::add-mask::.*$/gm, ''),
-      run.stderr,
-      run.summary,
-      JSON.stringify(run.outputs)
-    ].join('\n')
+    const printed = printedOutsideMasks(run)
     for (const secret of [SECRET_KEY, SECURITY_TOKEN, ...signatures]) expect(printed).not.toContain(secret)
     expect(run.stdout.split('\n').slice(0, 2)).toEqual([`::add-mask::${SECRET_KEY}`, `::add-mask::${SECURITY_TOKEN}`])
   })

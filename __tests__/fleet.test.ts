@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_PROJECT_ID, type EcsEmulator, type EmulatorServer } from './emulator/ecs-emulator'
 import { EMULATOR_KEY, serverIds, useEmulator } from './support/fixtures'
-import { type ActionRun, runAction } from './support/run-action'
+import { type ActionRun, outcomes, runAction } from './support/run-action'
 
 // Selecting servers by tag, name and state, dry runs, rolling waves, and start/stop: the bundled
 // action against an emulator that knows the project's servers.
@@ -26,26 +26,9 @@ function inputs(emulator: EcsEmulator, extra: Record<string, string>): Record<st
   }
 }
 
-function outputs(run: ActionRun) {
-  const list = (name: string): string[] => JSON.parse(run.outputs[name]) as string[]
-  return {
-    succeeded: list('succeeded-ids'),
-    failed: list('failed-ids'),
-    pending: list('pending-ids'),
-    skipped: list('skipped-ids'),
-    results: JSON.parse(run.outputs.results) as {
-      id: string
-      outcome: string
-      error_code: string | null
-      error_message: string | null
-    }[],
-    plan: JSON.parse(run.outputs.plan) as { wave: number; batch: number; server_ids: string[] }[]
-  }
-}
-
 /** succeeded, failed, pending and skipped never overlap and cover exactly what was considered. */
 function expectAccounted(run: ActionRun, considered: string[]): void {
-  const { succeeded, failed, pending, skipped, results } = outputs(run)
+  const { succeeded, failed, pending, skipped, results } = outcomes(run)
   const all = [...succeeded, ...failed, ...pending, ...skipped]
   expect(new Set(all).size).toBe(all.length)
   expect([...all].sort()).toEqual([...considered].sort())
@@ -61,7 +44,7 @@ describe('selecting servers', () => {
     const run = await runAction(inputs(emulator, { tags: 'env=prod, app=web', 'max-servers-per-minute': '100000' }))
     const chosen = servers.filter((_, i) => i % 5 !== 0).map((s) => s.id)
     expect(run.exitCode).toBe(0)
-    expect(outputs(run).succeeded).toEqual(chosen)
+    expect(outcomes(run).succeeded).toEqual(chosen)
     expect(emulator.requests.filter((r) => r.route === 'list').map((r) => r.query.get('offset'))).toEqual(['1', '2'])
     expect(servers.every((s) => emulator.restartCount(s.id) === (chosen.includes(s.id) ? 1 : 0))).toBe(true)
     expectAccounted(run, chosen)
@@ -73,7 +56,7 @@ describe('selecting servers', () => {
     const missing = serverIds(1, 99)[0]
     const ids = [servers[0].id, servers[1].id, servers[2].id, missing]
     const run = await runAction(inputs(emulator, { 'server-ids': ids.join(','), name: 'web-?', status: 'ACTIVE' }))
-    const { succeeded, skipped, results } = outputs(run)
+    const { succeeded, skipped, results } = outcomes(run)
     expect(succeeded).toEqual([servers[0].id])
     expect(skipped).toEqual([servers[1].id, servers[2].id, missing])
     expect(results.slice(1).map((r) => r.error_message)).toEqual([
@@ -90,8 +73,8 @@ describe('selecting servers', () => {
     const emulator = await emulators.start({ inventory: servers })
     const ids = servers.map((s) => s.id)
     const run = await runAction(inputs(emulator, { 'server-ids': ids.join('\n'), 'skip-inactive': 'true' }))
-    expect(outputs(run).succeeded).toEqual([ids[0], ids[2]])
-    expect(outputs(run).results[1]).toMatchObject({
+    expect(outcomes(run).succeeded).toEqual([ids[0], ids[2]])
+    expect(outcomes(run).results[1]).toMatchObject({
       outcome: 'skipped',
       error_message: 'Skipped: wrong state: SHUTOFF, not ACTIVE.'
     })
@@ -119,7 +102,7 @@ describe('selecting servers', () => {
       env: { GITHUB_WORKSPACE: workspace }
     })
     await rm(workspace, { recursive: true, force: true })
-    expect(outputs(run).succeeded).toEqual([servers[0].id, servers[2].id, servers[3].id])
+    expect(outcomes(run).succeeded).toEqual([servers[0].id, servers[2].id, servers[3].id])
   })
 
   it('reports a server that changed state between listing and restart as the cloud failed it', async () => {
@@ -134,7 +117,7 @@ describe('selecting servers', () => {
     }, 5)
     const run = await runAction(inputs(emulator, { name: 'srv-*', 'skip-inactive': 'true' }))
     clearInterval(watcher)
-    const { succeeded, failed, results } = outputs(run)
+    const { succeeded, failed, results } = outcomes(run)
     expect(succeeded).toEqual([servers[0].id])
     expect(failed).toEqual([servers[1].id])
     expect(results[1]).toMatchObject({ error_code: 'Ecs.0100' })
@@ -159,7 +142,7 @@ describe('dry run', () => {
     expect(run.outputs.status).toBe('dry-run')
     expect(posts(emulator)).toHaveLength(0)
     expect(emulator.requests.every((r) => r.method === 'GET')).toBe(true)
-    const { plan, skipped, results } = outputs(run)
+    const { plan, skipped, results } = outcomes(run)
     expect(plan).toEqual([
       { wave: 1, batch: 1, server_ids: servers.slice(0, 3).map((s) => s.id) },
       { wave: 2, batch: 2, server_ids: servers.slice(3, 6).map((s) => s.id) },
@@ -196,7 +179,7 @@ describe('rolling waves', () => {
       })
     )
     expect(run.exitCode).toBe(1)
-    const { succeeded, failed, skipped, results } = outputs(run)
+    const { succeeded, failed, skipped, results } = outcomes(run)
     expect(succeeded).toEqual(servers.slice(0, 3).map((s) => s.id))
     expect(failed).toEqual([servers[3].id])
     expect(skipped).toEqual(servers.slice(4).map((s) => s.id))
@@ -237,6 +220,6 @@ describe('start and stop', () => {
     )
     expect(start.outputs.status).toBe('succeeded')
     expect(JSON.parse(posts(emulator)[1].body)).toEqual({ 'os-start': { servers: servers.map((s) => ({ id: s.id })) } })
-    expect(outputs(start).succeeded).toHaveLength(3)
+    expect(outcomes(start).succeeded).toHaveLength(3)
   })
 })

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { DEFAULT_PROJECT_ID, DEFAULT_REGION, type EcsEmulator, type EmulatorOptions } from './emulator/ecs-emulator'
 import { serverIds, useEmulator } from './support/fixtures'
 import { createOidcFixture } from './support/oidc'
-import { type ActionRun, runAction } from './support/run-action'
+import { type ActionRun, outcomes, printedOutsideMasks, runAction } from './support/run-action'
 
 // Signing in with GitHub OIDC or an IAM password: the bundled action against an emulator whose IAM
 // verifies the ID token for real (RS256 against the provider's JWKS, issuer, audience, expiry) and
@@ -52,17 +52,12 @@ function oidcRun(
   return runAction(baseInputs(emulator, { 'idp-id': IDP, ...extra }), { env })
 }
 
-const succeeded = (run: ActionRun): string[] => JSON.parse(run.outputs['succeeded-ids']) as string[]
-const failed = (run: ActionRun): string[] => JSON.parse(run.outputs['failed-ids']) as string[]
+const succeeded = (run: ActionRun): string[] => outcomes(run).succeeded
+const failed = (run: ActionRun): string[] => outcomes(run).failed
 
 /** The token the emulator issued never shows up anywhere but the masking command. */
 function expectTokensHidden(run: ActionRun, emulator: EcsEmulator): void {
-  const printed = [
-    run.stdout.replace(/^::add-mask::.*$/gm, ''),
-    run.stderr,
-    run.summary,
-    JSON.stringify(run.outputs)
-  ].join('\n')
+  const printed = printedOutsideMasks(run)
   for (const token of emulator.issuedTokens()) {
     expect(run.stdout).toContain(`::add-mask::${token}`)
     expect(printed).not.toContain(token)

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import type { ServerResult } from '../../src/ledger'
 
 export const BUNDLE = resolve(__dirname, '../../dist/index.js')
 
@@ -85,4 +86,23 @@ export async function runAction(inputs: Record<string, string>, options: RunOpti
   const summary = await readFile(summaryPath, 'utf8')
   if (!options.keepFiles) await rm(folder, { recursive: true, force: true })
   return { exitCode, stdout, stderr, outputs, summary, summaryPath }
+}
+
+/** The action's JSON outputs, parsed. */
+export function outcomes(run: ActionRun) {
+  const list = (name: string): string[] => JSON.parse(run.outputs[name]) as string[]
+  return {
+    succeeded: list('succeeded-ids'),
+    failed: list('failed-ids'),
+    pending: list('pending-ids'),
+    skipped: list('skipped-ids'),
+    jobs: list('job-ids'),
+    results: JSON.parse(run.outputs.results) as ServerResult[],
+    plan: JSON.parse(run.outputs.plan) as { wave: number; batch: number; server_ids: string[] }[]
+  }
+}
+
+/** Everything the action printed or wrote, except the masking commands (which must name secrets). */
+export function printedOutsideMasks(run: ActionRun): string {
+  return [run.stdout.replace(/^::add-mask::.*$/gm, ''), run.stderr, run.summary, JSON.stringify(run.outputs)].join('\n')
 }

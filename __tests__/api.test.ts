@@ -292,10 +292,50 @@ describe('token sign-in', () => {
     expect(issued).toBe(1)
   })
 
+  it('renews once for all the requests that found the token expired at the same time', async () => {
+    let issued = 0
+    const authenticator = tokenAuthenticator(() => Promise.resolve(`token-${++issued}`), 'token-0')
+    const expired = json(401, { error_code: 'APIG.0307', error_msg: 'The token must be updated.' })
+    const sent: HttpRequest[] = []
+    const transport: Transport = {
+      send(request) {
+        sent.push(request)
+        return Promise.resolve(
+          request.headers['X-Auth-Token'] === 'token-0' ? expired : json(200, { status: 'RUNNING' })
+        )
+      },
+      close() {}
+    }
+    const { api } = client(transport, new AbortController().signal, authenticator)
+    const results = await Promise.all([api.request(get), api.request(get), api.request(get)])
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200])
+    expect(issued).toBe(1)
+    expect(sent.map((r) => r.headers['X-Auth-Token']).sort()).toEqual([
+      'token-0',
+      'token-0',
+      'token-0',
+      'token-1',
+      'token-1',
+      'token-1'
+    ])
+  })
+
+  it('keeps the old token when renewing fails, so the run goes on reporting, not crashing', async () => {
+    const authenticator = tokenAuthenticator(() => Promise.reject(new Error('IAM unreachable')), 'token-0')
+    const expired = json(401, { error_code: 'APIG.0307', error_msg: 'The token must be updated.' })
+    const transport = scripted([expired, expired])
+    const { api } = client(transport, new AbortController().signal, authenticator)
+    await expect(api.request(get)).rejects.toMatchObject({ status: 401, code: 'APIG.0307' })
+    await expect(api.request(get)).rejects.toMatchObject({ code: 'APIG.0307' })
+    expect(transport.sent.map((r) => r.headers['X-Auth-Token'])).toEqual(['token-0', 'token-0'])
+  })
+
   it('never renews signed requests or anonymous ones', async () => {
-    await expect(anonymous.renew()).resolves.toBe(false)
-    await expect(accessKeyAuthenticator({ accessKeyId: 'AK', secretAccessKey: 'SK' }).renew()).resolves.toBe(false)
     const request = { method: 'GET' as const, url: new URL('https://h/x'), headers: { Host: 'h' }, body: '' }
+    await expect(anonymous.renew(request)).resolves.toBe(false)
+    await expect(accessKeyAuthenticator({ accessKeyId: 'AK', secretAccessKey: 'SK' }).renew(request)).resolves.toBe(
+      false
+    )
     await expect(anonymous.authorize(request, new Date())).resolves.toBe(request)
   })
 })

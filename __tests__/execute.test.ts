@@ -18,7 +18,7 @@ type JobScript = (jobId: string, serverIds: readonly string[], ageMs: number) =>
 
 /** A cloud in memory on a virtual clock: sleeping only moves the clock, so no timers run. */
 function fakeCloud(
-  options: { submit?: SubmitScript; job?: JobScript; status?: (id: string, now: number) => string | null } = {}
+  options: { submit?: SubmitScript; job?: JobScript; status?: (id: string, now: number) => string | null | Error } = {}
 ) {
   let now = 0
   const jobs = new Map<string, { serverIds: readonly string[]; submittedAt: number }>()
@@ -58,7 +58,8 @@ function fakeCloud(
     },
     getServerStatus(id) {
       statusReads.push({ id, at: now })
-      return Promise.resolve((options.status ?? (() => 'ACTIVE'))(id, now))
+      const status = (options.status ?? (() => 'ACTIVE'))(id, now)
+      return status instanceof Error ? Promise.reject(status) : Promise.resolve(status)
     },
     getJob(jobId) {
       polls.push({ jobId, at: now })
@@ -445,6 +446,53 @@ describe('execute', () => {
       waitForTargetState: true
     })
     expect(results.every((r) => r.outcome === 'succeeded')).toBe(true)
+  })
+
+  it('counts each server once toward the budget when a refused batch was split', async () => {
+    const cloud = fakeCloud({
+      submit: (serverIds, call) =>
+        serverIds.includes('server-0')
+          ? new ApiError(404, 'Ecs.0114', 'The ECS does not exist.', 'r', 'x')
+          : { accepted: true, jobId: `job-${call}`, requestId: 'r' }
+    })
+    const serverIds = ids(8)
+    const ledger = new Ledger(serverIds)
+    await execute(
+      planBatches(serverIds, 4, true),
+      { ...options, maxFailures: 1, deadline: 600_000 },
+      cloud.deps(ledger)
+    )
+    // One refused server, one failure: within the budget of 1, so wave 2 runs.
+    expect(ledger.results().map((r) => r.outcome)).toEqual(['failed', ...Array<string>(7).fill('succeeded')])
+  })
+
+  it('stops asking for server states once refused, leaving those servers pending with why', async () => {
+    const cloud = fakeCloud({ status: () => new ApiError(403, 'Ecs.0110', 'Forbidden', 'r', 'Status of server') })
+    const { results } = await runScenario(ids(3), 3, cloud, { ...options, waitForTargetState: true })
+    expect(results.every((r) => r.outcome === 'pending')).toBe(true)
+    expect(results[0].error_message).toMatch(
+      /^Not confirmed: the job succeeded, but its status could not be read \(.*HTTP 403, Ecs\.0110/
+    )
+    expect(cloud.statusReads).toHaveLength(3)
+  })
+
+  it('fails the waves a rolling run had no time for as not submitted, not skipped', async () => {
+    const cloud = fakeCloud({ job: () => ({ status: 'RUNNING' }) })
+    const { runs, results } = await runScenario(ids(4), 2, cloud, { ...options, deadline: 1000, maxFailures: 0 })
+    expect(runs.map((r) => r.status)).toEqual(['timed out', 'timed out'])
+    const rolling = fakeCloud({ job: () => ({ status: 'RUNNING' }) })
+    const ledger = new Ledger(ids(4))
+    const waves = await execute(
+      planBatches(ids(4), 2, true),
+      { ...options, deadline: 1000, maxFailures: 0 },
+      rolling.deps(ledger)
+    )
+    expect(waves.map((r) => r.status)).toEqual(['timed out', 'not submitted'])
+    expect(ledger.results().slice(2)).toMatchObject([
+      { outcome: 'failed', error_message: 'Not submitted: timeout-seconds had passed before it could be sent.' },
+      { outcome: 'failed' }
+    ])
+    expect(results).toHaveLength(4)
   })
 
   it('rethrows programming errors instead of hiding them as outcomes', async () => {

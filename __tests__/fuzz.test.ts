@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { defaultEndpoints } from '../src/clouds'
+import { knownEndpoints } from '../src/clouds'
 import { InputError, InputErrors } from '../src/errors'
 import {
   type ActionInputs,
@@ -1321,7 +1321,7 @@ function checkActionInputs(c: InputsCase, result: ActionInputs): string[] {
   }
 
   const endpointFor = (name: string, service: 'ecs' | 'iam'): URL | undefined =>
-    text(name) !== '' ? new URL(text(name)) : region ? defaultEndpoints(result.cloud, region)[service] : undefined
+    text(name) !== '' ? new URL(text(name)) : region ? knownEndpoints(result.cloud, region)?.[service] : undefined
   if (!(result.endpoint instanceof URL)) problems.push('endpoint is missing')
   else {
     problems.push(...field('endpoint', checkEndpoint(result.endpoint.href, result.endpoint)))

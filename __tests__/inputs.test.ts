@@ -365,6 +365,7 @@ describe('selection and rolling inputs', () => {
     [{ 'pause-seconds': 'soon' }, /^Input 'pause-seconds'/],
     [{ 'wait-for-active': 'maybe' }, /^Input 'wait-for-active'/],
     [{ rolling: 'true', wait: 'false' }, /^Input 'rolling': needs wait: true/],
+    [{ 'wait-for-active': 'true', wait: 'false' }, /^Input 'wait-for-active': needs wait: true/],
     [{ 'enterprise-project-id': '../x' }, /^Input 'enterprise-project-id'/],
     [{ tags: 'env' }, /^Input 'tags'/],
     [{ status: 'RUNNING' }, /^Input 'status'/]
@@ -455,6 +456,17 @@ describe('signing in', () => {
     [{ region: 'xx-nowhere-9' }, /For another region, set endpoint and iam-endpoint\./]
   ])('rejects %j, naming the regions the cloud knows', (inputs, problem) => {
     expect(problemsOf({ ...valid, ...inputs })[0]).toMatch(problem)
+  })
+
+  it('accepts a region it does not know when no default endpoint is needed', () => {
+    const inputs = readInputs(
+      source(
+        { ...valid, region: '', endpoint: 'https://ecs.example.com', 'project-id': 'p1' },
+        { HUAWEI_CLOUD_REGION: 'xx-new-1' }
+      )
+    )
+    expect(inputs.region).toBe('xx-new-1')
+    expect(inputs.iamEndpoint).toBeUndefined()
   })
 
   it('accepts any region when both endpoints are given', () => {

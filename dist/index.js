@@ -29809,16 +29809,20 @@ class ApiClient {
     }
     async request(call) {
         const { retry, sleep, random, clock, log, signal } = this.options;
+        const sent = {};
         for (let attempt = 1;; attempt++) {
             if (signal.aborted)
                 throw new TransportError(call.what, 'the run was cancelled before it was sent', false);
             try {
-                return await this.attempt(call);
+                return await this.attempt(call, sent);
             }
             catch (error) {
                 if (!(error instanceof ApiError || error instanceof TransportError))
                     throw error;
-                if (error instanceof ApiError && error.code === 'APIG.0307' && (await this.options.authenticator.renew())) {
+                if (error instanceof ApiError &&
+                    error.code === 'APIG.0307' &&
+                    sent.request !== undefined &&
+                    (await this.options.authenticator.renew(sent.request))) {
                     log.info(`${call.what}: the token had expired; signed in again and retrying once`);
                     attempt--;
                     continue;
@@ -29840,7 +29844,8 @@ class ApiClient {
             }
         }
     }
-    async attempt(call) {
+    /** Sends the call once; `sent.request` keeps the request as authorized, for a renewal. */
+    async attempt(call, sent) {
         const { transport, authenticator, clock, log } = this.options;
         const url = new URL(call.path, call.endpoint);
         for (const [key, value] of Object.entries(call.query ?? {}))
@@ -29854,6 +29859,7 @@ class ApiClient {
         Object.assign(headers, call.headers);
         const unsigned = { method: call.method, url, headers, body };
         const request = await authenticator.authorize(unsigned, new Date(clock()));
+        sent.request = request;
         const started = clock();
         const response = await transport.send(request, call.what, this.options.signal);
         const requestId = headerValue(response.headers, 'x-request-id');
@@ -37994,20 +38000,29 @@ const anonymous = {
  * cloud reports it expired mid-run.
  */
 function tokenAuthenticator(obtain, initial) {
-    let token = initial === undefined ? undefined : Promise.resolve(initial);
-    let renewed = false;
+    let current = initial === undefined ? undefined : Promise.resolve(initial);
+    let renewal;
+    async function renewOnce() {
+        const previous = current;
+        try {
+            current = obtain();
+            await current;
+            return true;
+        }
+        catch {
+            // Keep the old token: later requests fail as expired, not on a broken promise.
+            current = previous;
+            return false;
+        }
+    }
     return {
         async authorize(request) {
-            token ??= obtain();
-            return { ...request, headers: { ...request.headers, 'X-Auth-Token': await token } };
+            current ??= obtain();
+            return { ...request, headers: { ...request.headers, 'X-Auth-Token': await current } };
         },
-        async renew() {
-            if (renewed)
-                return false;
-            renewed = true;
-            token = obtain();
-            await token;
-            return true;
+        async renew(failed) {
+            renewal ??= renewOnce();
+            return (await renewal) && failed.headers['X-Auth-Token'] !== (await current);
         }
     };
 }
@@ -38098,7 +38113,7 @@ class EcsClient {
      * Every server of the project (of one enterprise project, when given), page by page; the
      * offset is a page number. Servers seen on two pages (the list moved meanwhile) count once.
      */
-    async listServers(enterpriseProjectId) {
+    async listServers(enterpriseProjectId, giveUpAt) {
         const servers = new Map();
         for (let page = 1; page <= MAX_PAGES; page++) {
             const query = { offset: String(page), limit: String(PAGE_SIZE) };
@@ -38106,6 +38121,7 @@ class EcsClient {
                 query.enterprise_project_id = enterpriseProjectId;
             const response = await this.api.request({
                 what: `Listing servers (page ${page})`,
+                giveUpAt,
                 method: 'GET',
                 endpoint: this.endpoint,
                 path: `/v1/${encodeURIComponent(this.projectId)}/cloudservers/detail`,
@@ -38126,10 +38142,11 @@ class EcsClient {
         return [...servers.values()];
     }
     /** A server's state, e.g. ACTIVE or REBOOT; `null` when the server no longer exists. */
-    async getServerStatus(serverId) {
+    async getServerStatus(serverId, giveUpAt) {
         try {
             const response = await this.api.request({
                 what: `Status of server ${serverId}`,
+                giveUpAt,
                 method: 'GET',
                 endpoint: this.endpoint,
                 path: `/v1/${encodeURIComponent(this.projectId)}/cloudservers/${encodeURIComponent(serverId)}`,
@@ -38146,9 +38163,10 @@ class EcsClient {
         }
     }
     /** The raw job document; {@link interpretJob} makes sense of it. */
-    async getJob(jobId) {
+    async getJob(jobId, giveUpAt) {
         const response = await this.api.request({
             what: `Status of job ${jobId}`,
+            giveUpAt,
             method: 'GET',
             endpoint: this.endpoint,
             path: `/v1/${encodeURIComponent(this.projectId)}/jobs/${encodeURIComponent(jobId)}`,
@@ -38328,6 +38346,10 @@ async function forEachLimited(items, limit, work) {
     }
     await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
+/** A 4xx that is not throttling: asking again would get the same answer. */
+function isRefusal(error) {
+    return error instanceof ApiError && error.status >= 400 && error.status < 500 && !isThrottling(error);
+}
 function wait_seconds(ms) {
     return `${Number((ms / 1000).toFixed(2))} s`;
 }
@@ -38410,11 +38432,11 @@ class JobPoller {
         const jobId = run.jobId;
         let document;
         try {
-            document = await ecs.getJob(jobId);
+            document = await ecs.getJob(jobId, this.options.deadline);
         }
         catch (error) {
             const message = errorMessage(error);
-            if (error instanceof ApiError && error.status >= 400 && error.status < 500 && !isThrottling(error)) {
+            if (isRefusal(error)) {
                 run.status = 'status unreadable';
                 run.problem = message;
                 ledger.explainAwaiting(jobId, `The job was accepted but its status could not be read: ${message}`);
@@ -38485,15 +38507,20 @@ async function waitForServerStates(serverIds, target, options, deps) {
     const { ecs, ledger, log, clock, sleep, signal } = deps;
     const lastSeen = new Map();
     let waiting = [...serverIds];
+    let refusal;
     const cancelled = () => signal.aborted;
-    while (waiting.length > 0 && !cancelled()) {
+    while (waiting.length > 0 && !cancelled() && refusal === undefined && clock() < options.deadline) {
         await forEachLimited(waiting, POLL_CONCURRENCY, async (id) => {
             try {
-                const status = await ecs.getServerStatus(id);
+                const status = await ecs.getServerStatus(id, options.deadline);
                 lastSeen.set(id, status ?? 'DELETED');
             }
             catch (error) {
-                log.warning(`${errorMessage(error)}; trying again`);
+                // A refusal (say, no permission to read servers) would only repeat: stop asking.
+                if (isRefusal(error))
+                    refusal = `its status could not be read (${errorMessage(error)})`;
+                else if (!cancelled())
+                    log.warning(`${errorMessage(error)}; trying again`);
             }
         });
         const still = [];
@@ -38517,7 +38544,7 @@ async function waitForServerStates(serverIds, target, options, deps) {
     }
     for (const id of waiting) {
         const seen = lastSeen.get(id) ?? 'not read';
-        const why = cancelled() ? 'the run was cancelled' : 'timeout-seconds ran out';
+        const why = refusal ?? (cancelled() ? 'the run was cancelled' : 'timeout-seconds ran out');
         ledger.markPending([id], null, `Not confirmed: the job succeeded, but ${why} before the server reported ${target} (last ${seen}).`);
     }
 }
@@ -38539,13 +38566,14 @@ const SPLIT_REQUEST_BUDGET = 64;
  * Whether a failed restart request certainly did nothing (its servers failed, never
  * restarted) or may have reached the cloud (pending: sending it again could restart twice).
  */
-function classifySubmitFailure(error) {
+/** `verb` names the operation in messages: restart, start or stop. */
+function classifySubmitFailure(error, verb = 'restart') {
     if (error instanceof TransportError) {
         return error.sent
             ? {
                 certain: false,
                 code: null,
-                message: `Outcome unknown: ${error.message} after the request was sent. The servers may be restarting; the request was not sent again, since that could restart them twice.`
+                message: `Outcome unknown: ${error.message} after the request was sent. The operation may be under way; the request was not sent again, since that could ${verb} them twice.`
             }
             : { certain: true, code: null, message: `Not submitted: ${error.message}.` };
     }
@@ -38562,8 +38590,11 @@ function classifySubmitFailure(error) {
     return {
         certain: false,
         code: error.code ?? null,
-        message: `Outcome unknown: ${error.message}. The cloud may have accepted the batch; it was not sent again, since that could restart the servers twice.`
+        message: `Outcome unknown: ${error.message}. The cloud may have accepted the batch; it was not sent again, since that could ${verb} the servers twice.`
     };
+}
+function capitalize(word) {
+    return word.charAt(0).toUpperCase() + word.slice(1);
 }
 function isServerLevelRejection(error) {
     return (error instanceof ApiError &&
@@ -38582,6 +38613,7 @@ async function execute(plan, options, deps) {
     const pacer = new Pacer(options.maxServersPerMinute, clock);
     const poller = options.wait ? new JobPoller(deps, options) : undefined;
     const runs = [];
+    const verb = capitalize(describeOperation(options.operation).split(' ').pop());
     let stopReason = null;
     let splitBudget = SPLIT_REQUEST_BUDGET;
     function whyStop() {
@@ -38631,9 +38663,11 @@ async function execute(plan, options, deps) {
                 log.info(`${what}: ${run.serverIds.length} servers accepted, job ${answer.jobId}`);
             }
             else {
+                // The cloud may have counted these servers against its limit all the same.
+                pacer.record(run.serverIds.length);
                 run.status = 'outcome unknown';
                 run.problem = `${what}: ${answer.problem} (X-Request-Id: ${answer.requestId ?? 'none'}).`;
-                ledger.markPending(run.serverIds, null, `Outcome unknown: ${run.problem} The batch was not sent again, since that could restart the servers twice.`);
+                ledger.markPending(run.serverIds, null, `Outcome unknown: ${run.problem} The batch was not sent again, since that could ${verb.toLowerCase()} the servers twice.`);
                 log.warning(run.problem);
             }
         }
@@ -38645,7 +38679,7 @@ async function execute(plan, options, deps) {
                 await split(run, error);
                 return;
             }
-            const failure = classifySubmitFailure(error);
+            const failure = classifySubmitFailure(error, verb.toLowerCase());
             if (refusedForSome) {
                 failure.message += ` The request was refused as a whole, and the split budget (${SPLIT_REQUEST_BUDGET} extra requests) was spent before the servers it refused could be told apart from the others.`;
             }
@@ -38654,8 +38688,10 @@ async function execute(plan, options, deps) {
             run.problem = error.message;
             if (failure.certain)
                 ledger.markFailed(run.serverIds, failure.code, failure.message);
-            else
+            else {
+                pacer.record(run.serverIds.length);
                 ledger.markPending(run.serverIds, failure.code, failure.message);
+            }
             log.warning(`${what}: ${failure.message}`);
             if (error instanceof ApiError && error.isAuthFailure) {
                 // The same credentials would fail again, and repeated failures lock the access key.
@@ -38680,7 +38716,7 @@ async function execute(plan, options, deps) {
                 problem: null
             };
             runs.push(part);
-            await pacedSubmit(part, `Restart request ${part.label} (part of batch ${run.label.split('.')[0]})`);
+            await pacedSubmit(part, `${verb} request ${part.label} (part of batch ${run.label.split('.')[0]})`);
         }
     }
     let abortReason = null;
@@ -38705,21 +38741,27 @@ async function execute(plan, options, deps) {
             log.info(`Pausing ${options.pauseMs / 1000} s before wave ${waveNumber} of ${plan.waves.length}`);
             await idleUntil(clock() + options.pauseMs);
         }
-        const waveStart = runs.length;
         for (const batch of wave) {
             const run = newRun(batch, 'not submitted');
             runs.push(run);
-            await pacedSubmit(run, `Restart batch ${batch.number} of ${plan.batchCount}`);
+            await pacedSubmit(run, `${verb} batch ${batch.number} of ${plan.batchCount}`);
         }
         if (poller === undefined)
             continue;
         await poller.finish();
-        const waveServers = runs.slice(waveStart).flatMap((run) => run.serverIds);
+        // From the plan, not the runs: a split batch has a run per part as well as its own.
+        const waveServers = wave.flatMap((batch) => batch.serverIds);
         if (options.waitForTargetState) {
             const succeeded = waveServers.filter((id) => ledger.isSucceeded(id));
             await waitForServerStates(succeeded, TARGET_STATE[options.operation.kind], options, deps);
         }
-        const tally = ledger.tally(runs.flatMap((run) => run.serverIds));
+        // A run out of time or cancelled fails its unsent waves as not submitted, whatever the budget.
+        if (whyStop() !== null)
+            continue;
+        const tally = ledger.tally(plan.waves
+            .slice(0, index + 1)
+            .flat()
+            .flatMap((batch) => batch.serverIds));
         const failures = tally.failed + tally.pending + tally.submitted;
         if (waveNumber < plan.waves.length && failures > options.maxFailures) {
             abortReason = `Skipped: ${failures} servers failed or were not confirmed by the end of wave ${waveNumber}, more than max-failures (${options.maxFailures}), so the remaining waves were not started.`;
@@ -38958,6 +39000,10 @@ function parseCloud(text) {
         throw new InputError('cloud', `${JSON.stringify(text.slice(0, 40))} is not allowed; use ${CLOUD_NAMES.join(', ')}`);
     }
     return cloud;
+}
+/** The cloud's default endpoints when it knows the region, else undefined. */
+function knownEndpoints(cloud, region) {
+    return CLOUDS[cloud].regions.includes(region) ? defaultEndpoints(cloud, region) : undefined;
 }
 /** The cloud's default endpoints for a region it knows; an InputError naming the known regions otherwise. */
 function defaultEndpoints(cloud, region) {
@@ -39383,8 +39429,14 @@ function readInputs(source) {
             throw new InputError('region', "required unless 'endpoint', 'iam-endpoint' (when used) and 'project-id' are set; set 'region' (or HUAWEI_CLOUD_REGION), e.g. ap-southeast-1");
         }
     });
-    const bothGiven = source.getInput('endpoint').trim() !== '' && source.getInput('iam-endpoint').trim() !== '';
-    const defaults = region !== undefined && REGION.test(region) && !bothGiven ? check(() => defaultEndpoints(cloud, region)) : undefined;
+    // The cloud's defaults, for the endpoints not given; a region it does not know is only an error
+    // when such a default is needed (the ECS endpoint always; IAM for a lookup or a token).
+    const missing = { ecs: source.getInput('endpoint').trim() === '', iam: source.getInput('iam-endpoint').trim() === '' };
+    const defaults = region !== undefined && REGION.test(region) && (missing.ecs || missing.iam)
+        ? missing.ecs || (missing.iam && needsIam)
+            ? check(() => defaultEndpoints(cloud, region))
+            : knownEndpoints(cloud, region)
+        : undefined;
     /** An explicit endpoint, else the cloud's default for the region; undefined when neither can be had. */
     function endpointFor(name, service) {
         const text = source.getInput(name).trim();
@@ -39420,8 +39472,12 @@ function readInputs(source) {
         max: MAX_REQUEST_TIMEOUT_SECONDS
     }));
     check(() => {
-        if (rolling && !wait)
+        if (rolling && !wait) {
             throw new InputError('rolling', 'needs wait: true, since each wave must finish before the next starts');
+        }
+        if (!wait && source.getInput('wait-for-active').trim().toLowerCase() === 'true') {
+            throw new InputError('wait-for-active', 'needs wait: true, since servers are checked once their job has finished');
+        }
     });
     const failOnError = check(() => parseBoolean('fail-on-error', source.getInput('fail-on-error').trim(), true));
     if (problems.length > 0)
@@ -39733,8 +39789,23 @@ const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 const USER_AGENT = 'ecs-batch-restart (GitHub Action)';
 /** GitHub keeps at most 1 MB of one step output. */
 const OUTPUT_SIZE_LIMIT = 1_000_000;
+const TITLES = {
+    reboot: 'ECS batch restart',
+    start: 'ECS batch start',
+    stop: 'ECS batch stop'
+};
 function plural(count, noun) {
     return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : noun === 'batch' ? 'es' : 's'}`;
+}
+/** The promise's value, unless the run is cancelled first. */
+function untilCancelled(promise, signal) {
+    return new Promise((resolve, reject) => {
+        const cancel = () => reject(new Error('The run was cancelled while signing in.'));
+        if (signal.aborted)
+            cancel();
+        signal.addEventListener('abort', cancel, { once: true });
+        promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', cancel));
+    });
 }
 /**
  * Prepares the authentication: AK/SK signs each request; the token modes sign in at IAM now (so
@@ -39754,7 +39825,7 @@ async function signIn(inputs, iam, io) {
             if (!io.env.ACTIONS_ID_TOKEN_REQUEST_URL || !io.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
                 throw new Error('GitHub gave this job no OIDC token: add `permissions: id-token: write` to the workflow or job (pull requests from forks never get one).');
             }
-            const idToken = await io.getIDToken(auth.audience);
+            const idToken = await untilCancelled(io.getIDToken(auth.audience), io.cancellation);
             return await tokenFromIdToken(iam, iamEndpoint, auth.idpId, idToken, scope);
         }
         catch (error) {
@@ -39832,6 +39903,10 @@ async function perform(inputs, outcome, io) {
         const waves = plan.waves.length > 1 ? `, ${plural(plan.waves.length, 'wave')}` : '';
         outcome.request = `${inputs.dryRun ? 'Dry run: ' : ''}${what} of ${plural(selection.chosen.length, 'server')} in ${plural(plan.batchCount, 'batch')}${waves} via ${inputs.endpoint.host}`;
         io.log.info(`${outcome.request} (project ${projectId}), batches of up to ${batchSize}`);
+        const pacedMinutes = Math.ceil(selection.chosen.length / inputs.maxServersPerMinute) - 1;
+        if (pacedMinutes * 60_000 > inputs.timeoutMs) {
+            io.log.warning(`At max-servers-per-minute ${inputs.maxServersPerMinute}, sending all ${plural(selection.chosen.length, 'server')} takes about ${pacedMinutes} min, longer than timeout-seconds (${inputs.timeoutMs / 1000} s): batches due after it will fail as not submitted. Raise timeout-seconds, or max-servers-per-minute if your account's quota allows.`);
+        }
         if (inputs.dryRun) {
             for (const [index, wave] of plan.waves.entries()) {
                 for (const batch of wave) {
@@ -39856,6 +39931,18 @@ async function perform(inputs, outcome, io) {
         transport.close();
     }
 }
+/** The IDs of a readable, valid `server-ids-file`; none otherwise (its problem is reported already). */
+function namedInFile(io) {
+    const path = io.getInput('server-ids-file').trim();
+    if (path === '')
+        return [];
+    try {
+        return readServerIdsFile(path, io.env.GITHUB_WORKSPACE ?? process.cwd(), (file) => io.readFile(file));
+    }
+    catch {
+        return [];
+    }
+}
 async function attempt(io) {
     let inputs;
     try {
@@ -39865,8 +39952,8 @@ async function attempt(io) {
         if (!(error instanceof InputErrors))
             throw error;
         // Report the servers that were named, so the outputs still account for each of them.
-        const named = splitServerIds(io.getInput('server-ids'));
-        const ledger = new Ledger(error.problems.some((p) => p.input === 'server-ids') ? [] : named);
+        const named = error.problems.some((p) => p.input === 'server-ids') ? [] : splitServerIds(io.getInput('server-ids'));
+        const ledger = new Ledger([...new Set([...named, ...namedInFile(io)])]);
         ledger.explainQueued('Not submitted: the inputs are invalid.');
         return {
             ledger,
@@ -39875,6 +39962,7 @@ async function attempt(io) {
             waited: false,
             dryRun: false,
             failOnError: true,
+            title: TITLES.reboot,
             request: 'Nothing done',
             error: error.message
         };
@@ -39886,6 +39974,7 @@ async function attempt(io) {
         waited: inputs.wait,
         dryRun: inputs.dryRun,
         failOnError: inputs.failOnError,
+        title: TITLES[inputs.operation.kind],
         request: `${describeOperation(inputs.operation)} of ${plural(inputs.serverIds.length, 'server')}`,
         error: undefined
     };
@@ -39910,7 +39999,7 @@ async function report(outcome, results, status, io, durationMs) {
         }
     }
     const html = renderSummary(results, outcome.runs, status, {
-        title: 'ECS batch restart',
+        title: outcome.title,
         request: outcome.request,
         durationMs,
         runUrl: io.runUrl(),
@@ -39939,7 +40028,7 @@ async function run(io = githubActionIO()) {
             io.setFailed(`Cancelled (${String(io.cancellation.reason)}): batches not yet sent were not submitted, and submitted ones are pending; see the job summary.`);
         }
         else if (outcome.failOnError && (status === 'failed' || status === 'timed-out')) {
-            io.setFailed(`ECS batch restart ${status}: see the job summary for each server's outcome.`);
+            io.setFailed(`${outcome.title} ${status}: see the job summary for each server's outcome.`);
         }
     }
     catch (error) {

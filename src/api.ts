@@ -111,13 +111,19 @@ export class ApiClient {
 
   async request(call: ApiRequest): Promise<ApiResponse> {
     const { retry, sleep, random, clock, log, signal } = this.options
+    const sent: { request?: HttpRequest } = {}
     for (let attempt = 1; ; attempt++) {
       if (signal.aborted) throw new TransportError(call.what, 'the run was cancelled before it was sent', false)
       try {
-        return await this.attempt(call)
+        return await this.attempt(call, sent)
       } catch (error) {
         if (!(error instanceof ApiError || error instanceof TransportError)) throw error
-        if (error instanceof ApiError && error.code === 'APIG.0307' && (await this.options.authenticator.renew())) {
+        if (
+          error instanceof ApiError &&
+          error.code === 'APIG.0307' &&
+          sent.request !== undefined &&
+          (await this.options.authenticator.renew(sent.request))
+        ) {
           log.info(`${call.what}: the token had expired; signed in again and retrying once`)
           attempt--
           continue
@@ -140,7 +146,8 @@ export class ApiClient {
     }
   }
 
-  private async attempt(call: ApiRequest): Promise<ApiResponse> {
+  /** Sends the call once; `sent.request` keeps the request as authorized, for a renewal. */
+  private async attempt(call: ApiRequest, sent: { request?: HttpRequest }): Promise<ApiResponse> {
     const { transport, authenticator, clock, log } = this.options
     const url = new URL(call.path, call.endpoint)
     for (const [key, value] of Object.entries(call.query ?? {})) url.searchParams.append(key, value)
@@ -151,6 +158,7 @@ export class ApiClient {
     Object.assign(headers, call.headers)
     const unsigned: HttpRequest = { method: call.method, url, headers, body }
     const request = await authenticator.authorize(unsigned, new Date(clock()))
+    sent.request = request
     const started = clock()
     const response = await transport.send(request, call.what, this.options.signal)
     const requestId = headerValue(response.headers, 'x-request-id')

@@ -8,10 +8,11 @@ import { formatSdkDate, sign } from './signer'
 export interface Authenticator {
   authorize(request: HttpRequest, now: Date): Promise<HttpRequest>
   /**
-   * Gets fresh credentials after the cloud said they expired (HTTP 401 APIG.0307); false when this
-   * strategy cannot, or already did once this run.
+   * After the cloud said the credentials of `failed` expired (HTTP 401 APIG.0307): true when a
+   * retry may succeed, because fresh credentials were obtained (once per run, shared by every
+   * request that failed meanwhile); false when this strategy cannot renew, or already did.
    */
-  renew(): Promise<boolean>
+  renew(failed: HttpRequest): Promise<boolean>
 }
 
 /** Sends requests as they are: for the IAM calls that themselves issue tokens. */
@@ -25,19 +26,28 @@ export const anonymous: Authenticator = {
  * cloud reports it expired mid-run.
  */
 export function tokenAuthenticator(obtain: () => Promise<string>, initial?: string): Authenticator {
-  let token: Promise<string> | undefined = initial === undefined ? undefined : Promise.resolve(initial)
-  let renewed = false
+  let current: Promise<string> | undefined = initial === undefined ? undefined : Promise.resolve(initial)
+  let renewal: Promise<boolean> | undefined
+  async function renewOnce(): Promise<boolean> {
+    const previous = current
+    try {
+      current = obtain()
+      await current
+      return true
+    } catch {
+      // Keep the old token: later requests fail as expired, not on a broken promise.
+      current = previous
+      return false
+    }
+  }
   return {
     async authorize(request) {
-      token ??= obtain()
-      return { ...request, headers: { ...request.headers, 'X-Auth-Token': await token } }
+      current ??= obtain()
+      return { ...request, headers: { ...request.headers, 'X-Auth-Token': await current } }
     },
-    async renew() {
-      if (renewed) return false
-      renewed = true
-      token = obtain()
-      await token
-      return true
+    async renew(failed) {
+      renewal ??= renewOnce()
+      return (await renewal) && failed.headers['X-Auth-Token'] !== (await current)
     }
   }
 }

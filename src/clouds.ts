@@ -80,6 +80,11 @@ export function parseCloud(text: string): CloudName {
   return cloud
 }
 
+/** The cloud's default endpoints when it knows the region, else undefined. */
+export function knownEndpoints(cloud: CloudName, region: string): { ecs: URL; iam: URL } | undefined {
+  return CLOUDS[cloud].regions.includes(region) ? defaultEndpoints(cloud, region) : undefined
+}
+
 /** The cloud's default endpoints for a region it knows; an InputError naming the known regions otherwise. */
 export function defaultEndpoints(cloud: CloudName, region: string): { ecs: URL; iam: URL } {
   const preset = CLOUDS[cloud]

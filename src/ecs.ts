@@ -60,13 +60,14 @@ export class EcsClient {
    * Every server of the project (of one enterprise project, when given), page by page; the
    * offset is a page number. Servers seen on two pages (the list moved meanwhile) count once.
    */
-  async listServers(enterpriseProjectId: string | undefined): Promise<ListedServer[]> {
+  async listServers(enterpriseProjectId: string | undefined, giveUpAt?: number): Promise<ListedServer[]> {
     const servers = new Map<string, ListedServer>()
     for (let page = 1; page <= MAX_PAGES; page++) {
       const query: Record<string, string> = { offset: String(page), limit: String(PAGE_SIZE) }
       if (enterpriseProjectId !== undefined) query.enterprise_project_id = enterpriseProjectId
       const response = await this.api.request({
         what: `Listing servers (page ${page})`,
+        giveUpAt,
         method: 'GET',
         endpoint: this.endpoint,
         path: `/v1/${encodeURIComponent(this.projectId)}/cloudservers/detail`,
@@ -86,10 +87,11 @@ export class EcsClient {
   }
 
   /** A server's state, e.g. ACTIVE or REBOOT; `null` when the server no longer exists. */
-  async getServerStatus(serverId: string): Promise<string | null> {
+  async getServerStatus(serverId: string, giveUpAt?: number): Promise<string | null> {
     try {
       const response = await this.api.request({
         what: `Status of server ${serverId}`,
+        giveUpAt,
         method: 'GET',
         endpoint: this.endpoint,
         path: `/v1/${encodeURIComponent(this.projectId)}/cloudservers/${encodeURIComponent(serverId)}`,
@@ -105,9 +107,10 @@ export class EcsClient {
   }
 
   /** The raw job document; {@link interpretJob} makes sense of it. */
-  async getJob(jobId: string): Promise<unknown> {
+  async getJob(jobId: string, giveUpAt?: number): Promise<unknown> {
     const response = await this.api.request({
       what: `Status of job ${jobId}`,
+      giveUpAt,
       method: 'GET',
       endpoint: this.endpoint,
       path: `/v1/${encodeURIComponent(this.projectId)}/jobs/${encodeURIComponent(jobId)}`,

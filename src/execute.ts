@@ -2,7 +2,7 @@ import { type Logger, type Sleep, isThrottling } from './api'
 import type { EcsClient } from './ecs'
 import { ApiError, TransportError } from './errors'
 import type { Ledger } from './ledger'
-import { type Operation, TARGET_STATE } from './operation'
+import { type Operation, TARGET_STATE, describeOperation } from './operation'
 import { Pacer } from './pacer'
 import type { Batch, Plan } from './plan'
 import { JobPoller, waitForServerStates } from './wait'
@@ -69,13 +69,14 @@ interface SubmitFailure {
  * Whether a failed restart request certainly did nothing (its servers failed, never
  * restarted) or may have reached the cloud (pending: sending it again could restart twice).
  */
-export function classifySubmitFailure(error: ApiError | TransportError): SubmitFailure {
+/** `verb` names the operation in messages: restart, start or stop. */
+export function classifySubmitFailure(error: ApiError | TransportError, verb = 'restart'): SubmitFailure {
   if (error instanceof TransportError) {
     return error.sent
       ? {
           certain: false,
           code: null,
-          message: `Outcome unknown: ${error.message} after the request was sent. The servers may be restarting; the request was not sent again, since that could restart them twice.`
+          message: `Outcome unknown: ${error.message} after the request was sent. The operation may be under way; the request was not sent again, since that could ${verb} them twice.`
         }
       : { certain: true, code: null, message: `Not submitted: ${error.message}.` }
   }
@@ -92,8 +93,12 @@ export function classifySubmitFailure(error: ApiError | TransportError): SubmitF
   return {
     certain: false,
     code: error.code ?? null,
-    message: `Outcome unknown: ${error.message}. The cloud may have accepted the batch; it was not sent again, since that could restart the servers twice.`
+    message: `Outcome unknown: ${error.message}. The cloud may have accepted the batch; it was not sent again, since that could ${verb} the servers twice.`
   }
+}
+
+function capitalize(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1)
 }
 
 function isServerLevelRejection(error: unknown): error is ApiError {
@@ -116,6 +121,7 @@ export async function execute(plan: Plan, options: ExecutionOptions, deps: Execu
   const pacer = new Pacer(options.maxServersPerMinute, clock)
   const poller = options.wait ? new JobPoller(deps, options) : undefined
   const runs: BatchRun[] = []
+  const verb = capitalize(describeOperation(options.operation).split(' ').pop() as string)
   let stopReason: string | null = null
   let splitBudget = SPLIT_REQUEST_BUDGET
 
@@ -167,12 +173,14 @@ export async function execute(plan: Plan, options: ExecutionOptions, deps: Execu
         ledger.markSubmitted(run.serverIds, answer.jobId)
         log.info(`${what}: ${run.serverIds.length} servers accepted, job ${answer.jobId}`)
       } else {
+        // The cloud may have counted these servers against its limit all the same.
+        pacer.record(run.serverIds.length)
         run.status = 'outcome unknown'
         run.problem = `${what}: ${answer.problem} (X-Request-Id: ${answer.requestId ?? 'none'}).`
         ledger.markPending(
           run.serverIds,
           null,
-          `Outcome unknown: ${run.problem} The batch was not sent again, since that could restart the servers twice.`
+          `Outcome unknown: ${run.problem} The batch was not sent again, since that could ${verb.toLowerCase()} the servers twice.`
         )
         log.warning(run.problem)
       }
@@ -183,7 +191,7 @@ export async function execute(plan: Plan, options: ExecutionOptions, deps: Execu
         await split(run, error)
         return
       }
-      const failure = classifySubmitFailure(error)
+      const failure = classifySubmitFailure(error, verb.toLowerCase())
       if (refusedForSome) {
         failure.message += ` The request was refused as a whole, and the split budget (${SPLIT_REQUEST_BUDGET} extra requests) was spent before the servers it refused could be told apart from the others.`
       }
@@ -191,7 +199,10 @@ export async function execute(plan: Plan, options: ExecutionOptions, deps: Execu
       run.status = failure.certain ? (rejected ? 'rejected' : 'not submitted') : 'outcome unknown'
       run.problem = error.message
       if (failure.certain) ledger.markFailed(run.serverIds, failure.code, failure.message)
-      else ledger.markPending(run.serverIds, failure.code, failure.message)
+      else {
+        pacer.record(run.serverIds.length)
+        ledger.markPending(run.serverIds, failure.code, failure.message)
+      }
       log.warning(`${what}: ${failure.message}`)
       if (error instanceof ApiError && error.isAuthFailure) {
         // The same credentials would fail again, and repeated failures lock the access key.
@@ -217,7 +228,7 @@ export async function execute(plan: Plan, options: ExecutionOptions, deps: Execu
         problem: null
       }
       runs.push(part)
-      await pacedSubmit(part, `Restart request ${part.label} (part of batch ${run.label.split('.')[0]})`)
+      await pacedSubmit(part, `${verb} request ${part.label} (part of batch ${run.label.split('.')[0]})`)
     }
   }
 
@@ -243,20 +254,27 @@ export async function execute(plan: Plan, options: ExecutionOptions, deps: Execu
       log.info(`Pausing ${options.pauseMs / 1000} s before wave ${waveNumber} of ${plan.waves.length}`)
       await idleUntil(clock() + options.pauseMs)
     }
-    const waveStart = runs.length
     for (const batch of wave) {
       const run = newRun(batch, 'not submitted')
       runs.push(run)
-      await pacedSubmit(run, `Restart batch ${batch.number} of ${plan.batchCount}`)
+      await pacedSubmit(run, `${verb} batch ${batch.number} of ${plan.batchCount}`)
     }
     if (poller === undefined) continue
     await poller.finish()
-    const waveServers = runs.slice(waveStart).flatMap((run) => run.serverIds)
+    // From the plan, not the runs: a split batch has a run per part as well as its own.
+    const waveServers = wave.flatMap((batch) => batch.serverIds)
     if (options.waitForTargetState) {
       const succeeded = waveServers.filter((id) => ledger.isSucceeded(id))
       await waitForServerStates(succeeded, TARGET_STATE[options.operation.kind], options, deps)
     }
-    const tally = ledger.tally(runs.flatMap((run) => run.serverIds))
+    // A run out of time or cancelled fails its unsent waves as not submitted, whatever the budget.
+    if (whyStop() !== null) continue
+    const tally = ledger.tally(
+      plan.waves
+        .slice(0, index + 1)
+        .flat()
+        .flatMap((batch) => batch.serverIds)
+    )
     const failures = tally.failed + tally.pending + tally.submitted
     if (waveNumber < plan.waves.length && failures > options.maxFailures) {
       abortReason = `Skipped: ${failures} servers failed or were not confirmed by the end of wave ${waveNumber}, more than max-failures (${options.maxFailures}), so the remaining waves were not started.`

@@ -2,7 +2,7 @@ import { isAbsolute, relative, resolve } from 'node:path'
 import type { AccessKeyCredentials } from './auth'
 import { InputError, InputErrors } from './errors'
 import type { Operation, OperationKind, PowerType } from './operation'
-import { type CloudName, defaultEndpoints, parseCloud } from './clouds'
+import { type CloudName, defaultEndpoints, knownEndpoints, parseCloud } from './clouds'
 import { type Filters, hasFilters, parseName, parseStatuses, parseTags } from './selection'
 
 /** How the action signs in: exactly one of these per run. */
@@ -438,9 +438,15 @@ export function readInputs(source: InputSource): ActionInputs {
       )
     }
   })
-  const bothGiven = source.getInput('endpoint').trim() !== '' && source.getInput('iam-endpoint').trim() !== ''
+  // The cloud's defaults, for the endpoints not given; a region it does not know is only an error
+  // when such a default is needed (the ECS endpoint always; IAM for a lookup or a token).
+  const missing = { ecs: source.getInput('endpoint').trim() === '', iam: source.getInput('iam-endpoint').trim() === '' }
   const defaults =
-    region !== undefined && REGION.test(region) && !bothGiven ? check(() => defaultEndpoints(cloud, region)) : undefined
+    region !== undefined && REGION.test(region) && (missing.ecs || missing.iam)
+      ? missing.ecs || (missing.iam && needsIam)
+        ? check(() => defaultEndpoints(cloud, region))
+        : knownEndpoints(cloud, region)
+      : undefined
   /** An explicit endpoint, else the cloud's default for the region; undefined when neither can be had. */
   function endpointFor(name: string, service: 'ecs' | 'iam'): URL | undefined {
     const text = source.getInput(name).trim()
@@ -496,8 +502,12 @@ export function readInputs(source: InputSource): ActionInputs {
     })
   )
   check(() => {
-    if (rolling && !wait)
+    if (rolling && !wait) {
       throw new InputError('rolling', 'needs wait: true, since each wave must finish before the next starts')
+    }
+    if (!wait && source.getInput('wait-for-active').trim().toLowerCase() === 'true') {
+      throw new InputError('wait-for-active', 'needs wait: true, since servers are checked once their job has finished')
+    }
   })
   const failOnError = check(() => parseBoolean('fail-on-error', source.getInput('fail-on-error').trim(), true))
 

@@ -6,9 +6,17 @@ import { ApiError, InputErrors, errorMessage } from './errors'
 import { type BatchRun, execute } from './execute'
 import { createHttpTransport } from './http'
 import { type IssuedToken, signInHint, tokenFromIdToken, tokenFromPassword } from './iam'
-import { type ActionInputs, type AuthConfig, MAX_BATCH_SIZE, readInputs, resolveAmount, splitServerIds } from './inputs'
+import {
+  type ActionInputs,
+  type AuthConfig,
+  MAX_BATCH_SIZE,
+  readInputs,
+  readServerIdsFile,
+  resolveAmount,
+  splitServerIds
+} from './inputs'
 import { Ledger, type ServerResult } from './ledger'
-import { describeOperation } from './operation'
+import { type OperationKind, describeOperation } from './operation'
 import { type Plan, planBatches } from './plan'
 import { REQUIRED_STATE, type Selection, hasFilters, selectServers } from './selection'
 import {
@@ -34,12 +42,30 @@ interface Outcome {
   waited: boolean
   dryRun: boolean
   failOnError: boolean
+  /** The summary's heading, e.g. "ECS batch restart". */
+  title: string
   request: string
   error: string | undefined
 }
 
+const TITLES: Record<OperationKind, string> = {
+  reboot: 'ECS batch restart',
+  start: 'ECS batch start',
+  stop: 'ECS batch stop'
+}
+
 function plural(count: number, noun: 'server' | 'batch' | 'wave'): string {
   return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : noun === 'batch' ? 'es' : 's'}`
+}
+
+/** The promise's value, unless the run is cancelled first. */
+function untilCancelled<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const cancel = (): void => reject(new Error('The run was cancelled while signing in.'))
+    if (signal.aborted) cancel()
+    signal.addEventListener('abort', cancel, { once: true })
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', cancel))
+  })
 }
 
 /**
@@ -65,7 +91,7 @@ async function signIn(
           'GitHub gave this job no OIDC token: add `permissions: id-token: write` to the workflow or job (pull requests from forks never get one).'
         )
       }
-      const idToken = await io.getIDToken(auth.audience)
+      const idToken = await untilCancelled(io.getIDToken(auth.audience), io.cancellation)
       return await tokenFromIdToken(iam, iamEndpoint, auth.idpId, idToken, scope)
     } catch (error) {
       if (error instanceof ApiError) {
@@ -155,6 +181,12 @@ async function perform(inputs: ActionInputs, outcome: Outcome, io: ActionIO): Pr
     const waves = plan.waves.length > 1 ? `, ${plural(plan.waves.length, 'wave')}` : ''
     outcome.request = `${inputs.dryRun ? 'Dry run: ' : ''}${what} of ${plural(selection.chosen.length, 'server')} in ${plural(plan.batchCount, 'batch')}${waves} via ${inputs.endpoint.host}`
     io.log.info(`${outcome.request} (project ${projectId}), batches of up to ${batchSize}`)
+    const pacedMinutes = Math.ceil(selection.chosen.length / inputs.maxServersPerMinute) - 1
+    if (pacedMinutes * 60_000 > inputs.timeoutMs) {
+      io.log.warning(
+        `At max-servers-per-minute ${inputs.maxServersPerMinute}, sending all ${plural(selection.chosen.length, 'server')} takes about ${pacedMinutes} min, longer than timeout-seconds (${inputs.timeoutMs / 1000} s): batches due after it will fail as not submitted. Raise timeout-seconds, or max-servers-per-minute if your account's quota allows.`
+      )
+    }
 
     if (inputs.dryRun) {
       for (const [index, wave] of plan.waves.entries()) {
@@ -188,6 +220,17 @@ async function perform(inputs: ActionInputs, outcome: Outcome, io: ActionIO): Pr
   }
 }
 
+/** The IDs of a readable, valid `server-ids-file`; none otherwise (its problem is reported already). */
+function namedInFile(io: ActionIO): string[] {
+  const path = io.getInput('server-ids-file').trim()
+  if (path === '') return []
+  try {
+    return readServerIdsFile(path, io.env.GITHUB_WORKSPACE ?? process.cwd(), (file) => io.readFile(file))
+  } catch {
+    return []
+  }
+}
+
 async function attempt(io: ActionIO): Promise<Outcome> {
   let inputs: ActionInputs
   try {
@@ -195,8 +238,8 @@ async function attempt(io: ActionIO): Promise<Outcome> {
   } catch (error) {
     if (!(error instanceof InputErrors)) throw error
     // Report the servers that were named, so the outputs still account for each of them.
-    const named = splitServerIds(io.getInput('server-ids'))
-    const ledger = new Ledger(error.problems.some((p) => p.input === 'server-ids') ? [] : named)
+    const named = error.problems.some((p) => p.input === 'server-ids') ? [] : splitServerIds(io.getInput('server-ids'))
+    const ledger = new Ledger([...new Set([...named, ...namedInFile(io)])])
     ledger.explainQueued('Not submitted: the inputs are invalid.')
     return {
       ledger,
@@ -205,6 +248,7 @@ async function attempt(io: ActionIO): Promise<Outcome> {
       waited: false,
       dryRun: false,
       failOnError: true,
+      title: TITLES.reboot,
       request: 'Nothing done',
       error: error.message
     }
@@ -216,6 +260,7 @@ async function attempt(io: ActionIO): Promise<Outcome> {
     waited: inputs.wait,
     dryRun: inputs.dryRun,
     failOnError: inputs.failOnError,
+    title: TITLES[inputs.operation.kind],
     request: `${describeOperation(inputs.operation)} of ${plural(inputs.serverIds.length, 'server')}`,
     error: undefined
   }
@@ -246,7 +291,7 @@ async function report(
     }
   }
   const html = renderSummary(results, outcome.runs, status, {
-    title: 'ECS batch restart',
+    title: outcome.title,
     request: outcome.request,
     durationMs,
     runUrl: io.runUrl(),
@@ -278,7 +323,7 @@ export async function run(io: ActionIO = githubActionIO()): Promise<void> {
         `Cancelled (${String(io.cancellation.reason)}): batches not yet sent were not submitted, and submitted ones are pending; see the job summary.`
       )
     } else if (outcome.failOnError && (status === 'failed' || status === 'timed-out')) {
-      io.setFailed(`ECS batch restart ${status}: see the job summary for each server's outcome.`)
+      io.setFailed(`${outcome.title} ${status}: see the job summary for each server's outcome.`)
     }
   } catch (error) {
     io.setFailed(`Unexpected error: ${errorMessage(error)}`)

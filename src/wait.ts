@@ -14,6 +14,11 @@ async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => P
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
 }
 
+/** A 4xx that is not throttling: asking again would get the same answer. */
+function isRefusal(error: unknown): error is ApiError {
+  return error instanceof ApiError && error.status >= 400 && error.status < 500 && !isThrottling(error)
+}
+
 function seconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(2))} s`
 }
@@ -105,10 +110,10 @@ export class JobPoller {
     const jobId = run.jobId as string
     let document: unknown
     try {
-      document = await ecs.getJob(jobId)
+      document = await ecs.getJob(jobId, this.options.deadline)
     } catch (error) {
       const message = errorMessage(error)
-      if (error instanceof ApiError && error.status >= 400 && error.status < 500 && !isThrottling(error)) {
+      if (isRefusal(error)) {
         run.status = 'status unreadable'
         run.problem = message
         ledger.explainAwaiting(jobId, `The job was accepted but its status could not be read: ${message}`)
@@ -184,19 +189,22 @@ export async function waitForServerStates(
   serverIds: readonly string[],
   target: string,
   options: PollOptions,
-  deps: ExecutionDeps & { ecs: { getServerStatus(id: string): Promise<string | null> } }
+  deps: ExecutionDeps
 ): Promise<void> {
   const { ecs, ledger, log, clock, sleep, signal } = deps
   const lastSeen = new Map<string, string>()
   let waiting = [...serverIds]
+  let refusal: string | undefined
   const cancelled = (): boolean => signal.aborted
-  while (waiting.length > 0 && !cancelled()) {
+  while (waiting.length > 0 && !cancelled() && refusal === undefined && clock() < options.deadline) {
     await forEachLimited(waiting, POLL_CONCURRENCY, async (id) => {
       try {
-        const status = await ecs.getServerStatus(id)
+        const status = await ecs.getServerStatus(id, options.deadline)
         lastSeen.set(id, status ?? 'DELETED')
       } catch (error) {
-        log.warning(`${errorMessage(error)}; trying again`)
+        // A refusal (say, no permission to read servers) would only repeat: stop asking.
+        if (isRefusal(error)) refusal = `its status could not be read (${errorMessage(error)})`
+        else if (!cancelled()) log.warning(`${errorMessage(error)}; trying again`)
       }
     })
     const still: string[] = []
@@ -215,7 +223,7 @@ export async function waitForServerStates(
   }
   for (const id of waiting) {
     const seen = lastSeen.get(id) ?? 'not read'
-    const why = cancelled() ? 'the run was cancelled' : 'timeout-seconds ran out'
+    const why = refusal ?? (cancelled() ? 'the run was cancelled' : 'timeout-seconds ran out')
     ledger.markPending(
       [id],
       null,

@@ -38593,6 +38593,10 @@ function classifySubmitFailure(error, verb = 'restart') {
         message: `Outcome unknown: ${error.message}. The cloud may have accepted the batch; it was not sent again, since that could ${verb} the servers twice.`
     };
 }
+/** A batch's run before any request: `status` says why (not submitted yet, skipped, planned). */
+function batchRun(batch, wave, status) {
+    return { label: String(batch.number), wave, serverIds: batch.serverIds, jobId: null, status, problem: null };
+}
 function capitalize(word) {
     return word.charAt(0).toUpperCase() + word.slice(1);
 }
@@ -38722,14 +38726,7 @@ async function execute(plan, options, deps) {
     let abortReason = null;
     for (const [index, wave] of plan.waves.entries()) {
         const waveNumber = index + 1;
-        const newRun = (batch, status) => ({
-            label: String(batch.number),
-            wave: waveNumber,
-            serverIds: batch.serverIds,
-            jobId: null,
-            status,
-            problem: null
-        });
+        const newRun = (batch, status) => batchRun(batch, waveNumber, status);
         if (abortReason !== null) {
             for (const batch of wave) {
                 runs.push(newRun(batch, 'skipped'));
@@ -39522,12 +39519,6 @@ class Ledger {
             this.entries.set(id, { state: 'queued', jobId: null, errorCode: null, errorMessage: null });
         }
     }
-    get size() {
-        return this.entries.size;
-    }
-    has(id) {
-        return this.entries.has(id);
-    }
     /** Accepted by the cloud under this job; the outcome is not known yet. */
     markSubmitted(ids, jobId) {
         for (const id of ids)
@@ -39912,14 +39903,7 @@ async function perform(inputs, outcome, io) {
                 for (const batch of wave) {
                     io.log.info(`Wave ${index + 1}, batch ${batch.number}: ${batch.serverIds.join(', ')}`);
                     outcome.ledger.markSkipped(batch.serverIds, `Dry run: would ${what.toLowerCase()} in batch ${batch.number}, wave ${index + 1}.`);
-                    outcome.runs.push({
-                        label: String(batch.number),
-                        wave: index + 1,
-                        serverIds: batch.serverIds,
-                        jobId: null,
-                        status: 'planned',
-                        problem: null
-                    });
+                    outcome.runs.push(batchRun(batch, index + 1, 'planned'));
                 }
             }
             return;

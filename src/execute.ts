@@ -97,6 +97,11 @@ export function classifySubmitFailure(error: ApiError | TransportError, verb = '
   }
 }
 
+/** A batch's run before any request: `status` says why (not submitted yet, skipped, planned). */
+export function batchRun(batch: Batch, wave: number, status: string): BatchRun {
+  return { label: String(batch.number), wave, serverIds: batch.serverIds, jobId: null, status, problem: null }
+}
+
 function capitalize(word: string): string {
   return word.charAt(0).toUpperCase() + word.slice(1)
 }
@@ -235,14 +240,7 @@ export async function execute(plan: Plan, options: ExecutionOptions, deps: Execu
   let abortReason: string | null = null
   for (const [index, wave] of plan.waves.entries()) {
     const waveNumber = index + 1
-    const newRun = (batch: Batch, status: string): BatchRun => ({
-      label: String(batch.number),
-      wave: waveNumber,
-      serverIds: batch.serverIds,
-      jobId: null,
-      status,
-      problem: null
-    })
+    const newRun = (batch: Batch, status: string): BatchRun => batchRun(batch, waveNumber, status)
     if (abortReason !== null) {
       for (const batch of wave) {
         runs.push(newRun(batch, 'skipped'))

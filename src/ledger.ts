@@ -31,14 +31,6 @@ export class Ledger {
     }
   }
 
-  get size(): number {
-    return this.entries.size
-  }
-
-  has(id: string): boolean {
-    return this.entries.has(id)
-  }
-
   /** Accepted by the cloud under this job; the outcome is not known yet. */
   markSubmitted(ids: readonly string[], jobId: string): void {
     for (const id of ids) this.set(id, { state: 'submitted', jobId })

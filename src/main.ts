@@ -3,7 +3,7 @@ import { githubActionIO, type ActionIO } from './action-io'
 import { type Authenticator, accessKeyAuthenticator, anonymous, tokenAuthenticator } from './auth'
 import { EcsClient, lookupProjectId } from './ecs'
 import { ApiError, InputErrors, errorMessage } from './errors'
-import { type BatchRun, execute } from './execute'
+import { type BatchRun, batchRun, execute } from './execute'
 import { createHttpTransport } from './http'
 import { type IssuedToken, signInHint, tokenFromIdToken, tokenFromPassword } from './iam'
 import {
@@ -196,14 +196,7 @@ async function perform(inputs: ActionInputs, outcome: Outcome, io: ActionIO): Pr
             batch.serverIds,
             `Dry run: would ${what.toLowerCase()} in batch ${batch.number}, wave ${index + 1}.`
           )
-          outcome.runs.push({
-            label: String(batch.number),
-            wave: index + 1,
-            serverIds: batch.serverIds,
-            jobId: null,
-            status: 'planned',
-            problem: null
-          })
+          outcome.runs.push(batchRun(batch, index + 1, 'planned'))
         }
       }
       return

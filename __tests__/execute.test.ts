@@ -88,7 +88,7 @@ const options: ExecutionOptions = {
   wait: true,
   deadline: 10_000,
   pollIntervalMs: 250,
-  maxServersPerMinute: 1_000_000,
+  maxServersPerMinute: Number.POSITIVE_INFINITY,
   waitForTargetState: false,
   pauseMs: 0,
   maxFailures: 0
@@ -333,7 +333,7 @@ describe('execute', () => {
     expect(results[2].error_message).toBe('Not submitted: the run was cancelled first.')
   })
 
-  it('paces restart requests so that no sliding minute holds more servers than the limit', async () => {
+  it('spaces restart requests evenly at the pace, following jobs in between', async () => {
     const cloud = fakeCloud({
       job: (_, serverIds) => ({ status: 'SUCCESS', entities: { sub_jobs: [] }, n: serverIds.length })
     })
@@ -343,10 +343,11 @@ describe('execute', () => {
       deadline: 600_000
     })
     expect(byOutcome('succeeded')).toEqual(ids(10))
-    expect(cloud.submittedAt).toEqual([0, 0, 60_000, 60_000, 120_000])
-    // Jobs are followed while later batches wait for their turn: the first two finish long before the third is sent.
-    expect(cloud.polls.filter((p) => p.at < 60_000).map((p) => p.jobId)).toEqual(['job-1', 'job-2'])
-    expect(cloud.logs.filter((l) => l.startsWith('Poll round'))).toHaveLength(3)
+    // 2 servers at 4 per minute: one request every half minute (and 2% to spare).
+    expect(cloud.submittedAt).toEqual([0, 30_600, 61_200, 91_800, 122_400])
+    // Jobs are followed while later batches wait for their turn: each finishes before the next is sent.
+    expect(cloud.polls.filter((p) => p.at < 61_200).map((p) => p.jobId)).toEqual(['job-1', 'job-2'])
+    expect(cloud.logs.filter((l) => l.startsWith('Poll round'))).toHaveLength(5)
   })
 
   it('lowers the pace when the cloud throttles although paced', async () => {
@@ -363,11 +364,11 @@ describe('execute', () => {
     })
     const { results } = await runScenario(ids(8), 2, cloud, { ...options, maxServersPerMinute: 100, deadline: 600_000 })
     expect(cloud.logs).toContain(
-      'WARN Throttled although paced: lowering the pace to 4 servers per minute for the rest of this run.'
+      'WARN Throttled although paced: lowering the pace to 75 servers per minute for the rest of this run.'
     )
     // The throttled request's servers failed (this fake does not retry); the last batch went at the lowered pace.
     expect(results.filter((r) => r.outcome === 'failed').map((r) => r.id)).toEqual(['server-4', 'server-5'])
-    expect(cloud.submittedAt).toEqual([0, 0, 0, 60_000])
+    expect(cloud.submittedAt).toEqual([0, 1224, 2448, 3448])
   })
 
   it('rolls wave by wave, pausing between waves, and stops once failures exceed the budget', async () => {

@@ -29,7 +29,7 @@ interface Scenario {
   emulator?: EmulatorOptions
   faults?: [RouteName, ...Fault[]][]
   inputs?: Record<string, string>
-  run?: RunOptions
+  signalWhen?: (emulator: EcsEmulator) => RunOptions['signalWhen']
   check: (run: ActionRun, emulator: EcsEmulator) => void
 }
 
@@ -336,7 +336,11 @@ const scenarios: Scenario[] = [
     name: 'cancelled by SIGINT while a restart request is in flight',
     emulator: { jobDurationMs: 600_000 },
     faults: [['submit', { kind: 'pass' }, { kind: 'delay', ms: 60_000 }]],
-    run: { signalWhen: { output: 'Restart batch 1 of 3: 2 servers accepted', signal: 'SIGINT' } },
+    // Once the second restart request has arrived (and is held for a minute), the workflow is cancelled.
+    signalWhen: (emulator) => ({
+      ready: () => emulator.requests.filter((r) => r.route === 'submit').length >= 2,
+      signal: 'SIGINT'
+    }),
     check: (run) => {
       expect(run.exitCode).toBe(1)
       const { pending, failed, results } = outcomes(run)
@@ -372,11 +376,13 @@ describe('fault injection', () => {
         'secret-access-key': SECRET_KEY,
         'security-token': SECURITY_TOKEN,
         'batch-size': '2',
+        // The emulator has no rate limit unless a scenario sets one: send batches back to back.
+        'max-servers-per-minute': '1000000',
         'poll-interval-seconds': '0.05',
         'timeout-seconds': '20',
         ...scenario.inputs
       },
-      { env: { RUNNER_DEBUG: '1' }, ...scenario.run }
+      { env: { RUNNER_DEBUG: '1' }, signalWhen: scenario.signalWhen?.(emulator) }
     )
     scenario.check(run, emulator)
 

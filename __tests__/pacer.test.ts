@@ -8,47 +8,48 @@ function pacerAt(limit: number) {
 }
 
 describe('Pacer', () => {
-  it('lets a request go at once while the last minute has room', () => {
-    const { pacer } = pacerAt(1000)
-    expect(pacer.availableAt(1000)).toBe(1_000_000)
-    pacer.record(600)
-    expect(pacer.availableAt(400)).toBe(1_000_000)
+  it('lets the first request go at once', () => {
+    expect(pacerAt(1000).pacer.availableAt()).toBe(1_000_000)
   })
 
-  it('holds a request until enough of the last minute has expired', () => {
-    const { pacer, at } = pacerAt(1000)
-    pacer.record(600)
-    at(10_000)
-    pacer.record(300)
-    at(20_000)
-    // 900 in the window: 100 more fit now, 500 only once the 600 from t=0 expire, 1000 once all do.
-    expect(pacer.availableAt(100)).toBe(1_020_000)
-    expect(pacer.availableAt(500)).toBe(1_000_000 + RATE_WINDOW_MS)
-    expect(pacer.availableAt(1000)).toBe(1_010_000 + RATE_WINDOW_MS)
-    at(RATE_WINDOW_MS + 10_000)
-    expect(pacer.availableAt(1000)).toBe(1_000_000 + RATE_WINDOW_MS + 10_000)
-  })
-
-  it('paces a fleet to one full batch per minute at the documented limit', () => {
+  it('spaces requests evenly: each waits for the share of the minute the one before took', () => {
     const { pacer, at } = pacerAt(1000)
     const sentAt: number[] = []
     for (let batch = 0; batch < 4; batch++) {
-      const when = pacer.availableAt(1000)
+      const when = pacer.availableAt()
       at(when - 1_000_000)
       sentAt.push(when - 1_000_000)
-      pacer.record(1000)
+      pacer.record(batch === 1 ? 500 : 1000)
     }
-    expect(sentAt).toEqual([0, 60_000, 120_000, 180_000])
+    // A full batch takes a minute (and 2% to spare), a half batch half of that.
+    expect(sentAt).toEqual([0, 61_200, 91_800, 153_000])
   })
 
-  it('learns a lower limit from throttling, but not from throttling with nothing sent', () => {
-    const { pacer, at } = pacerAt(1000)
-    expect(pacer.throttled()).toBe(1000)
-    pacer.record(300)
-    at(5000)
-    pacer.record(200)
-    expect(pacer.throttled()).toBe(500)
-    expect(pacer.serversPerMinute).toBe(500)
-    expect(pacer.availableAt(100)).toBe(1_000_000 + RATE_WINDOW_MS)
+  it('keeps any minute within the limit, whatever the batch sizes', () => {
+    const { pacer, at } = pacerAt(600)
+    const sent: { at: number; servers: number }[] = []
+    for (let i = 0; i < 40; i++) {
+      const servers = [1, 50, 200, 7][i % 4]
+      at(pacer.availableAt() - 1_000_000)
+      sent.push({ at: pacer.availableAt(), servers })
+      pacer.record(servers)
+    }
+    for (const { at: start } of sent) {
+      const inMinute = sent
+        .filter((s) => s.at > start - RATE_WINDOW_MS && s.at <= start)
+        .reduce((n, s) => n + s.servers, 0)
+      expect(inMinute).toBeLessThanOrEqual(600 + 200)
+    }
+  })
+
+  it('slows down each time the cloud throttles although paced', () => {
+    const { pacer } = pacerAt(1000)
+    expect(pacer.throttled()).toBe(750)
+    expect(pacer.throttled()).toBe(562)
+    expect(pacer.serversPerMinute).toBe(562)
+    pacer.record(562)
+    expect(pacer.availableAt()).toBe(1_000_000 + Math.ceil(RATE_WINDOW_MS * 1.02))
+    const tiny = pacerAt(1).pacer
+    expect(tiny.throttled()).toBe(1)
   })
 })

@@ -157,7 +157,7 @@ export async function execute(plan: Plan, options: ExecutionOptions, deps: Execu
 
   /** Sends one restart request once the pace allows it, unless the run must stop first. */
   async function pacedSubmit(run: BatchRun, what: string): Promise<void> {
-    await idleUntil(pacer.availableAt(run.serverIds.length))
+    await idleUntil(pacer.availableAt())
     const reason = whyStop()
     if (reason !== null) {
       run.problem = reason

@@ -1,13 +1,18 @@
-/** The cloud counts restarted servers over a sliding minute. */
+/** The cloud counts restarted servers per minute. */
 export const RATE_WINDOW_MS = 60_000
+/** A little room for clocks and latency, so requests do not arrive just before the cloud's window allows. */
+const SAFETY = 1.02
+/** How much the pace drops each time the cloud throttles although paced. */
+const SLOWDOWN = 0.75
 
 /**
- * Spaces restart requests so that no sliding minute holds more servers than the limit, instead
- * of bouncing off the cloud's throttling. When the cloud throttles anyway, the account's limit is
- * lower than assumed: the pacer lowers its own to what the last minute held.
+ * Spaces restart requests evenly at `limit` servers per minute (a request of n servers takes
+ * n/limit of a minute, before the next may go), instead of bursting and bouncing off the cloud's
+ * throttling. Evenly spaced requests also respect a limit the cloud counts over a shorter window.
+ * When the cloud throttles anyway, the account's limit is lower than assumed: the pace drops.
  */
 export class Pacer {
-  private readonly sent: { at: number; servers: number }[] = []
+  private nextAt = Number.NEGATIVE_INFINITY
 
   constructor(
     private limit: number,
@@ -18,38 +23,19 @@ export class Pacer {
     return this.limit
   }
 
-  private inWindow(now: number): { at: number; servers: number }[] {
-    while (this.sent.length > 0 && this.sent[0].at <= now - RATE_WINDOW_MS) this.sent.shift()
-    return this.sent
+  /** The earliest time (ms since the epoch) at which the next request may go. */
+  availableAt(): number {
+    return Math.max(this.clock(), this.nextAt)
   }
 
-  /** The earliest time (ms since the epoch) at which `servers` more fit under the limit. */
-  availableAt(servers: number): number {
-    const now = this.clock()
-    const window = this.inWindow(now)
-    let total = window.reduce((sum, entry) => sum + entry.servers, 0)
-    // Drop the oldest entries, in order, until the new request fits; it may go when they expire.
-    let at = now
-    for (const entry of window) {
-      if (total + servers <= this.limit) break
-      total -= entry.servers
-      at = entry.at + RATE_WINDOW_MS
-    }
-    return at
-  }
-
+  /** A request of `servers` went now: the next waits for its share of the minute. */
   record(servers: number): void {
-    this.sent.push({ at: this.clock(), servers })
+    this.nextAt = this.clock() + Math.ceil((servers * RATE_WINDOW_MS * SAFETY) / this.limit)
   }
 
-  /**
-   * Throttled although paced: the account's limit is at most what the last minute held, so that
-   * becomes the limit. Throttling with nothing sent in the last minute says nothing about our rate
-   * (another client may share the quota), so the limit stays. Returns the limit now in force.
-   */
+  /** Throttled although paced: slows down, and returns the pace now in force. */
   throttled(): number {
-    const inLastMinute = this.inWindow(this.clock()).reduce((sum, entry) => sum + entry.servers, 0)
-    if (inLastMinute > 0) this.limit = Math.min(this.limit, inLastMinute)
+    this.limit = Math.max(1, Math.floor(this.limit * SLOWDOWN))
     return this.limit
   }
 }

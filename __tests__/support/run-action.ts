@@ -22,8 +22,11 @@ export interface RunOptions {
   echo?: boolean
   /** Keep the temporary folder with the summary file (the demo shows its path). */
   keepFiles?: boolean
-  /** Sends `signal` once, as soon as the action has printed `output` (the runner's cancellation). */
-  signalWhen?: { output: string; signal: NodeJS.Signals }
+  /**
+   * Sends `signal` once (the runner's cancellation), as soon as `ready()` holds: checked every few
+   * milliseconds while the action runs, e.g. on what an emulator has received.
+   */
+  signalWhen?: { ready: () => boolean; signal: NodeJS.Signals }
 }
 
 /** Reads the `name<<delimiter … delimiter` blocks that @actions/core writes to GITHUB_OUTPUT. */
@@ -66,22 +69,28 @@ export async function runAction(inputs: Record<string, string>, options: RunOpti
   const child = spawn(process.execPath, [BUNDLE], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
-  let signalled = false
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     stdout += chunk
     if (options.echo) process.stdout.write(chunk)
-    if (options.signalWhen && !signalled && stdout.includes(options.signalWhen.output)) {
-      signalled = child.kill(options.signalWhen.signal)
-    }
   })
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk
     if (options.echo) process.stderr.write(chunk)
   })
+  const { signalWhen } = options
+  const watcher =
+    signalWhen &&
+    setInterval(() => {
+      if (signalWhen.ready()) {
+        child.kill(signalWhen.signal)
+        clearInterval(watcher)
+      }
+    }, 2)
   const exitCode = await new Promise<number | null>((done, fail) => {
     child.on('error', fail)
     child.on('close', (code) => done(code))
   })
+  if (watcher) clearInterval(watcher)
   const outputs = parseOutputFile(await readFile(outputPath, 'utf8'))
   const summary = await readFile(summaryPath, 'utf8')
   if (!options.keepFiles) await rm(folder, { recursive: true, force: true })

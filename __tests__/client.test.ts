@@ -207,6 +207,22 @@ describe('ECS client against the emulator', () => {
     await expect(ecs.getServerStatus(ids(1, 9999)[0])).resolves.toBeNull()
   })
 
+  it('counts a server once when the listing moves and shows it on two pages', async () => {
+    const { ecs, emulator } = await setup()
+    const page = (from: number, count: number) => ({
+      servers: ids(count, from).map((id) => ({ id, name: id, status: 'ACTIVE', tags: [] }))
+    })
+    // Page 1 is full (1,000); page 2 repeats its last server, as a list that shifted would.
+    emulator.inject(
+      'list',
+      { kind: 'respond', status: 200, body: page(0, 1000) },
+      { kind: 'respond', status: 200, body: page(999, 5) }
+    )
+    const listed = await ecs.listServers(undefined)
+    expect(listed).toHaveLength(1004)
+    expect(new Set(listed.map((s) => s.id)).size).toBe(1004)
+  })
+
   it('reads listings defensively: entries without an ID are dropped, odd fields defaulted', async () => {
     const { ecs, emulator } = await setup()
     emulator.inject('list', {

@@ -99,8 +99,8 @@ function escapeCell(text: string): string {
 function uniqueNotes(cell: Cell): string[] {
   const notes = new Set<string>()
   for (const run of cell.runs) {
-    for (const note of run.notes) notes.add(note)
-    if (!run.completed && run.outcome) notes.add(run.outcome)
+    for (const note of run.notes) notes.add(note.replace(/\.$/, ''))
+    if (!run.completed && run.outcome) notes.add(run.outcome.replace(/\.$/, ''))
     if (!run.exactlyOnce) {
       notes.add(
         `${thousands(run.notRestarted)} not restarted, ${thousands(run.restartedTwiceOrMore)} restarted twice or more`
@@ -235,9 +235,9 @@ function decadeLabel(exponent: number, unit: string): string {
 
 /** Wall time (s) against N, both on log scales, one line per contender plus the lower bound. */
 export function renderSvg(cells: Cell[], info: BenchInfo): string {
-  const width = 1040
+  const width = 1100
   const height = 620
-  const margin = { left: 90, right: 330, top: 64, bottom: 70 }
+  const margin = { left: 90, right: 390, top: 64, bottom: 70 }
   const plotW = width - margin.left - margin.right
   const plotH = height - margin.top - margin.bottom
   const sizes = [...new Set(info.sizes)].sort((a, b) => a - b)
@@ -320,7 +320,8 @@ export function renderSvg(cells: Cell[], info: BenchInfo): string {
       )
     }
     const last = list[list.length - 1]
-    endLabels.push({ px: x(last.n) + 10, py: y(last.s) + 4, text: formatMs(last.s * 1000), color: COLORS[contender] })
+    const text = `${formatMs(last.s * 1000)}${last.ok ? '' : ', incomplete'}`
+    endLabels.push({ px: x(last.n) + 10, py: y(last.s) + 4, text, color: COLORS[contender] })
   }
   endLabels.sort((a, b) => a.py - b.py)
   for (let i = 1; i < endLabels.length; i++) {
@@ -335,7 +336,7 @@ export function renderSvg(cells: Cell[], info: BenchInfo): string {
     )
   }
   // Legend.
-  const legendX = margin.left + plotW + 75
+  const legendX = margin.left + plotW + 140
   let legendY = margin.top + 10
   const legend: [string, string, boolean][] = [
     ...info.contenders.map((c): [string, string, boolean] => [CONTENDER_LABELS[c], COLORS[c], false]),

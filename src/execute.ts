@@ -30,7 +30,7 @@ export interface ExecutionOptions {
   /** When the run's time is up (ms since the epoch): nothing is sent or waited for after it. */
   deadline: number
   pollIntervalMs: number
-  /** Restart requests are paced so that no sliding minute holds more servers than this. */
+  /** Restart requests are spaced evenly at this many servers per minute. */
   maxServersPerMinute: number
   /** After each job, wait until its servers report the operation's target state. */
   waitForTargetState: boolean

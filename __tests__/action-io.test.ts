@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as core from '@actions/core'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { githubActionIO } from '../src/action-io'
+import { appendOutput, githubActionIO } from '../src/action-io'
+import { parseOutputFile } from './support/run-action'
 
 // @actions/github reads the server URL and run ID once, when it is loaded, as on a runner.
 vi.hoisted(() => {
@@ -43,8 +44,10 @@ describe('githubActionIO', () => {
     const io = githubActionIO()
     expect(io.getInput('server-ids')).toBe('a,b')
     expect(io.env).toBe(process.env)
-    io.setOutput('status', 'succeeded')
-    expect(await readFile(outputFile, 'utf8')).toMatch(/^status<<ghadelimiter_[\w-]+\nsucceeded\n/)
+    expect(io.setOutput('status', ['succeed', 'ed'])).toBe(9)
+    expect(await readFile(outputFile, 'utf8')).toMatch(
+      /^status<<ghadelimiter_[\w-]+\nsucceeded\nghadelimiter_[\w-]+\n$/
+    )
     io.maskSecret('s3cret')
     io.log.info('hello')
     io.log.warning('careful')
@@ -68,6 +71,33 @@ describe('githubActionIO', () => {
       ].join('\n')
     )
     expect(process.exitCode).toBe(1)
+  })
+
+  it('appends outputs piece by piece in the form the runner reads, counting bytes, after what is there', async () => {
+    const outputFile = join(folder, 'output')
+    await writeFile(outputFile, 'earlier<<EOF\nkept\nEOF\n')
+    expect(appendOutput(outputFile, 'ids', ['["a",', '"b"]'])).toBe(9)
+    expect(appendOutput(outputFile, 'note', ['naïve ', 'line\nnext'])).toBe(16)
+    expect(parseOutputFile(await readFile(outputFile, 'utf8'))).toEqual({
+      earlier: 'kept',
+      ids: '["a","b"]',
+      note: 'naïve line\nnext'
+    })
+  })
+
+  it('refuses a value containing its delimiter, also across pieces, and a missing output file', async () => {
+    const outputFile = join(folder, 'output')
+    await writeFile(outputFile, '')
+    expect(() => appendOutput(outputFile, 'x', ['ok ghadelim', 'iter_1 more'], 'ghadelimiter_1')).toThrow(
+      "The value of output 'x' contains its delimiter"
+    )
+    expect(() => appendOutput(join(folder, 'absent'), 'x', ['1'])).toThrow(/^Missing file at path: .*absent$/)
+  })
+
+  it('falls back to the set-output command without GITHUB_OUTPUT', () => {
+    delete process.env.GITHUB_OUTPUT
+    expect(githubActionIO().setOutput('status', ['ok'])).toBe(2)
+    expect(written.join('')).toContain('::set-output name=status::ok')
   })
 
   it('writes the summary to GITHUB_STEP_SUMMARY, and says so when there is none', async () => {

@@ -271,7 +271,7 @@ describe('ECS client against the emulator', () => {
       }
     )
     expect(runs.map((r) => r.status)).toEqual(['SUCCESS', 'FAIL', 'SUCCESS'])
-    const results = ledger.results()
+    const results = [...ledger.results().values()]
     expect(results.filter((r) => r.outcome === 'succeeded')).toHaveLength(2499)
     expect(results.find((r) => r.id === failing)).toMatchObject({ outcome: 'failed', error_code: 'Ecs.0100' })
     expect(servers.every((id) => emulator.restartCount(id) === 1)).toBe(true)

@@ -102,7 +102,7 @@ async function runScenario(
 ) {
   const ledger = new Ledger(serverIds)
   const runs = await execute(planBatches(serverIds, batchSize), opts, cloud.deps(ledger))
-  const results = ledger.results()
+  const results = [...ledger.results().values()]
   // Nothing is lost: every server is reported exactly once, in input order.
   expect(results.map((r) => r.id)).toEqual(serverIds)
   return { runs, results, byOutcome: (o: string) => results.filter((r) => r.outcome === o).map((r) => r.id) }
@@ -400,7 +400,7 @@ describe('execute', () => {
     ])
     expect(cloud.submits()).toBe(3)
     expect(cloud.submittedAt[1] - cloud.submittedAt[0]).toBeGreaterThanOrEqual(5000 + 250)
-    const results = ledger.results()
+    const results = [...ledger.results().values()]
     expect(results.map((r) => r.outcome)).toEqual([
       'succeeded',
       'succeeded',
@@ -464,7 +464,10 @@ describe('execute', () => {
       cloud.deps(ledger)
     )
     // One refused server, one failure: within the budget of 1, so wave 2 runs.
-    expect(ledger.results().map((r) => r.outcome)).toEqual(['failed', ...Array<string>(7).fill('succeeded')])
+    expect([...ledger.results().values()].map((r) => r.outcome)).toEqual([
+      'failed',
+      ...Array<string>(7).fill('succeeded')
+    ])
   })
 
   it('stops asking for server states once refused, leaving those servers pending with why', async () => {
@@ -489,7 +492,7 @@ describe('execute', () => {
       rolling.deps(ledger)
     )
     expect(waves.map((r) => r.status)).toEqual(['timed out', 'not submitted'])
-    expect(ledger.results().slice(2)).toMatchObject([
+    expect([...ledger.results().values()].slice(2)).toMatchObject([
       { outcome: 'failed', error_message: 'Not submitted: timeout-seconds had passed before it could be sent.' },
       { outcome: 'failed' }
     ])

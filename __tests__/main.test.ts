@@ -30,7 +30,10 @@ function recordingIO(inputs: Record<string, string>, overrides: Partial<ActionIO
       error: (m, title) => record.lines.push(`error: ${title}: ${m}`),
       group: (title, lines) => record.lines.push(`group: ${title} (${lines.length} lines)`)
     },
-    setOutput: (name, value) => (record.outputs[name] = value),
+    setOutput: (name, pieces) => {
+      record.outputs[name] = [...pieces].join('')
+      return Buffer.byteLength(record.outputs[name])
+    },
     writeSummary: (html) => {
       record.summaries.push(html)
       return Promise.resolve()

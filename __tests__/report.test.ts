@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { BatchRun } from '../src/execute'
-import type { ServerResult } from '../src/ledger'
+import type { Results, ServerResult } from '../src/ledger'
 import { planBatches } from '../src/plan'
 import {
   ANNOTATION_LIMIT,
@@ -9,6 +9,7 @@ import {
   batchLogGroups,
   buildOutputs,
   escapeHtml,
+  jsonPieces,
   overallStatus,
   renderSummary
 } from '../src/report'
@@ -21,6 +22,8 @@ const result = (id: string, outcome: ServerResult['outcome'], extra: Partial<Ser
   error_message: null,
   ...extra
 })
+
+const byId = (...list: ServerResult[]): Results => new Map(list.map((r) => [r.id, r]))
 
 const run = (number: number, serverIds: string[], extra: Partial<BatchRun> = {}): BatchRun => ({
   label: String(number),
@@ -42,11 +45,25 @@ const context = {
 
 describe('overallStatus', () => {
   it('follows the documented precedence', () => {
-    expect(overallStatus([result('a', 'succeeded')], true)).toBe('succeeded')
-    expect(overallStatus([result('a', 'succeeded'), result('b', 'pending')], true)).toBe('timed-out')
-    expect(overallStatus([result('a', 'failed'), result('b', 'pending')], true)).toBe('failed')
-    expect(overallStatus([result('a', 'pending')], false)).toBe('submitted')
-    expect(overallStatus([result('a', 'pending'), result('b', 'failed')], false)).toBe('failed')
+    expect(overallStatus(byId(result('a', 'succeeded')), true)).toBe('succeeded')
+    expect(overallStatus(byId(result('a', 'succeeded'), result('b', 'pending')), true)).toBe('timed-out')
+    expect(overallStatus(byId(result('a', 'failed'), result('b', 'pending')), true)).toBe('failed')
+    expect(overallStatus(byId(result('a', 'pending')), false)).toBe('submitted')
+    expect(overallStatus(byId(result('a', 'pending'), result('b', 'failed')), false)).toBe('failed')
+  })
+})
+
+describe('jsonPieces', () => {
+  it('joins to exactly what JSON.stringify writes, in pieces of 500 elements', () => {
+    for (const length of [0, 1, 499, 500, 501, 1234]) {
+      const items = Array.from({ length }, (_, i) => ({
+        id: `server-${i}`,
+        note: i % 2 === 0 ? null : 'a "quoted" \\ note'
+      }))
+      const pieces = [...jsonPieces(items)]
+      expect(pieces.join(''), `${length} items`).toBe(JSON.stringify(items))
+      expect(pieces, `${length} items`).toHaveLength(2 + Math.ceil(length / 500))
+    }
   })
 })
 
@@ -57,11 +74,15 @@ describe('buildOutputs', () => {
       result('b', 'failed', { error_code: 'Ecs.0100' }),
       result('c', 'pending')
     ]
-    const outputs = buildOutputs(
-      results,
-      [run(1, ['a', 'b']), run(2, ['c'], { jobId: null }), run(3, [])],
-      'failed',
-      planBatches(['a', 'b', 'c'], 2, true)
+    const outputs = Object.fromEntries(
+      [
+        ...buildOutputs(
+          byId(...results),
+          [run(1, ['a', 'b']), run(2, ['c'], { jobId: null }), run(3, [])],
+          'failed',
+          planBatches(['a', 'b', 'c'], 2, true)
+        )
+      ].map(([name, pieces]) => [name, [...pieces].join('')])
     )
     expect(outputs.status).toBe('failed')
     expect(JSON.parse(outputs['job-ids'])).toEqual(['job-1', 'job-3'])
@@ -85,7 +106,7 @@ describe('renderSummary', () => {
       result('c', 'pending', { job_id: 'job-2', error_message: 'Not confirmed' })
     ]
     const html = renderSummary(
-      results,
+      byId(...results),
       [run(1, ['a', 'b'], { status: 'FAIL' }), run(2, ['c'], { status: 'timed out' })],
       'failed',
       {
@@ -114,7 +135,7 @@ describe('renderSummary', () => {
   it('escapes all text that comes from inputs or the cloud', () => {
     const evil = '<img src=x onerror="alert(1)">&\''
     const html = renderSummary(
-      [result('a', 'failed', { error_code: evil, error_message: evil })],
+      byId(result('a', 'failed', { error_code: evil, error_message: evil })),
       [run(1, ['a'], { status: evil })],
       'failed',
       {
@@ -140,7 +161,7 @@ describe('renderSummary', () => {
         results.slice(i * 100, i * 100 + 100).map((r) => r.id)
       )
     )
-    const html = renderSummary(results, runs, 'failed', context)
+    const html = renderSummary(byId(...results), runs, 'failed', context)
     expect(html.match(/<tr><td>server-/g)).toHaveLength(SUMMARY_ROW_LIMIT)
     expect(html).toContain(
       `${count - SUMMARY_ROW_LIMIT} more servers are not shown here; the <code>failed-ids</code> output lists them all.`
@@ -171,7 +192,7 @@ describe('batchLogGroups', () => {
       result('a', 'succeeded'),
       result('b', 'failed', { error_code: 'Ecs.0100', error_message: 'wrong state' })
     ]
-    expect(batchLogGroups([run(1, ['a', 'b'], { status: 'FAIL' })], results)).toEqual([
+    expect([...batchLogGroups([run(1, ['a', 'b'], { status: 'FAIL' })], byId(...results))]).toEqual([
       {
         title: 'Batch 1: job job-1, FAIL, 1 succeeded, 1 failed, 0 pending',
         lines: ['a succeeded', 'b failed Ecs.0100 wrong state']

@@ -29868,8 +29868,12 @@ class ApiClient {
     }
 }
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = require("node:fs");
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = require("node:os");
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const promises_namespaceObject = require("node:timers/promises");
 ;// CONCATENATED MODULE: external "os"
@@ -37822,6 +37826,8 @@ function getOctokit(token, options, ...additionalPlugins) {
 
 
 
+
+
 /** The workflow run's page, when the runner's variables are there to build it from. */
 function workflowRunUrl() {
     if (!process.env.GITHUB_REPOSITORY || !process.env.GITHUB_RUN_ID)
@@ -37850,6 +37856,42 @@ async function sleepUnlessAborted(ms, signal) {
             throw error;
     }
 }
+/**
+ * Appends one output to the runner's output file in the multi-line form `@actions/core` writes
+ * (`name<<delimiter`, value, `delimiter`), piece by piece; `core.setOutput` would need the whole
+ * value as one string and copy it three times.
+ */
+function appendOutput(file, name, pieces, delimiter = `ghadelimiter_${(0,external_node_crypto_.randomUUID)()}`) {
+    if (!(0,external_node_fs_namespaceObject.existsSync)(file))
+        throw new Error(`Missing file at path: ${file}`);
+    const fd = (0,external_node_fs_namespaceObject.openSync)(file, 'a');
+    try {
+        (0,external_node_fs_namespaceObject.writeSync)(fd, `${name}<<${delimiter}${external_node_os_namespaceObject.EOL}`);
+        let bytes = 0;
+        let previous = '';
+        for (const piece of pieces) {
+            // The delimiter is random, so this never happens unless someone can guess it; core checks the same.
+            if (`${previous.slice(-delimiter.length)}${piece}`.includes(delimiter)) {
+                throw new Error(`The value of output '${name}' contains its delimiter`);
+            }
+            bytes += (0,external_node_fs_namespaceObject.writeSync)(fd, piece);
+            previous = piece;
+        }
+        (0,external_node_fs_namespaceObject.writeSync)(fd, `${external_node_os_namespaceObject.EOL}${delimiter}${external_node_os_namespaceObject.EOL}`);
+        return bytes;
+    }
+    finally {
+        (0,external_node_fs_namespaceObject.closeSync)(fd);
+    }
+}
+function action_io_setOutput(name, pieces) {
+    const file = process.env.GITHUB_OUTPUT;
+    if (file)
+        return appendOutput(file, name, pieces);
+    const value = [...pieces].join('');
+    setOutput(name, value);
+    return Buffer.byteLength(value);
+}
 function githubActionIO() {
     return {
         getInput: (name) => getInput(name),
@@ -37863,12 +37905,13 @@ function githubActionIO() {
             error: (message, title) => error(message, { title }),
             group(title, lines) {
                 startGroup(title);
-                for (const line of lines)
-                    info(line);
+                // One write for the group, not one per line: at 50,000 servers that is 50 writes instead of 50,000.
+                if (lines.length > 0)
+                    info(lines.join(external_node_os_namespaceObject.EOL));
                 endGroup();
             }
         },
-        setOutput: (name, value) => setOutput(name, value),
+        setOutput: action_io_setOutput,
         async writeSummary(html) {
             if (!process.env.GITHUB_STEP_SUMMARY) {
                 info('GITHUB_STEP_SUMMARY is not set, so no job summary was written.');
@@ -37886,8 +37929,6 @@ function githubActionIO() {
     };
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/signer.ts
 
 /**
@@ -39498,45 +39539,46 @@ function readInputs(source) {
  */
 class Ledger {
     entries = new Map();
+    closed = false;
     constructor(serverIds) {
         for (const id of serverIds) {
-            this.entries.set(id, { state: 'queued', jobId: null, errorCode: null, errorMessage: null });
+            this.entries.set(id, { id, outcome: 'queued', job_id: null, error_code: null, error_message: null });
         }
     }
     /** Accepted by the cloud under this job; the outcome is not known yet. */
     markSubmitted(ids, jobId) {
         for (const id of ids)
-            this.set(id, { state: 'submitted', jobId });
+            this.set(id, { outcome: 'submitted', job_id: jobId });
     }
     markSucceeded(id) {
-        this.set(id, { state: 'succeeded', errorCode: null, errorMessage: null });
+        this.set(id, { outcome: 'succeeded', error_code: null, error_message: null });
     }
     markFailed(ids, code, message) {
         for (const id of ids)
-            this.set(id, { state: 'failed', errorCode: code, errorMessage: message });
+            this.set(id, { outcome: 'failed', error_code: code, error_message: message });
     }
     /** Deliberately left alone: filtered out, not found, in the wrong state, or a dry run. */
     markSkipped(ids, reason) {
         for (const id of ids)
-            this.set(id, { state: 'skipped', errorCode: null, errorMessage: reason });
+            this.set(id, { outcome: 'skipped', error_code: null, error_message: reason });
     }
     /** The outcome is unknown for good, e.g. a restart request that may or may not have arrived. */
     markPending(ids, code, message) {
         for (const id of ids)
-            this.set(id, { state: 'pending', errorCode: code, errorMessage: message });
+            this.set(id, { outcome: 'pending', error_code: code, error_message: message });
     }
     isSucceeded(id) {
-        return this.entries.get(id)?.state === 'succeeded';
+        return this.entries.get(id)?.outcome === 'succeeded';
     }
     /** Servers accepted by the cloud whose outcome is still open. */
     isAwaiting(id) {
-        return this.entries.get(id)?.state === 'submitted';
+        return this.entries.get(id)?.outcome === 'submitted';
     }
     /** How these servers stand right now, e.g. for a progress line. */
     tally(ids) {
         const counts = { queued: 0, submitted: 0, pending: 0, succeeded: 0, failed: 0, skipped: 0 };
         for (const id of ids) {
-            const state = this.entries.get(id)?.state;
+            const state = this.entries.get(id)?.outcome;
             if (state !== undefined)
                 counts[state]++;
         }
@@ -39544,34 +39586,46 @@ class Ledger {
     }
     /** Servers never sent to the cloud. */
     queuedIds() {
-        return [...this.entries].filter(([, entry]) => entry.state === 'queued').map(([id]) => id);
+        const ids = [];
+        for (const entry of this.entries.values())
+            if (entry.outcome === 'queued')
+                ids.push(entry.id);
+        return ids;
     }
     /**
-     * The final report: servers never sent are failed (they were certainly not restarted),
-     * servers sent but not confirmed are pending.
+     * The final report, by server ID in input order: servers never sent are failed (they were
+     * certainly not restarted), servers sent but not confirmed are pending. These are the
+     * ledger's own lines, settled in place rather than copied (at 50,000 servers copies cost
+     * megabytes), so the ledger takes no changes after this.
      */
     results() {
-        return [...this.entries].map(([id, entry]) => ({
-            id,
-            outcome: entry.state === 'queued' ? 'failed' : entry.state === 'submitted' ? 'pending' : entry.state,
-            job_id: entry.jobId,
-            error_code: entry.errorCode,
-            error_message: entry.state === 'queued' ? (entry.errorMessage ?? 'Not submitted.') : entry.errorMessage
-        }));
+        this.closed = true;
+        for (const entry of this.entries.values()) {
+            if (entry.outcome === 'queued') {
+                entry.outcome = 'failed';
+                entry.error_message ??= 'Not submitted.';
+            }
+            else if (entry.outcome === 'submitted') {
+                entry.outcome = 'pending';
+            }
+        }
+        return this.entries;
     }
     /** Gives servers still queued the reason they were never sent. */
     explainQueued(message) {
         for (const id of this.queuedIds())
-            this.set(id, { errorMessage: message });
+            this.set(id, { error_message: message });
     }
     /** Gives servers still awaiting their job the reason their outcome stays open. */
     explainAwaiting(jobId, message) {
-        for (const [id, entry] of this.entries) {
-            if (entry.state === 'submitted' && entry.jobId === jobId)
-                this.set(id, { errorMessage: message });
+        for (const entry of this.entries.values()) {
+            if (entry.outcome === 'submitted' && entry.job_id === jobId)
+                this.set(entry.id, { error_message: message });
         }
     }
     set(id, change) {
+        if (this.closed)
+            throw new Error('the ledger is closed: its results have been reported');
         const entry = this.entries.get(id);
         if (entry === undefined)
             throw new Error(`server ${id} is not in the ledger`);
@@ -39602,37 +39656,69 @@ function describePlan(plan) {
 
 ;// CONCATENATED MODULE: ./src/report.ts
 
+function countOutcomes(results) {
+    const counts = { succeeded: 0, failed: 0, pending: 0, skipped: 0 };
+    for (const result of results.values())
+        counts[result.outcome]++;
+    return counts;
+}
 /**
  * Any failed → failed; else any pending while waiting → timed-out; no wait → submitted.
  * Skipped servers count for none of these.
  */
 function overallStatus(results, waited) {
-    if (results.some((result) => result.outcome === 'failed'))
+    const counts = countOutcomes(results);
+    if (counts.failed > 0)
         return 'failed';
     if (!waited)
         return 'submitted';
-    return results.some((result) => result.outcome === 'pending') ? 'timed-out' : 'succeeded';
+    return counts.pending > 0 ? 'timed-out' : 'succeeded';
 }
-function countOutcomes(results) {
-    const counts = { succeeded: 0, failed: 0, pending: 0, skipped: 0 };
-    for (const result of results)
-        counts[result.outcome]++;
-    return counts;
+function* withOutcome(results, outcome) {
+    for (const result of results.values())
+        if (result.outcome === outcome)
+            yield result;
 }
-function idsWith(results, outcome) {
-    return results.filter((result) => result.outcome === outcome).map((result) => result.id);
+function* idsWith(results, outcome) {
+    for (const result of withOutcome(results, outcome))
+        yield result.id;
 }
-function buildOutputs(results, runs, status, plan) {
-    return {
-        plan: JSON.stringify(plan === undefined ? [] : describePlan(plan)),
-        status,
-        'job-ids': JSON.stringify(runs.flatMap((run) => (run.jobId === null ? [] : [run.jobId]))),
-        'succeeded-ids': JSON.stringify(idsWith(results, 'succeeded')),
-        'failed-ids': JSON.stringify(idsWith(results, 'failed')),
-        'pending-ids': JSON.stringify(idsWith(results, 'pending')),
-        'skipped-ids': JSON.stringify(idsWith(results, 'skipped')),
-        results: JSON.stringify(results)
-    };
+function* chunks(items, size) {
+    let chunk = [];
+    for (const item of items) {
+        chunk.push(item);
+        if (chunk.length === size) {
+            yield chunk;
+            chunk = [];
+        }
+    }
+    if (chunk.length > 0)
+        yield chunk;
+}
+/** Elements per piece of a JSON output: a few hundred keep each piece small enough to die young. */
+const JSON_PIECE_ELEMENTS = 500;
+/** `JSON.stringify([...items])` in pieces, so that no one string holds all of it. */
+function* jsonPieces(items) {
+    yield '[';
+    let separator = '';
+    for (const chunk of chunks(items, JSON_PIECE_ELEMENTS)) {
+        yield `${separator}${JSON.stringify(chunk).slice(1, -1)}`;
+        separator = ',';
+    }
+    yield ']';
+}
+/**
+ * The outputs in order, each value in pieces made only when written: at 50,000 servers some
+ * are megabytes, and whole strings of them would dominate the action's peak memory.
+ */
+function* buildOutputs(results, runs, status, plan) {
+    yield ['plan', jsonPieces(plan === undefined ? [] : describePlan(plan))];
+    yield ['status', [status]];
+    yield ['job-ids', jsonPieces(runs.flatMap((run) => (run.jobId === null ? [] : [run.jobId])))];
+    for (const outcome of ['succeeded', 'failed', 'pending', 'skipped']) {
+        yield [`${outcome}-ids`, jsonPieces(idsWith(results, outcome))];
+    }
+    yield ['results', jsonPieces(results.values())];
 }
 /** Rows shown per table: the summary must stay far below GitHub's 1 MiB per step. */
 const SUMMARY_ROW_LIMIT = 100;
@@ -39652,19 +39738,19 @@ function table(headers, rows) {
     const body = rows.map((row) => `<tr>${row.map((value) => cell(value)).join('')}</tr>`).join('\n');
     return `<table>\n${head}\n${body}\n</table>`;
 }
-function cappedTable(headers, rows, noun, output) {
-    const shown = table(headers, rows.slice(0, SUMMARY_ROW_LIMIT));
-    const hidden = rows.length - SUMMARY_ROW_LIMIT;
+/** The first SUMMARY_ROW_LIMIT of `rows`, made only for those, and a line counting the rest. */
+function cappedTable(headers, items, row, noun, output) {
+    const shown = table(headers, items.slice(0, SUMMARY_ROW_LIMIT).map(row));
+    const hidden = items.length - SUMMARY_ROW_LIMIT;
     if (hidden <= 0)
         return shown;
     return `${shown}\n<p>${hidden} more ${noun} are not shown here; the <code>${output}</code> output lists them all.</p>`;
 }
 function tallyBatches(runs, results) {
-    const outcomes = new Map(results.map((result) => [result.id, result.outcome]));
     return runs.map((run) => {
         const tally = { run, succeeded: 0, failed: 0, pending: 0, skipped: 0 };
         for (const id of run.serverIds)
-            tally[outcomes.get(id) ?? 'pending']++;
+            tally[results.get(id)?.outcome ?? 'pending']++;
         return tally;
     });
 }
@@ -39684,11 +39770,11 @@ function renderSummary(results, runs, status, context) {
     ];
     if (context.error !== undefined)
         parts.push(`<p><strong>Error:</strong> ${escapeHtml(context.error)}</p>`);
-    parts.push(table(['Servers', 'Succeeded', 'Failed', 'Pending', 'Skipped'], [[results.length, counts.succeeded, counts.failed, counts.pending, counts.skipped]]));
+    parts.push(table(['Servers', 'Succeeded', 'Failed', 'Pending', 'Skipped'], [[results.size, counts.succeeded, counts.failed, counts.pending, counts.skipped]]));
     if (runs.length > 0) {
         const waves = new Set(runs.map((run) => run.wave)).size;
         parts.push(`<h3>Batches${waves > 1 ? ` in ${waves} waves` : ''}</h3>`);
-        const rows = tallyBatches(runs, results).map(({ run, succeeded, failed, pending, skipped }) => [
+        parts.push(cappedTable(['Wave', 'Batch', 'Job ID', 'Servers', 'Succeeded', 'Failed', 'Pending', 'Skipped', 'Final status'], tallyBatches(runs, results), ({ run, succeeded, failed, pending, skipped }) => [
             run.wave,
             run.label,
             run.jobId,
@@ -39698,21 +39784,18 @@ function renderSummary(results, runs, status, context) {
             pending,
             skipped,
             run.status
-        ]);
-        parts.push(cappedTable(['Wave', 'Batch', 'Job ID', 'Servers', 'Succeeded', 'Failed', 'Pending', 'Skipped', 'Final status'], rows, 'batches', 'job-ids'));
+        ], 'batches', 'job-ids'));
     }
     for (const [outcome, heading, output] of [
         ['failed', 'Failed servers', 'failed-ids'],
         ['pending', 'Pending servers (outcome not confirmed)', 'pending-ids'],
         ['skipped', 'Skipped servers', 'skipped-ids']
     ]) {
-        const rows = results
-            .filter((result) => result.outcome === outcome)
-            .map((result) => [result.id, result.job_id, result.error_code, result.error_message]);
-        if (rows.length === 0)
+        const matching = [...withOutcome(results, outcome)];
+        if (matching.length === 0)
             continue;
         parts.push(`<h3>${heading}</h3>`);
-        parts.push(cappedTable(['Server ID', 'Job ID', 'Error code', 'Reason'], rows, 'servers', output));
+        parts.push(cappedTable(['Server ID', 'Job ID', 'Error code', 'Reason'], matching, (result) => [result.id, result.job_id, result.error_code, result.error_message], 'servers', output));
     }
     return `${parts.join('\n')}\n`;
 }
@@ -39731,17 +39814,18 @@ function batchAnnotations(runs) {
     }
     return annotations;
 }
-/** Log lines per batch, one per server, for a collapsible group each. */
-function batchLogGroups(runs, results) {
-    const byId = new Map(results.map((result) => [result.id, result]));
-    return tallyBatches(runs, results).map(({ run, succeeded, failed, pending }) => ({
-        title: `Batch ${run.label}: job ${run.jobId ?? 'none'}, ${run.status}, ${succeeded} succeeded, ${failed} failed, ${pending} pending`,
-        lines: run.serverIds.map((id) => {
-            const result = byId.get(id);
-            const detail = [result.error_code, result.error_message].filter(Boolean).join(' ');
-            return `${id} ${result.outcome}${detail ? ` ${detail}` : ''}`;
-        })
-    }));
+/** Log lines per batch, one per server, for a collapsible group each; made one group at a time. */
+function* batchLogGroups(runs, results) {
+    for (const { run, succeeded, failed, pending } of tallyBatches(runs, results)) {
+        yield {
+            title: `Batch ${run.label}: job ${run.jobId ?? 'none'}, ${run.status}, ${succeeded} succeeded, ${failed} failed, ${pending} pending`,
+            lines: run.serverIds.map((id) => {
+                const result = results.get(id);
+                const detail = [result.error_code, result.error_message].filter(Boolean).join(' ');
+                return `${id} ${result.outcome}${detail ? ` ${detail}` : ''}`;
+            })
+        };
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
@@ -39960,10 +40044,10 @@ async function report(outcome, results, status, io, durationMs) {
         io.log.group(group.title, group.lines);
     for (const annotation of batchAnnotations(outcome.runs))
         io.log.error(annotation.message, annotation.title);
-    for (const [name, value] of Object.entries(buildOutputs(results, outcome.runs, status, outcome.plan))) {
-        io.setOutput(name, value);
-        if (value.length > OUTPUT_SIZE_LIMIT) {
-            io.log.warning(`The '${name}' output is ${(value.length / 1e6).toFixed(1)} MB, over GitHub's 1 MB limit for one output, so later steps may not get it. Restart fewer servers per step, or read the shorter outputs.`);
+    for (const [name, pieces] of buildOutputs(results, outcome.runs, status, outcome.plan)) {
+        const bytes = io.setOutput(name, pieces);
+        if (bytes > OUTPUT_SIZE_LIMIT) {
+            io.log.warning(`The '${name}' output is ${(bytes / 1e6).toFixed(1)} MB, over GitHub's 1 MB limit for one output, so later steps may not get it. Restart fewer servers per step, or read the shorter outputs.`);
         }
     }
     const html = renderSummary(results, outcome.runs, status, {

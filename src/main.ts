@@ -15,7 +15,7 @@ import {
   resolveAmount,
   splitServerIds
 } from './inputs'
-import { Ledger, type ServerResult } from './ledger'
+import { Ledger, type Results } from './ledger'
 import { type OperationKind, describeOperation } from './operation'
 import { type Plan, planBatches } from './plan'
 import { REQUIRED_STATE, type Selection, hasFilters, selectServers } from './selection'
@@ -268,18 +268,18 @@ async function attempt(io: ActionIO): Promise<Outcome> {
 
 async function report(
   outcome: Outcome,
-  results: ServerResult[],
+  results: Results,
   status: RunStatus,
   io: ActionIO,
   durationMs: number
 ): Promise<void> {
   for (const group of batchLogGroups(outcome.runs, results)) io.log.group(group.title, group.lines)
   for (const annotation of batchAnnotations(outcome.runs)) io.log.error(annotation.message, annotation.title)
-  for (const [name, value] of Object.entries(buildOutputs(results, outcome.runs, status, outcome.plan))) {
-    io.setOutput(name, value)
-    if (value.length > OUTPUT_SIZE_LIMIT) {
+  for (const [name, pieces] of buildOutputs(results, outcome.runs, status, outcome.plan)) {
+    const bytes = io.setOutput(name, pieces)
+    if (bytes > OUTPUT_SIZE_LIMIT) {
       io.log.warning(
-        `The '${name}' output is ${(value.length / 1e6).toFixed(1)} MB, over GitHub's 1 MB limit for one output, so later steps may not get it. Restart fewer servers per step, or read the shorter outputs.`
+        `The '${name}' output is ${(bytes / 1e6).toFixed(1)} MB, over GitHub's 1 MB limit for one output, so later steps may not get it. Restart fewer servers per step, or read the shorter outputs.`
       )
     }
   }

@@ -1,45 +1,77 @@
 import type { BatchRun } from './execute'
-import type { Outcome, ServerResult } from './ledger'
+import type { Outcome, Results, ServerResult } from './ledger'
 import { type Plan, describePlan } from './plan'
 
 export type RunStatus = 'succeeded' | 'failed' | 'timed-out' | 'submitted' | 'dry-run'
+
+export function countOutcomes(results: Results): Record<Outcome, number> {
+  const counts = { succeeded: 0, failed: 0, pending: 0, skipped: 0 }
+  for (const result of results.values()) counts[result.outcome]++
+  return counts
+}
 
 /**
  * Any failed → failed; else any pending while waiting → timed-out; no wait → submitted.
  * Skipped servers count for none of these.
  */
-export function overallStatus(results: readonly ServerResult[], waited: boolean): RunStatus {
-  if (results.some((result) => result.outcome === 'failed')) return 'failed'
+export function overallStatus(results: Results, waited: boolean): RunStatus {
+  const counts = countOutcomes(results)
+  if (counts.failed > 0) return 'failed'
   if (!waited) return 'submitted'
-  return results.some((result) => result.outcome === 'pending') ? 'timed-out' : 'succeeded'
+  return counts.pending > 0 ? 'timed-out' : 'succeeded'
 }
 
-export function countOutcomes(results: readonly ServerResult[]): Record<Outcome, number> {
-  const counts = { succeeded: 0, failed: 0, pending: 0, skipped: 0 }
-  for (const result of results) counts[result.outcome]++
-  return counts
+function* withOutcome(results: Results, outcome: Outcome): Generator<ServerResult> {
+  for (const result of results.values()) if (result.outcome === outcome) yield result
 }
 
-function idsWith(results: readonly ServerResult[], outcome: Outcome): string[] {
-  return results.filter((result) => result.outcome === outcome).map((result) => result.id)
+function* idsWith(results: Results, outcome: Outcome): Generator<string> {
+  for (const result of withOutcome(results, outcome)) yield result.id
 }
 
-export function buildOutputs(
-  results: readonly ServerResult[],
+function* chunks<T>(items: Iterable<T>, size: number): Generator<T[]> {
+  let chunk: T[] = []
+  for (const item of items) {
+    chunk.push(item)
+    if (chunk.length === size) {
+      yield chunk
+      chunk = []
+    }
+  }
+  if (chunk.length > 0) yield chunk
+}
+
+/** Elements per piece of a JSON output: a few hundred keep each piece small enough to die young. */
+const JSON_PIECE_ELEMENTS = 500
+
+/** `JSON.stringify([...items])` in pieces, so that no one string holds all of it. */
+export function* jsonPieces(items: Iterable<unknown>): Generator<string> {
+  yield '['
+  let separator = ''
+  for (const chunk of chunks(items, JSON_PIECE_ELEMENTS)) {
+    yield `${separator}${JSON.stringify(chunk).slice(1, -1)}`
+    separator = ','
+  }
+  yield ']'
+}
+
+/**
+ * The outputs in order, each value in pieces made only when written: at 50,000 servers some
+ * are megabytes, and whole strings of them would dominate the action's peak memory.
+ */
+export function* buildOutputs(
+  results: Results,
   runs: readonly BatchRun[],
   status: RunStatus,
   plan: Plan | undefined
-): Record<string, string> {
-  return {
-    plan: JSON.stringify(plan === undefined ? [] : describePlan(plan)),
-    status,
-    'job-ids': JSON.stringify(runs.flatMap((run) => (run.jobId === null ? [] : [run.jobId]))),
-    'succeeded-ids': JSON.stringify(idsWith(results, 'succeeded')),
-    'failed-ids': JSON.stringify(idsWith(results, 'failed')),
-    'pending-ids': JSON.stringify(idsWith(results, 'pending')),
-    'skipped-ids': JSON.stringify(idsWith(results, 'skipped')),
-    results: JSON.stringify(results)
+): Generator<[name: string, pieces: Iterable<string>]> {
+  yield ['plan', jsonPieces(plan === undefined ? [] : describePlan(plan))]
+  yield ['status', [status]]
+  yield ['job-ids', jsonPieces(runs.flatMap((run) => (run.jobId === null ? [] : [run.jobId])))]
+  for (const outcome of ['succeeded', 'failed', 'pending', 'skipped'] as const) {
+    yield [`${outcome}-ids`, jsonPieces(idsWith(results, outcome))]
   }
+  yield ['results', jsonPieces(results.values())]
 }
 
 /** Rows shown per table: the summary must stay far below GitHub's 1 MiB per step. */
@@ -64,20 +96,26 @@ function table(headers: string[], rows: (string | number | null)[][]): string {
   return `<table>\n${head}\n${body}\n</table>`
 }
 
-function cappedTable(headers: string[], rows: (string | number | null)[][], noun: string, output: string): string {
-  const shown = table(headers, rows.slice(0, SUMMARY_ROW_LIMIT))
-  const hidden = rows.length - SUMMARY_ROW_LIMIT
+/** The first SUMMARY_ROW_LIMIT of `rows`, made only for those, and a line counting the rest. */
+function cappedTable<T>(
+  headers: string[],
+  items: readonly T[],
+  row: (item: T) => (string | number | null)[],
+  noun: string,
+  output: string
+): string {
+  const shown = table(headers, items.slice(0, SUMMARY_ROW_LIMIT).map(row))
+  const hidden = items.length - SUMMARY_ROW_LIMIT
   if (hidden <= 0) return shown
   return `${shown}\n<p>${hidden} more ${noun} are not shown here; the <code>${output}</code> output lists them all.</p>`
 }
 
 export type BatchTally = { run: BatchRun } & Record<Outcome, number>
 
-export function tallyBatches(runs: readonly BatchRun[], results: readonly ServerResult[]): BatchTally[] {
-  const outcomes = new Map(results.map((result) => [result.id, result.outcome]))
+export function tallyBatches(runs: readonly BatchRun[], results: Results): BatchTally[] {
   return runs.map((run) => {
     const tally: BatchTally = { run, succeeded: 0, failed: 0, pending: 0, skipped: 0 }
-    for (const id of run.serverIds) tally[outcomes.get(id) ?? 'pending']++
+    for (const id of run.serverIds) tally[results.get(id)?.outcome ?? 'pending']++
     return tally
   })
 }
@@ -102,7 +140,7 @@ const STATUS_LABEL: Record<RunStatus, string> = {
 
 /** The job summary as HTML; every piece of text from inputs or the cloud is escaped. */
 export function renderSummary(
-  results: readonly ServerResult[],
+  results: Results,
   runs: readonly BatchRun[],
   status: RunStatus,
   context: SummaryContext
@@ -118,27 +156,27 @@ export function renderSummary(
   parts.push(
     table(
       ['Servers', 'Succeeded', 'Failed', 'Pending', 'Skipped'],
-      [[results.length, counts.succeeded, counts.failed, counts.pending, counts.skipped]]
+      [[results.size, counts.succeeded, counts.failed, counts.pending, counts.skipped]]
     )
   )
   if (runs.length > 0) {
     const waves = new Set(runs.map((run) => run.wave)).size
     parts.push(`<h3>Batches${waves > 1 ? ` in ${waves} waves` : ''}</h3>`)
-    const rows = tallyBatches(runs, results).map(({ run, succeeded, failed, pending, skipped }) => [
-      run.wave,
-      run.label,
-      run.jobId,
-      run.serverIds.length,
-      succeeded,
-      failed,
-      pending,
-      skipped,
-      run.status
-    ])
     parts.push(
       cappedTable(
         ['Wave', 'Batch', 'Job ID', 'Servers', 'Succeeded', 'Failed', 'Pending', 'Skipped', 'Final status'],
-        rows,
+        tallyBatches(runs, results),
+        ({ run, succeeded, failed, pending, skipped }) => [
+          run.wave,
+          run.label,
+          run.jobId,
+          run.serverIds.length,
+          succeeded,
+          failed,
+          pending,
+          skipped,
+          run.status
+        ],
         'batches',
         'job-ids'
       )
@@ -149,12 +187,18 @@ export function renderSummary(
     ['pending', 'Pending servers (outcome not confirmed)', 'pending-ids'],
     ['skipped', 'Skipped servers', 'skipped-ids']
   ] as const) {
-    const rows = results
-      .filter((result) => result.outcome === outcome)
-      .map((result) => [result.id, result.job_id, result.error_code, result.error_message])
-    if (rows.length === 0) continue
+    const matching = [...withOutcome(results, outcome)]
+    if (matching.length === 0) continue
     parts.push(`<h3>${heading}</h3>`)
-    parts.push(cappedTable(['Server ID', 'Job ID', 'Error code', 'Reason'], rows, 'servers', output))
+    parts.push(
+      cappedTable(
+        ['Server ID', 'Job ID', 'Error code', 'Reason'],
+        matching,
+        (result) => [result.id, result.job_id, result.error_code, result.error_message],
+        'servers',
+        output
+      )
+    )
   }
   return `${parts.join('\n')}\n`
 }
@@ -180,18 +224,19 @@ export function batchAnnotations(runs: readonly BatchRun[]): Annotation[] {
   return annotations
 }
 
-/** Log lines per batch, one per server, for a collapsible group each. */
-export function batchLogGroups(
+/** Log lines per batch, one per server, for a collapsible group each; made one group at a time. */
+export function* batchLogGroups(
   runs: readonly BatchRun[],
-  results: readonly ServerResult[]
-): { title: string; lines: string[] }[] {
-  const byId = new Map(results.map((result) => [result.id, result]))
-  return tallyBatches(runs, results).map(({ run, succeeded, failed, pending }) => ({
-    title: `Batch ${run.label}: job ${run.jobId ?? 'none'}, ${run.status}, ${succeeded} succeeded, ${failed} failed, ${pending} pending`,
-    lines: run.serverIds.map((id) => {
-      const result = byId.get(id) as ServerResult
-      const detail = [result.error_code, result.error_message].filter(Boolean).join(' ')
-      return `${id} ${result.outcome}${detail ? ` ${detail}` : ''}`
-    })
-  }))
+  results: Results
+): Generator<{ title: string; lines: string[] }> {
+  for (const { run, succeeded, failed, pending } of tallyBatches(runs, results)) {
+    yield {
+      title: `Batch ${run.label}: job ${run.jobId ?? 'none'}, ${run.status}, ${succeeded} succeeded, ${failed} failed, ${pending} pending`,
+      lines: run.serverIds.map((id) => {
+        const result = results.get(id) as ServerResult
+        const detail = [result.error_code, result.error_message].filter(Boolean).join(' ')
+        return `${id} ${result.outcome}${detail ? ` ${detail}` : ''}`
+      })
+    }
+  }
 }

@@ -408,6 +408,17 @@ function newHexId(): string {
   return randomBytes(16).toString('hex')
 }
 
+const NOT_JSON = Symbol('not JSON')
+
+/** A request body as JSON, or NOT_JSON; each route answers that in its own error shape. */
+function parseBody(body: string): unknown {
+  try {
+    return JSON.parse(body) as unknown
+  } catch {
+    return NOT_JSON
+  }
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
@@ -1060,12 +1071,8 @@ export class EcsEmulator {
       status: 400,
       body: iamError('IAM.0011', `Invalid request body: ${message}`)
     })
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(body)
-    } catch {
-      return invalid('not valid JSON.')
-    }
+    const parsed = parseBody(body)
+    if (parsed === NOT_JSON) return invalid('not valid JSON.')
     const auth = isPlainObject(parsed) ? parsed.auth : undefined
     if (!isPlainObject(auth)) return invalid('auth is required.')
     const idToken = isPlainObject(auth.id_token) ? auth.id_token.id : undefined
@@ -1156,12 +1163,8 @@ export class EcsEmulator {
    */
   private passwordAuth(body: string): Reply {
     const bad = (message: string): Reply => ({ status: 400, body: keystoneError(400, 'Bad Request', message) })
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(body)
-    } catch {
-      return bad('The request body is not valid JSON.')
-    }
+    const parsed = parseBody(body)
+    if (parsed === NOT_JSON) return bad('The request body is not valid JSON.')
     const auth = isPlainObject(parsed) ? parsed.auth : undefined
     const identity = isPlainObject(auth) ? auth.identity : undefined
     if (!isPlainObject(auth) || !isPlainObject(identity)) return bad('auth.identity is required.')
@@ -1241,12 +1244,8 @@ export class EcsEmulator {
 
   private submit(projectId: string, body: string): Reply {
     const invalid = (message: string): Reply => ({ status: 400, body: ecsError('Ecs.0005', message) })
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(body)
-    } catch {
-      return invalid('Invalid parameter values: the request body is not valid JSON.')
-    }
+    const parsed = parseBody(body)
+    if (parsed === NOT_JSON) return invalid('Invalid parameter values: the request body is not valid JSON.')
     if (!isPlainObject(parsed)) return invalid('Invalid parameter values: the request body must be an object.')
     const keys = Object.keys(parsed)
     if (keys.length !== 1 || !(keys[0] in JOB_TYPES)) {
@@ -1414,12 +1413,8 @@ export class EcsEmulator {
    */
   private novaAction(serverId: string, body: string): Reply {
     const bad = (message: string): Reply => ({ status: 400, body: novaError('badRequest', 400, message) })
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(body)
-    } catch {
-      return bad('Malformed request body')
-    }
+    const parsed = parseBody(body)
+    if (parsed === NOT_JSON) return bad('Malformed request body')
     if (!isPlainObject(parsed) || Object.keys(parsed).length !== 1 || !isPlainObject(parsed.reboot)) {
       return bad('Invalid input for the action: the emulator supports only {"reboot":{"type":"SOFT"|"HARD"}}.')
     }

@@ -44,7 +44,7 @@ export interface RunResult {
   wallMs: number
   /** HTTP requests the emulator received, all routes. */
   requests: number
-  byRoute: Record<string, number>
+  byRoute: Partial<Record<string, number>>
   /** Requests the emulator answered 429 APIG.0308. */
   throttled: number
   /** Every server restarted exactly once, and nothing else restarted. */

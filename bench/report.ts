@@ -1,6 +1,6 @@
 /** Turns the runs into bench/RESULTS.md and the hand-written bench/chart.svg. */
 import type { ColdStartResult } from './coldstart'
-import { CONTENDER_LABELS, type ContenderName, type RunResult } from './contenders'
+import { BATCH_SIZE, CONTENDER_LABELS, type ContenderName, POLL_MS, type RunResult } from './contenders'
 import { type Model, describeModel, lowerBoundMs, serversPerMinute } from './model'
 import { median } from './stats'
 
@@ -110,6 +110,97 @@ function uniqueNotes(cell: Cell): string[] {
   return [...notes]
 }
 
+/** The targets the action is held to (issue #5), each with what this run measured. */
+export function renderTargets(cells: Cell[], info: BenchInfo): string[] {
+  const { model } = info
+  const ran = (contender: ContenderName): Map<number, Cell> =>
+    new Map(cells.filter((c) => c.contender === contender && c.runs.length > 0).map((c) => [c.n, c]))
+  const action = ran('action')
+  const sdk = ran('sdk')
+  const rows: [target: string, measured: string, met: boolean | undefined][] = []
+  const sizes = [...action.keys()].sort((a, b) => a - b)
+  const perSize = (
+    describe: (cell: Cell, n: number) => [string, boolean] | undefined
+  ): [string, boolean | undefined] => {
+    const parts = sizes.flatMap((n) => {
+      const part = describe(action.get(n) as Cell, n)
+      return part === undefined ? [] : [{ n, text: part[0], met: part[1] }]
+    })
+    if (parts.length === 0) return ['not measured', undefined]
+    return [parts.map((p) => `${thousands(p.n)}: ${p.text}`).join('; '), parts.every((p) => p.met)]
+  }
+  const medianOf = (cell: Cell, pick: (run: RunResult) => number): number => median(cell.runs.map(pick))
+  rows.push([
+    'Wall time within 1.2× the lower bound at every N',
+    ...perSize((cell) => {
+      const ratio = (summarize(cell, model) as CellSummary).ratio
+      return [`×${ratio.toFixed(2)}`, ratio <= 1.2]
+    })
+  ])
+  rows.push([
+    'Never slower than the official SDK',
+    ...perSize((cell, n) => {
+      const other = sdk.get(n)
+      if (other === undefined) return undefined
+      const mine = medianOf(cell, (r) => r.wallMs)
+      const theirs = medianOf(other, (r) => r.wallMs)
+      return [`${formatMs(mine)} vs ${formatMs(theirs)}`, mine <= theirs]
+    })
+  ])
+  rows.push([
+    `At most ceil(N / ${BATCH_SIZE}) restart calls`,
+    ...perSize((cell, n) => {
+      const submits = Math.max(...cell.runs.map((r) => r.byRoute.submit ?? 0))
+      return [`${thousands(submits)} of ${thousands(Math.ceil(n / BATCH_SIZE))}`, submits <= Math.ceil(n / BATCH_SIZE)]
+    })
+  ])
+  const pollsPerJob = Math.ceil(model.jobMs / POLL_MS) + 1
+  rows.push([
+    `At most one status poll per job per ${POLL_MS / 1000} s interval (≤ ${pollsPerJob} per ${model.jobMs / 1000} s job)`,
+    ...perSize((cell, n) => {
+      const jobs = Math.ceil(n / BATCH_SIZE)
+      const polls = Math.max(...cell.runs.map((r) => r.byRoute.job ?? 0))
+      return [`${thousands(polls)} for ${thousands(jobs)} job${jobs === 1 ? '' : 's'}`, polls <= jobs * pollsPerJob]
+    })
+  ])
+  rows.push([
+    'Zero throttled calls',
+    ...perSize((cell) => {
+      const throttled = cell.runs.reduce((sum, r) => sum + r.throttled, 0)
+      return [String(throttled), throttled === 0]
+    })
+  ])
+  const baseline = info.coldStarts.find((c) => c.name === 'node -e 0')
+  const actionCold = info.coldStarts.find((c) => c.name === 'action, bad input')
+  const coldExtra = baseline && actionCold ? actionCold.medianMs - baseline.medianMs : undefined
+  rows.push([
+    'Cold start under 100 ms over bare Node',
+    coldExtra === undefined ? 'not measured' : `+${Math.round(coldExtra)} ms`,
+    coldExtra === undefined ? undefined : coldExtra < 100
+  ])
+  rows.push(['Bundle under 1.5 MB', `${(info.bundle.bytes / 1e6).toFixed(2)} MB`, info.bundle.bytes < 1_500_000])
+  const rss50k =
+    action
+      .get(50_000)
+      ?.runs.map((r) => r.maxRssKb)
+      .filter((kb): kb is number => kb !== undefined) ?? []
+  const peakBytes = rss50k.length > 0 ? Math.max(...rss50k) * 1024 : undefined
+  rows.push([
+    'Peak memory at N = 50,000 under 150 MB',
+    peakBytes === undefined
+      ? 'not measured'
+      : `${(peakBytes / 1e6).toFixed(0)} MB (${mib(peakBytes / 1024)}), ${rss50k.length === 1 ? 'one run' : `largest of ${rss50k.length} runs`}`,
+    peakBytes === undefined ? undefined : peakBytes < 150e6
+  ])
+  return [
+    '| Target | Measured (this action) | Met |',
+    '| --- | --- | :-: |',
+    ...rows.map(
+      ([target, measured, met]) => `| ${target} | ${measured} | ${met === undefined ? '—' : met ? 'yes' : '**no**'} |`
+    )
+  ]
+}
+
 export function renderMarkdown(cells: Cell[], info: BenchInfo): string {
   const { model } = info
   const lines: string[] = []
@@ -173,6 +264,7 @@ export function renderMarkdown(cells: Cell[], info: BenchInfo): string {
         `${yesNo(summary.exactlyOnceRuns, total)} | ${yesNo(summary.completedRuns, total)} | ${mib(summary.maxRssKb)} | ${escapeCell(notes.join('; '))} |`
     )
   }
+  push('', '## Targets', '', ...renderTargets(cells, info))
   const actionAtMax = cells
     .filter((c) => c.contender === 'action' && c.runs.length > 0)
     .sort((a, b) => b.n - a.n)
@@ -237,7 +329,7 @@ function decadeLabel(exponent: number, unit: string): string {
 export function renderSvg(cells: Cell[], info: BenchInfo): string {
   const width = 1100
   const height = 620
-  const margin = { left: 90, right: 390, top: 64, bottom: 70 }
+  const margin = { left: 90, right: 420, top: 64, bottom: 70 }
   const plotW = width - margin.left - margin.right
   const plotH = height - margin.top - margin.bottom
   const sizes = [...new Set(info.sizes)].sort((a, b) => a - b)
@@ -336,7 +428,7 @@ export function renderSvg(cells: Cell[], info: BenchInfo): string {
     )
   }
   // Legend.
-  const legendX = margin.left + plotW + 140
+  const legendX = margin.left + plotW + 110
   let legendY = margin.top + 10
   const legend: [string, string, boolean][] = [
     ...info.contenders.map((c): [string, string, boolean] => [CONTENDER_LABELS[c], COLORS[c], false]),

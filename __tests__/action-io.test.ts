@@ -1,6 +1,6 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import * as core from '@actions/core'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { appendOutput, githubActionIO } from '../src/action-io'
@@ -92,6 +92,18 @@ describe('githubActionIO', () => {
       "The value of output 'x' contains its delimiter"
     )
     expect(() => appendOutput(join(folder, 'absent'), 'x', ['1'])).toThrow(/^Missing file at path: .*absent$/)
+  })
+
+  it("writes new files piece by piece in the runner's temporary folder, each under its own name", async () => {
+    process.env.RUNNER_TEMP = folder
+    const io = githubActionIO()
+    const first = io.writeTempFile('results.json', ['[{"id":"a"}', ',{"id":"b"}]'])
+    const second = io.writeTempFile('results.json', ['[]'])
+    expect(dirname(first)).toBe(folder)
+    expect(basename(first)).toMatch(/^ecs-batch-restart-[0-9a-f-]{36}-results\.json$/)
+    expect(second).not.toBe(first)
+    expect(JSON.parse(await readFile(first, 'utf8'))).toEqual([{ id: 'a' }, { id: 'b' }])
+    expect(await readFile(second, 'utf8')).toBe('[]')
   })
 
   it('falls back to the set-output command without GITHUB_OUTPUT', () => {

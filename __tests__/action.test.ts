@@ -1,3 +1,4 @@
+import { dirname } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_PROJECT_ID, DEFAULT_REGION, type EcsEmulator, type EmulatorOptions } from './emulator/ecs-emulator'
 import { EMULATOR_KEY, serverIds as ids, useEmulator } from './support/fixtures'
@@ -62,6 +63,8 @@ describe('the bundled action', () => {
       error_message: 'The ECS status does not meet requirements.'
     })
     expectAccounted(run, servers)
+    expect(dirname(run.outputs['results-file'])).toBe(run.runnerTemp)
+    expect(run.resultsFile).toBe(run.outputs.results)
 
     // The project was looked up by region, and every request carried a valid signature.
     expect(target.requests[0]).toMatchObject({ route: 'projects', signatureValid: true })

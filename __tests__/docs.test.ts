@@ -46,7 +46,7 @@ describe('action.yml, the code and the README agree', () => {
 
   it('declares exactly the outputs the code sets, and runs the bundle on node24', async () => {
     const metadata = parse(await read('action.yml')) as ActionMetadata
-    expect(Object.keys(Object.fromEntries(buildOutputs(new Map(), [], 'succeeded', undefined))).sort()).toEqual(
+    expect(Object.keys(Object.fromEntries(buildOutputs(new Map(), [], 'succeeded', undefined, ''))).sort()).toEqual(
       Object.keys(metadata.outputs).sort()
     )
     expect(metadata.runs).toEqual({ using: 'node24', main: 'dist/index.js' })

@@ -14,6 +14,7 @@ const emulators = useEmulator()
 function recordingIO(inputs: Record<string, string>, overrides: Partial<ActionIO> = {}) {
   const record = {
     outputs: {} as Record<string, string>,
+    files: {} as Record<string, string>,
     summaries: [] as string[],
     failed: [] as string[],
     masked: [] as string[],
@@ -33,6 +34,11 @@ function recordingIO(inputs: Record<string, string>, overrides: Partial<ActionIO
     setOutput: (name, pieces) => {
       record.outputs[name] = [...pieces].join('')
       return Buffer.byteLength(record.outputs[name])
+    },
+    writeTempFile: (suffix, pieces) => {
+      const path = `/runner-temp/${Object.keys(record.files).length}-${suffix}`
+      record.files[path] = [...pieces].join('')
+      return path
     },
     writeSummary: (html) => {
       record.summaries.push(html)
@@ -78,10 +84,12 @@ describe('run', () => {
       'pending-ids',
       'plan',
       'results',
+      'results-file',
       'skipped-ids',
       'status',
       'succeeded-ids'
     ])
+    expect(record.files[record.outputs['results-file']]).toBe(record.outputs.results)
     expect(record.lines.filter((l) => l.startsWith('group: Batch'))).toHaveLength(2)
     expect(record.lines.at(-1)).toBe('Finished with status succeeded: 3 succeeded, 0 failed, 0 pending.')
     expect(record.summaries).toHaveLength(1)
@@ -126,6 +134,23 @@ describe('run', () => {
       record.lines.some((l) => /^warning: The 'results' output is 1\.\d MB, over GitHub's 1 MB limit/.test(l))
     ).toBe(true)
     expect(record.lines.some((l) => l.includes("'pending-ids' output"))).toBe(false)
+    // The file holds what the output cannot carry.
+    expect(record.outputs['results-file']).toBe('/runner-temp/0-results.json')
+    expect(record.files['/runner-temp/0-results.json']).toBe(record.outputs.results)
+  })
+
+  it('still sets every other output when the results file cannot be written', async () => {
+    const servers = ids(2)
+    const { io, record } = recordingIO(await inputsForEmulator(servers), {
+      writeTempFile: () => {
+        throw new Error('ENOSPC: no space left on device')
+      }
+    })
+    await run(io)
+    expect(record.outputs.status).toBe('succeeded')
+    expect(record.outputs['results-file']).toBe('')
+    expect(JSON.parse(record.outputs['succeeded-ids'])).toEqual(servers)
+    expect(record.lines).toContain('warning: The results file could not be written: ENOSPC: no space left on device')
   })
 
   it('selects by filter, and plans without acting in a dry run', async () => {

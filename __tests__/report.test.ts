@@ -80,7 +80,8 @@ describe('buildOutputs', () => {
           byId(...results),
           [run(1, ['a', 'b']), run(2, ['c'], { jobId: null }), run(3, [])],
           'failed',
-          planBatches(['a', 'b', 'c'], 2, true)
+          planBatches(['a', 'b', 'c'], 2, true),
+          '/tmp/results.json'
         )
       ].map(([name, pieces]) => [name, [...pieces].join('')])
     )
@@ -91,6 +92,7 @@ describe('buildOutputs', () => {
     expect(JSON.parse(outputs['pending-ids'])).toEqual(['c'])
     expect(JSON.parse(outputs.results)).toEqual(results)
     expect(JSON.parse(outputs['skipped-ids'])).toEqual([])
+    expect(outputs['results-file']).toBe('/tmp/results.json')
     expect(JSON.parse(outputs.plan)).toEqual([
       { wave: 1, batch: 1, server_ids: ['a', 'b'] },
       { wave: 2, batch: 2, server_ids: ['c'] }

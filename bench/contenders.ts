@@ -141,7 +141,12 @@ async function runActionContender(
     'poll-interval-seconds': String(POLL_MS / 1000),
     'timeout-seconds': String(Math.ceil(Math.max(120_000, 5 * lowerBoundMs(n, model)) / 1000))
   }
-  const env: Record<string, string> = { ...baseEnv(), GITHUB_OUTPUT: outputPath, GITHUB_STEP_SUMMARY: summaryPath }
+  const env: Record<string, string> = {
+    ...baseEnv(),
+    GITHUB_OUTPUT: outputPath,
+    GITHUB_STEP_SUMMARY: summaryPath,
+    RUNNER_TEMP: folder
+  }
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
   const notes: string[] = []
   const childOptions = {

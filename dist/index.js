@@ -29874,6 +29874,8 @@ var external_node_crypto_ = __nccwpck_require__(7598);
 const external_node_fs_namespaceObject = require("node:fs");
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = require("node:os");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = require("node:path");
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const promises_namespaceObject = require("node:timers/promises");
 ;// CONCATENATED MODULE: external "os"
@@ -37828,6 +37830,7 @@ function getOctokit(token, options, ...additionalPlugins) {
 
 
 
+
 /** The workflow run's page, when the runner's variables are there to build it from. */
 function workflowRunUrl() {
     if (!process.env.GITHUB_REPOSITORY || !process.env.GITHUB_RUN_ID)
@@ -37856,6 +37859,24 @@ async function sleepUnlessAborted(ms, signal) {
             throw error;
     }
 }
+/** Writes each piece to the open file `fd` as it comes; returns the bytes written. */
+function writePieces(fd, pieces) {
+    let bytes = 0;
+    for (const piece of pieces)
+        bytes += (0,external_node_fs_namespaceObject.writeSync)(fd, piece);
+    return bytes;
+}
+function* refusingDelimiter(pieces, delimiter, name) {
+    let previous = '';
+    for (const piece of pieces) {
+        // The delimiter is random, so this never happens unless someone can guess it; core checks the same.
+        if (`${previous.slice(-delimiter.length)}${piece}`.includes(delimiter)) {
+            throw new Error(`The value of output '${name}' contains its delimiter`);
+        }
+        yield piece;
+        previous = piece;
+    }
+}
 /**
  * Appends one output to the runner's output file in the multi-line form `@actions/core` writes
  * (`name<<delimiter`, value, `delimiter`), piece by piece; `core.setOutput` would need the whole
@@ -37867,22 +37888,25 @@ function appendOutput(file, name, pieces, delimiter = `ghadelimiter_${(0,externa
     const fd = (0,external_node_fs_namespaceObject.openSync)(file, 'a');
     try {
         (0,external_node_fs_namespaceObject.writeSync)(fd, `${name}<<${delimiter}${external_node_os_namespaceObject.EOL}`);
-        let bytes = 0;
-        let previous = '';
-        for (const piece of pieces) {
-            // The delimiter is random, so this never happens unless someone can guess it; core checks the same.
-            if (`${previous.slice(-delimiter.length)}${piece}`.includes(delimiter)) {
-                throw new Error(`The value of output '${name}' contains its delimiter`);
-            }
-            bytes += (0,external_node_fs_namespaceObject.writeSync)(fd, piece);
-            previous = piece;
-        }
+        const bytes = writePieces(fd, refusingDelimiter(pieces, delimiter, name));
         (0,external_node_fs_namespaceObject.writeSync)(fd, `${external_node_os_namespaceObject.EOL}${delimiter}${external_node_os_namespaceObject.EOL}`);
         return bytes;
     }
     finally {
         (0,external_node_fs_namespaceObject.closeSync)(fd);
     }
+}
+/** A new file `ecs-batch-restart-<uuid>-<suffix>` in `folder`, written piece by piece. */
+function writeNewFile(folder, suffix, pieces) {
+    const path = (0,external_node_path_namespaceObject.join)(folder, `ecs-batch-restart-${(0,external_node_crypto_.randomUUID)()}-${suffix}`);
+    const fd = (0,external_node_fs_namespaceObject.openSync)(path, 'wx');
+    try {
+        writePieces(fd, pieces);
+    }
+    finally {
+        (0,external_node_fs_namespaceObject.closeSync)(fd);
+    }
+    return path;
 }
 function action_io_setOutput(name, pieces) {
     const file = process.env.GITHUB_OUTPUT;
@@ -37912,6 +37936,7 @@ function githubActionIO() {
             }
         },
         setOutput: action_io_setOutput,
+        writeTempFile: (suffix, pieces) => writeNewFile(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), suffix, pieces),
         async writeSummary(html) {
             if (!process.env.GITHUB_STEP_SUMMARY) {
                 info('GITHUB_STEP_SUMMARY is not set, so no job summary was written.');
@@ -38953,8 +38978,6 @@ function signInHint(error, mode) {
     return 'See the README section on GitHub OIDC sign-in.';
 }
 
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = require("node:path");
 ;// CONCATENATED MODULE: ./src/clouds.ts
 
 /**
@@ -39711,7 +39734,7 @@ function* jsonPieces(items) {
  * The outputs in order, each value in pieces made only when written: at 50,000 servers some
  * are megabytes, and whole strings of them would dominate the action's peak memory.
  */
-function* buildOutputs(results, runs, status, plan) {
+function* buildOutputs(results, runs, status, plan, resultsFile) {
     yield ['plan', jsonPieces(plan === undefined ? [] : describePlan(plan))];
     yield ['status', [status]];
     yield ['job-ids', jsonPieces(runs.flatMap((run) => (run.jobId === null ? [] : [run.jobId])))];
@@ -39719,6 +39742,7 @@ function* buildOutputs(results, runs, status, plan) {
         yield [`${outcome}-ids`, jsonPieces(idsWith(results, outcome))];
     }
     yield ['results', jsonPieces(results.values())];
+    yield ['results-file', [resultsFile]];
 }
 /** Rows shown per table: the summary must stay far below GitHub's 1 MiB per step. */
 const SUMMARY_ROW_LIMIT = 100;
@@ -40044,10 +40068,17 @@ async function report(outcome, results, status, io, durationMs) {
         io.log.group(group.title, group.lines);
     for (const annotation of batchAnnotations(outcome.runs))
         io.log.error(annotation.message, annotation.title);
-    for (const [name, pieces] of buildOutputs(results, outcome.runs, status, outcome.plan)) {
+    let resultsFile = '';
+    try {
+        resultsFile = io.writeTempFile('results.json', jsonPieces(results.values()));
+    }
+    catch (error) {
+        io.log.warning(`The results file could not be written: ${errorMessage(error)}`);
+    }
+    for (const [name, pieces] of buildOutputs(results, outcome.runs, status, outcome.plan, resultsFile)) {
         const bytes = io.setOutput(name, pieces);
         if (bytes > OUTPUT_SIZE_LIMIT) {
-            io.log.warning(`The '${name}' output is ${(bytes / 1e6).toFixed(1)} MB, over GitHub's 1 MB limit for one output, so later steps may not get it. Restart fewer servers per step, or read the shorter outputs.`);
+            io.log.warning(`The '${name}' output is ${(bytes / 1e6).toFixed(1)} MB, over GitHub's 1 MB limit for one output, so later steps may not get it. Read the file named by the 'results-file' output instead, or restart fewer servers per step.`);
         }
     }
     const html = renderSummary(results, outcome.runs, status, {

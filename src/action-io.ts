@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs'
-import { EOL } from 'node:os'
+import { EOL, tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import * as core from '@actions/core'
 import { context } from '@actions/github'
@@ -20,6 +21,8 @@ export interface ActionIO extends InputSource {
    * one string; returns the value's size in bytes.
    */
   setOutput(name: string, pieces: Iterable<string>): number
+  /** Writes a new file in the runner's temporary folder (emptied after the job); returns its path. */
+  writeTempFile(suffix: string, pieces: Iterable<string>): string
   writeSummary(html: string): Promise<void>
   setFailed(message: string): void
   runUrl(): string | undefined
@@ -59,6 +62,25 @@ async function sleepUnlessAborted(ms: number, signal?: AbortSignal): Promise<voi
   }
 }
 
+/** Writes each piece to the open file `fd` as it comes; returns the bytes written. */
+function writePieces(fd: number, pieces: Iterable<string>): number {
+  let bytes = 0
+  for (const piece of pieces) bytes += writeSync(fd, piece)
+  return bytes
+}
+
+function* refusingDelimiter(pieces: Iterable<string>, delimiter: string, name: string): Generator<string> {
+  let previous = ''
+  for (const piece of pieces) {
+    // The delimiter is random, so this never happens unless someone can guess it; core checks the same.
+    if (`${previous.slice(-delimiter.length)}${piece}`.includes(delimiter)) {
+      throw new Error(`The value of output '${name}' contains its delimiter`)
+    }
+    yield piece
+    previous = piece
+  }
+}
+
 /**
  * Appends one output to the runner's output file in the multi-line form `@actions/core` writes
  * (`name<<delimiter`, value, `delimiter`), piece by piece; `core.setOutput` would need the whole
@@ -74,21 +96,24 @@ export function appendOutput(
   const fd = openSync(file, 'a')
   try {
     writeSync(fd, `${name}<<${delimiter}${EOL}`)
-    let bytes = 0
-    let previous = ''
-    for (const piece of pieces) {
-      // The delimiter is random, so this never happens unless someone can guess it; core checks the same.
-      if (`${previous.slice(-delimiter.length)}${piece}`.includes(delimiter)) {
-        throw new Error(`The value of output '${name}' contains its delimiter`)
-      }
-      bytes += writeSync(fd, piece)
-      previous = piece
-    }
+    const bytes = writePieces(fd, refusingDelimiter(pieces, delimiter, name))
     writeSync(fd, `${EOL}${delimiter}${EOL}`)
     return bytes
   } finally {
     closeSync(fd)
   }
+}
+
+/** A new file `ecs-batch-restart-<uuid>-<suffix>` in `folder`, written piece by piece. */
+export function writeNewFile(folder: string, suffix: string, pieces: Iterable<string>): string {
+  const path = join(folder, `ecs-batch-restart-${randomUUID()}-${suffix}`)
+  const fd = openSync(path, 'wx')
+  try {
+    writePieces(fd, pieces)
+  } finally {
+    closeSync(fd)
+  }
+  return path
 }
 
 function setOutput(name: string, pieces: Iterable<string>): number {
@@ -118,6 +143,7 @@ export function githubActionIO(): ActionIO {
       }
     },
     setOutput,
+    writeTempFile: (suffix, pieces) => writeNewFile(process.env.RUNNER_TEMP || tmpdir(), suffix, pieces),
     async writeSummary(html) {
       if (!process.env.GITHUB_STEP_SUMMARY) {
         core.info('GITHUB_STEP_SUMMARY is not set, so no job summary was written.')

@@ -25,6 +25,7 @@ import {
   batchLogGroups,
   buildOutputs,
   countOutcomes,
+  jsonPieces,
   overallStatus,
   renderSummary
 } from './report'
@@ -275,11 +276,17 @@ async function report(
 ): Promise<void> {
   for (const group of batchLogGroups(outcome.runs, results)) io.log.group(group.title, group.lines)
   for (const annotation of batchAnnotations(outcome.runs)) io.log.error(annotation.message, annotation.title)
-  for (const [name, pieces] of buildOutputs(results, outcome.runs, status, outcome.plan)) {
+  let resultsFile = ''
+  try {
+    resultsFile = io.writeTempFile('results.json', jsonPieces(results.values()))
+  } catch (error) {
+    io.log.warning(`The results file could not be written: ${errorMessage(error)}`)
+  }
+  for (const [name, pieces] of buildOutputs(results, outcome.runs, status, outcome.plan, resultsFile)) {
     const bytes = io.setOutput(name, pieces)
     if (bytes > OUTPUT_SIZE_LIMIT) {
       io.log.warning(
-        `The '${name}' output is ${(bytes / 1e6).toFixed(1)} MB, over GitHub's 1 MB limit for one output, so later steps may not get it. Restart fewer servers per step, or read the shorter outputs.`
+        `The '${name}' output is ${(bytes / 1e6).toFixed(1)} MB, over GitHub's 1 MB limit for one output, so later steps may not get it. Read the file named by the 'results-file' output instead, or restart fewer servers per step.`
       )
     }
   }

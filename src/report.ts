@@ -63,7 +63,8 @@ export function* buildOutputs(
   results: Results,
   runs: readonly BatchRun[],
   status: RunStatus,
-  plan: Plan | undefined
+  plan: Plan | undefined,
+  resultsFile: string
 ): Generator<[name: string, pieces: Iterable<string>]> {
   yield ['plan', jsonPieces(plan === undefined ? [] : describePlan(plan))]
   yield ['status', [status]]
@@ -72,6 +73,7 @@ export function* buildOutputs(
     yield [`${outcome}-ids`, jsonPieces(idsWith(results, outcome))]
   }
   yield ['results', jsonPieces(results.values())]
+  yield ['results-file', [resultsFile]]
 }
 
 /** Rows shown per table: the summary must stay far below GitHub's 1 MiB per step. */

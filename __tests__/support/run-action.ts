@@ -13,6 +13,10 @@ export interface ActionRun {
   outputs: Record<string, string>
   summary: string
   summaryPath: string
+  /** RUNNER_TEMP of the run (removed with the rest unless `keepFiles`). */
+  runnerTemp: string
+  /** What the file named by the `results-file` output held, if it named one. */
+  resultsFile: string | undefined
 }
 
 export interface RunOptions {
@@ -62,6 +66,7 @@ export async function runAction(inputs: Record<string, string>, options: RunOpti
     ...(process.env.SystemRoot !== undefined && { SystemRoot: process.env.SystemRoot }),
     GITHUB_OUTPUT: outputPath,
     GITHUB_STEP_SUMMARY: summaryPath,
+    RUNNER_TEMP: folder,
     ...options.env
   }
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
@@ -93,8 +98,9 @@ export async function runAction(inputs: Record<string, string>, options: RunOpti
   if (watcher) clearInterval(watcher)
   const outputs = parseOutputFile(await readFile(outputPath, 'utf8'))
   const summary = await readFile(summaryPath, 'utf8')
+  const resultsFile = outputs['results-file'] ? await readFile(outputs['results-file'], 'utf8') : undefined
   if (!options.keepFiles) await rm(folder, { recursive: true, force: true })
-  return { exitCode, stdout, stderr, outputs, summary, summaryPath }
+  return { exitCode, stdout, stderr, outputs, summary, summaryPath, runnerTemp: folder, resultsFile }
 }
 
 /** The action's JSON outputs, parsed. */

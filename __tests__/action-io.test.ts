@@ -91,6 +91,10 @@ describe('githubActionIO', () => {
     expect(() => appendOutput(outputFile, 'x', ['ok ghadelim', 'iter_1 more'], 'ghadelimiter_1')).toThrow(
       "The value of output 'x' contains its delimiter"
     )
+    expect(() => appendOutput(outputFile, 'y', ['ok ghadel', 'imi', 'ter_1 more'], 'ghadelimiter_1')).toThrow(
+      "The value of output 'y' contains its delimiter"
+    )
+    expect(appendOutput(outputFile, 'z', ['ghadelimiter_', '2 ghadelimiter', '_3'], 'ghadelimiter_1')).toBe(29)
     expect(() => appendOutput(join(folder, 'absent'), 'x', ['1'])).toThrow(/^Missing file at path: .*absent$/)
   })
 

@@ -37867,14 +37867,15 @@ function writePieces(fd, pieces) {
     return bytes;
 }
 function* refusingDelimiter(pieces, delimiter, name) {
-    let previous = '';
+    // The end of what came before, so that a delimiter spread over several pieces is found too.
+    let tail = '';
     for (const piece of pieces) {
+        const text = `${tail}${piece}`;
         // The delimiter is random, so this never happens unless someone can guess it; core checks the same.
-        if (`${previous.slice(-delimiter.length)}${piece}`.includes(delimiter)) {
+        if (text.includes(delimiter))
             throw new Error(`The value of output '${name}' contains its delimiter`);
-        }
         yield piece;
-        previous = piece;
+        tail = text.slice(-(delimiter.length - 1));
     }
 }
 /**

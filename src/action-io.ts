@@ -70,14 +70,14 @@ function writePieces(fd: number, pieces: Iterable<string>): number {
 }
 
 function* refusingDelimiter(pieces: Iterable<string>, delimiter: string, name: string): Generator<string> {
-  let previous = ''
+  // The end of what came before, so that a delimiter spread over several pieces is found too.
+  let tail = ''
   for (const piece of pieces) {
+    const text = `${tail}${piece}`
     // The delimiter is random, so this never happens unless someone can guess it; core checks the same.
-    if (`${previous.slice(-delimiter.length)}${piece}`.includes(delimiter)) {
-      throw new Error(`The value of output '${name}' contains its delimiter`)
-    }
+    if (text.includes(delimiter)) throw new Error(`The value of output '${name}' contains its delimiter`)
     yield piece
-    previous = piece
+    tail = text.slice(-(delimiter.length - 1))
   }
 }
 

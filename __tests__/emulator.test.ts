@@ -4,7 +4,7 @@ import { createPublicKey, verify as verifySignature } from 'node:crypto'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { formatSdkDate, sign } from '../src/signer'
+import { formatSdkDate, sign } from '../src/cloud/signer'
 import {
   DEFAULT_CREDENTIALS,
   DEFAULT_DOMAIN_ID,

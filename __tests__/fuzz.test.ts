@@ -12,22 +12,15 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { knownEndpoints } from '../src/clouds'
-import { InputError, InputErrors } from '../src/errors'
-import {
-  type ActionInputs,
-  type InputSource,
-  MAX_BATCH_SIZE,
-  parseAmount,
-  parseBoolean,
-  parseEndpoint,
-  parseInteger,
-  parsePowerType,
-  parseSeconds,
-  parseServerIds,
-  readInputs,
-  splitServerIds
-} from '../src/inputs'
+import { InputError, InputErrors } from '../src/action/errors'
+import { type ActionInputs, readInputs } from '../src/action/inputs'
+import { parseEndpoint } from '../src/action/inputs/endpoints'
+import { parsePowerType } from '../src/action/inputs/operation'
+import { parseServerIds, splitServerIds } from '../src/action/inputs/servers'
+import type { InputSource } from '../src/action/inputs/source'
+import { MAX_BATCH_SIZE } from '../src/action/inputs/timing'
+import { parseAmount, parseBoolean, parseInteger, parseSeconds } from '../src/action/inputs/values'
+import { knownEndpoints } from '../src/cloud/clouds'
 
 const SEED = 0x5eed1e55
 

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
-import type { ActionIO } from '../src/action-io'
+import type { ActionIO } from '../src/action/action-io'
 import { run } from '../src/main'
 import { DEFAULT_PROJECT_ID, DEFAULT_REGION } from './emulator/ecs-emulator'
 import { createOidcFixture } from './support/oidc'

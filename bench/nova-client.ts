@@ -12,7 +12,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { Agent, request as httpRequest } from 'node:http'
-import { formatSdkDate, sign } from '../src/signer'
+import { formatSdkDate, sign } from '../src/cloud/signer'
 
 export interface NovaSummary {
   ok: boolean

@@ -29630,244 +29630,6 @@ var __webpack_exports__ = {};
 (() => {
 "use strict";
 
-;// CONCATENATED MODULE: ./src/errors.ts
-/** A problem with the action's inputs, found before any request is made. */
-class InputError extends Error {
-    input;
-    constructor(input, problem) {
-        super(`Input '${input}': ${problem}`);
-        this.input = input;
-        this.name = 'InputError';
-    }
-}
-/** Every problem with the inputs at once, so one run shows all that needs fixing. */
-class InputErrors extends Error {
-    problems;
-    constructor(problems) {
-        super(problems.length === 1
-            ? problems[0].message
-            : `${problems.length} inputs are invalid:\n${problems.map((p) => `- ${p.message}`).join('\n')}`);
-        this.problems = problems;
-        this.name = 'InputErrors';
-    }
-}
-/** An error answer from a Huawei Cloud API, in any of its three body shapes. */
-class ApiError extends Error {
-    status;
-    code;
-    apiMessage;
-    requestId;
-    what;
-    retryAfterMs;
-    constructor(status, code, apiMessage, requestId, what, 
-    /** How long the answer's `Retry-After` asked to wait, when it had one. */
-    retryAfterMs) {
-        super(describeApiError(status, code, apiMessage, requestId, what));
-        this.status = status;
-        this.code = code;
-        this.apiMessage = apiMessage;
-        this.requestId = requestId;
-        this.what = what;
-        this.retryAfterMs = retryAfterMs;
-        this.name = 'ApiError';
-    }
-    get isAuthFailure() {
-        return this.status === 401 || this.status === 403;
-    }
-}
-function describeApiError(status, code, message, requestId, what) {
-    const detail = [code, message].filter(Boolean).join(': ') || 'no error details in the response';
-    return `${what} failed with HTTP ${status}, ${detail} (X-Request-Id: ${requestId ?? 'none'})`;
-}
-/** The request never produced an answer; `sent` says whether it may have reached the cloud. */
-class TransportError extends Error {
-    what;
-    reason;
-    sent;
-    constructor(what, reason, sent) {
-        super(`${what} got no complete answer: ${reason}`);
-        this.what = what;
-        this.reason = reason;
-        this.sent = sent;
-        this.name = 'TransportError';
-    }
-}
-function stringOrNumber(value) {
-    if (typeof value === 'string' && value !== '')
-        return value;
-    if (typeof value === 'number')
-        return String(value);
-    return undefined;
-}
-/**
- * Reads `{"error":{"code","message"}}` (ECS and Keystone, whose code is a number),
- * `{"error_code","error_msg"}` (API gateway and IAM) and `{"code","message"}`.
- */
-function parseErrorBody(body) {
-    if (typeof body !== 'object' || body === null)
-        return {};
-    const record = body;
-    const nested = record.error;
-    if (typeof nested === 'object' && nested !== null) {
-        const inner = nested;
-        return { code: stringOrNumber(inner.code), message: stringOrNumber(inner.message) };
-    }
-    return {
-        code: stringOrNumber(record.error_code) ?? stringOrNumber(record.code),
-        message: stringOrNumber(record.error_msg) ?? stringOrNumber(record.message) ?? stringOrNumber(record.error)
-    };
-}
-function errorMessage(error) {
-    return error instanceof Error ? error.message : String(error);
-}
-
-;// CONCATENATED MODULE: ./src/retry.ts
-const DEFAULT_RETRY_POLICY = {
-    maxAttempts: 5,
-    baseDelayMs: 1000,
-    maxDelayMs: 30_000
-};
-/**
- * Exponential backoff with "equal jitter": half the step is fixed, half random, so
- * concurrent runs spread out but never retry immediately. `attempt` counts from 1.
- */
-function backoffDelayMs(attempt, policy, random) {
-    const step = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-    return Math.round(step / 2 + (random() * step) / 2);
-}
-/** `Retry-After` as delta-seconds or an HTTP date, in milliseconds from `nowMs`. */
-function parseRetryAfterMs(value, nowMs) {
-    if (value === undefined || value.trim() === '')
-        return undefined;
-    const trimmed = value.trim();
-    if (/^\d+(\.\d+)?$/.test(trimmed))
-        return Math.round(Number(trimmed) * 1000);
-    const date = Date.parse(trimmed);
-    return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
-}
-/** The wait before the next attempt: the server's word when it gave one, bounded. */
-function retryDelayMs(attempt, retryAfterMs, policy, random) {
-    if (retryAfterMs !== undefined)
-        return Math.min(retryAfterMs, policy.maxDelayMs);
-    return backoffDelayMs(attempt, policy, random);
-}
-
-;// CONCATENATED MODULE: ./src/api.ts
-
-
-/** Codes that mean "rejected for load, nothing was done, try later", whatever the status. */
-const THROTTLING_CODES = new Set(['APIG.0308', 'APIGW.0308', 'Common.0024', 'Common.1503']);
-function isThrottling(error) {
-    return error.status === 429 || (error.code !== undefined && THROTTLING_CODES.has(error.code));
-}
-function isRetryable(error, idempotent) {
-    if (error instanceof TransportError)
-        return idempotent || !error.sent;
-    // Five failed AK/SK authentications lock the key for five minutes: never retry them.
-    if (error.isAuthFailure)
-        return false;
-    if (isThrottling(error))
-        return true;
-    return idempotent && error.status >= 500;
-}
-function headerValue(headers, name) {
-    const value = headers[name];
-    return Array.isArray(value) ? value[0] : value;
-}
-function seconds(ms) {
-    return `${(ms / 1000).toFixed(1)} s`;
-}
-function snippet(text) {
-    const flat = text.replace(/\s+/g, ' ').trim();
-    return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
-}
-/** Turns an HTTP answer into parsed JSON, or the ApiError it stands for. */
-function interpretResponse(response, what, nowMs) {
-    const requestId = headerValue(response.headers, 'x-request-id');
-    const retryAfterMs = parseRetryAfterMs(headerValue(response.headers, 'retry-after'), nowMs);
-    const ok = response.status >= 200 && response.status < 300;
-    let body;
-    try {
-        body = response.body === '' ? undefined : JSON.parse(response.body);
-    }
-    catch {
-        const problem = `the response is not JSON: ${snippet(response.body)}`;
-        throw new ApiError(response.status, undefined, problem, requestId, what, retryAfterMs);
-    }
-    const details = parseErrorBody(body);
-    // Throttling can arrive as a 2xx (HTTP 202 with Common.0024): that is not an acceptance.
-    if (!ok || (details.code !== undefined && THROTTLING_CODES.has(details.code))) {
-        throw new ApiError(response.status, details.code, details.message, requestId, what, retryAfterMs);
-    }
-    return { status: response.status, body, requestId, headers: response.headers };
-}
-/** Sends authenticated JSON requests, retrying only where that is safe. */
-class ApiClient {
-    options;
-    constructor(options) {
-        this.options = options;
-    }
-    async request(call) {
-        const { retry, sleep, random, clock, log, signal } = this.options;
-        const sent = {};
-        for (let attempt = 1;; attempt++) {
-            if (signal.aborted)
-                throw new TransportError(call.what, 'the run was cancelled before it was sent', false);
-            try {
-                return await this.attempt(call, sent);
-            }
-            catch (error) {
-                if (!(error instanceof ApiError || error instanceof TransportError))
-                    throw error;
-                if (error instanceof ApiError &&
-                    error.code === 'APIG.0307' &&
-                    sent.request !== undefined &&
-                    (await this.options.authenticator.renew(sent.request))) {
-                    log.info(`${call.what}: the token had expired; signed in again and retrying once`);
-                    attempt--;
-                    continue;
-                }
-                if (error instanceof ApiError && isThrottling(error))
-                    call.onThrottled?.();
-                if (attempt >= retry.maxAttempts || !isRetryable(error, call.idempotent))
-                    throw error;
-                const retryAfterMs = error instanceof ApiError ? error.retryAfterMs : undefined;
-                const delay = retryDelayMs(attempt, retryAfterMs, retry, random);
-                const why = `${error instanceof ApiError && isThrottling(error) ? 'throttled' : 'failed'} (${errorMessage(error)})`;
-                if (call.giveUpAt !== undefined && clock() + delay > call.giveUpAt) {
-                    log.warning(`${call.what} ${why}; not retrying, since waiting ${seconds(delay)} would pass timeout-seconds`);
-                    throw error;
-                }
-                const reason = retryAfterMs !== undefined ? ' as Retry-After asks' : '';
-                log.info(`${call.what} ${why}; retrying in ${seconds(delay)}${reason} (attempt ${attempt + 1} of ${retry.maxAttempts})`);
-                await sleep(delay, signal);
-            }
-        }
-    }
-    /** Sends the call once; `sent.request` keeps the request as authorized, for a renewal. */
-    async attempt(call, sent) {
-        const { transport, authenticator, clock, log } = this.options;
-        const url = new URL(call.path, call.endpoint);
-        for (const [key, value] of Object.entries(call.query ?? {}))
-            url.searchParams.append(key, value);
-        const body = call.body === undefined ? '' : JSON.stringify(call.body);
-        const headers = { Host: url.host };
-        if (body !== '')
-            headers['Content-Type'] = 'application/json';
-        if (call.projectId !== undefined)
-            headers['X-Project-Id'] = call.projectId;
-        Object.assign(headers, call.headers);
-        const unsigned = { method: call.method, url, headers, body };
-        const request = await authenticator.authorize(unsigned, new Date(clock()));
-        sent.request = request;
-        const started = clock();
-        const response = await transport.send(request, call.what, this.options.signal);
-        const requestId = headerValue(response.headers, 'x-request-id');
-        log.debug(`${call.method} ${url.pathname}${url.search} -> HTTP ${response.status} in ${clock() - started} ms (X-Request-Id: ${requestId ?? 'none'})`);
-        return interpretResponse(response, call.what, clock());
-    }
-}
-
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: external "node:fs"
@@ -37823,7 +37585,7 @@ function getOctokit(token, options, ...additionalPlugins) {
     return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 //# sourceMappingURL=github.js.map
-;// CONCATENATED MODULE: ./src/action-io.ts
+;// CONCATENATED MODULE: ./src/action/action-io.ts
 
 
 
@@ -37955,184 +37717,374 @@ function githubActionIO() {
     };
 }
 
-;// CONCATENATED MODULE: ./src/signer.ts
+;// CONCATENATED MODULE: ./src/action/errors.ts
+/** A problem with the action's inputs, found before any request is made. */
+class InputError extends Error {
+    input;
+    constructor(input, problem) {
+        super(`Input '${input}': ${problem}`);
+        this.input = input;
+        this.name = 'InputError';
+    }
+}
+/** Every problem with the inputs at once, so one run shows all that needs fixing. */
+class InputErrors extends Error {
+    problems;
+    constructor(problems) {
+        super(problems.length === 1
+            ? problems[0].message
+            : `${problems.length} inputs are invalid:\n${problems.map((p) => `- ${p.message}`).join('\n')}`);
+        this.problems = problems;
+        this.name = 'InputErrors';
+    }
+}
 
+;// CONCATENATED MODULE: ./src/cloud/clouds.ts
 /**
- * SDK-HMAC-SHA256, the AK/SK request signature of Huawei Cloud's API gateway.
- * Unlike AWS SigV4 there is no key derivation: the secret key signs the string directly.
+ * Default endpoints per cloud. Huawei Cloud's regions are those of its SDKs' ECS region tables;
+ * the European site (eu-west-101) has its own domain; Open Telekom Cloud's Swiss region uses an
+ * `sc.` subdomain and, for IAM, the `iam-pub` host. The README cites the sources.
  */
-const SIGNING_ALGORITHM = 'SDK-HMAC-SHA256';
-/** `YYYYMMDDTHHMMSSZ` in UTC, the format of the `X-Sdk-Date` header. */
-function formatSdkDate(date) {
-    return date
-        .toISOString()
-        .replace(/[-:]/g, '')
-        .replace(/\.\d{3}Z$/, 'Z');
+const CLOUDS = {
+    huaweicloud: {
+        title: 'Huawei Cloud',
+        regions: [
+            'af-north-1',
+            'af-south-1',
+            'ae-ad-1',
+            'ap-southeast-1',
+            'ap-southeast-2',
+            'ap-southeast-3',
+            'ap-southeast-4',
+            'ap-southeast-5',
+            'cn-east-2',
+            'cn-east-3',
+            'cn-east-4',
+            'cn-east-5',
+            'cn-north-1',
+            'cn-north-2',
+            'cn-north-4',
+            'cn-north-9',
+            'cn-north-11',
+            'cn-north-12',
+            'cn-south-1',
+            'cn-south-2',
+            'cn-south-4',
+            'cn-southwest-2',
+            'cn-southwest-3',
+            'eu-west-0',
+            'la-north-2',
+            'la-south-2',
+            'me-east-1',
+            'my-kualalumpur-1',
+            'na-mexico-1',
+            'ru-moscow-1',
+            'sa-brazil-1',
+            'tr-west-1'
+        ],
+        ecs: (region) => `https://ecs.${region}.myhuaweicloud.com`,
+        iam: (region) => `https://iam.${region}.myhuaweicloud.com`
+    },
+    'huaweicloud-eu': {
+        title: "Huawei Cloud's European site",
+        regions: ['eu-west-101'],
+        ecs: (region) => `https://ecs.${region}.myhuaweicloud.eu`,
+        iam: (region) => `https://iam.${region}.myhuaweicloud.eu`
+    },
+    otc: {
+        title: 'Open Telekom Cloud',
+        regions: ['eu-de', 'eu-nl', 'eu-ch2'],
+        ecs: (region) => region === 'eu-ch2' ? 'https://ecs.eu-ch2.sc.otc.t-systems.com' : `https://ecs.${region}.otc.t-systems.com`,
+        iam: (region) => region === 'eu-ch2' ? 'https://iam-pub.eu-ch2.sc.otc.t-systems.com' : `https://iam.${region}.otc.t-systems.com`
+    }
+};
+const CLOUD_NAMES = Object.keys(CLOUDS);
+/** The cloud's name for people, and the regions it has default endpoints for. */
+function describeCloud(cloud) {
+    return CLOUDS[cloud];
 }
-/** Parses an `X-Sdk-Date` value; undefined when it is not of that exact shape. */
-function parseSdkDate(value) {
-    const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
-    if (!match)
+/** The cloud's default endpoints when it knows the region, else undefined. */
+function knownEndpoints(cloud, region) {
+    const preset = CLOUDS[cloud];
+    if (!preset.regions.includes(region))
         return undefined;
-    const [, y, mo, d, h, mi, s] = match.map(Number);
-    const date = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
-    return Number.isNaN(date.getTime()) ? undefined : date;
+    return { ecs: new URL(preset.ecs(region)), iam: new URL(preset.iam(region)) };
 }
-/** Percent-encodes everything but the RFC 3986 unreserved characters, upper-case hex. */
-function encodeComponent(value) {
-    return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+;// CONCATENATED MODULE: ./src/action/inputs/source.ts
+
+/** A value quoted back in an error message, shortened so a pasted file cannot flood the log. */
+function quoted(token) {
+    const shown = token.length > 40 ? `${token.slice(0, 40)}…` : token;
+    return JSON.stringify(shown);
 }
-function decodeSegment(segment) {
+/** The input, trimmed; '' when not set. */
+function trimmedInput(source, name) {
+    return source.getInput(name).trim();
+}
+/** The explicit input wins, then the environment variables, in order. */
+function firstSet(source, input, envNames) {
+    const explicit = trimmedInput(source, input);
+    if (explicit !== '')
+        return explicit;
+    for (const name of envNames) {
+        const value = source.env[name]?.trim();
+        if (value)
+            return value;
+    }
+    return '';
+}
+/** Like {@link firstSet}, and masked the moment it is read. */
+function readSecret(source, input, envNames) {
+    const value = firstSet(source, input, envNames);
+    if (value !== '')
+        source.maskSecret(value);
+    return value;
+}
+/** Collects every input problem, so one run reports all that needs fixing. */
+class Problems {
+    found = [];
+    /** The parsed value; on a problem, records it and returns `fallback` (the run then stops anyway). */
+    check(parse, fallback) {
+        try {
+            return parse();
+        }
+        catch (error) {
+            if (!(error instanceof InputError))
+                throw error;
+            this.found.push(error);
+            return fallback;
+        }
+    }
+    /** Throws {@link InputErrors} when anything was found. */
+    throwIfAny() {
+        if (this.found.length > 0)
+            throw new InputErrors(this.found);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/action/inputs/endpoints.ts
+
+
+
+const REGION = /^[a-z][a-z0-9]*(-[a-z0-9]+)+$/;
+const PROJECT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+function isLoopback(hostname) {
+    const host = hostname.replace(/^\[|\]$/g, '');
+    return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+function parseEndpoint(name, text) {
+    let url;
     try {
-        return decodeURIComponent(segment);
+        url = new URL(text);
     }
     catch {
-        return segment;
+        throw new InputError(name, `${quoted(text)} is not a URL; use https://host, e.g. https://ecs.ap-southeast-1.myhuaweicloud.com`);
     }
-}
-function canonicalUri(pathname) {
-    const encoded = pathname
-        .split('/')
-        .map((segment) => encodeComponent(decodeSegment(segment)))
-        .join('/');
-    return encoded.endsWith('/') ? encoded : `${encoded}/`;
-}
-function canonicalQuery(params) {
-    return [...params]
-        .map(([key, value]) => [encodeComponent(key), encodeComponent(value)])
-        .sort(([k1, v1], [k2, v2]) => compare(k1, k2) || compare(v1, v2))
-        .map(([key, value]) => `${key}=${value}`)
-        .join('&');
-}
-function compare(a, b) {
-    if (a === b)
-        return 0;
-    return a < b ? -1 : 1;
-}
-function normalizedHeaders(headers) {
-    return Object.entries(headers)
-        .map(([name, value]) => [name.trim().toLowerCase(), value.trim()])
-        .sort(([a], [b]) => compare(a, b));
-}
-function sha256Hex(data) {
-    return (0,external_node_crypto_.createHash)('sha256').update(data, 'utf8').digest('hex');
-}
-function canonicalRequest(input) {
-    const headers = normalizedHeaders(input.signedHeaders);
-    return [
-        input.method.toUpperCase(),
-        canonicalUri(input.url.pathname),
-        canonicalQuery(input.url.searchParams),
-        headers.map(([name, value]) => `${name}:${value}\n`).join(''),
-        headers.map(([name]) => name).join(';'),
-        sha256Hex(input.body)
-    ].join('\n');
-}
-function stringToSign(sdkDate, canonical) {
-    return `${SIGNING_ALGORITHM}\n${sdkDate}\n${sha256Hex(canonical)}`;
-}
-function sign(input, key) {
-    const headers = normalizedHeaders(input.signedHeaders);
-    const sdkDate = headers.find(([name]) => name === 'x-sdk-date')?.[1];
-    if (sdkDate === undefined) {
-        throw new Error('x-sdk-date must be one of the signed headers');
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
+        throw new InputError(name, `${quoted(text)} is not allowed; use https:// (plain http:// only for 127.0.0.1, ::1 or localhost)`);
     }
-    const signature = (0,external_node_crypto_.createHmac)('sha256', key.secretAccessKey)
-        .update(stringToSign(sdkDate, canonicalRequest(input)), 'utf8')
-        .digest('hex');
-    const signedHeaderNames = headers.map(([name]) => name);
-    return {
-        signature,
-        signedHeaderNames,
-        authorization: `${SIGNING_ALGORITHM} Access=${key.accessKeyId}, SignedHeaders=${signedHeaderNames.join(';')}, Signature=${signature}`
-    };
-}
-/** Reads an `Authorization` header written by {@link sign}; undefined when malformed. */
-function parseAuthorization(value) {
-    const match = /^SDK-HMAC-SHA256 Access=([^,\s]+), SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/.exec(value);
-    if (!match)
-        return undefined;
-    return { accessKeyId: match[1], signedHeaderNames: match[2].split(';'), signature: match[3] };
-}
-
-;// CONCATENATED MODULE: ./src/auth.ts
-
-/** Sends requests as they are: for the IAM calls that themselves issue tokens. */
-const anonymous = {
-    authorize: (request) => Promise.resolve(request),
-    renew: () => Promise.resolve(false)
-};
-/**
- * An IAM token in `X-Auth-Token` (no signature), obtained on first use; renewed once if the
- * cloud reports it expired mid-run.
- */
-function tokenAuthenticator(obtain, initial) {
-    let current = initial === undefined ? undefined : Promise.resolve(initial);
-    let renewal;
-    async function renewOnce() {
-        const previous = current;
-        try {
-            current = obtain();
-            await current;
-            return true;
-        }
-        catch {
-            // Keep the old token: later requests fail as expired, not on a broken promise.
-            current = previous;
-            return false;
-        }
+    if (url.username !== '' || url.password !== '' || url.pathname !== '/' || url.search !== '' || url.hash !== '') {
+        throw new InputError(name, `${quoted(text)} is not allowed; give only the scheme, host and port, with no path, query or credentials`);
     }
-    return {
-        async authorize(request) {
-            current ??= obtain();
-            return { ...request, headers: { ...request.headers, 'X-Auth-Token': await current } };
-        },
-        async renew(failed) {
-            renewal ??= renewOnce();
-            return (await renewal) && failed.headers['X-Auth-Token'] !== (await current);
+    return url;
+}
+function parseCloud(text) {
+    const cloud = (text || 'huaweicloud').toLowerCase();
+    if (!CLOUD_NAMES.includes(cloud)) {
+        throw new InputError('cloud', `${JSON.stringify(text.slice(0, 40))} is not allowed; use ${CLOUD_NAMES.join(', ')}`);
+    }
+    return cloud;
+}
+/** The cloud's default endpoints for a region it knows; an InputError naming the known regions otherwise. */
+function defaultEndpoints(cloud, region) {
+    const endpoints = knownEndpoints(cloud, region);
+    if (endpoints !== undefined)
+        return endpoints;
+    const { title, regions } = describeCloud(cloud);
+    const hint = cloud === 'huaweicloud' && region === 'eu-west-101' ? ' It is the European site: set cloud: huaweicloud-eu.' : '';
+    throw new InputError('region', `${JSON.stringify(region.length > 40 ? `${region.slice(0, 40)}…` : region)} is not among the ${title} regions this action knows (${regions.join(', ')}).${hint} For another region, set endpoint and iam-endpoint.`);
+}
+function readRegion(source, problems) {
+    const region = firstSet(source, 'region', ['HUAWEI_CLOUD_REGION']) || undefined;
+    problems.check(() => {
+        if (region !== undefined && !REGION.test(region)) {
+            throw new InputError('region', `${quoted(region)} is not a region name; use one such as ap-southeast-1 or cn-north-4`);
         }
-    };
+    });
+    return region;
+}
+function readProjectId(source, problems) {
+    const projectId = firstSet(source, 'project-id', ['HUAWEI_CLOUD_PROJECT_ID', 'HUAWEICLOUD_SDK_PROJECT_ID']) || undefined;
+    problems.check(() => {
+        if (projectId !== undefined && !PROJECT_ID.test(projectId)) {
+            throw new InputError('project-id', 'must be letters, digits, "-" or "_" (the ID from My Credentials > Projects)');
+        }
+    });
+    return projectId;
 }
 /**
- * Signs every header the request carries at this point (host, content-type, x-project-id),
- * plus the date and security token it adds. Headers the HTTP client adds later
- * (user-agent, content-length) stay unsigned.
+ * `region`, `project-id`, `cloud`, `endpoint` and `iam-endpoint`. IAM is needed to look the
+ * project up, and to sign in with a token (`usesToken`).
  */
-function accessKeyAuthenticator(credentials) {
+function readEndpoints(source, usesToken, problems) {
+    const region = readRegion(source, problems);
+    const projectId = readProjectId(source, problems);
+    const cloud = problems.check(() => parseCloud(trimmedInput(source, 'cloud')), 'huaweicloud');
+    const missing = { ecs: trimmedInput(source, 'endpoint') === '', iam: trimmedInput(source, 'iam-endpoint') === '' };
+    const needsIam = projectId === undefined || usesToken;
+    problems.check(() => {
+        const needsRegion = missing.ecs || (needsIam && missing.iam);
+        if (region === undefined && (needsRegion || (usesToken && projectId === undefined))) {
+            throw new InputError('region', "required unless 'endpoint', 'iam-endpoint' (when used) and 'project-id' are set; set 'region' (or HUAWEI_CLOUD_REGION), e.g. ap-southeast-1");
+        }
+    });
+    // The cloud's defaults, for the endpoints not given; a region it does not know is only an error
+    // when such a default is needed (the ECS endpoint always; IAM for a lookup or a token).
+    const defaults = region !== undefined && REGION.test(region) && (missing.ecs || missing.iam)
+        ? missing.ecs || (missing.iam && needsIam)
+            ? problems.check(() => defaultEndpoints(cloud, region))
+            : knownEndpoints(cloud, region)
+        : undefined;
+    /** An explicit endpoint, else the cloud's default for the region; undefined when neither can be had. */
+    function endpointFor(name, service) {
+        const text = trimmedInput(source, name);
+        if (text !== '')
+            return problems.check(() => parseEndpoint(name, text));
+        return defaults?.[service];
+    }
     return {
-        authorize(request, now) {
-            const headers = { ...request.headers, 'X-Sdk-Date': formatSdkDate(now) };
-            if (credentials.securityToken !== undefined) {
-                headers['X-Security-Token'] = credentials.securityToken;
-            }
-            const { authorization } = sign({ method: request.method, url: request.url, signedHeaders: headers, body: request.body }, credentials);
-            return Promise.resolve({ ...request, headers: { ...headers, Authorization: authorization } });
-        },
-        // AK/SK has nothing to renew; temporary keys that expire need a new run.
-        renew: () => Promise.resolve(false)
+        region,
+        projectId,
+        cloud,
+        endpoint: endpointFor('endpoint', 'ecs'),
+        iamEndpoint: endpointFor('iam-endpoint', 'iam')
     };
 }
 
-;// CONCATENATED MODULE: ./src/operation.ts
+;// CONCATENATED MODULE: ./src/action/inputs/operation.ts
+
+
+const OPERATIONS = ['reboot', 'start', 'stop'];
+function parseOperation(text) {
+    const operation = (text || 'reboot').toLowerCase();
+    if (!OPERATIONS.includes(operation)) {
+        throw new InputError('operation', `${quoted(text)} is not allowed; use reboot, start or stop`);
+    }
+    return operation;
+}
+function parsePowerType(text) {
+    const type = (text || 'SOFT').toUpperCase();
+    if (type !== 'SOFT' && type !== 'HARD') {
+        throw new InputError('type', `${quoted(text)} is not allowed; use SOFT (a normal restart) or HARD (forced)`);
+    }
+    return type;
+}
+/** `operation` and `type`. */
+function readOperation(source, problems) {
+    return {
+        kind: problems.check(() => parseOperation(trimmedInput(source, 'operation'))),
+        type: problems.check(() => parsePowerType(trimmedInput(source, 'type')))
+    };
+}
+
+;// CONCATENATED MODULE: ./src/cloud/errors.ts
+/** An error answer from a Huawei Cloud API, in any of its three body shapes. */
+class ApiError extends Error {
+    status;
+    code;
+    apiMessage;
+    requestId;
+    what;
+    retryAfterMs;
+    constructor(status, code, apiMessage, requestId, what, 
+    /** How long the answer's `Retry-After` asked to wait, when it had one. */
+    retryAfterMs) {
+        super(describeApiError(status, code, apiMessage, requestId, what));
+        this.status = status;
+        this.code = code;
+        this.apiMessage = apiMessage;
+        this.requestId = requestId;
+        this.what = what;
+        this.retryAfterMs = retryAfterMs;
+        this.name = 'ApiError';
+    }
+    get isAuthFailure() {
+        return this.status === 401 || this.status === 403;
+    }
+}
+function describeApiError(status, code, message, requestId, what) {
+    const detail = [code, message].filter(Boolean).join(': ') || 'no error details in the response';
+    return `${what} failed with HTTP ${status}, ${detail} (X-Request-Id: ${requestId ?? 'none'})`;
+}
+/** The request never produced an answer; `sent` says whether it may have reached the cloud. */
+class TransportError extends Error {
+    what;
+    reason;
+    sent;
+    constructor(what, reason, sent) {
+        super(`${what} got no complete answer: ${reason}`);
+        this.what = what;
+        this.reason = reason;
+        this.sent = sent;
+        this.name = 'TransportError';
+    }
+}
+function stringOrNumber(value) {
+    if (typeof value === 'string' && value !== '')
+        return value;
+    if (typeof value === 'number')
+        return String(value);
+    return undefined;
+}
+/**
+ * Reads `{"error":{"code","message"}}` (ECS and Keystone, whose code is a number),
+ * `{"error_code","error_msg"}` (API gateway and IAM) and `{"code","message"}`.
+ */
+function parseErrorBody(body) {
+    if (typeof body !== 'object' || body === null)
+        return {};
+    const record = body;
+    const nested = record.error;
+    if (typeof nested === 'object' && nested !== null) {
+        const inner = nested;
+        return { code: stringOrNumber(inner.code), message: stringOrNumber(inner.message) };
+    }
+    return {
+        code: stringOrNumber(record.error_code) ?? stringOrNumber(record.code),
+        message: stringOrNumber(record.error_msg) ?? stringOrNumber(record.message) ?? stringOrNumber(record.error)
+    };
+}
+
+;// CONCATENATED MODULE: ./src/cloud/server-action.ts
 const BODY_KEYS = { reboot: 'reboot', start: 'os-start', stop: 'os-stop' };
-/** The state a server reports once the operation has taken effect. */
-const TARGET_STATE = { reboot: 'ACTIVE', start: 'ACTIVE', stop: 'SHUTOFF' };
 /** The body of `POST /v1/{project_id}/cloudservers/action` for these servers. */
 function actionBody(operation, serverIds) {
     const servers = serverIds.map((id) => ({ id }));
     const body = operation.kind === 'start' ? { servers } : { type: operation.type, servers };
     return { [BODY_KEYS[operation.kind]]: body };
 }
-/** E.g. "SOFT restart", "start", "HARD stop". */
-function describeOperation(operation) {
-    if (operation.kind === 'start')
-        return 'start';
-    return `${operation.type} ${operation.kind === 'reboot' ? 'restart' : 'stop'}`;
-}
 
-;// CONCATENATED MODULE: ./src/ecs.ts
+;// CONCATENATED MODULE: ./src/cloud/ecs.ts
 
 
+/** The server states the ECS API documents. */
+const SERVER_STATES = [
+    'ACTIVE',
+    'BUILD',
+    'ERROR',
+    'HARD_REBOOT',
+    'MIGRATING',
+    'REBOOT',
+    'REBUILD',
+    'RESIZE',
+    'REVERT_RESIZE',
+    'SHELVED',
+    'SHELVED_OFFLOADED',
+    'SHUTOFF',
+    'UNKNOWN',
+    'VERIFY_RESIZE'
+];
 /** Job IDs go into a URL path, so only a conservative alphabet is accepted. */
 const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 class EcsClient {
@@ -38284,840 +38236,7 @@ async function lookupProjectId(api, iamEndpoint, region, giveUpAt) {
     throw new ApiError(response.status, undefined, problem, response.requestId, what);
 }
 
-;// CONCATENATED MODULE: ./src/pacer.ts
-/** The cloud counts restarted servers per minute. */
-const RATE_WINDOW_MS = 60_000;
-/** A little room for clocks and latency, so requests do not arrive just before the cloud's window allows. */
-const SAFETY = 1.02;
-/** How much the pace drops each time the cloud throttles although paced. */
-const SLOWDOWN = 0.75;
-/**
- * Spaces restart requests evenly at `limit` servers per minute (a request of n servers takes
- * n/limit of a minute, before the next may go), instead of bursting and bouncing off the cloud's
- * throttling. Evenly spaced requests also respect a limit the cloud counts over a shorter window.
- * When the cloud throttles anyway, the account's limit is lower than assumed: the pace drops.
- */
-class Pacer {
-    limit;
-    clock;
-    nextAt = Number.NEGATIVE_INFINITY;
-    constructor(limit, clock) {
-        this.limit = limit;
-        this.clock = clock;
-    }
-    get serversPerMinute() {
-        return this.limit;
-    }
-    /** The earliest time (ms since the epoch) at which the next request may go. */
-    availableAt() {
-        return Math.max(this.clock(), this.nextAt);
-    }
-    /** A request of `servers` went now: the next waits for its share of the minute. */
-    record(servers) {
-        this.nextAt = this.clock() + Math.ceil((servers * RATE_WINDOW_MS * SAFETY) / this.limit);
-    }
-    /** Throttled although paced: slows down, and returns the pace now in force. */
-    throttled() {
-        this.limit = Math.max(1, Math.floor(this.limit * SLOWDOWN));
-        return this.limit;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/jobs.ts
-const FINISHED = new Set(['SUCCESS', 'FAIL']);
-function asObject(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
-}
-function asString(value) {
-    return typeof value === 'string' && value !== '' ? value : null;
-}
-/**
- * Reads `GET /v1/{project_id}/jobs/{job_id}` defensively: each server's outcome comes from its
- * own sub-job; once the job has finished, servers it says nothing about take the job's result.
- */
-function interpretJob(document, batch) {
-    const job = asObject(document) ?? {};
-    const status = asString(job.status) ?? 'UNKNOWN';
-    const finished = FINISHED.has(status);
-    const members = new Set(batch);
-    const verdicts = new Map();
-    const strangers = [];
-    const subJobs = asObject(job.entities)?.sub_jobs;
-    for (const item of Array.isArray(subJobs) ? subJobs : []) {
-        const subJob = asObject(item);
-        const entities = asObject(subJob?.entities);
-        const serverId = asString(entities?.server_id);
-        if (subJob === undefined || serverId === null)
-            continue;
-        if (!members.has(serverId)) {
-            strangers.push(serverId);
-            continue;
-        }
-        if (subJob.status === 'SUCCESS')
-            verdicts.set(serverId, 'succeeded');
-        if (subJob.status === 'FAIL') {
-            verdicts.set(serverId, {
-                code: asString(subJob.error_code) ?? asString(job.error_code),
-                message: asString(subJob.fail_reason) ?? asString(entities?.errorcode_message) ?? asString(job.fail_reason)
-            });
-        }
-    }
-    if (finished) {
-        const jobFailure = {
-            code: asString(job.error_code),
-            message: asString(job.fail_reason) ?? 'The job failed without a sub-job for this server.'
-        };
-        for (const id of batch) {
-            if (!verdicts.has(id))
-                verdicts.set(id, status === 'SUCCESS' ? 'succeeded' : jobFailure);
-        }
-    }
-    const succeeded = [];
-    const failed = [];
-    for (const [id, verdict] of verdicts) {
-        if (verdict === 'succeeded')
-            succeeded.push(id);
-        else
-            failed.push({ id, ...verdict });
-    }
-    return { status, finished, succeeded, failed, strangers };
-}
-
-;// CONCATENATED MODULE: ./src/wait.ts
-
-
-
-/** Jobs polled at once in a round; enough for 50,000 servers in 50 batches without a burst. */
-const POLL_CONCURRENCY = 10;
-async function forEachLimited(items, limit, work) {
-    let next = 0;
-    async function worker() {
-        while (next < items.length)
-            await work(items[next++]);
-    }
-    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-/** A 4xx that is not throttling: asking again would get the same answer. */
-function isRefusal(error) {
-    return error instanceof ApiError && error.status >= 400 && error.status < 500 && !isThrottling(error);
-}
-function wait_seconds(ms) {
-    return `${Number((ms / 1000).toFixed(2))} s`;
-}
-/**
- * Follows the jobs of accepted restart requests: one poll round per interval for all unfinished
- * jobs (not a timer per job), recording each server's outcome as its sub-job finishes. Rounds
- * also run while the executor idles between paced submissions, so early jobs are followed while
- * later batches wait for their turn.
- */
-class JobPoller {
-    deps;
-    options;
-    tracked = [];
-    lastStatus = new Map();
-    lastError = new Map();
-    nextRoundAt = Number.POSITIVE_INFINITY;
-    round = 0;
-    started;
-    constructor(deps, options) {
-        this.deps = deps;
-        this.options = options;
-        this.started = deps.clock();
-    }
-    /** Follows this run's job from now on; the first look comes one interval later. */
-    track(run) {
-        if (this.open().length === 0)
-            this.nextRoundAt = this.deps.clock() + this.options.pollIntervalMs;
-        this.tracked.push(run);
-    }
-    /** Sleeps until `time` (at most until the deadline), running the poll rounds that fall due. */
-    async idleUntil(time) {
-        const { clock, sleep, signal } = this.deps;
-        for (;;) {
-            const now = clock();
-            const until = Math.min(time, this.options.deadline);
-            if (this.cancelled() || now >= until)
-                return;
-            const polling = this.open().length > 0;
-            if (polling && now >= this.nextRoundAt) {
-                await this.pollRound();
-                continue;
-            }
-            await sleep((polling ? Math.min(until, this.nextRoundAt) : until) - now, signal);
-        }
-    }
-    /**
-     * Waits until every followed job has finished, the deadline has passed (with one last round at
-     * the deadline) or the run is cancelled; servers still unconfirmed then stay pending, with why.
-     */
-    async finish() {
-        const { clock, sleep, signal } = this.deps;
-        while (this.open().length > 0 && !this.cancelled()) {
-            const now = clock();
-            if (now >= this.options.deadline)
-                break;
-            const target = Math.min(this.nextRoundAt, this.options.deadline);
-            if (now < target)
-                await sleep(target - now, signal);
-            if (this.cancelled())
-                break;
-            await this.pollRound();
-        }
-        this.explainUnfinished();
-    }
-    /** A function, not a property read, so no narrowing survives the awaits in between. */
-    cancelled() {
-        return this.deps.signal.aborted;
-    }
-    open() {
-        return this.tracked.filter((run) => run.status === 'submitted');
-    }
-    async pollRound() {
-        await forEachLimited(this.open(), POLL_CONCURRENCY, (run) => this.poll(run));
-        this.round++;
-        this.nextRoundAt = this.deps.clock() + this.options.pollIntervalMs;
-        this.deps.log.info(this.progressLine());
-    }
-    async poll(run) {
-        const { ecs, ledger, log } = this.deps;
-        const jobId = run.jobId;
-        let document;
-        try {
-            document = await ecs.getJob(jobId, this.options.deadline);
-        }
-        catch (error) {
-            const message = errorMessage(error);
-            if (isRefusal(error)) {
-                run.status = 'status unreadable';
-                run.problem = message;
-                ledger.explainAwaiting(jobId, `The job was accepted but its status could not be read: ${message}`);
-                return;
-            }
-            this.lastError.set(run, message);
-            if (!this.cancelled())
-                log.warning(`${message}; trying again next round`);
-            return;
-        }
-        this.lastError.delete(run);
-        const observation = interpretJob(document, run.serverIds);
-        this.lastStatus.set(run, observation.status);
-        for (const id of observation.succeeded)
-            if (ledger.isAwaiting(id))
-                ledger.markSucceeded(id);
-        for (const { id, code, message } of observation.failed) {
-            if (ledger.isAwaiting(id))
-                ledger.markFailed([id], code, message);
-        }
-        if (observation.strangers.length > 0) {
-            log.warning(`Job ${jobId} reported ${observation.strangers.length} servers that were not in request ${run.label}; ignored: ${observation.strangers.slice(0, 5).join(', ')}`);
-        }
-        if (observation.finished) {
-            run.status = observation.status;
-            const failed = observation.failed.length;
-            if (failed > 0) {
-                run.problem = `${failed} of ${run.serverIds.length} servers failed (job ${jobId}, ${observation.status})`;
-            }
-            log.info(`Request ${run.label} (job ${jobId}) finished: ${observation.status}`);
-        }
-    }
-    explainUnfinished() {
-        for (const run of this.open()) {
-            const status = this.lastStatus.get(run) ?? 'not read';
-            const error = this.lastError.get(run);
-            run.status = this.cancelled() ? 'cancelled' : 'timed out';
-            run.problem = this.cancelled()
-                ? `the run was cancelled while job ${run.jobId} was running (last status ${status})`
-                : `job ${run.jobId} had not finished when timeout-seconds ran out (last status ${status})`;
-            this.deps.ledger.explainAwaiting(run.jobId, `Not confirmed: ${run.problem}${error ? `; last error: ${error}` : ''}.`);
-        }
-    }
-    progressLine() {
-        const tally = this.deps.ledger.tally(this.tracked.flatMap((run) => run.serverIds));
-        const open = this.open().length;
-        const elapsed = wait_seconds(this.deps.clock() - this.started);
-        return `Poll round ${this.round} (${elapsed}): ${tally.succeeded} succeeded, ${tally.failed} failed, ${tally.submitted} running; ${this.tracked.length - open} of ${this.tracked.length} jobs finished`;
-    }
-}
-/** States a server passes through on its way to the target; anything else is where it stays. */
-const TRANSITIONAL_STATES = new Set([
-    'REBOOT',
-    'HARD_REBOOT',
-    'BUILD',
-    'MIGRATING',
-    'RESIZE',
-    'REVERT_RESIZE',
-    'VERIFY_RESIZE',
-    'REBUILD'
-]);
-/**
- * After a job reported success, waits until each of its servers reports `target` (ACTIVE after a
- * restart or start, SHUTOFF after a stop). A server that settles in another state fails; one still
- * on its way at the deadline stays pending.
- */
-async function waitForServerStates(serverIds, target, options, deps) {
-    const { ecs, ledger, log, clock, sleep, signal } = deps;
-    const lastSeen = new Map();
-    let waiting = [...serverIds];
-    let refusal;
-    const cancelled = () => signal.aborted;
-    while (waiting.length > 0 && !cancelled() && refusal === undefined && clock() < options.deadline) {
-        await forEachLimited(waiting, POLL_CONCURRENCY, async (id) => {
-            try {
-                const status = await ecs.getServerStatus(id, options.deadline);
-                lastSeen.set(id, status ?? 'DELETED');
-            }
-            catch (error) {
-                // A refusal (say, no permission to read servers) would only repeat: stop asking.
-                if (isRefusal(error))
-                    refusal = `its status could not be read (${errorMessage(error)})`;
-                else if (!cancelled())
-                    log.warning(`${errorMessage(error)}; trying again`);
-            }
-        });
-        const still = [];
-        for (const id of waiting) {
-            const status = lastSeen.get(id);
-            if (status === target)
-                continue;
-            if (status === undefined || TRANSITIONAL_STATES.has(status))
-                still.push(id);
-            else
-                ledger.markFailed([id], null, `The job succeeded, but the server then reported ${status}, not ${target}.`);
-        }
-        waiting = still;
-        if (waiting.length === 0)
-            break;
-        log.info(`Waiting for ${waiting.length} servers to report ${target}`);
-        const now = clock();
-        if (now >= options.deadline)
-            break;
-        await sleep(Math.min(options.pollIntervalMs, options.deadline - now), signal);
-    }
-    for (const id of waiting) {
-        const seen = lastSeen.get(id) ?? 'not read';
-        const why = refusal ?? (cancelled() ? 'the run was cancelled' : 'timeout-seconds ran out');
-        ledger.markPending([id], null, `Not confirmed: the job succeeded, but ${why} before the server reported ${target} (last ${seen}).`);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/execute.ts
-
-
-
-
-
-/**
- * Codes with which the cloud refuses a whole batch because of some of its servers. Splitting
- * the batch finds those servers, so the others are still restarted.
- */
-const SERVER_LEVEL_CODES = new Set(['Ecs.0114', 'Ecs.0614', 'Ecs.0100', 'Ecs.0605']);
-/** Extra restart requests a run may spend on isolating refused servers, so a bad list cannot flood the API. */
-const SPLIT_REQUEST_BUDGET = 64;
-/**
- * Whether a failed restart request certainly did nothing (its servers failed, never
- * restarted) or may have reached the cloud (pending: sending it again could restart twice).
- */
-/** `verb` names the operation in messages: restart, start or stop. */
-function classifySubmitFailure(error, verb = 'restart') {
-    if (error instanceof TransportError) {
-        return error.sent
-            ? {
-                certain: false,
-                code: null,
-                message: `Outcome unknown: ${error.message} after the request was sent. The operation may be under way; the request was not sent again, since that could ${verb} them twice.`
-            }
-            : { certain: true, code: null, message: `Not submitted: ${error.message}.` };
-    }
-    if (isThrottling(error)) {
-        return {
-            certain: true,
-            code: error.code ?? null,
-            message: `Not submitted: the cloud was still throttling when the retries ran out. ${error.message}`
-        };
-    }
-    if (error.status >= 400 && error.status < 500) {
-        return { certain: true, code: error.code ?? null, message: error.message };
-    }
-    return {
-        certain: false,
-        code: error.code ?? null,
-        message: `Outcome unknown: ${error.message}. The cloud may have accepted the batch; it was not sent again, since that could ${verb} the servers twice.`
-    };
-}
-/** A batch's run before any request: `status` says why (not submitted yet, skipped, planned). */
-function batchRun(batch, wave, status) {
-    return { label: String(batch.number), wave, serverIds: batch.serverIds, jobId: null, status, problem: null };
-}
-function capitalize(word) {
-    return word.charAt(0).toUpperCase() + word.slice(1);
-}
-function isServerLevelRejection(error) {
-    return (error instanceof ApiError &&
-        error.status >= 400 &&
-        error.status < 500 &&
-        error.code !== undefined &&
-        SERVER_LEVEL_CODES.has(error.code));
-}
-/**
- * Runs the plan wave by wave: submit each batch of a wave, then wait for the wave's jobs.
- * Returns one run per restart request, in submission order.
- */
-async function execute(plan, options, deps) {
-    const { ecs, ledger, log, clock, sleep, signal } = deps;
-    const { deadline } = options;
-    const pacer = new Pacer(options.maxServersPerMinute, clock);
-    const poller = options.wait ? new JobPoller(deps, options) : undefined;
-    const runs = [];
-    const verb = capitalize(describeOperation(options.operation).split(' ').pop());
-    let stopReason = null;
-    let splitBudget = SPLIT_REQUEST_BUDGET;
-    function whyStop() {
-        if (stopReason !== null)
-            return stopReason;
-        if (signal.aborted)
-            return 'Not submitted: the run was cancelled first.';
-        if (clock() >= deadline) {
-            return 'Not submitted: timeout-seconds had passed before it could be sent.';
-        }
-        return null;
-    }
-    /** Waits for the pacer's next slot, following submitted jobs meanwhile when waiting for them. */
-    async function idleUntil(time) {
-        if (poller !== undefined)
-            await poller.idleUntil(time);
-        else if (time > clock())
-            await sleep(Math.min(time, deadline) - clock(), signal);
-    }
-    function onThrottled() {
-        const before = pacer.serversPerMinute;
-        const limit = pacer.throttled();
-        if (limit < before) {
-            log.warning(`Throttled although paced: lowering the pace to ${limit} servers per minute for the rest of this run.`);
-        }
-    }
-    /** Sends one restart request once the pace allows it, unless the run must stop first. */
-    async function pacedSubmit(run, what) {
-        await idleUntil(pacer.availableAt());
-        const reason = whyStop();
-        if (reason !== null) {
-            run.problem = reason;
-            ledger.markFailed(run.serverIds, null, reason);
-            return;
-        }
-        await submit(run, what);
-    }
-    async function submit(run, what) {
-        try {
-            const answer = await ecs.submit(options.operation, run.serverIds, what, { giveUpAt: deadline, onThrottled });
-            if (answer.accepted) {
-                pacer.record(run.serverIds.length);
-                run.jobId = answer.jobId;
-                run.status = 'submitted';
-                poller?.track(run);
-                ledger.markSubmitted(run.serverIds, answer.jobId);
-                log.info(`${what}: ${run.serverIds.length} servers accepted, job ${answer.jobId}`);
-            }
-            else {
-                // The cloud may have counted these servers against its limit all the same.
-                pacer.record(run.serverIds.length);
-                run.status = 'outcome unknown';
-                run.problem = `${what}: ${answer.problem} (X-Request-Id: ${answer.requestId ?? 'none'}).`;
-                ledger.markPending(run.serverIds, null, `Outcome unknown: ${run.problem} The batch was not sent again, since that could ${verb.toLowerCase()} the servers twice.`);
-                log.warning(run.problem);
-            }
-        }
-        catch (error) {
-            if (!(error instanceof ApiError || error instanceof TransportError))
-                throw error;
-            const refusedForSome = isServerLevelRejection(error) && run.serverIds.length > 1;
-            if (refusedForSome && splitBudget >= 2) {
-                await split(run, error);
-                return;
-            }
-            const failure = classifySubmitFailure(error, verb.toLowerCase());
-            if (refusedForSome) {
-                failure.message += ` The request was refused as a whole, and the split budget (${SPLIT_REQUEST_BUDGET} extra requests) was spent before the servers it refused could be told apart from the others.`;
-            }
-            const rejected = error instanceof ApiError && !isThrottling(error);
-            run.status = failure.certain ? (rejected ? 'rejected' : 'not submitted') : 'outcome unknown';
-            run.problem = error.message;
-            if (failure.certain)
-                ledger.markFailed(run.serverIds, failure.code, failure.message);
-            else {
-                pacer.record(run.serverIds.length);
-                ledger.markPending(run.serverIds, failure.code, failure.message);
-            }
-            log.warning(`${what}: ${failure.message}`);
-            if (error instanceof ApiError && error.isAuthFailure) {
-                // The same credentials would fail again, and repeated failures lock the access key.
-                stopReason = `Not submitted: request ${run.label} was refused (${error.message}), so no further requests were sent.`;
-            }
-        }
-    }
-    /** Halves a batch the cloud refused for some of its servers, and submits each half. */
-    async function split(run, error) {
-        splitBudget -= 2;
-        run.status = 'split';
-        run.problem = `${error.message}; split in two to find the servers the cloud refused`;
-        log.info(`Request ${run.label} was refused (${error.code}); splitting it to isolate the servers the cloud refused`);
-        const middle = Math.ceil(run.serverIds.length / 2);
-        for (const [index, serverIds] of [run.serverIds.slice(0, middle), run.serverIds.slice(middle)].entries()) {
-            const part = {
-                label: `${run.label}.${index + 1}`,
-                wave: run.wave,
-                serverIds,
-                jobId: null,
-                status: 'not submitted',
-                problem: null
-            };
-            runs.push(part);
-            await pacedSubmit(part, `${verb} request ${part.label} (part of batch ${run.label.split('.')[0]})`);
-        }
-    }
-    let abortReason = null;
-    for (const [index, wave] of plan.waves.entries()) {
-        const waveNumber = index + 1;
-        const newRun = (batch, status) => batchRun(batch, waveNumber, status);
-        if (abortReason !== null) {
-            for (const batch of wave) {
-                runs.push(newRun(batch, 'skipped'));
-                ledger.markSkipped(batch.serverIds, abortReason);
-            }
-            continue;
-        }
-        if (index > 0 && options.pauseMs > 0) {
-            log.info(`Pausing ${options.pauseMs / 1000} s before wave ${waveNumber} of ${plan.waves.length}`);
-            await idleUntil(clock() + options.pauseMs);
-        }
-        for (const batch of wave) {
-            const run = newRun(batch, 'not submitted');
-            runs.push(run);
-            await pacedSubmit(run, `${verb} batch ${batch.number} of ${plan.batchCount}`);
-        }
-        if (poller === undefined)
-            continue;
-        await poller.finish();
-        // From the plan, not the runs: a split batch has a run per part as well as its own.
-        const waveServers = wave.flatMap((batch) => batch.serverIds);
-        if (options.waitForTargetState) {
-            const succeeded = waveServers.filter((id) => ledger.isSucceeded(id));
-            await waitForServerStates(succeeded, TARGET_STATE[options.operation.kind], options, deps);
-        }
-        // A run out of time or cancelled fails its unsent waves as not submitted, whatever the budget.
-        if (whyStop() !== null)
-            continue;
-        const tally = ledger.tally(plan.waves
-            .slice(0, index + 1)
-            .flat()
-            .flatMap((batch) => batch.serverIds));
-        const failures = tally.failed + tally.pending + tally.submitted;
-        if (waveNumber < plan.waves.length && failures > options.maxFailures) {
-            abortReason = `Skipped: ${failures} servers failed or were not confirmed by the end of wave ${waveNumber}, more than max-failures (${options.maxFailures}), so the remaining waves were not started.`;
-            log.warning(abortReason);
-        }
-    }
-    return runs;
-}
-
-;// CONCATENATED MODULE: ./src/http.ts
-
-
-/**
- * Error codes that prove the request never left this machine, so even a restart request
- * may be sent again. Anything else (resets, timeouts) may have reached the cloud.
- */
-const NOT_SENT_CODES = new Set([
-    'ECONNREFUSED',
-    'ENOTFOUND',
-    'EAI_AGAIN',
-    'ENETUNREACH',
-    'EHOSTUNREACH',
-    'CERT_HAS_EXPIRED',
-    'DEPTH_ZERO_SELF_SIGNED_CERT',
-    'SELF_SIGNED_CERT_IN_CHAIN',
-    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-    'ERR_TLS_CERT_ALTNAME_INVALID'
-]);
-function describeCause(error) {
-    const code = error?.code;
-    const message = error instanceof Error ? error.message : String(error);
-    return {
-        reason: code && !message.includes(code) ? `${code} ${message}` : message,
-        sent: !(code !== undefined && NOT_SENT_CODES.has(code))
-    };
-}
-function readBody(message, maxBytes) {
-    return new Promise((resolve, reject) => {
-        const chunks = [];
-        let size = 0;
-        message.on('data', (chunk) => {
-            size += chunk.length;
-            if (size > maxBytes) {
-                reject(new Error(`the response body is larger than ${maxBytes} bytes`));
-                message.destroy();
-                return;
-            }
-            chunks.push(chunk);
-        });
-        message.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-        message.on('error', reject);
-        message.on('aborted', () => reject(new Error('the connection closed mid-response')));
-    });
-}
-/** HTTP over @actions/http-client (which honours the runner's proxy settings). */
-function createHttpTransport(options) {
-    const client = new HttpClient(options.userAgent, [], {
-        socketTimeout: options.timeoutMs,
-        allowRedirects: false,
-        keepAlive: true
-    });
-    async function exchange(request) {
-        const url = request.url.toString();
-        const response = request.method === 'POST'
-            ? await client.post(url, request.body, request.headers)
-            : await client.get(url, request.headers);
-        const body = await readBody(response.message, options.maxBodyBytes);
-        return { status: response.message.statusCode ?? 0, headers: response.message.headers, body };
-    }
-    return {
-        send(request, what, signal) {
-            return new Promise((resolve, reject) => {
-                const fail = (reason, sent) => {
-                    clearTimeout(timer);
-                    signal?.removeEventListener('abort', cancel);
-                    reject(new TransportError(what, reason, sent));
-                };
-                const cancel = () => fail('the run was cancelled while waiting for the answer', true);
-                const timer = setTimeout(() => fail(`timed out after ${options.timeoutMs / 1000} s`, true), options.timeoutMs);
-                if (signal?.aborted) {
-                    fail('the run was cancelled before it was sent', false);
-                    return;
-                }
-                signal?.addEventListener('abort', cancel, { once: true });
-                exchange(request).then((response) => {
-                    clearTimeout(timer);
-                    signal?.removeEventListener('abort', cancel);
-                    resolve(response);
-                }, (error) => {
-                    const { reason, sent } = describeCause(error);
-                    fail(reason, sent);
-                });
-            });
-        },
-        close() {
-            client.dispose();
-        }
-    };
-}
-
-;// CONCATENATED MODULE: ./src/iam.ts
-
-function issued(response, what) {
-    const header = response.headers['x-subject-token'];
-    const token = Array.isArray(header) ? header[0] : header;
-    if (token === undefined || token === '') {
-        throw new ApiError(response.status, undefined, 'IAM answered without an X-Subject-Token header', response.requestId, what);
-    }
-    const project = response.body?.token?.project;
-    return { token, projectId: typeof project?.id === 'string' ? project.id : undefined };
-}
-/**
- * `POST /v3.0/OS-AUTH/id-token/tokens`: a project-scoped token for the workflow's OIDC ID token,
- * through the identity provider `idpId` (its identity conversion rules decide the permissions).
- */
-async function tokenFromIdToken(api, iamEndpoint, idpId, idToken, scope) {
-    const what = `Signing in through identity provider ${idpId}`;
-    const response = await api.request({
-        what,
-        method: 'POST',
-        endpoint: iamEndpoint,
-        path: '/v3.0/OS-AUTH/id-token/tokens',
-        headers: { 'X-Idp-Id': idpId },
-        body: { auth: { id_token: { id: idToken }, scope: { project: scope } } },
-        idempotent: true
-    });
-    return issued(response, what);
-}
-/** `POST /v3/auth/tokens`: a project-scoped token for an IAM user's password. */
-async function tokenFromPassword(api, iamEndpoint, user, scope) {
-    const what = `Signing in as IAM user ${user.username} of ${user.domain}`;
-    const identity = {
-        methods: ['password'],
-        password: { user: { name: user.username, password: user.password, domain: { name: user.domain } } }
-    };
-    const response = await api.request({
-        what,
-        method: 'POST',
-        endpoint: iamEndpoint,
-        path: '/v3/auth/tokens',
-        body: { auth: { identity, scope: { project: scope } } },
-        idempotent: true
-    });
-    return issued(response, what);
-}
-/** One sentence on what to fix when signing in with a token fails. */
-function signInHint(error, mode) {
-    const text = `${error.code ?? ''} ${error.apiMessage ?? ''}`.toLowerCase();
-    if (mode === 'password') {
-        return error.status === 401
-            ? 'Check iam-username, iam-password and iam-domain (the account name); users with login protection (MFA) cannot sign in by password.'
-            : 'Check that the IAM user may access the project named by project-id or region.';
-    }
-    if (text.includes('audience'))
-        return "Set oidc-audience to the identity provider's client_id (or the client_id to the default, huaweicloud).";
-    if (text.includes('expired'))
-        return "The workflow's ID token had expired: re-run the job, and check the clock of a self-hosted runner.";
-    if (text.includes('issuer'))
-        return "The identity provider's idp_url must be https://token.actions.githubusercontent.com.";
-    if (text.includes('signature') || text.includes('kid')) {
-        return "The identity provider's signing_key must hold GitHub's current signing keys (GitHub rotates them): update it from https://token.actions.githubusercontent.com/.well-known/jwks.";
-    }
-    if (error.status === 404)
-        return 'Check idp-id: it must be the ID of an identity provider in IAM with the OpenID Connect protocol.';
-    if (error.status === 403)
-        return "The identity conversion rules give this workflow's identity no access to the project; check them.";
-    return 'See the README section on GitHub OIDC sign-in.';
-}
-
-;// CONCATENATED MODULE: ./src/clouds.ts
-
-/**
- * Default endpoints per cloud. Huawei Cloud's regions are those of its SDKs' ECS region tables;
- * the European site (eu-west-101) has its own domain; Open Telekom Cloud's Swiss region uses an
- * `sc.` subdomain and, for IAM, the `iam-pub` host. The README cites the sources.
- */
-const CLOUDS = {
-    huaweicloud: {
-        title: 'Huawei Cloud',
-        regions: [
-            'af-north-1',
-            'af-south-1',
-            'ae-ad-1',
-            'ap-southeast-1',
-            'ap-southeast-2',
-            'ap-southeast-3',
-            'ap-southeast-4',
-            'ap-southeast-5',
-            'cn-east-2',
-            'cn-east-3',
-            'cn-east-4',
-            'cn-east-5',
-            'cn-north-1',
-            'cn-north-2',
-            'cn-north-4',
-            'cn-north-9',
-            'cn-north-11',
-            'cn-north-12',
-            'cn-south-1',
-            'cn-south-2',
-            'cn-south-4',
-            'cn-southwest-2',
-            'cn-southwest-3',
-            'eu-west-0',
-            'la-north-2',
-            'la-south-2',
-            'me-east-1',
-            'my-kualalumpur-1',
-            'na-mexico-1',
-            'ru-moscow-1',
-            'sa-brazil-1',
-            'tr-west-1'
-        ],
-        ecs: (region) => `https://ecs.${region}.myhuaweicloud.com`,
-        iam: (region) => `https://iam.${region}.myhuaweicloud.com`
-    },
-    'huaweicloud-eu': {
-        title: "Huawei Cloud's European site",
-        regions: ['eu-west-101'],
-        ecs: (region) => `https://ecs.${region}.myhuaweicloud.eu`,
-        iam: (region) => `https://iam.${region}.myhuaweicloud.eu`
-    },
-    otc: {
-        title: 'Open Telekom Cloud',
-        regions: ['eu-de', 'eu-nl', 'eu-ch2'],
-        ecs: (region) => region === 'eu-ch2' ? 'https://ecs.eu-ch2.sc.otc.t-systems.com' : `https://ecs.${region}.otc.t-systems.com`,
-        iam: (region) => region === 'eu-ch2' ? 'https://iam-pub.eu-ch2.sc.otc.t-systems.com' : `https://iam.${region}.otc.t-systems.com`
-    }
-};
-const CLOUD_NAMES = Object.keys(CLOUDS);
-function parseCloud(text) {
-    const cloud = (text || 'huaweicloud').toLowerCase();
-    if (!CLOUD_NAMES.includes(cloud)) {
-        throw new InputError('cloud', `${JSON.stringify(text.slice(0, 40))} is not allowed; use ${CLOUD_NAMES.join(', ')}`);
-    }
-    return cloud;
-}
-/** The cloud's default endpoints when it knows the region, else undefined. */
-function knownEndpoints(cloud, region) {
-    return CLOUDS[cloud].regions.includes(region) ? defaultEndpoints(cloud, region) : undefined;
-}
-/** The cloud's default endpoints for a region it knows; an InputError naming the known regions otherwise. */
-function defaultEndpoints(cloud, region) {
-    const preset = CLOUDS[cloud];
-    if (!preset.regions.includes(region)) {
-        const hint = cloud === 'huaweicloud' && region === 'eu-west-101' ? ' It is the European site: set cloud: huaweicloud-eu.' : '';
-        throw new InputError('region', `${JSON.stringify(region.length > 40 ? `${region.slice(0, 40)}…` : region)} is not among the ${preset.title} regions this action knows (${preset.regions.join(', ')}).${hint} For another region, set endpoint and iam-endpoint.`);
-    }
-    return { ecs: new URL(preset.ecs(region)), iam: new URL(preset.iam(region)) };
-}
-
-;// CONCATENATED MODULE: ./src/selection.ts
-
-/** The server states the ECS API documents. */
-const SERVER_STATES = [
-    'ACTIVE',
-    'BUILD',
-    'ERROR',
-    'HARD_REBOOT',
-    'MIGRATING',
-    'REBOOT',
-    'REBUILD',
-    'RESIZE',
-    'REVERT_RESIZE',
-    'SHELVED',
-    'SHELVED_OFFLOADED',
-    'SHUTOFF',
-    'UNKNOWN',
-    'VERIFY_RESIZE'
-];
-/** The state a server must be in for the operation to make sense (`skip-inactive`). */
-const REQUIRED_STATE = { reboot: 'ACTIVE', stop: 'ACTIVE', start: 'SHUTOFF' };
-function entries(text) {
-    return text
-        .split(/[\n,]/)
-        .map((entry) => entry.trim())
-        .filter((entry) => entry !== '');
-}
-/** `key=value` per line or comma-separated; every tag must match. */
-function parseTags(text) {
-    return entries(text).map((entry) => {
-        const equals = entry.indexOf('=');
-        const key = equals === -1 ? '' : entry.slice(0, equals).trim();
-        if (key === '' || /[\s=]/.test(key)) {
-            throw new InputError('tags', `${JSON.stringify(entry.slice(0, 60))} is not a tag; write key=value, e.g. app=web`);
-        }
-        return { key, value: entry.slice(equals + 1).trim() };
-    });
-}
-function parseName(text) {
-    if (text === '')
-        return undefined;
-    if (text.length > 255 || /[\0\r\n]/.test(text)) {
-        throw new InputError('name', 'must be one line of at most 255 characters: an exact name or a glob with * and ?');
-    }
-    return text;
-}
-function parseStatuses(text) {
-    return [
-        ...new Set(entries(text).map((entry) => {
-            const state = entry.toUpperCase();
-            if (!SERVER_STATES.includes(state)) {
-                throw new InputError('status', `${JSON.stringify(entry.slice(0, 40))} is not a server state; use any of ${SERVER_STATES.join(', ')}`);
-            }
-            return state;
-        }))
-    ];
-}
+;// CONCATENATED MODULE: ./src/engine/selection.ts
 function hasFilters(filters) {
     return filters.tags.length > 0 || filters.name !== undefined || filters.statuses.length > 0;
 }
@@ -39168,36 +38287,78 @@ function selectServers(requested, listed, filters, requiredState) {
     return { considered, chosen, skipped };
 }
 
-;// CONCATENATED MODULE: ./src/inputs.ts
+;// CONCATENATED MODULE: ./src/action/inputs/values.ts
+
+
+function parseBoolean(name, text, fallback) {
+    if (text === '')
+        return fallback;
+    const lower = text.toLowerCase();
+    if (lower === 'true' || lower === 'false')
+        return lower === 'true';
+    throw new InputError(name, `${quoted(text)} is not allowed; use true or false`);
+}
+/** true, false, or auto (which takes `auto`'s value). */
+function parseBooleanOrAuto(name, text, auto) {
+    return text.toLowerCase() === 'auto' ? auto : parseBoolean(name, text, auto);
+}
+function parseInteger(name, text, fallback, min, max) {
+    if (text === '')
+        return fallback;
+    const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+    if (!(value >= min && value <= max)) {
+        throw new InputError(name, `${quoted(text)} is not allowed; use a whole number from ${min} to ${max}`);
+    }
+    return value;
+}
+/** A whole number from `min` to `max`, or a percentage from 1% to 100%. */
+function parseAmount(name, text, fallback, min, max) {
+    const percent = /^(\d+)%$/.exec(text);
+    if (percent === null)
+        return { count: parseInteger(name, text, fallback, min, max) };
+    const value = Number(percent[1]);
+    if (!(value >= 1 && value <= 100)) {
+        throw new InputError(name, `${quoted(text)} is not allowed; use a whole number from ${min} to ${max}, or 1% to 100%`);
+    }
+    return { percent: value };
+}
+/** The amount for `total` servers: a percentage rounds `rounding`, then is kept within bounds. */
+function resolveAmount(amount, total, rounding, min, max) {
+    if ('count' in amount)
+        return amount.count;
+    const exact = (total * amount.percent) / 100;
+    return Math.min(max, Math.max(min, rounding === 'up' ? Math.ceil(exact) : Math.floor(exact)));
+}
+/** Seconds, decimals allowed, returned in milliseconds. */
+function parseSeconds(name, text, fallbackSeconds, limits) {
+    if (text === '')
+        return fallbackSeconds * 1000;
+    const value = /^(\d+(\.\d*)?|\.\d+)$/.test(text) ? Number(text) : Number.NaN;
+    const ms = Math.round(value * 1000);
+    // Milliseconds are the resolution: a value that rounds to 0 ms is zero.
+    const low = limits.allowZero ? ms >= 0 : ms >= 1;
+    if (!(low && value <= limits.max)) {
+        const range = limits.allowZero ? `from 0 to ${limits.max}` : `from 0.001 to ${limits.max}`;
+        throw new InputError(name, `${quoted(text)} is not allowed; use a number of seconds ${range} (decimals allowed)`);
+    }
+    return ms;
+}
+
+;// CONCATENATED MODULE: ./src/action/inputs/servers.ts
 
 
 
 
-/** The audience asked of GitHub when `oidc-audience` is not set; the identity provider's client_id must match. */
-const DEFAULT_OIDC_AUDIENCE = 'huaweicloud';
-const MAX_BATCH_SIZE = 1000;
-const MAX_TIMEOUT_SECONDS = 6 * 60 * 60;
-const MAX_POLL_INTERVAL_SECONDS = 300;
-const MAX_REQUEST_TIMEOUT_SECONDS = 300;
-/** The documented batch restart limit; accounts with other quotas set their own. */
-const DEFAULT_SERVERS_PER_MINUTE = 1000;
-const MAX_SERVERS_PER_MINUTE = 1_000_000;
+
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const REGION = /^[a-z][a-z0-9]*(-[a-z0-9]+)+$/;
-const PROJECT_ID = /^[A-Za-z0-9_-]{1,64}$/;
-const ACCESS_KEY_ID = /^[A-Za-z0-9]{1,128}$/;
-const EXAMPLE_ID = '616fb98f-46ca-475e-917e-2563e5a8cd19';
 const UUID_PREFIX = /^[0-9a-f]{1,8}(-[0-9a-f]{0,4}){0,4}$/i;
+const EXAMPLE_ID = '616fb98f-46ca-475e-917e-2563e5a8cd19';
 const ENTERPRISE_PROJECT_ID = /^([0-9a-f-]{1,64}|all_granted_eps)$/i;
-const OPERATIONS = ['reboot', 'start', 'stop'];
 /** Splits on commas and any whitespace; lower-cases, removes duplicates, keeps first-seen order. */
 function splitServerIds(text) {
     const tokens = text.split(/[\s,]+/).filter((token) => token !== '');
     return [...new Set(tokens.map((token) => token.toLowerCase()))];
-}
-function quoted(token) {
-    const shown = token.length > 40 ? `${token.slice(0, 40)}…` : token;
-    return JSON.stringify(shown);
 }
 function parseServerIds(text, input = 'server-ids') {
     const ids = splitServerIds(text);
@@ -39234,155 +38395,130 @@ function readServerIdsFile(path, workspace, readFile) {
     }
     return parseServerIds(text, 'server-ids-file');
 }
-function parseOperation(text) {
-    const operation = (text || 'reboot').toLowerCase();
-    if (!OPERATIONS.includes(operation)) {
-        throw new InputError('operation', `${quoted(text)} is not allowed; use reboot, start or stop`);
-    }
-    return operation;
+function entries(text) {
+    return text
+        .split(/[\n,]/)
+        .map((entry) => entry.trim())
+        .filter((entry) => entry !== '');
 }
-/** A whole number from `min` to `max`, or a percentage from 1% to 100%. */
-function parseAmount(name, text, fallback, min, max) {
-    const percent = /^(\d+)%$/.exec(text);
-    if (percent === null)
-        return { count: parseInteger(name, text, fallback, min, max) };
-    const value = Number(percent[1]);
-    if (!(value >= 1 && value <= 100)) {
-        throw new InputError(name, `${quoted(text)} is not allowed; use a whole number from ${min} to ${max}, or 1% to 100%`);
-    }
-    return { percent: value };
+/** `key=value` per line or comma-separated; every tag must match. */
+function parseTags(text) {
+    return entries(text).map((entry) => {
+        const equals = entry.indexOf('=');
+        const key = equals === -1 ? '' : entry.slice(0, equals).trim();
+        if (key === '' || /[\s=]/.test(key)) {
+            throw new InputError('tags', `${JSON.stringify(entry.slice(0, 60))} is not a tag; write key=value, e.g. app=web`);
+        }
+        return { key, value: entry.slice(equals + 1).trim() };
+    });
 }
-/** The amount for `total` servers: a percentage rounds `rounding`, then is kept within bounds. */
-function resolveAmount(amount, total, rounding, min, max) {
-    if ('count' in amount)
-        return amount.count;
-    const exact = (total * amount.percent) / 100;
-    return Math.min(max, Math.max(min, rounding === 'up' ? Math.ceil(exact) : Math.floor(exact)));
-}
-/** true, false, or auto (which takes `auto`'s value). */
-function parseBooleanOrAuto(name, text, auto) {
-    return text.toLowerCase() === 'auto' ? auto : parseBoolean(name, text, auto);
-}
-function parsePowerType(text) {
-    const type = (text || 'SOFT').toUpperCase();
-    if (type !== 'SOFT' && type !== 'HARD') {
-        throw new InputError('type', `${quoted(text)} is not allowed; use SOFT (a normal restart) or HARD (forced)`);
-    }
-    return type;
-}
-function parseBoolean(name, text, fallback) {
+function parseName(text) {
     if (text === '')
-        return fallback;
-    const lower = text.toLowerCase();
-    if (lower === 'true' || lower === 'false')
-        return lower === 'true';
-    throw new InputError(name, `${quoted(text)} is not allowed; use true or false`);
-}
-function parseInteger(name, text, fallback, min, max) {
-    if (text === '')
-        return fallback;
-    const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-    if (!(value >= min && value <= max)) {
-        throw new InputError(name, `${quoted(text)} is not allowed; use a whole number from ${min} to ${max}`);
+        return undefined;
+    if (text.length > 255 || /[\0\r\n]/.test(text)) {
+        throw new InputError('name', 'must be one line of at most 255 characters: an exact name or a glob with * and ?');
     }
-    return value;
+    return text;
 }
-/** Seconds, decimals allowed, returned in milliseconds. */
-function parseSeconds(name, text, fallbackSeconds, limits) {
-    if (text === '')
-        return fallbackSeconds * 1000;
-    const value = /^(\d+(\.\d*)?|\.\d+)$/.test(text) ? Number(text) : Number.NaN;
-    const ms = Math.round(value * 1000);
-    // Milliseconds are the resolution: a value that rounds to 0 ms is zero.
-    const low = limits.allowZero ? ms >= 0 : ms >= 1;
-    if (!(low && value <= limits.max)) {
-        const range = limits.allowZero ? `from 0 to ${limits.max}` : `from 0.001 to ${limits.max}`;
-        throw new InputError(name, `${quoted(text)} is not allowed; use a number of seconds ${range} (decimals allowed)`);
-    }
-    return ms;
-}
-function isLoopback(hostname) {
-    const host = hostname.replace(/^\[|\]$/g, '');
-    return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
-}
-function parseEndpoint(name, text) {
-    let url;
-    try {
-        url = new URL(text);
-    }
-    catch {
-        throw new InputError(name, `${quoted(text)} is not a URL; use https://host, e.g. https://ecs.ap-southeast-1.myhuaweicloud.com`);
-    }
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
-        throw new InputError(name, `${quoted(text)} is not allowed; use https:// (plain http:// only for 127.0.0.1, ::1 or localhost)`);
-    }
-    if (url.username !== '' || url.password !== '' || url.pathname !== '/' || url.search !== '' || url.hash !== '') {
-        throw new InputError(name, `${quoted(text)} is not allowed; give only the scheme, host and port, with no path, query or credentials`);
-    }
-    return url;
-}
-/** The explicit input wins, then the environment variables, in order. */
-function firstSet(source, input, envNames) {
-    const explicit = source.getInput(input).trim();
-    if (explicit !== '')
-        return explicit;
-    for (const name of envNames) {
-        const value = source.env[name]?.trim();
-        if (value)
-            return value;
-    }
-    return '';
-}
-function readSecret(source, input, envNames) {
-    const value = firstSet(source, input, envNames);
-    if (value !== '')
-        source.maskSecret(value);
-    return value;
-}
-/**
- * The one sign-in the inputs configure: AK/SK (from inputs, else the environment), GitHub OIDC
- * (`idp-id`) or an IAM password (`iam-username`). Several at once, or none, is an error.
- */
-function readAuth(source, secretAccessKey, securityToken, iamPassword) {
-    const input = (name) => source.getInput(name).trim();
-    const given = {
-        idpId: input('idp-id'),
-        audience: input('oidc-audience'),
-        username: input('iam-username'),
-        domain: input('iam-domain')
-    };
-    const configured = [
-        ...(input('access-key-id') !== '' || input('secret-access-key') !== '' ? ['access-key-id/secret-access-key'] : []),
-        ...(given.idpId !== '' ? ['idp-id (OIDC)'] : []),
-        ...(given.username !== '' || iamPassword !== '' ? ['iam-username/iam-password'] : [])
+function parseStatuses(text) {
+    return [
+        ...new Set(entries(text).map((entry) => {
+            const state = entry.toUpperCase();
+            if (!SERVER_STATES.includes(state)) {
+                throw new InputError('status', `${JSON.stringify(entry.slice(0, 40))} is not a server state; use any of ${SERVER_STATES.join(', ')}`);
+            }
+            return state;
+        }))
     ];
-    if (configured.length > 1) {
-        throw new InputError('idp-id', `only one way to sign in may be configured, but these are: ${configured.join(', ')}`);
-    }
-    if (given.idpId !== '') {
-        const { idpId } = given;
-        if (!/^[A-Za-z0-9_-]{1,64}$/.test(idpId)) {
-            throw new InputError('idp-id', 'must be the identity provider ID from IAM (letters, digits, "-", "_")');
+}
+function readServerIds(source, problems) {
+    const idsText = source.getInput('server-ids');
+    const listed = idsText.trim() === '' ? [] : problems.check(() => parseServerIds(idsText), []);
+    const idsFile = trimmedInput(source, 'server-ids-file');
+    const workspace = source.env.GITHUB_WORKSPACE ?? process.cwd();
+    const fromFile = idsFile === ''
+        ? []
+        : problems.check(() => readServerIdsFile(idsFile, workspace, (path) => source.readFile(path)), []);
+    return [...new Set([...listed, ...fromFile])];
+}
+/** `server-ids`, `server-ids-file`, the filters, `enterprise-project-id`, `allow-empty` and `skip-inactive`. */
+function readServerInputs(source, problems) {
+    const serverIds = readServerIds(source, problems);
+    const filters = {
+        tags: problems.check(() => parseTags(source.getInput('tags')), []),
+        name: problems.check(() => parseName(trimmedInput(source, 'name'))),
+        statuses: problems.check(() => parseStatuses(source.getInput('status')), [])
+    };
+    problems.check(() => {
+        const named = trimmedInput(source, 'server-ids') !== '' || trimmedInput(source, 'server-ids-file') !== '';
+        if (!named && !hasFilters(filters)) {
+            throw new InputError('server-ids', `no servers selected; list server IDs (UUIDs such as ${EXAMPLE_ID}), give server-ids-file, or select by tags, name or status`);
         }
-        const audience = given.audience || DEFAULT_OIDC_AUDIENCE;
-        if (audience.length > 255 || /[\s\0]/.test(audience)) {
-            throw new InputError('oidc-audience', "must be one word of at most 255 characters: the identity provider's client_id");
+    });
+    const enterpriseProjectId = trimmedInput(source, 'enterprise-project-id') || undefined;
+    problems.check(() => {
+        if (enterpriseProjectId !== undefined && !ENTERPRISE_PROJECT_ID.test(enterpriseProjectId)) {
+            throw new InputError('enterprise-project-id', 'must be an enterprise project ID, or all_granted_eps');
         }
-        return { mode: 'oidc', idpId, audience };
+    });
+    return {
+        serverIds,
+        filters,
+        enterpriseProjectId,
+        allowEmpty: problems.check(() => parseBoolean('allow-empty', trimmedInput(source, 'allow-empty'), false)),
+        skipInactive: problems.check(() => parseBoolean('skip-inactive', trimmedInput(source, 'skip-inactive'), false))
+    };
+}
+
+;// CONCATENATED MODULE: ./src/action/inputs/sign-in.ts
+
+
+/** The audience asked of GitHub when `oidc-audience` is not set; the identity provider's client_id must match. */
+const DEFAULT_OIDC_AUDIENCE = 'huaweicloud';
+const ACCESS_KEY_ID = /^[A-Za-z0-9]{1,128}$/;
+/** Reads (and so masks) every secret input; call it before anything else can print. */
+function readSecrets(source) {
+    return {
+        secretAccessKey: readSecret(source, 'secret-access-key', ['HUAWEI_CLOUD_SECRET_ACCESS_KEY', 'HUAWEICLOUD_SDK_SK']),
+        securityToken: readSecret(source, 'security-token', [
+            'HUAWEI_CLOUD_SECURITY_TOKEN',
+            'HUAWEICLOUD_SDK_SECURITY_TOKEN'
+        ]),
+        iamPassword: readSecret(source, 'iam-password', [])
+    };
+}
+/** The ways to sign in that the inputs (not the environment) configure. */
+function configuredWays(source, secrets) {
+    const given = (name) => trimmedInput(source, name) !== '';
+    return [
+        ...(given('access-key-id') || given('secret-access-key') ? ['access-key-id/secret-access-key'] : []),
+        ...(given('idp-id') ? ['idp-id (OIDC)'] : []),
+        ...(given('iam-username') || secrets.iamPassword !== '' ? ['iam-username/iam-password'] : [])
+    ];
+}
+function readOidc(source) {
+    const idpId = trimmedInput(source, 'idp-id');
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(idpId)) {
+        throw new InputError('idp-id', 'must be the identity provider ID from IAM (letters, digits, "-", "_")');
     }
-    if (configured.length === 1 && configured[0].startsWith('iam-username')) {
-        const { username, domain } = given;
-        const missing = [
-            username === '' && 'iam-username',
-            iamPassword === '' && 'iam-password',
-            domain === '' && 'iam-domain'
-        ]
-            .filter(Boolean)
-            .join(', ');
-        if (missing !== '')
-            throw new InputError('iam-username', `a password sign-in needs iam-username, iam-password and iam-domain; missing: ${missing}`);
-        return { mode: 'password', username, password: iamPassword, domain };
+    const audience = trimmedInput(source, 'oidc-audience') || DEFAULT_OIDC_AUDIENCE;
+    if (audience.length > 255 || /[\s\0]/.test(audience)) {
+        throw new InputError('oidc-audience', "must be one word of at most 255 characters: the identity provider's client_id");
     }
+    return { mode: 'oidc', idpId, audience };
+}
+function readPassword(source, password) {
+    const username = trimmedInput(source, 'iam-username');
+    const domain = trimmedInput(source, 'iam-domain');
+    const missing = [username === '' && 'iam-username', password === '' && 'iam-password', domain === '' && 'iam-domain']
+        .filter(Boolean)
+        .join(', ');
+    if (missing !== '') {
+        throw new InputError('iam-username', `a password sign-in needs iam-username, iam-password and iam-domain; missing: ${missing}`);
+    }
+    return { mode: 'password', username, password, domain };
+}
+function readAccessKey(source, { secretAccessKey, securityToken }) {
     const accessKeyId = firstSet(source, 'access-key-id', ['HUAWEI_CLOUD_ACCESS_KEY_ID', 'HUAWEICLOUD_SDK_AK']);
     if (accessKeyId === '' && secretAccessKey === '') {
         throw new InputError('access-key-id', 'no credentials: give access-key-id and secret-access-key (or HUAWEI_CLOUD_ACCESS_KEY_ID and HUAWEI_CLOUD_SECRET_ACCESS_KEY), idp-id for GitHub OIDC, or iam-username, iam-password and iam-domain');
@@ -39404,260 +38540,112 @@ function readAuth(source, secretAccessKey, securityToken, iamPassword) {
         credentials: { accessKeyId, secretAccessKey, ...(securityToken !== '' && { securityToken }) }
     };
 }
-/** Reads and validates every input; throws {@link InputErrors} listing all problems. */
-function readInputs(source) {
-    // Secrets first, so they are masked before any other message can be printed.
-    const secretAccessKey = readSecret(source, 'secret-access-key', [
-        'HUAWEI_CLOUD_SECRET_ACCESS_KEY',
-        'HUAWEICLOUD_SDK_SK'
-    ]);
-    const securityToken = readSecret(source, 'security-token', [
-        'HUAWEI_CLOUD_SECURITY_TOKEN',
-        'HUAWEICLOUD_SDK_SECURITY_TOKEN'
-    ]);
-    const iamPassword = readSecret(source, 'iam-password', []);
-    const problems = [];
-    /** The parsed value; on a problem, records it and returns `fallback` (the run then stops anyway). */
-    function check(parse, fallback) {
-        try {
-            return parse();
-        }
-        catch (error) {
-            if (!(error instanceof InputError))
-                throw error;
-            problems.push(error);
-            return fallback;
-        }
+/**
+ * The one sign-in the inputs configure: AK/SK (from inputs, else the environment), GitHub OIDC
+ * (`idp-id`) or an IAM password (`iam-username`). Several at once, or none, is an error.
+ */
+function parseSignIn(source, secrets) {
+    const configured = configuredWays(source, secrets);
+    if (configured.length > 1) {
+        throw new InputError('idp-id', `only one way to sign in may be configured, but these are: ${configured.join(', ')}`);
     }
-    const idsText = source.getInput('server-ids');
-    const listed = idsText.trim() === '' ? [] : check(() => parseServerIds(idsText), []);
-    const idsFile = source.getInput('server-ids-file').trim();
-    const workspace = source.env.GITHUB_WORKSPACE ?? process.cwd();
-    const fromFile = idsFile === '' ? [] : check(() => readServerIdsFile(idsFile, workspace, (path) => source.readFile(path)), []);
-    const serverIds = [...new Set([...listed, ...fromFile])];
-    const filters = {
-        tags: check(() => parseTags(source.getInput('tags')), []),
-        name: check(() => parseName(source.getInput('name').trim())),
-        statuses: check(() => parseStatuses(source.getInput('status')), [])
+    if (configured[0]?.startsWith('idp-id'))
+        return readOidc(source);
+    if (configured[0]?.startsWith('iam-username'))
+        return readPassword(source, secrets.iamPassword);
+    return readAccessKey(source, secrets);
+}
+
+;// CONCATENATED MODULE: ./src/action/inputs/timing.ts
+
+
+
+const MAX_BATCH_SIZE = 1000;
+const MAX_TIMEOUT_SECONDS = 6 * 60 * 60;
+const MAX_POLL_INTERVAL_SECONDS = 300;
+const MAX_REQUEST_TIMEOUT_SECONDS = 300;
+/** The documented batch restart limit; accounts with other quotas set their own. */
+const DEFAULT_SERVERS_PER_MINUTE = 1000;
+const MAX_SERVERS_PER_MINUTE = 1_000_000;
+function readWaves(source, problems) {
+    const input = (name) => trimmedInput(source, name);
+    const rolling = problems.check(() => parseBoolean('rolling', input('rolling'), false));
+    return {
+        batchSize: problems.check(() => parseAmount('batch-size', input('batch-size'), MAX_BATCH_SIZE, 1, MAX_BATCH_SIZE)),
+        rolling,
+        waitForTargetState: problems.check(() => parseBooleanOrAuto('wait-for-active', input('wait-for-active'), rolling)),
+        pauseMs: problems.check(() => parseSeconds('pause-seconds', input('pause-seconds'), 0, { allowZero: true, max: MAX_TIMEOUT_SECONDS })),
+        maxFailures: problems.check(() => parseAmount('max-failures', input('max-failures'), 0, 0, 1_000_000))
     };
-    check(() => {
-        if (idsText.trim() === '' && idsFile === '' && !hasFilters(filters)) {
-            throw new InputError('server-ids', `no servers selected; list server IDs (UUIDs such as ${EXAMPLE_ID}), give server-ids-file, or select by tags, name or status`);
-        }
-    });
-    const enterpriseProjectId = source.getInput('enterprise-project-id').trim() || undefined;
-    check(() => {
-        if (enterpriseProjectId !== undefined && !ENTERPRISE_PROJECT_ID.test(enterpriseProjectId)) {
-            throw new InputError('enterprise-project-id', 'must be an enterprise project ID, or all_granted_eps');
-        }
-    });
-    const operation = check(() => parseOperation(source.getInput('operation').trim()));
-    const type = check(() => parsePowerType(source.getInput('type').trim()));
-    const auth = check(() => readAuth(source, secretAccessKey, securityToken, iamPassword));
-    const region = firstSet(source, 'region', ['HUAWEI_CLOUD_REGION']) || undefined;
-    check(() => {
-        if (region !== undefined && !REGION.test(region)) {
-            throw new InputError('region', `${quoted(region)} is not a region name; use one such as ap-southeast-1 or cn-north-4`);
-        }
-    });
-    const projectId = firstSet(source, 'project-id', ['HUAWEI_CLOUD_PROJECT_ID', 'HUAWEICLOUD_SDK_PROJECT_ID']) || undefined;
-    check(() => {
-        if (projectId !== undefined && !PROJECT_ID.test(projectId)) {
-            throw new InputError('project-id', 'must be letters, digits, "-" or "_" (the ID from My Credentials > Projects)');
-        }
-    });
-    const cloud = check(() => parseCloud(source.getInput('cloud').trim()), 'huaweicloud');
-    const usesToken = auth !== undefined && auth.mode !== 'access-key';
-    const needsIam = projectId === undefined || usesToken;
-    const needsRegion = source.getInput('endpoint').trim() === '' || (needsIam && source.getInput('iam-endpoint').trim() === '');
-    check(() => {
-        if (region === undefined && (needsRegion || (usesToken && projectId === undefined))) {
-            throw new InputError('region', "required unless 'endpoint', 'iam-endpoint' (when used) and 'project-id' are set; set 'region' (or HUAWEI_CLOUD_REGION), e.g. ap-southeast-1");
-        }
-    });
-    // The cloud's defaults, for the endpoints not given; a region it does not know is only an error
-    // when such a default is needed (the ECS endpoint always; IAM for a lookup or a token).
-    const missing = { ecs: source.getInput('endpoint').trim() === '', iam: source.getInput('iam-endpoint').trim() === '' };
-    const defaults = region !== undefined && REGION.test(region) && (missing.ecs || missing.iam)
-        ? missing.ecs || (missing.iam && needsIam)
-            ? check(() => defaultEndpoints(cloud, region))
-            : knownEndpoints(cloud, region)
-        : undefined;
-    /** An explicit endpoint, else the cloud's default for the region; undefined when neither can be had. */
-    function endpointFor(name, service) {
-        const text = source.getInput(name).trim();
-        if (text !== '')
-            return check(() => parseEndpoint(name, text));
-        return defaults?.[service];
-    }
-    const endpoint = endpointFor('endpoint', 'ecs');
-    const iamEndpoint = endpointFor('iam-endpoint', 'iam');
-    const batchSize = check(() => parseAmount('batch-size', source.getInput('batch-size').trim(), MAX_BATCH_SIZE, 1, MAX_BATCH_SIZE));
-    const rolling = check(() => parseBoolean('rolling', source.getInput('rolling').trim(), false));
-    const waitForTargetState = check(() => parseBooleanOrAuto('wait-for-active', source.getInput('wait-for-active').trim(), rolling));
-    const pauseMs = check(() => parseSeconds('pause-seconds', source.getInput('pause-seconds').trim(), 0, {
-        allowZero: true,
-        max: MAX_TIMEOUT_SECONDS
-    }));
-    const maxFailures = check(() => parseAmount('max-failures', source.getInput('max-failures').trim(), 0, 0, 1_000_000));
-    const allowEmpty = check(() => parseBoolean('allow-empty', source.getInput('allow-empty').trim(), false));
-    const skipInactive = check(() => parseBoolean('skip-inactive', source.getInput('skip-inactive').trim(), false));
-    const dryRun = check(() => parseBoolean('dry-run', source.getInput('dry-run').trim(), false));
-    const maxServersPerMinute = check(() => parseInteger('max-servers-per-minute', source.getInput('max-servers-per-minute').trim(), DEFAULT_SERVERS_PER_MINUTE, 1, MAX_SERVERS_PER_MINUTE));
-    const wait = check(() => parseBoolean('wait', source.getInput('wait').trim(), true));
-    const timeoutMs = check(() => parseSeconds('timeout-seconds', source.getInput('timeout-seconds').trim(), 600, {
-        allowZero: true,
-        max: MAX_TIMEOUT_SECONDS
-    }));
-    const pollIntervalMs = check(() => parseSeconds('poll-interval-seconds', source.getInput('poll-interval-seconds').trim(), 5, {
-        allowZero: false,
-        max: MAX_POLL_INTERVAL_SECONDS
-    }));
-    const requestTimeoutMs = check(() => parseSeconds('request-timeout-seconds', source.getInput('request-timeout-seconds').trim(), 30, {
-        allowZero: false,
-        max: MAX_REQUEST_TIMEOUT_SECONDS
-    }));
-    check(() => {
-        if (rolling && !wait) {
+}
+function readTimes(source, problems) {
+    const input = (name) => trimmedInput(source, name);
+    return {
+        maxServersPerMinute: problems.check(() => parseInteger('max-servers-per-minute', input('max-servers-per-minute'), DEFAULT_SERVERS_PER_MINUTE, 1, MAX_SERVERS_PER_MINUTE)),
+        wait: problems.check(() => parseBoolean('wait', input('wait'), true)),
+        timeoutMs: problems.check(() => parseSeconds('timeout-seconds', input('timeout-seconds'), 600, { allowZero: true, max: MAX_TIMEOUT_SECONDS })),
+        pollIntervalMs: problems.check(() => parseSeconds('poll-interval-seconds', input('poll-interval-seconds'), 5, {
+            allowZero: false,
+            max: MAX_POLL_INTERVAL_SECONDS
+        })),
+        requestTimeoutMs: problems.check(() => parseSeconds('request-timeout-seconds', input('request-timeout-seconds'), 30, {
+            allowZero: false,
+            max: MAX_REQUEST_TIMEOUT_SECONDS
+        }))
+    };
+}
+/** `batch-size`, `rolling`, `wait-for-active`, `pause-seconds`, `max-failures`, the pace, waiting and the time limits. */
+function readPacing(source, problems) {
+    const pacing = { ...readWaves(source, problems), ...readTimes(source, problems) };
+    problems.check(() => {
+        if (pacing.rolling && !pacing.wait) {
             throw new InputError('rolling', 'needs wait: true, since each wave must finish before the next starts');
         }
-        if (!wait && source.getInput('wait-for-active').trim().toLowerCase() === 'true') {
+        if (!pacing.wait && trimmedInput(source, 'wait-for-active').toLowerCase() === 'true') {
             throw new InputError('wait-for-active', 'needs wait: true, since servers are checked once their job has finished');
         }
     });
-    const failOnError = check(() => parseBoolean('fail-on-error', source.getInput('fail-on-error').trim(), true));
-    if (problems.length > 0)
-        throw new InputErrors(problems);
-    return {
-        serverIds,
-        filters,
-        enterpriseProjectId,
-        allowEmpty,
-        skipInactive,
-        dryRun,
-        operation: { kind: operation, type },
-        projectId,
-        region,
-        auth: auth,
-        cloud,
-        endpoint: endpoint,
-        iamEndpoint,
-        batchSize,
-        rolling,
-        waitForTargetState,
-        pauseMs,
-        maxFailures,
-        maxServersPerMinute,
-        wait,
-        timeoutMs,
-        pollIntervalMs,
-        requestTimeoutMs,
-        failOnError
-    };
+    return pacing;
 }
 
-;// CONCATENATED MODULE: ./src/ledger.ts
-/**
- * Every requested server's outcome, in one place. It starts with all of them and never
- * adds or drops one, so the reported lists always cover the input exactly once.
- */
-class Ledger {
-    entries = new Map();
-    closed = false;
-    constructor(serverIds) {
-        for (const id of serverIds) {
-            this.entries.set(id, { id, outcome: 'queued', job_id: null, error_code: null, error_message: null });
-        }
-    }
-    /** Accepted by the cloud under this job; the outcome is not known yet. */
-    markSubmitted(ids, jobId) {
-        for (const id of ids)
-            this.set(id, { outcome: 'submitted', job_id: jobId });
-    }
-    markSucceeded(id) {
-        this.set(id, { outcome: 'succeeded', error_code: null, error_message: null });
-    }
-    markFailed(ids, code, message) {
-        for (const id of ids)
-            this.set(id, { outcome: 'failed', error_code: code, error_message: message });
-    }
-    /** Deliberately left alone: filtered out, not found, in the wrong state, or a dry run. */
-    markSkipped(ids, reason) {
-        for (const id of ids)
-            this.set(id, { outcome: 'skipped', error_code: null, error_message: reason });
-    }
-    /** The outcome is unknown for good, e.g. a restart request that may or may not have arrived. */
-    markPending(ids, code, message) {
-        for (const id of ids)
-            this.set(id, { outcome: 'pending', error_code: code, error_message: message });
-    }
-    isSucceeded(id) {
-        return this.entries.get(id)?.outcome === 'succeeded';
-    }
-    /** Servers accepted by the cloud whose outcome is still open. */
-    isAwaiting(id) {
-        return this.entries.get(id)?.outcome === 'submitted';
-    }
-    /** How these servers stand right now, e.g. for a progress line. */
-    tally(ids) {
-        const counts = { queued: 0, submitted: 0, pending: 0, succeeded: 0, failed: 0, skipped: 0 };
-        for (const id of ids) {
-            const state = this.entries.get(id)?.outcome;
-            if (state !== undefined)
-                counts[state]++;
-        }
-        return counts;
-    }
-    /** Servers never sent to the cloud. */
-    queuedIds() {
-        const ids = [];
-        for (const entry of this.entries.values())
-            if (entry.outcome === 'queued')
-                ids.push(entry.id);
-        return ids;
-    }
-    /**
-     * The final report, by server ID in input order: servers never sent are failed (they were
-     * certainly not restarted), servers sent but not confirmed are pending. These are the
-     * ledger's own lines, settled in place rather than copied (at 50,000 servers copies cost
-     * megabytes), so the ledger takes no changes after this.
-     */
-    results() {
-        this.closed = true;
-        for (const entry of this.entries.values()) {
-            if (entry.outcome === 'queued') {
-                entry.outcome = 'failed';
-                entry.error_message ??= 'Not submitted.';
-            }
-            else if (entry.outcome === 'submitted') {
-                entry.outcome = 'pending';
-            }
-        }
-        return this.entries;
-    }
-    /** Gives servers still queued the reason they were never sent. */
-    explainQueued(message) {
-        for (const id of this.queuedIds())
-            this.set(id, { error_message: message });
-    }
-    /** Gives servers still awaiting their job the reason their outcome stays open. */
-    explainAwaiting(jobId, message) {
-        for (const entry of this.entries.values()) {
-            if (entry.outcome === 'submitted' && entry.job_id === jobId)
-                this.set(entry.id, { error_message: message });
-        }
-    }
-    set(id, change) {
-        if (this.closed)
-            throw new Error('the ledger is closed: its results have been reported');
-        const entry = this.entries.get(id);
-        if (entry === undefined)
-            throw new Error(`server ${id} is not in the ledger`);
-        Object.assign(entry, change);
-    }
+;// CONCATENATED MODULE: ./src/action/inputs/index.ts
+
+
+
+
+
+
+
+/** Reads and validates every input; throws {@link InputErrors} listing all problems. */
+function readInputs(source) {
+    // Secrets first, so they are masked before any other message can be printed.
+    const secrets = readSecrets(source);
+    const problems = new Problems();
+    const servers = readServerInputs(source, problems);
+    const operation = readOperation(source, problems);
+    const auth = problems.check(() => parseSignIn(source, secrets));
+    const endpoints = readEndpoints(source, auth !== undefined && auth.mode !== 'access-key', problems);
+    const pacing = readPacing(source, problems);
+    const dryRun = problems.check(() => parseBoolean('dry-run', trimmedInput(source, 'dry-run'), false));
+    const failOnError = problems.check(() => parseBoolean('fail-on-error', trimmedInput(source, 'fail-on-error'), true));
+    problems.throwIfAny();
+    return { ...servers, ...endpoints, ...pacing, operation, dryRun, auth: auth, failOnError };
 }
 
-;// CONCATENATED MODULE: ./src/plan.ts
+;// CONCATENATED MODULE: ./src/shared/text.ts
+function errorMessage(error) {
+    return error instanceof Error ? error.message : String(error);
+}
+/** A duration for people: "0.25 s", "7.5 s", "12 s". */
+function formatSeconds(ms) {
+    return `${Number((ms / 1000).toFixed(2))} s`;
+}
+/** "1 server", "1,000 servers", "2 batches". */
+function plural(count, noun) {
+    return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : noun === 'batch' ? 'es' : 's'}`;
+}
+
+;// CONCATENATED MODULE: ./src/engine/plan.ts
 /**
  * Splits the servers, in order, into batches of at most `batchSize`: all in one wave, or with
  * `rolling` one batch per wave, so each batch finishes before the next begins.
@@ -39678,7 +38666,7 @@ function describePlan(plan) {
     return plan.waves.flatMap((wave, index) => wave.map((batch) => ({ wave: index + 1, batch: batch.number, server_ids: batch.serverIds })));
 }
 
-;// CONCATENATED MODULE: ./src/report.ts
+;// CONCATENATED MODULE: ./src/action/report.ts
 
 function countOutcomes(results) {
     const counts = { succeeded: 0, failed: 0, pending: 0, skipped: 0 };
@@ -39853,34 +38841,275 @@ function* batchLogGroups(runs, results) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/main.ts
+;// CONCATENATED MODULE: ./src/action/publish.ts
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
-const USER_AGENT = 'ecs-batch-restart (GitHub Action)';
 /** GitHub keeps at most 1 MB of one step output. */
 const OUTPUT_SIZE_LIMIT = 1_000_000;
-const TITLES = {
-    reboot: 'ECS batch restart',
-    start: 'ECS batch start',
-    stop: 'ECS batch stop'
-};
-function plural(count, noun) {
-    return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : noun === 'batch' ? 'es' : 's'}`;
+function writeOutputs(record, io) {
+    let resultsFile = '';
+    try {
+        resultsFile = io.writeTempFile('results.json', jsonPieces(record.results.values()));
+    }
+    catch (error) {
+        io.log.warning(`The results file could not be written: ${errorMessage(error)}`);
+    }
+    for (const [name, pieces] of buildOutputs(record.results, record.runs, record.status, record.plan, resultsFile)) {
+        const bytes = io.setOutput(name, pieces);
+        if (bytes > OUTPUT_SIZE_LIMIT) {
+            io.log.warning(`The '${name}' output is ${(bytes / 1e6).toFixed(1)} MB, over GitHub's 1 MB limit for one output, so later steps may not get it. Read the file named by the 'results-file' output instead, or restart fewer servers per step.`);
+        }
+    }
 }
+/** The log groups, annotations, outputs, results file and job summary of a finished run. */
+async function publish(record, context, io) {
+    const { results, runs, status } = record;
+    for (const group of batchLogGroups(runs, results))
+        io.log.group(group.title, group.lines);
+    for (const annotation of batchAnnotations(runs))
+        io.log.error(annotation.message, annotation.title);
+    writeOutputs(record, io);
+    try {
+        await io.writeSummary(renderSummary(results, runs, status, context));
+    }
+    catch (error) {
+        io.log.warning(`The job summary could not be written: ${errorMessage(error)}`);
+    }
+    const counts = countOutcomes(results);
+    io.log.info(`Finished with status ${status}: ${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.pending} pending.`);
+}
+
+;// CONCATENATED MODULE: ./src/cloud/signer.ts
+
+/**
+ * SDK-HMAC-SHA256, the AK/SK request signature of Huawei Cloud's API gateway.
+ * Unlike AWS SigV4 there is no key derivation: the secret key signs the string directly.
+ */
+const SIGNING_ALGORITHM = 'SDK-HMAC-SHA256';
+/** `YYYYMMDDTHHMMSSZ` in UTC, the format of the `X-Sdk-Date` header. */
+function formatSdkDate(date) {
+    return date
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d{3}Z$/, 'Z');
+}
+/** Parses an `X-Sdk-Date` value; undefined when it is not of that exact shape. */
+function parseSdkDate(value) {
+    const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
+    if (!match)
+        return undefined;
+    const [, y, mo, d, h, mi, s] = match.map(Number);
+    const date = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+    return Number.isNaN(date.getTime()) ? undefined : date;
+}
+/** Percent-encodes everything but the RFC 3986 unreserved characters, upper-case hex. */
+function encodeComponent(value) {
+    return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+function decodeSegment(segment) {
+    try {
+        return decodeURIComponent(segment);
+    }
+    catch {
+        return segment;
+    }
+}
+function canonicalUri(pathname) {
+    const encoded = pathname
+        .split('/')
+        .map((segment) => encodeComponent(decodeSegment(segment)))
+        .join('/');
+    return encoded.endsWith('/') ? encoded : `${encoded}/`;
+}
+function canonicalQuery(params) {
+    return [...params]
+        .map(([key, value]) => [encodeComponent(key), encodeComponent(value)])
+        .sort(([k1, v1], [k2, v2]) => compare(k1, k2) || compare(v1, v2))
+        .map(([key, value]) => `${key}=${value}`)
+        .join('&');
+}
+function compare(a, b) {
+    if (a === b)
+        return 0;
+    return a < b ? -1 : 1;
+}
+function normalizedHeaders(headers) {
+    return Object.entries(headers)
+        .map(([name, value]) => [name.trim().toLowerCase(), value.trim()])
+        .sort(([a], [b]) => compare(a, b));
+}
+function sha256Hex(data) {
+    return (0,external_node_crypto_.createHash)('sha256').update(data, 'utf8').digest('hex');
+}
+function canonicalRequest(input) {
+    const headers = normalizedHeaders(input.signedHeaders);
+    return [
+        input.method.toUpperCase(),
+        canonicalUri(input.url.pathname),
+        canonicalQuery(input.url.searchParams),
+        headers.map(([name, value]) => `${name}:${value}\n`).join(''),
+        headers.map(([name]) => name).join(';'),
+        sha256Hex(input.body)
+    ].join('\n');
+}
+function stringToSign(sdkDate, canonical) {
+    return `${SIGNING_ALGORITHM}\n${sdkDate}\n${sha256Hex(canonical)}`;
+}
+function sign(input, key) {
+    const headers = normalizedHeaders(input.signedHeaders);
+    const sdkDate = headers.find(([name]) => name === 'x-sdk-date')?.[1];
+    if (sdkDate === undefined) {
+        throw new Error('x-sdk-date must be one of the signed headers');
+    }
+    const signature = (0,external_node_crypto_.createHmac)('sha256', key.secretAccessKey)
+        .update(stringToSign(sdkDate, canonicalRequest(input)), 'utf8')
+        .digest('hex');
+    const signedHeaderNames = headers.map(([name]) => name);
+    return {
+        signature,
+        signedHeaderNames,
+        authorization: `${SIGNING_ALGORITHM} Access=${key.accessKeyId}, SignedHeaders=${signedHeaderNames.join(';')}, Signature=${signature}`
+    };
+}
+/** Reads an `Authorization` header written by {@link sign}; undefined when malformed. */
+function parseAuthorization(value) {
+    const match = /^SDK-HMAC-SHA256 Access=([^,\s]+), SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/.exec(value);
+    if (!match)
+        return undefined;
+    return { accessKeyId: match[1], signedHeaderNames: match[2].split(';'), signature: match[3] };
+}
+
+;// CONCATENATED MODULE: ./src/cloud/auth.ts
+
+/** Sends requests as they are: for the IAM calls that themselves issue tokens. */
+const anonymous = {
+    authorize: (request) => Promise.resolve(request),
+    renew: () => Promise.resolve(false)
+};
+/**
+ * An IAM token in `X-Auth-Token` (no signature), obtained on first use; renewed once if the
+ * cloud reports it expired mid-run.
+ */
+function tokenAuthenticator(obtain, initial) {
+    let current = initial === undefined ? undefined : Promise.resolve(initial);
+    let renewal;
+    async function renewOnce() {
+        const previous = current;
+        try {
+            current = obtain();
+            await current;
+            return true;
+        }
+        catch {
+            // Keep the old token: later requests fail as expired, not on a broken promise.
+            current = previous;
+            return false;
+        }
+    }
+    return {
+        async authorize(request) {
+            current ??= obtain();
+            return { ...request, headers: { ...request.headers, 'X-Auth-Token': await current } };
+        },
+        async renew(failed) {
+            renewal ??= renewOnce();
+            return (await renewal) && failed.headers['X-Auth-Token'] !== (await current);
+        }
+    };
+}
+/**
+ * Signs every header the request carries at this point (host, content-type, x-project-id),
+ * plus the date and security token it adds. Headers the HTTP client adds later
+ * (user-agent, content-length) stay unsigned.
+ */
+function accessKeyAuthenticator(credentials) {
+    return {
+        authorize(request, now) {
+            const headers = { ...request.headers, 'X-Sdk-Date': formatSdkDate(now) };
+            if (credentials.securityToken !== undefined) {
+                headers['X-Security-Token'] = credentials.securityToken;
+            }
+            const { authorization } = sign({ method: request.method, url: request.url, signedHeaders: headers, body: request.body }, credentials);
+            return Promise.resolve({ ...request, headers: { ...headers, Authorization: authorization } });
+        },
+        // AK/SK has nothing to renew; temporary keys that expire need a new run.
+        renew: () => Promise.resolve(false)
+    };
+}
+
+;// CONCATENATED MODULE: ./src/cloud/iam.ts
+
+function issued(response, what) {
+    const header = response.headers['x-subject-token'];
+    const token = Array.isArray(header) ? header[0] : header;
+    if (token === undefined || token === '') {
+        throw new ApiError(response.status, undefined, 'IAM answered without an X-Subject-Token header', response.requestId, what);
+    }
+    const project = response.body?.token?.project;
+    return { token, projectId: typeof project?.id === 'string' ? project.id : undefined };
+}
+/**
+ * `POST /v3.0/OS-AUTH/id-token/tokens`: a project-scoped token for the workflow's OIDC ID token,
+ * through the identity provider `idpId` (its identity conversion rules decide the permissions).
+ */
+async function tokenFromIdToken(api, iamEndpoint, idpId, idToken, scope) {
+    const what = `Signing in through identity provider ${idpId}`;
+    const response = await api.request({
+        what,
+        method: 'POST',
+        endpoint: iamEndpoint,
+        path: '/v3.0/OS-AUTH/id-token/tokens',
+        headers: { 'X-Idp-Id': idpId },
+        body: { auth: { id_token: { id: idToken }, scope: { project: scope } } },
+        idempotent: true
+    });
+    return issued(response, what);
+}
+/** `POST /v3/auth/tokens`: a project-scoped token for an IAM user's password. */
+async function tokenFromPassword(api, iamEndpoint, user, scope) {
+    const what = `Signing in as IAM user ${user.username} of ${user.domain}`;
+    const identity = {
+        methods: ['password'],
+        password: { user: { name: user.username, password: user.password, domain: { name: user.domain } } }
+    };
+    const response = await api.request({
+        what,
+        method: 'POST',
+        endpoint: iamEndpoint,
+        path: '/v3/auth/tokens',
+        body: { auth: { identity, scope: { project: scope } } },
+        idempotent: true
+    });
+    return issued(response, what);
+}
+/** One sentence on what to fix when signing in with a token fails. */
+function signInHint(error, mode) {
+    const text = `${error.code ?? ''} ${error.apiMessage ?? ''}`.toLowerCase();
+    if (mode === 'password') {
+        return error.status === 401
+            ? 'Check iam-username, iam-password and iam-domain (the account name); users with login protection (MFA) cannot sign in by password.'
+            : 'Check that the IAM user may access the project named by project-id or region.';
+    }
+    if (text.includes('audience'))
+        return "Set oidc-audience to the identity provider's client_id (or the client_id to the default, huaweicloud).";
+    if (text.includes('expired'))
+        return "The workflow's ID token had expired: re-run the job, and check the clock of a self-hosted runner.";
+    if (text.includes('issuer'))
+        return "The identity provider's idp_url must be https://token.actions.githubusercontent.com.";
+    if (text.includes('signature') || text.includes('kid')) {
+        return "The identity provider's signing_key must hold GitHub's current signing keys (GitHub rotates them): update it from https://token.actions.githubusercontent.com/.well-known/jwks.";
+    }
+    if (error.status === 404)
+        return 'Check idp-id: it must be the ID of an identity provider in IAM with the OpenID Connect protocol.';
+    if (error.status === 403)
+        return "The identity conversion rules give this workflow's identity no access to the project; check them.";
+    return 'See the README section on GitHub OIDC sign-in.';
+}
+
+;// CONCATENATED MODULE: ./src/action/sign-in.ts
+
+
+
 /** The promise's value, unless the run is cancelled first. */
 function untilCancelled(promise, signal) {
     return new Promise((resolve, reject) => {
@@ -39929,6 +39158,961 @@ async function signIn(inputs, iam, io) {
     };
     return { authenticator: tokenAuthenticator(renew, first.token), tokenProjectId: first.projectId };
 }
+
+;// CONCATENATED MODULE: ./src/cloud/retry.ts
+const DEFAULT_RETRY_POLICY = {
+    maxAttempts: 5,
+    baseDelayMs: 1000,
+    maxDelayMs: 30_000
+};
+/**
+ * Exponential backoff with "equal jitter": half the step is fixed, half random, so
+ * concurrent runs spread out but never retry immediately. `attempt` counts from 1.
+ */
+function backoffDelayMs(attempt, policy, random) {
+    const step = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+    return Math.round(step / 2 + (random() * step) / 2);
+}
+/** `Retry-After` as delta-seconds or an HTTP date, in milliseconds from `nowMs`. */
+function parseRetryAfterMs(value, nowMs) {
+    if (value === undefined || value.trim() === '')
+        return undefined;
+    const trimmed = value.trim();
+    if (/^\d+(\.\d+)?$/.test(trimmed))
+        return Math.round(Number(trimmed) * 1000);
+    const date = Date.parse(trimmed);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+}
+/** The wait before the next attempt: the server's word when it gave one, bounded. */
+function retryDelayMs(attempt, retryAfterMs, policy, random) {
+    if (retryAfterMs !== undefined)
+        return Math.min(retryAfterMs, policy.maxDelayMs);
+    return backoffDelayMs(attempt, policy, random);
+}
+
+;// CONCATENATED MODULE: ./src/cloud/api.ts
+
+
+
+/** Codes that mean "rejected for load, nothing was done, try later", whatever the status. */
+const THROTTLING_CODES = new Set(['APIG.0308', 'APIGW.0308', 'Common.0024', 'Common.1503']);
+function isThrottling(error) {
+    return error.status === 429 || (error.code !== undefined && THROTTLING_CODES.has(error.code));
+}
+function isRetryable(error, idempotent) {
+    if (error instanceof TransportError)
+        return idempotent || !error.sent;
+    // Five failed AK/SK authentications lock the key for five minutes: never retry them.
+    if (error.isAuthFailure)
+        return false;
+    if (isThrottling(error))
+        return true;
+    return idempotent && error.status >= 500;
+}
+function headerValue(headers, name) {
+    const value = headers[name];
+    return Array.isArray(value) ? value[0] : value;
+}
+function snippet(text) {
+    const flat = text.replace(/\s+/g, ' ').trim();
+    return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
+}
+/** Turns an HTTP answer into parsed JSON, or the ApiError it stands for. */
+function interpretResponse(response, what, nowMs) {
+    const requestId = headerValue(response.headers, 'x-request-id');
+    const retryAfterMs = parseRetryAfterMs(headerValue(response.headers, 'retry-after'), nowMs);
+    const ok = response.status >= 200 && response.status < 300;
+    let body;
+    try {
+        body = response.body === '' ? undefined : JSON.parse(response.body);
+    }
+    catch {
+        const problem = `the response is not JSON: ${snippet(response.body)}`;
+        throw new ApiError(response.status, undefined, problem, requestId, what, retryAfterMs);
+    }
+    const details = parseErrorBody(body);
+    // Throttling can arrive as a 2xx (HTTP 202 with Common.0024): that is not an acceptance.
+    if (!ok || (details.code !== undefined && THROTTLING_CODES.has(details.code))) {
+        throw new ApiError(response.status, details.code, details.message, requestId, what, retryAfterMs);
+    }
+    return { status: response.status, body, requestId, headers: response.headers };
+}
+/** Sends authenticated JSON requests, retrying only where that is safe. */
+class ApiClient {
+    options;
+    constructor(options) {
+        this.options = options;
+    }
+    async request(call) {
+        const { retry, sleep, random, clock, log, signal } = this.options;
+        const sent = {};
+        for (let attempt = 1;; attempt++) {
+            if (signal.aborted)
+                throw new TransportError(call.what, 'the run was cancelled before it was sent', false);
+            try {
+                return await this.attempt(call, sent);
+            }
+            catch (error) {
+                if (!(error instanceof ApiError || error instanceof TransportError))
+                    throw error;
+                if (error instanceof ApiError &&
+                    error.code === 'APIG.0307' &&
+                    sent.request !== undefined &&
+                    (await this.options.authenticator.renew(sent.request))) {
+                    log.info(`${call.what}: the token had expired; signed in again and retrying once`);
+                    attempt--;
+                    continue;
+                }
+                if (error instanceof ApiError && isThrottling(error))
+                    call.onThrottled?.();
+                if (attempt >= retry.maxAttempts || !isRetryable(error, call.idempotent))
+                    throw error;
+                const retryAfterMs = error instanceof ApiError ? error.retryAfterMs : undefined;
+                const delay = retryDelayMs(attempt, retryAfterMs, retry, random);
+                const why = `${error instanceof ApiError && isThrottling(error) ? 'throttled' : 'failed'} (${errorMessage(error)})`;
+                if (call.giveUpAt !== undefined && clock() + delay > call.giveUpAt) {
+                    log.warning(`${call.what} ${why}; not retrying, since waiting ${formatSeconds(delay)} would pass timeout-seconds`);
+                    throw error;
+                }
+                const reason = retryAfterMs !== undefined ? ' as Retry-After asks' : '';
+                log.info(`${call.what} ${why}; retrying in ${formatSeconds(delay)}${reason} (attempt ${attempt + 1} of ${retry.maxAttempts})`);
+                await sleep(delay, signal);
+            }
+        }
+    }
+    /** Sends the call once; `sent.request` keeps the request as authorized, for a renewal. */
+    async attempt(call, sent) {
+        const { transport, authenticator, clock, log } = this.options;
+        const url = new URL(call.path, call.endpoint);
+        for (const [key, value] of Object.entries(call.query ?? {}))
+            url.searchParams.append(key, value);
+        const body = call.body === undefined ? '' : JSON.stringify(call.body);
+        const headers = { Host: url.host };
+        if (body !== '')
+            headers['Content-Type'] = 'application/json';
+        if (call.projectId !== undefined)
+            headers['X-Project-Id'] = call.projectId;
+        Object.assign(headers, call.headers);
+        const unsigned = { method: call.method, url, headers, body };
+        const request = await authenticator.authorize(unsigned, new Date(clock()));
+        sent.request = request;
+        const started = clock();
+        const response = await transport.send(request, call.what, this.options.signal);
+        const requestId = headerValue(response.headers, 'x-request-id');
+        log.debug(`${call.method} ${url.pathname}${url.search} -> HTTP ${response.status} in ${clock() - started} ms (X-Request-Id: ${requestId ?? 'none'})`);
+        return interpretResponse(response, call.what, clock());
+    }
+}
+
+;// CONCATENATED MODULE: ./src/cloud/http.ts
+
+
+/**
+ * Error codes that prove the request never left this machine, so even a restart request
+ * may be sent again. Anything else (resets, timeouts) may have reached the cloud.
+ */
+const NOT_SENT_CODES = new Set([
+    'ECONNREFUSED',
+    'ENOTFOUND',
+    'EAI_AGAIN',
+    'ENETUNREACH',
+    'EHOSTUNREACH',
+    'CERT_HAS_EXPIRED',
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'ERR_TLS_CERT_ALTNAME_INVALID'
+]);
+function describeCause(error) {
+    const code = error?.code;
+    const message = error instanceof Error ? error.message : String(error);
+    return {
+        reason: code && !message.includes(code) ? `${code} ${message}` : message,
+        sent: !(code !== undefined && NOT_SENT_CODES.has(code))
+    };
+}
+function readBody(message, maxBytes) {
+    return new Promise((resolve, reject) => {
+        const chunks = [];
+        let size = 0;
+        message.on('data', (chunk) => {
+            size += chunk.length;
+            if (size > maxBytes) {
+                reject(new Error(`the response body is larger than ${maxBytes} bytes`));
+                message.destroy();
+                return;
+            }
+            chunks.push(chunk);
+        });
+        message.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        message.on('error', reject);
+        message.on('aborted', () => reject(new Error('the connection closed mid-response')));
+    });
+}
+/** HTTP over @actions/http-client (which honours the runner's proxy settings). */
+function createHttpTransport(options) {
+    const client = new HttpClient(options.userAgent, [], {
+        socketTimeout: options.timeoutMs,
+        allowRedirects: false,
+        keepAlive: true
+    });
+    async function exchange(request) {
+        const url = request.url.toString();
+        const response = request.method === 'POST'
+            ? await client.post(url, request.body, request.headers)
+            : await client.get(url, request.headers);
+        const body = await readBody(response.message, options.maxBodyBytes);
+        return { status: response.message.statusCode ?? 0, headers: response.message.headers, body };
+    }
+    return {
+        send(request, what, signal) {
+            return new Promise((resolve, reject) => {
+                const fail = (reason, sent) => {
+                    clearTimeout(timer);
+                    signal?.removeEventListener('abort', cancel);
+                    reject(new TransportError(what, reason, sent));
+                };
+                const cancel = () => fail('the run was cancelled while waiting for the answer', true);
+                const timer = setTimeout(() => fail(`timed out after ${options.timeoutMs / 1000} s`, true), options.timeoutMs);
+                if (signal?.aborted) {
+                    fail('the run was cancelled before it was sent', false);
+                    return;
+                }
+                signal?.addEventListener('abort', cancel, { once: true });
+                exchange(request).then((response) => {
+                    clearTimeout(timer);
+                    signal?.removeEventListener('abort', cancel);
+                    resolve(response);
+                }, (error) => {
+                    const { reason, sent } = describeCause(error);
+                    fail(reason, sent);
+                });
+            });
+        },
+        close() {
+            client.dispose();
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ./src/engine/batch-run.ts
+/** A batch's run before any request: `status` says why (not submitted yet, skipped, planned). */
+function batchRun(batch, wave, status) {
+    return { label: String(batch.number), wave, serverIds: batch.serverIds, jobId: null, status, problem: null };
+}
+
+;// CONCATENATED MODULE: ./src/engine/operation.ts
+/** The state a server reports once the operation has taken effect. */
+const TARGET_STATE = { reboot: 'ACTIVE', start: 'ACTIVE', stop: 'SHUTOFF' };
+/** The state a server must be in for the operation to make sense (`skip-inactive`). */
+const REQUIRED_STATE = { reboot: 'ACTIVE', stop: 'ACTIVE', start: 'SHUTOFF' };
+/** E.g. "SOFT restart", "start", "HARD stop". */
+function describeOperation(operation) {
+    if (operation.kind === 'start')
+        return 'start';
+    return `${operation.type} ${operation.kind === 'reboot' ? 'restart' : 'stop'}`;
+}
+
+;// CONCATENATED MODULE: ./src/engine/pacer.ts
+/** The cloud counts restarted servers per minute. */
+const RATE_WINDOW_MS = 60_000;
+/** A little room for clocks and latency, so requests do not arrive just before the cloud's window allows. */
+const SAFETY = 1.02;
+/** How much the pace drops each time the cloud throttles although paced. */
+const SLOWDOWN = 0.75;
+/**
+ * Spaces restart requests evenly at `limit` servers per minute (a request of n servers takes
+ * n/limit of a minute, before the next may go), instead of bursting and bouncing off the cloud's
+ * throttling. Evenly spaced requests also respect a limit the cloud counts over a shorter window.
+ * When the cloud throttles anyway, the account's limit is lower than assumed: the pace drops.
+ */
+class Pacer {
+    limit;
+    clock;
+    nextAt = Number.NEGATIVE_INFINITY;
+    constructor(limit, clock) {
+        this.limit = limit;
+        this.clock = clock;
+    }
+    get serversPerMinute() {
+        return this.limit;
+    }
+    /** The earliest time (ms since the epoch) at which the next request may go. */
+    availableAt() {
+        return Math.max(this.clock(), this.nextAt);
+    }
+    /** A request of `servers` went now: the next waits for its share of the minute. */
+    record(servers) {
+        this.nextAt = this.clock() + Math.ceil((servers * RATE_WINDOW_MS * SAFETY) / this.limit);
+    }
+    /** Throttled although paced: slows down, and returns the pace now in force. */
+    throttled() {
+        this.limit = Math.max(1, Math.floor(this.limit * SLOWDOWN));
+        return this.limit;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/cloud/jobs.ts
+const FINISHED = new Set(['SUCCESS', 'FAIL']);
+function asObject(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
+}
+function asString(value) {
+    return typeof value === 'string' && value !== '' ? value : null;
+}
+/**
+ * Reads `GET /v1/{project_id}/jobs/{job_id}` defensively: each server's outcome comes from its
+ * own sub-job; once the job has finished, servers it says nothing about take the job's result.
+ */
+function interpretJob(document, batch) {
+    const job = asObject(document) ?? {};
+    const status = asString(job.status) ?? 'UNKNOWN';
+    const finished = FINISHED.has(status);
+    const members = new Set(batch);
+    const verdicts = new Map();
+    const strangers = [];
+    const subJobs = asObject(job.entities)?.sub_jobs;
+    for (const item of Array.isArray(subJobs) ? subJobs : []) {
+        const subJob = asObject(item);
+        const entities = asObject(subJob?.entities);
+        const serverId = asString(entities?.server_id);
+        if (subJob === undefined || serverId === null)
+            continue;
+        if (!members.has(serverId)) {
+            strangers.push(serverId);
+            continue;
+        }
+        if (subJob.status === 'SUCCESS')
+            verdicts.set(serverId, 'succeeded');
+        if (subJob.status === 'FAIL') {
+            verdicts.set(serverId, {
+                code: asString(subJob.error_code) ?? asString(job.error_code),
+                message: asString(subJob.fail_reason) ?? asString(entities?.errorcode_message) ?? asString(job.fail_reason)
+            });
+        }
+    }
+    if (finished) {
+        const jobFailure = {
+            code: asString(job.error_code),
+            message: asString(job.fail_reason) ?? 'The job failed without a sub-job for this server.'
+        };
+        for (const id of batch) {
+            if (!verdicts.has(id))
+                verdicts.set(id, status === 'SUCCESS' ? 'succeeded' : jobFailure);
+        }
+    }
+    const succeeded = [];
+    const failed = [];
+    for (const [id, verdict] of verdicts) {
+        if (verdict === 'succeeded')
+            succeeded.push(id);
+        else
+            failed.push({ id, ...verdict });
+    }
+    return { status, finished, succeeded, failed, strangers };
+}
+
+;// CONCATENATED MODULE: ./src/engine/wait.ts
+
+
+
+
+/** Jobs polled at once in a round; enough for 50,000 servers in 50 batches without a burst. */
+const POLL_CONCURRENCY = 10;
+async function forEachLimited(items, limit, work) {
+    let next = 0;
+    async function worker() {
+        while (next < items.length)
+            await work(items[next++]);
+    }
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+/** A 4xx that is not throttling: asking again would get the same answer. */
+function isRefusal(error) {
+    return error instanceof ApiError && error.status >= 400 && error.status < 500 && !isThrottling(error);
+}
+/**
+ * Follows the jobs of accepted restart requests: one poll round per interval for all unfinished
+ * jobs (not a timer per job), recording each server's outcome as its sub-job finishes. Rounds
+ * also run while the executor idles between paced submissions, so early jobs are followed while
+ * later batches wait for their turn.
+ */
+class JobPoller {
+    deps;
+    options;
+    tracked = [];
+    lastStatus = new Map();
+    lastError = new Map();
+    nextRoundAt = Number.POSITIVE_INFINITY;
+    round = 0;
+    started;
+    constructor(deps, options) {
+        this.deps = deps;
+        this.options = options;
+        this.started = deps.clock();
+    }
+    /** Follows this run's job from now on; the first look comes one interval later. */
+    track(run) {
+        if (this.open().length === 0)
+            this.nextRoundAt = this.deps.clock() + this.options.pollIntervalMs;
+        this.tracked.push(run);
+    }
+    /** Sleeps until `time` (at most until the deadline), running the poll rounds that fall due. */
+    async idleUntil(time) {
+        const { clock, sleep, signal } = this.deps;
+        for (;;) {
+            const now = clock();
+            const until = Math.min(time, this.options.deadline);
+            if (this.cancelled() || now >= until)
+                return;
+            const polling = this.open().length > 0;
+            if (polling && now >= this.nextRoundAt) {
+                await this.pollRound();
+                continue;
+            }
+            await sleep((polling ? Math.min(until, this.nextRoundAt) : until) - now, signal);
+        }
+    }
+    /**
+     * Waits until every followed job has finished, the deadline has passed (with one last round at
+     * the deadline) or the run is cancelled; servers still unconfirmed then stay pending, with why.
+     */
+    async finish() {
+        const { clock, sleep, signal } = this.deps;
+        while (this.open().length > 0 && !this.cancelled()) {
+            const now = clock();
+            if (now >= this.options.deadline)
+                break;
+            const target = Math.min(this.nextRoundAt, this.options.deadline);
+            if (now < target)
+                await sleep(target - now, signal);
+            if (this.cancelled())
+                break;
+            await this.pollRound();
+        }
+        this.explainUnfinished();
+    }
+    /** A function, not a property read, so no narrowing survives the awaits in between. */
+    cancelled() {
+        return this.deps.signal.aborted;
+    }
+    open() {
+        return this.tracked.filter((run) => run.status === 'submitted');
+    }
+    async pollRound() {
+        await forEachLimited(this.open(), POLL_CONCURRENCY, (run) => this.poll(run));
+        this.round++;
+        this.nextRoundAt = this.deps.clock() + this.options.pollIntervalMs;
+        this.deps.log.info(this.progressLine());
+    }
+    async poll(run) {
+        const { ecs, ledger, log } = this.deps;
+        const jobId = run.jobId;
+        let document;
+        try {
+            document = await ecs.getJob(jobId, this.options.deadline);
+        }
+        catch (error) {
+            const message = errorMessage(error);
+            if (isRefusal(error)) {
+                run.status = 'status unreadable';
+                run.problem = message;
+                ledger.explainAwaiting(jobId, `The job was accepted but its status could not be read: ${message}`);
+                return;
+            }
+            this.lastError.set(run, message);
+            if (!this.cancelled())
+                log.warning(`${message}; trying again next round`);
+            return;
+        }
+        this.lastError.delete(run);
+        const observation = interpretJob(document, run.serverIds);
+        this.lastStatus.set(run, observation.status);
+        for (const id of observation.succeeded)
+            if (ledger.isAwaiting(id))
+                ledger.markSucceeded(id);
+        for (const { id, code, message } of observation.failed) {
+            if (ledger.isAwaiting(id))
+                ledger.markFailed([id], code, message);
+        }
+        if (observation.strangers.length > 0) {
+            log.warning(`Job ${jobId} reported ${observation.strangers.length} servers that were not in request ${run.label}; ignored: ${observation.strangers.slice(0, 5).join(', ')}`);
+        }
+        if (observation.finished) {
+            run.status = observation.status;
+            const failed = observation.failed.length;
+            if (failed > 0) {
+                run.problem = `${failed} of ${run.serverIds.length} servers failed (job ${jobId}, ${observation.status})`;
+            }
+            log.info(`Request ${run.label} (job ${jobId}) finished: ${observation.status}`);
+        }
+    }
+    explainUnfinished() {
+        for (const run of this.open()) {
+            const status = this.lastStatus.get(run) ?? 'not read';
+            const error = this.lastError.get(run);
+            run.status = this.cancelled() ? 'cancelled' : 'timed out';
+            run.problem = this.cancelled()
+                ? `the run was cancelled while job ${run.jobId} was running (last status ${status})`
+                : `job ${run.jobId} had not finished when timeout-seconds ran out (last status ${status})`;
+            this.deps.ledger.explainAwaiting(run.jobId, `Not confirmed: ${run.problem}${error ? `; last error: ${error}` : ''}.`);
+        }
+    }
+    progressLine() {
+        const tally = this.deps.ledger.tally(this.tracked.flatMap((run) => run.serverIds));
+        const open = this.open().length;
+        const elapsed = formatSeconds(this.deps.clock() - this.started);
+        return `Poll round ${this.round} (${elapsed}): ${tally.succeeded} succeeded, ${tally.failed} failed, ${tally.submitted} running; ${this.tracked.length - open} of ${this.tracked.length} jobs finished`;
+    }
+}
+/** States a server passes through on its way to the target; anything else is where it stays. */
+const TRANSITIONAL_STATES = new Set([
+    'REBOOT',
+    'HARD_REBOOT',
+    'BUILD',
+    'MIGRATING',
+    'RESIZE',
+    'REVERT_RESIZE',
+    'VERIFY_RESIZE',
+    'REBUILD'
+]);
+/**
+ * After a job reported success, waits until each of its servers reports `target` (ACTIVE after a
+ * restart or start, SHUTOFF after a stop). A server that settles in another state fails; one still
+ * on its way at the deadline stays pending.
+ */
+async function waitForServerStates(serverIds, target, options, deps) {
+    const { ecs, ledger, log, clock, sleep, signal } = deps;
+    const lastSeen = new Map();
+    let waiting = [...serverIds];
+    let refusal;
+    const cancelled = () => signal.aborted;
+    while (waiting.length > 0 && !cancelled() && refusal === undefined && clock() < options.deadline) {
+        await forEachLimited(waiting, POLL_CONCURRENCY, async (id) => {
+            try {
+                const status = await ecs.getServerStatus(id, options.deadline);
+                lastSeen.set(id, status ?? 'DELETED');
+            }
+            catch (error) {
+                // A refusal (say, no permission to read servers) would only repeat: stop asking.
+                if (isRefusal(error))
+                    refusal = `its status could not be read (${errorMessage(error)})`;
+                else if (!cancelled())
+                    log.warning(`${errorMessage(error)}; trying again`);
+            }
+        });
+        const still = [];
+        for (const id of waiting) {
+            const status = lastSeen.get(id);
+            if (status === target)
+                continue;
+            if (status === undefined || TRANSITIONAL_STATES.has(status))
+                still.push(id);
+            else
+                ledger.markFailed([id], null, `The job succeeded, but the server then reported ${status}, not ${target}.`);
+        }
+        waiting = still;
+        if (waiting.length === 0)
+            break;
+        log.info(`Waiting for ${waiting.length} servers to report ${target}`);
+        const now = clock();
+        if (now >= options.deadline)
+            break;
+        await sleep(Math.min(options.pollIntervalMs, options.deadline - now), signal);
+    }
+    for (const id of waiting) {
+        const seen = lastSeen.get(id) ?? 'not read';
+        const why = refusal ?? (cancelled() ? 'the run was cancelled' : 'timeout-seconds ran out');
+        ledger.markPending([id], null, `Not confirmed: the job succeeded, but ${why} before the server reported ${target} (last ${seen}).`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/engine/execute.ts
+
+
+
+
+
+
+/**
+ * Codes with which the cloud refuses a whole batch because of some of its servers. Splitting
+ * the batch finds those servers, so the others are still restarted.
+ */
+const SERVER_LEVEL_CODES = new Set(['Ecs.0114', 'Ecs.0614', 'Ecs.0100', 'Ecs.0605']);
+/** Extra restart requests a run may spend on isolating refused servers, so a bad list cannot flood the API. */
+const SPLIT_REQUEST_BUDGET = 64;
+/**
+ * Whether a failed restart request certainly did nothing (its servers failed, never
+ * restarted) or may have reached the cloud (pending: sending it again could restart twice).
+ * `verb` names the operation in messages: restart, start or stop.
+ */
+function classifySubmitFailure(error, verb = 'restart') {
+    if (error instanceof TransportError) {
+        return error.sent
+            ? {
+                certain: false,
+                code: null,
+                message: `Outcome unknown: ${error.message} after the request was sent. The operation may be under way; the request was not sent again, since that could ${verb} them twice.`
+            }
+            : { certain: true, code: null, message: `Not submitted: ${error.message}.` };
+    }
+    if (isThrottling(error)) {
+        return {
+            certain: true,
+            code: error.code ?? null,
+            message: `Not submitted: the cloud was still throttling when the retries ran out. ${error.message}`
+        };
+    }
+    if (error.status >= 400 && error.status < 500) {
+        return { certain: true, code: error.code ?? null, message: error.message };
+    }
+    return {
+        certain: false,
+        code: error.code ?? null,
+        message: `Outcome unknown: ${error.message}. The cloud may have accepted the batch; it was not sent again, since that could ${verb} the servers twice.`
+    };
+}
+function capitalize(word) {
+    return word.charAt(0).toUpperCase() + word.slice(1);
+}
+function isServerLevelRejection(error) {
+    return (error instanceof ApiError &&
+        error.status >= 400 &&
+        error.status < 500 &&
+        error.code !== undefined &&
+        SERVER_LEVEL_CODES.has(error.code));
+}
+/**
+ * Runs the plan wave by wave: submit each batch of a wave, then wait for the wave's jobs.
+ * Returns one run per restart request, in submission order.
+ */
+async function execute(plan, options, deps) {
+    return new Executor(plan, options, deps).run();
+}
+class Executor {
+    plan;
+    options;
+    deps;
+    pacer;
+    poller;
+    runs = [];
+    /** "Restart", "Start" or "Stop", for messages. */
+    verb;
+    stopReason = null;
+    splitBudget = SPLIT_REQUEST_BUDGET;
+    constructor(plan, options, deps) {
+        this.plan = plan;
+        this.options = options;
+        this.deps = deps;
+        this.pacer = new Pacer(options.maxServersPerMinute, deps.clock);
+        this.poller = options.wait ? new JobPoller(deps, options) : undefined;
+        this.verb = capitalize(describeOperation(options.operation).split(' ').pop());
+    }
+    async run() {
+        let abortReason = null;
+        for (const [index, wave] of this.plan.waves.entries()) {
+            if (abortReason !== null)
+                this.skipWave(wave, index + 1, abortReason);
+            else {
+                await this.runWave(wave, index + 1);
+                abortReason = this.failureBudgetSpent(index + 1);
+            }
+        }
+        return this.runs;
+    }
+    skipWave(wave, waveNumber, reason) {
+        for (const batch of wave) {
+            this.runs.push(batchRun(batch, waveNumber, 'skipped'));
+            this.deps.ledger.markSkipped(batch.serverIds, reason);
+        }
+    }
+    async runWave(wave, waveNumber) {
+        const { log, clock, ledger } = this.deps;
+        if (waveNumber > 1 && this.options.pauseMs > 0) {
+            log.info(`Pausing ${this.options.pauseMs / 1000} s before wave ${waveNumber} of ${this.plan.waves.length}`);
+            await this.idleUntil(clock() + this.options.pauseMs);
+        }
+        for (const batch of wave) {
+            const run = batchRun(batch, waveNumber, 'not submitted');
+            this.runs.push(run);
+            await this.pacedSubmit(run, `${this.verb} batch ${batch.number} of ${this.plan.batchCount}`);
+        }
+        if (this.poller === undefined)
+            return;
+        await this.poller.finish();
+        if (this.options.waitForTargetState) {
+            // From the plan, not the runs: a split batch has a run per part as well as its own.
+            const succeeded = wave.flatMap((batch) => batch.serverIds).filter((id) => ledger.isSucceeded(id));
+            await waitForServerStates(succeeded, TARGET_STATE[this.options.operation.kind], this.options, this.deps);
+        }
+    }
+    /** Why the waves after this one are skipped, when more servers failed than `max-failures` allows. */
+    failureBudgetSpent(waveNumber) {
+        // Without waiting, nothing is known to have failed yet; a run out of time or cancelled fails
+        // its unsent waves as not submitted, whatever the budget.
+        if (this.poller === undefined || this.whyStop() !== null || waveNumber >= this.plan.waves.length)
+            return null;
+        const done = this.plan.waves.slice(0, waveNumber).flat();
+        const tally = this.deps.ledger.tally(done.flatMap((batch) => batch.serverIds));
+        const failures = tally.failed + tally.pending + tally.submitted;
+        if (failures <= this.options.maxFailures)
+            return null;
+        const reason = `Skipped: ${failures} servers failed or were not confirmed by the end of wave ${waveNumber}, more than max-failures (${this.options.maxFailures}), so the remaining waves were not started.`;
+        this.deps.log.warning(reason);
+        return reason;
+    }
+    whyStop() {
+        if (this.stopReason !== null)
+            return this.stopReason;
+        if (this.deps.signal.aborted)
+            return 'Not submitted: the run was cancelled first.';
+        if (this.deps.clock() >= this.options.deadline) {
+            return 'Not submitted: timeout-seconds had passed before it could be sent.';
+        }
+        return null;
+    }
+    /** Waits for the pacer's next slot, following submitted jobs meanwhile when waiting for them. */
+    async idleUntil(time) {
+        const { clock, sleep, signal } = this.deps;
+        if (this.poller !== undefined)
+            await this.poller.idleUntil(time);
+        else if (time > clock())
+            await sleep(Math.min(time, this.options.deadline) - clock(), signal);
+    }
+    onThrottled = () => {
+        const before = this.pacer.serversPerMinute;
+        const limit = this.pacer.throttled();
+        if (limit < before) {
+            this.deps.log.warning(`Throttled although paced: lowering the pace to ${limit} servers per minute for the rest of this run.`);
+        }
+    };
+    /** Sends one restart request once the pace allows it, unless the run must stop first. */
+    async pacedSubmit(run, what) {
+        await this.idleUntil(this.pacer.availableAt());
+        const reason = this.whyStop();
+        if (reason !== null) {
+            run.problem = reason;
+            this.deps.ledger.markFailed(run.serverIds, null, reason);
+            return;
+        }
+        await this.submit(run, what);
+    }
+    async submit(run, what) {
+        const { ecs, ledger, log } = this.deps;
+        try {
+            const answer = await ecs.submit(this.options.operation, run.serverIds, what, {
+                giveUpAt: this.options.deadline,
+                onThrottled: this.onThrottled
+            });
+            // Even a 2xx without a usable job ID may have counted against the cloud's limit.
+            this.pacer.record(run.serverIds.length);
+            if (answer.accepted) {
+                run.jobId = answer.jobId;
+                run.status = 'submitted';
+                this.poller?.track(run);
+                ledger.markSubmitted(run.serverIds, answer.jobId);
+                log.info(`${what}: ${run.serverIds.length} servers accepted, job ${answer.jobId}`);
+                return;
+            }
+            run.status = 'outcome unknown';
+            run.problem = `${what}: ${answer.problem} (X-Request-Id: ${answer.requestId ?? 'none'}).`;
+            ledger.markPending(run.serverIds, null, `Outcome unknown: ${run.problem} The batch was not sent again, since that could ${this.verb.toLowerCase()} the servers twice.`);
+            log.warning(run.problem);
+        }
+        catch (error) {
+            if (!(error instanceof ApiError || error instanceof TransportError))
+                throw error;
+            await this.submitFailed(run, what, error);
+        }
+    }
+    async submitFailed(run, what, error) {
+        const { ledger, log } = this.deps;
+        const refusedForSome = isServerLevelRejection(error) && run.serverIds.length > 1;
+        if (refusedForSome && this.splitBudget >= 2) {
+            await this.split(run, error);
+            return;
+        }
+        const failure = classifySubmitFailure(error, this.verb.toLowerCase());
+        if (refusedForSome) {
+            failure.message += ` The request was refused as a whole, and the split budget (${SPLIT_REQUEST_BUDGET} extra requests) was spent before the servers it refused could be told apart from the others.`;
+        }
+        const rejected = error instanceof ApiError && !isThrottling(error);
+        run.status = failure.certain ? (rejected ? 'rejected' : 'not submitted') : 'outcome unknown';
+        run.problem = error.message;
+        if (failure.certain)
+            ledger.markFailed(run.serverIds, failure.code, failure.message);
+        else {
+            this.pacer.record(run.serverIds.length);
+            ledger.markPending(run.serverIds, failure.code, failure.message);
+        }
+        log.warning(`${what}: ${failure.message}`);
+        if (error instanceof ApiError && error.isAuthFailure) {
+            // The same credentials would fail again, and repeated failures lock the access key.
+            this.stopReason = `Not submitted: request ${run.label} was refused (${error.message}), so no further requests were sent.`;
+        }
+    }
+    /** Halves a batch the cloud refused for some of its servers, and submits each half. */
+    async split(run, error) {
+        this.splitBudget -= 2;
+        run.status = 'split';
+        run.problem = `${error.message}; split in two to find the servers the cloud refused`;
+        this.deps.log.info(`Request ${run.label} was refused (${error.code}); splitting it to isolate the servers the cloud refused`);
+        const middle = Math.ceil(run.serverIds.length / 2);
+        for (const [index, serverIds] of [run.serverIds.slice(0, middle), run.serverIds.slice(middle)].entries()) {
+            const part = {
+                ...run,
+                label: `${run.label}.${index + 1}`,
+                serverIds,
+                status: 'not submitted',
+                problem: null
+            };
+            this.runs.push(part);
+            await this.pacedSubmit(part, `${this.verb} request ${part.label} (part of batch ${run.label.split('.')[0]})`);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/engine/ledger.ts
+/**
+ * Every requested server's outcome, in one place. It starts with all of them and never
+ * adds or drops one, so the reported lists always cover the input exactly once.
+ */
+class Ledger {
+    entries = new Map();
+    closed = false;
+    constructor(serverIds) {
+        for (const id of serverIds) {
+            this.entries.set(id, { id, outcome: 'queued', job_id: null, error_code: null, error_message: null });
+        }
+    }
+    /** Accepted by the cloud under this job; the outcome is not known yet. */
+    markSubmitted(ids, jobId) {
+        for (const id of ids)
+            this.set(id, { outcome: 'submitted', job_id: jobId });
+    }
+    markSucceeded(id) {
+        this.set(id, { outcome: 'succeeded', error_code: null, error_message: null });
+    }
+    markFailed(ids, code, message) {
+        for (const id of ids)
+            this.set(id, { outcome: 'failed', error_code: code, error_message: message });
+    }
+    /** Deliberately left alone: filtered out, not found, in the wrong state, or a dry run. */
+    markSkipped(ids, reason) {
+        for (const id of ids)
+            this.set(id, { outcome: 'skipped', error_code: null, error_message: reason });
+    }
+    /** The outcome is unknown for good, e.g. a restart request that may or may not have arrived. */
+    markPending(ids, code, message) {
+        for (const id of ids)
+            this.set(id, { outcome: 'pending', error_code: code, error_message: message });
+    }
+    isSucceeded(id) {
+        return this.entries.get(id)?.outcome === 'succeeded';
+    }
+    /** Servers accepted by the cloud whose outcome is still open. */
+    isAwaiting(id) {
+        return this.entries.get(id)?.outcome === 'submitted';
+    }
+    /** How these servers stand right now, e.g. for a progress line. */
+    tally(ids) {
+        const counts = { queued: 0, submitted: 0, pending: 0, succeeded: 0, failed: 0, skipped: 0 };
+        for (const id of ids) {
+            const state = this.entries.get(id)?.outcome;
+            if (state !== undefined)
+                counts[state]++;
+        }
+        return counts;
+    }
+    /** Servers never sent to the cloud. */
+    queuedIds() {
+        const ids = [];
+        for (const entry of this.entries.values())
+            if (entry.outcome === 'queued')
+                ids.push(entry.id);
+        return ids;
+    }
+    /**
+     * The final report, by server ID in input order: servers never sent are failed (they were
+     * certainly not restarted), servers sent but not confirmed are pending. These are the
+     * ledger's own lines, settled in place rather than copied (at 50,000 servers copies cost
+     * megabytes), so the ledger takes no changes after this.
+     */
+    results() {
+        this.closed = true;
+        for (const entry of this.entries.values()) {
+            if (entry.outcome === 'queued') {
+                entry.outcome = 'failed';
+                entry.error_message ??= 'Not submitted.';
+            }
+            else if (entry.outcome === 'submitted') {
+                entry.outcome = 'pending';
+            }
+        }
+        return this.entries;
+    }
+    /** Gives servers still queued the reason they were never sent. */
+    explainQueued(message) {
+        for (const id of this.queuedIds())
+            this.set(id, { error_message: message });
+    }
+    /** Gives servers still awaiting their job the reason their outcome stays open. */
+    explainAwaiting(jobId, message) {
+        for (const entry of this.entries.values()) {
+            if (entry.outcome === 'submitted' && entry.job_id === jobId)
+                this.set(entry.id, { error_message: message });
+        }
+    }
+    set(id, change) {
+        if (this.closed)
+            throw new Error('the ledger is closed: its results have been reported');
+        const entry = this.entries.get(id);
+        if (entry === undefined)
+            throw new Error(`server ${id} is not in the ledger`);
+        Object.assign(entry, change);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/main.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
+const USER_AGENT = 'ecs-batch-restart (GitHub Action)';
+const TITLES = {
+    reboot: 'ECS batch restart',
+    start: 'ECS batch start',
+    stop: 'ECS batch stop'
+};
+/** Signs in and finds the project: the ECS client the rest of the run uses. */
+async function connect(inputs, options, deadline, io) {
+    const { authenticator, tokenProjectId } = await signIn(inputs, new ApiClient({ ...options, authenticator: anonymous }), io);
+    const api = new ApiClient({ ...options, authenticator });
+    let projectId = inputs.projectId ?? tokenProjectId;
+    if (projectId === undefined) {
+        projectId = await lookupProjectId(api, inputs.iamEndpoint, inputs.region, deadline);
+        io.log.info(`Project of region ${inputs.region}: ${projectId}`);
+    }
+    return new EcsClient(api, inputs.endpoint, projectId);
+}
 /** The servers to act on: the IDs given, narrowed by the filters and states when asked to. */
 async function main_select(inputs, ecs, io) {
     const requiredState = inputs.skipInactive ? REQUIRED_STATE[inputs.operation.kind] : undefined;
@@ -39941,6 +40125,32 @@ async function main_select(inputs, ecs, io) {
     io.log.info(`Selected ${plural(selection.chosen.length, 'server')} of ${plural(listed.length, 'server')} in the project; ${selection.skipped.length} skipped.`);
     return selection;
 }
+/** Cuts the chosen servers into batches and waves, and says so in the log and `outcome.request`. */
+function planRun(inputs, chosen, outcome, ecs, io) {
+    // A batch larger than the pace allows per minute could never be sent within it.
+    const batchSize = Math.min(resolveAmount(inputs.batchSize, chosen.length, 'up', 1, MAX_BATCH_SIZE), inputs.maxServersPerMinute);
+    const plan = planBatches(chosen, batchSize, inputs.rolling);
+    outcome.plan = plan;
+    const waves = plan.waves.length > 1 ? `, ${plural(plan.waves.length, 'wave')}` : '';
+    outcome.request = `${inputs.dryRun ? 'Dry run: ' : ''}${describeOperation(inputs.operation)} of ${plural(chosen.length, 'server')} in ${plural(plan.batchCount, 'batch')}${waves} via ${inputs.endpoint.host}`;
+    io.log.info(`${outcome.request} (project ${ecs.projectId}), batches of up to ${batchSize}`);
+    const pacedMinutes = Math.ceil(chosen.length / inputs.maxServersPerMinute) - 1;
+    if (pacedMinutes * 60_000 > inputs.timeoutMs) {
+        io.log.warning(`At max-servers-per-minute ${inputs.maxServersPerMinute}, sending all ${plural(chosen.length, 'server')} takes about ${pacedMinutes} min, longer than timeout-seconds (${inputs.timeoutMs / 1000} s): batches due after it will fail as not submitted. Raise timeout-seconds, or max-servers-per-minute if your account's quota allows.`);
+    }
+    return plan;
+}
+/** A dry run: every planned server is skipped with the batch and wave it would be in. */
+function recordDryRun(inputs, plan, outcome, io) {
+    const what = describeOperation(inputs.operation).toLowerCase();
+    for (const [index, wave] of plan.waves.entries()) {
+        for (const batch of wave) {
+            io.log.info(`Wave ${index + 1}, batch ${batch.number}: ${batch.serverIds.join(', ')}`);
+            outcome.ledger.markSkipped(batch.serverIds, `Dry run: would ${what} in batch ${batch.number}, wave ${index + 1}.`);
+            outcome.runs.push(batchRun(batch, index + 1, 'planned'));
+        }
+    }
+}
 /** Selects, plans and runs (or, in a dry run, only plans) the operation, filling in `outcome`. */
 async function perform(inputs, outcome, io) {
     // timeout-seconds bounds the whole run: the project lookup, listing, throttled submissions and waiting.
@@ -39951,23 +40161,9 @@ async function perform(inputs, outcome, io) {
         userAgent: USER_AGENT
     });
     try {
-        const options = {
-            transport,
-            retry: DEFAULT_RETRY_POLICY,
-            clock: io.clock,
-            sleep: io.sleep,
-            random: io.random,
-            log: io.log,
-            signal: io.cancellation
-        };
-        const { authenticator, tokenProjectId } = await signIn(inputs, new ApiClient({ ...options, authenticator: anonymous }), io);
-        const api = new ApiClient({ ...options, authenticator });
-        let projectId = inputs.projectId ?? tokenProjectId;
-        if (projectId === undefined) {
-            projectId = await lookupProjectId(api, inputs.iamEndpoint, inputs.region, deadline);
-            io.log.info(`Project of region ${inputs.region}: ${projectId}`);
-        }
-        const ecs = new EcsClient(api, inputs.endpoint, projectId);
+        const { clock, sleep, random, log, cancellation: signal } = io;
+        const options = { transport, retry: DEFAULT_RETRY_POLICY, clock, sleep, random, log, signal };
+        const ecs = await connect(inputs, options, deadline, io);
         const selection = await main_select(inputs, ecs, io);
         outcome.ledger = new Ledger(selection.considered);
         for (const { id, reason } of selection.skipped)
@@ -39979,30 +40175,13 @@ async function perform(inputs, outcome, io) {
             io.log.info('Nothing selected, and allow-empty is true: nothing to do.');
             return;
         }
-        // A batch larger than the pace allows per minute could never be sent within it.
-        const batchSize = Math.min(resolveAmount(inputs.batchSize, selection.chosen.length, 'up', 1, MAX_BATCH_SIZE), inputs.maxServersPerMinute);
-        const plan = planBatches(selection.chosen, batchSize, inputs.rolling);
-        outcome.plan = plan;
-        const what = describeOperation(inputs.operation);
-        const waves = plan.waves.length > 1 ? `, ${plural(plan.waves.length, 'wave')}` : '';
-        outcome.request = `${inputs.dryRun ? 'Dry run: ' : ''}${what} of ${plural(selection.chosen.length, 'server')} in ${plural(plan.batchCount, 'batch')}${waves} via ${inputs.endpoint.host}`;
-        io.log.info(`${outcome.request} (project ${projectId}), batches of up to ${batchSize}`);
-        const pacedMinutes = Math.ceil(selection.chosen.length / inputs.maxServersPerMinute) - 1;
-        if (pacedMinutes * 60_000 > inputs.timeoutMs) {
-            io.log.warning(`At max-servers-per-minute ${inputs.maxServersPerMinute}, sending all ${plural(selection.chosen.length, 'server')} takes about ${pacedMinutes} min, longer than timeout-seconds (${inputs.timeoutMs / 1000} s): batches due after it will fail as not submitted. Raise timeout-seconds, or max-servers-per-minute if your account's quota allows.`);
-        }
+        const plan = planRun(inputs, selection.chosen, outcome, ecs, io);
         if (inputs.dryRun) {
-            for (const [index, wave] of plan.waves.entries()) {
-                for (const batch of wave) {
-                    io.log.info(`Wave ${index + 1}, batch ${batch.number}: ${batch.serverIds.join(', ')}`);
-                    outcome.ledger.markSkipped(batch.serverIds, `Dry run: would ${what.toLowerCase()} in batch ${batch.number}, wave ${index + 1}.`);
-                    outcome.runs.push(batchRun(batch, index + 1, 'planned'));
-                }
-            }
+            recordDryRun(inputs, plan, outcome, io);
             return;
         }
         const maxFailures = resolveAmount(inputs.maxFailures, selection.chosen.length, 'down', 0, Number.MAX_SAFE_INTEGER);
-        outcome.runs = await execute(plan, { ...inputs, deadline, maxFailures }, { ecs, ledger: outcome.ledger, log: io.log, clock: io.clock, sleep: io.sleep, signal: io.cancellation });
+        outcome.runs = await execute(plan, { ...inputs, deadline, maxFailures }, { ecs, ledger: outcome.ledger, log, clock, sleep, signal });
     }
     finally {
         transport.close();
@@ -40020,6 +40199,23 @@ function namedInFile(io) {
         return [];
     }
 }
+/** Bad inputs: nothing is sent, and the servers that were named are still accounted for. */
+function refusedOutcome(error, io) {
+    const named = error.problems.some((p) => p.input === 'server-ids') ? [] : splitServerIds(io.getInput('server-ids'));
+    const ledger = new Ledger([...new Set([...named, ...namedInFile(io)])]);
+    ledger.explainQueued('Not submitted: the inputs are invalid.');
+    return {
+        ledger,
+        runs: [],
+        plan: undefined,
+        waited: false,
+        dryRun: false,
+        failOnError: true,
+        title: TITLES.reboot,
+        request: 'Nothing done',
+        error: error.message
+    };
+}
 async function attempt(io) {
     let inputs;
     try {
@@ -40028,21 +40224,7 @@ async function attempt(io) {
     catch (error) {
         if (!(error instanceof InputErrors))
             throw error;
-        // Report the servers that were named, so the outputs still account for each of them.
-        const named = error.problems.some((p) => p.input === 'server-ids') ? [] : splitServerIds(io.getInput('server-ids'));
-        const ledger = new Ledger([...new Set([...named, ...namedInFile(io)])]);
-        ledger.explainQueued('Not submitted: the inputs are invalid.');
-        return {
-            ledger,
-            runs: [],
-            plan: undefined,
-            waited: false,
-            dryRun: false,
-            failOnError: true,
-            title: TITLES.reboot,
-            request: 'Nothing done',
-            error: error.message
-        };
+        return refusedOutcome(error, io);
     }
     const outcome = {
         ledger: new Ledger(inputs.serverIds),
@@ -40064,40 +40246,6 @@ async function attempt(io) {
     }
     return outcome;
 }
-async function report(outcome, results, status, io, durationMs) {
-    for (const group of batchLogGroups(outcome.runs, results))
-        io.log.group(group.title, group.lines);
-    for (const annotation of batchAnnotations(outcome.runs))
-        io.log.error(annotation.message, annotation.title);
-    let resultsFile = '';
-    try {
-        resultsFile = io.writeTempFile('results.json', jsonPieces(results.values()));
-    }
-    catch (error) {
-        io.log.warning(`The results file could not be written: ${errorMessage(error)}`);
-    }
-    for (const [name, pieces] of buildOutputs(results, outcome.runs, status, outcome.plan, resultsFile)) {
-        const bytes = io.setOutput(name, pieces);
-        if (bytes > OUTPUT_SIZE_LIMIT) {
-            io.log.warning(`The '${name}' output is ${(bytes / 1e6).toFixed(1)} MB, over GitHub's 1 MB limit for one output, so later steps may not get it. Read the file named by the 'results-file' output instead, or restart fewer servers per step.`);
-        }
-    }
-    const html = renderSummary(results, outcome.runs, status, {
-        title: outcome.title,
-        request: outcome.request,
-        durationMs,
-        runUrl: io.runUrl(),
-        error: outcome.error
-    });
-    try {
-        await io.writeSummary(html);
-    }
-    catch (error) {
-        io.log.warning(`The job summary could not be written: ${errorMessage(error)}`);
-    }
-    const counts = countOutcomes(results);
-    io.log.info(`Finished with status ${status}: ${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.pending} pending.`);
-}
 /** Inputs → plan → execution → report. The outputs and summary are written whatever happens. */
 async function run(io = githubActionIO()) {
     const started = io.clock();
@@ -40105,7 +40253,8 @@ async function run(io = githubActionIO()) {
         const outcome = await attempt(io);
         const results = outcome.ledger.results();
         const status = outcome.error !== undefined ? 'failed' : outcome.dryRun ? 'dry-run' : overallStatus(results, outcome.waited);
-        await report(outcome, results, status, io, io.clock() - started);
+        const { title, request, error } = outcome;
+        await publish({ results, runs: outcome.runs, plan: outcome.plan, status }, { title, request, error, durationMs: io.clock() - started, runUrl: io.runUrl() }, io);
         if (outcome.error !== undefined)
             io.setFailed(outcome.error);
         else if (io.cancellation.aborted) {

@@ -41,7 +41,7 @@ import {
   type ServerResponse
 } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
-import { parseAuthorization, parseSdkDate, sign } from '../../src/signer'
+import { parseAuthorization, parseSdkDate, sign } from '../../src/cloud/signer'
 import { signJwt } from '../support/oidc'
 
 export interface EmulatorCredential {

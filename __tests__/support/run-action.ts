@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import type { ServerResult } from '../../src/ledger'
+import type { ServerResult } from '../../src/engine/ledger'
 
 export const BUNDLE = resolve(__dirname, '../../dist/index.js')
 

@@ -1,0 +1,341 @@
+import { describe, expect, it } from 'vitest'
+import { ApiClient, type ApiRequest, interpretResponse } from '../../src/cloud/api'
+import { type Authenticator, accessKeyAuthenticator, anonymous, tokenAuthenticator } from '../../src/cloud/auth'
+import { ApiError, TransportError, parseErrorBody } from '../../src/cloud/errors'
+import type { HttpRequest, HttpResponse, Transport } from '../../src/cloud/http'
+import { DEFAULT_RETRY_POLICY, backoffDelayMs, parseRetryAfterMs, retryDelayMs } from '../../src/cloud/retry'
+
+type Step = HttpResponse | TransportError
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}): HttpResponse => ({
+  status,
+  headers: { 'x-request-id': 'req-1', ...headers },
+  body: JSON.stringify(body)
+})
+
+/** Answers from a script; the retry logic is pure, so no server is needed here. */
+function scripted(steps: Step[]): Transport & { sent: HttpRequest[] } {
+  const sent: HttpRequest[] = []
+  return {
+    sent,
+    send(request) {
+      sent.push(request)
+      const step = steps.shift()
+      if (step === undefined) throw new Error('script exhausted')
+      return step instanceof TransportError ? Promise.reject(step) : Promise.resolve(step)
+    },
+    close() {}
+  }
+}
+
+const passThrough: Authenticator = {
+  authorize: (request) => Promise.resolve({ ...request, headers: { ...request.headers, Authorization: 'x' } }),
+  renew: () => Promise.resolve(false)
+}
+
+function client(transport: Transport, signal = new AbortController().signal, authenticator = passThrough) {
+  const sleeps: number[] = []
+  const logs: string[] = []
+  const api = new ApiClient({
+    transport,
+    authenticator,
+    retry: DEFAULT_RETRY_POLICY,
+    clock: () => 1_700_000_000_000,
+    sleep: (ms) => {
+      sleeps.push(ms)
+      return Promise.resolve()
+    },
+    random: () => 0.5,
+    log: { info: (m) => logs.push(m), warning: (m) => logs.push(m), debug: () => {} },
+    signal
+  })
+  return { api, sleeps, logs }
+}
+
+const post: ApiRequest = {
+  what: 'Restart batch 1 of 1',
+  method: 'POST',
+  endpoint: new URL('https://ecs.example.com'),
+  path: '/v1/p/cloudservers/action',
+  body: { reboot: { type: 'SOFT', servers: [{ id: 'a' }] } },
+  projectId: 'p',
+  idempotent: false
+}
+const get: ApiRequest = {
+  ...post,
+  what: 'Status of job j',
+  method: 'GET',
+  path: '/v1/p/jobs/j',
+  body: undefined,
+  idempotent: true
+}
+
+describe('ApiClient', () => {
+  it('sends the body it built, with host, content type and project headers for the authenticator', async () => {
+    const transport = scripted([json(200, { job_id: 'j' })])
+    const { api } = client(transport)
+    const response = await api.request({ ...post, query: { a: 'b c' } })
+    expect(response).toEqual({
+      status: 200,
+      body: { job_id: 'j' },
+      requestId: 'req-1',
+      headers: { 'x-request-id': 'req-1' }
+    })
+    const [request] = transport.sent
+    expect(request.url.href).toBe('https://ecs.example.com/v1/p/cloudservers/action?a=b+c')
+    expect(request.body).toBe('{"reboot":{"type":"SOFT","servers":[{"id":"a"}]}}')
+    expect(request.headers).toEqual({
+      Host: 'ecs.example.com',
+      'Content-Type': 'application/json',
+      'X-Project-Id': 'p',
+      Authorization: 'x'
+    })
+  })
+
+  it('retries throttling, including a 202 with Common.0024, honouring Retry-After', async () => {
+    const transport = scripted([
+      json(
+        429,
+        { error_code: 'APIG.0308', error_msg: 'The throttling threshold has been reached.' },
+        { 'retry-after': '3' }
+      ),
+      json(202, { error: { code: 'Common.0024', message: 'exceeds flow over limit' } }),
+      json(503, { error: { code: 'Common.1503', message: 'Api flow control Error' } }),
+      json(200, { job_id: 'j' })
+    ])
+    const { api, sleeps, logs } = client(transport)
+    await expect(api.request(post)).resolves.toMatchObject({ body: { job_id: 'j' } })
+    expect(transport.sent).toHaveLength(4)
+    expect(sleeps).toEqual([
+      3000,
+      backoffDelayMs(2, DEFAULT_RETRY_POLICY, () => 0.5),
+      backoffDelayMs(3, DEFAULT_RETRY_POLICY, () => 0.5)
+    ])
+    expect(logs[0]).toMatch(
+      /^Restart batch 1 of 1 throttled \(.*APIG\.0308.*\); retrying in 3 s as Retry-After asks \(attempt 2 of 5\)/
+    )
+  })
+
+  it('gives up on throttling after the bounded number of attempts', async () => {
+    const throttled = json(429, { error_code: 'APIG.0308', error_msg: 'slow down' })
+    const transport = scripted(Array.from({ length: 5 }, () => throttled))
+    const { api, sleeps } = client(transport)
+    await expect(api.request(post)).rejects.toMatchObject({ status: 429, code: 'APIG.0308' })
+    expect(transport.sent).toHaveLength(DEFAULT_RETRY_POLICY.maxAttempts)
+    expect(sleeps).toHaveLength(DEFAULT_RETRY_POLICY.maxAttempts - 1)
+  })
+
+  it.each([401, 403])('never retries HTTP %i, which could lock the access key', async (status) => {
+    const transport = scripted([json(status, { error_code: 'APIG.0301', error_msg: 'verify aksk signature fail' })])
+    const { api } = client(transport)
+    await expect(api.request(get)).rejects.toThrow(
+      /HTTP \d+, APIG\.0301: verify aksk signature fail \(X-Request-Id: req-1\)/
+    )
+    expect(transport.sent).toHaveLength(1)
+  })
+
+  it('retries a restart request only when it certainly did not leave this machine', async () => {
+    const refused = new TransportError(post.what, 'ECONNREFUSED', false)
+    const reset = new TransportError(post.what, 'ECONNRESET socket hang up', true)
+    const first = scripted([refused, json(200, { job_id: 'j' })])
+    await expect(client(first).api.request(post)).resolves.toMatchObject({ body: { job_id: 'j' } })
+    const second = scripted([reset, json(200, { job_id: 'j' })])
+    await expect(client(second).api.request(post)).rejects.toBe(reset)
+    expect(second.sent).toHaveLength(1)
+  })
+
+  it('does not resend a restart request after a server error, but retries job polls', async () => {
+    const failing = json(502, { error_code: 'APIG.0201', error_msg: 'Backend unavailable' })
+    const postTransport = scripted([failing])
+    await expect(client(postTransport).api.request(post)).rejects.toMatchObject({ status: 502 })
+    expect(postTransport.sent).toHaveLength(1)
+    const getTransport = scripted([
+      failing,
+      new TransportError(get.what, 'timeout', true),
+      json(200, { status: 'RUNNING' })
+    ])
+    await expect(client(getTransport).api.request(get)).resolves.toMatchObject({ body: { status: 'RUNNING' } })
+    expect(getTransport.sent).toHaveLength(3)
+  })
+
+  it('does not retry other client errors', async () => {
+    const transport = scripted([json(400, { error: { code: 'Ecs.0005', message: 'Invalid parameter' } })])
+    await expect(client(transport).api.request(get)).rejects.toMatchObject({ status: 400, code: 'Ecs.0005' })
+    expect(transport.sent).toHaveLength(1)
+  })
+})
+
+describe('ApiClient limits', () => {
+  it('does not start a retry that would wait past giveUpAt, and says why', async () => {
+    const throttled = json(429, { error_code: 'APIG.0308', error_msg: 'slow down' }, { 'retry-after': '30' })
+    const transport = scripted([throttled])
+    const { api, sleeps, logs } = client(transport)
+    await expect(api.request({ ...post, giveUpAt: 1_700_000_000_000 + 10_000 })).rejects.toMatchObject({ status: 429 })
+    expect(transport.sent).toHaveLength(1)
+    expect(sleeps).toEqual([])
+    expect(logs).toEqual([
+      expect.stringMatching(/throttled .*; not retrying, since waiting 30 s would pass timeout-seconds$/)
+    ])
+  })
+
+  it('sends nothing once the run is cancelled, and reports that as never sent', async () => {
+    const controller = new AbortController()
+    controller.abort('SIGINT')
+    const transport = scripted([])
+    const error = await client(transport, controller.signal)
+      .api.request(post)
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TransportError)
+    expect(error).toMatchObject({ sent: false, message: expect.stringMatching(/cancelled before it was sent/) })
+    expect(transport.sent).toHaveLength(0)
+  })
+
+  it('stops retrying when cancelled during a backoff wait', async () => {
+    const controller = new AbortController()
+    const throttled = json(429, { error_code: 'APIG.0308', error_msg: 'slow down' })
+    const transport = scripted([throttled, throttled])
+    const { api } = client(transport, controller.signal)
+    const waiting = api.request(post)
+    controller.abort('SIGTERM')
+    await expect(waiting).rejects.toMatchObject({ sent: false })
+    expect(transport.sent).toHaveLength(1)
+  })
+})
+
+describe('interpretResponse', () => {
+  it('turns a non-JSON body into an error that quotes a short piece of it', () => {
+    const response = { status: 200, headers: {}, body: `<html>${'x'.repeat(500)}</html>` }
+    expect(() => interpretResponse(response, 'Job poll', 0)).toThrow(/the response is not JSON: <html>x+…/)
+  })
+
+  it('accepts an empty 2xx body', () => {
+    expect(interpretResponse({ status: 204, headers: {}, body: '' }, 'x', 0)).toEqual({
+      status: 204,
+      body: undefined,
+      requestId: undefined,
+      headers: {}
+    })
+  })
+
+  it('says when an error answer has no details', () => {
+    const error = (() => {
+      try {
+        interpretResponse({ status: 500, headers: { 'x-request-id': ['r1', 'r2'] }, body: '{}' }, 'Job poll', 0)
+      } catch (caught) {
+        return caught as ApiError
+      }
+    })()
+    expect(error?.message).toBe('Job poll failed with HTTP 500, no error details in the response (X-Request-Id: r1)')
+  })
+})
+
+describe('parseErrorBody', () => {
+  it('reads the three documented error shapes', () => {
+    expect(parseErrorBody({ error: { code: 'Ecs.0114', message: 'The ECS does not exist.' } })).toEqual({
+      code: 'Ecs.0114',
+      message: 'The ECS does not exist.'
+    })
+    expect(parseErrorBody({ error_code: 'APIGW.0308', error_msg: 'throttled', request_id: 'r' })).toEqual({
+      code: 'APIGW.0308',
+      message: 'throttled'
+    })
+    expect(
+      parseErrorBody({
+        error: { code: 401, message: 'The request you have made requires authentication.', title: 'Unauthorized' }
+      })
+    ).toEqual({
+      code: '401',
+      message: 'The request you have made requires authentication.'
+    })
+    expect(parseErrorBody({ code: 'Common.0011', message: 'Failed to query system tasks.' })).toEqual({
+      code: 'Common.0011',
+      message: 'Failed to query system tasks.'
+    })
+    for (const body of [undefined, null, 'text', 3, { error: null }, { job_id: 'x' }]) {
+      expect(parseErrorBody(body)).toEqual({ code: undefined, message: undefined })
+    }
+  })
+})
+
+describe('retry timing', () => {
+  it('backs off exponentially with jitter, capped', () => {
+    const policy = { maxAttempts: 10, baseDelayMs: 1000, maxDelayMs: 8000 }
+    expect([1, 2, 3, 4, 5].map((n) => backoffDelayMs(n, policy, () => 0))).toEqual([500, 1000, 2000, 4000, 4000])
+    expect([1, 2, 3, 4, 5].map((n) => backoffDelayMs(n, policy, () => 1))).toEqual([1000, 2000, 4000, 8000, 8000])
+  })
+
+  it('reads Retry-After as seconds or a date, and caps it', () => {
+    const now = Date.parse('2024-01-02T03:04:05Z')
+    expect(parseRetryAfterMs('2', now)).toBe(2000)
+    expect(parseRetryAfterMs(' 0.5 ', now)).toBe(500)
+    expect(parseRetryAfterMs('Tue, 02 Jan 2024 03:04:15 GMT', now)).toBe(10_000)
+    expect(parseRetryAfterMs('Tue, 02 Jan 2024 03:04:00 GMT', now)).toBe(0)
+    expect(parseRetryAfterMs('soon', now)).toBeUndefined()
+    expect(parseRetryAfterMs(undefined, now)).toBeUndefined()
+    expect(retryDelayMs(1, 3_600_000, DEFAULT_RETRY_POLICY, () => 0)).toBe(DEFAULT_RETRY_POLICY.maxDelayMs)
+  })
+})
+
+describe('token sign-in', () => {
+  it('sends the token without signing, and renews it once when the cloud says it expired', async () => {
+    let issued = 0
+    const authenticator = tokenAuthenticator(() => Promise.resolve(`token-${++issued}`), 'token-0')
+    const expired = json(401, { error_code: 'APIG.0307', error_msg: 'The token must be updated.' })
+    const transport = scripted([expired, json(200, { status: 'RUNNING' }), expired, expired])
+    const { api, logs } = client(transport, new AbortController().signal, authenticator)
+    await expect(api.request(get)).resolves.toMatchObject({ body: { status: 'RUNNING' } })
+    expect(transport.sent.map((r) => r.headers['X-Auth-Token'])).toEqual(['token-0', 'token-1'])
+    expect(transport.sent[0].headers.Authorization).toBeUndefined()
+    expect(logs).toContain('Status of job j: the token had expired; signed in again and retrying once')
+    // Only once per run: a second expiry is an error like any other 401.
+    await expect(api.request(get)).rejects.toMatchObject({ status: 401, code: 'APIG.0307' })
+    expect(issued).toBe(1)
+  })
+
+  it('renews once for all the requests that found the token expired at the same time', async () => {
+    let issued = 0
+    const authenticator = tokenAuthenticator(() => Promise.resolve(`token-${++issued}`), 'token-0')
+    const expired = json(401, { error_code: 'APIG.0307', error_msg: 'The token must be updated.' })
+    const sent: HttpRequest[] = []
+    const transport: Transport = {
+      send(request) {
+        sent.push(request)
+        return Promise.resolve(
+          request.headers['X-Auth-Token'] === 'token-0' ? expired : json(200, { status: 'RUNNING' })
+        )
+      },
+      close() {}
+    }
+    const { api } = client(transport, new AbortController().signal, authenticator)
+    const results = await Promise.all([api.request(get), api.request(get), api.request(get)])
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200])
+    expect(issued).toBe(1)
+    expect(sent.map((r) => r.headers['X-Auth-Token']).sort()).toEqual([
+      'token-0',
+      'token-0',
+      'token-0',
+      'token-1',
+      'token-1',
+      'token-1'
+    ])
+  })
+
+  it('keeps the old token when renewing fails, so the run goes on reporting, not crashing', async () => {
+    const authenticator = tokenAuthenticator(() => Promise.reject(new Error('IAM unreachable')), 'token-0')
+    const expired = json(401, { error_code: 'APIG.0307', error_msg: 'The token must be updated.' })
+    const transport = scripted([expired, expired])
+    const { api } = client(transport, new AbortController().signal, authenticator)
+    await expect(api.request(get)).rejects.toMatchObject({ status: 401, code: 'APIG.0307' })
+    await expect(api.request(get)).rejects.toMatchObject({ code: 'APIG.0307' })
+    expect(transport.sent.map((r) => r.headers['X-Auth-Token'])).toEqual(['token-0', 'token-0'])
+  })
+
+  it('never renews signed requests or anonymous ones', async () => {
+    const request = { method: 'GET' as const, url: new URL('https://h/x'), headers: { Host: 'h' }, body: '' }
+    await expect(anonymous.renew(request)).resolves.toBe(false)
+    await expect(accessKeyAuthenticator({ accessKeyId: 'AK', secretAccessKey: 'SK' }).renew(request)).resolves.toBe(
+      false
+    )
+    await expect(anonymous.authorize(request, new Date())).resolves.toBe(request)
+  })
+})

@@ -1,0 +1,134 @@
+import { CLOUD_NAMES, type CloudName, describeCloud, knownEndpoints } from '../../cloud/clouds'
+import { InputError } from '../errors'
+import { type InputSource, type Problems, firstSet, quoted, trimmedInput } from './source'
+
+const REGION = /^[a-z][a-z0-9]*(-[a-z0-9]+)+$/
+const PROJECT_ID = /^[A-Za-z0-9_-]{1,64}$/
+
+/** Where the requests go. */
+export interface EndpointInputs {
+  projectId: string | undefined
+  /** Needed only to look the project up when `project-id` is not given. */
+  region: string | undefined
+  cloud: CloudName
+  endpoint: URL
+  /** Where the project is looked up; undefined when `project-id` is given and no region is. */
+  iamEndpoint: URL | undefined
+}
+
+function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '')
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host)
+}
+
+export function parseEndpoint(name: string, text: string): URL {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    throw new InputError(
+      name,
+      `${quoted(text)} is not a URL; use https://host, e.g. https://ecs.ap-southeast-1.myhuaweicloud.com`
+    )
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
+    throw new InputError(
+      name,
+      `${quoted(text)} is not allowed; use https:// (plain http:// only for 127.0.0.1, ::1 or localhost)`
+    )
+  }
+  if (url.username !== '' || url.password !== '' || url.pathname !== '/' || url.search !== '' || url.hash !== '') {
+    throw new InputError(
+      name,
+      `${quoted(text)} is not allowed; give only the scheme, host and port, with no path, query or credentials`
+    )
+  }
+  return url
+}
+
+export function parseCloud(text: string): CloudName {
+  const cloud = (text || 'huaweicloud').toLowerCase() as CloudName
+  if (!CLOUD_NAMES.includes(cloud)) {
+    throw new InputError('cloud', `${JSON.stringify(text.slice(0, 40))} is not allowed; use ${CLOUD_NAMES.join(', ')}`)
+  }
+  return cloud
+}
+
+/** The cloud's default endpoints for a region it knows; an InputError naming the known regions otherwise. */
+export function defaultEndpoints(cloud: CloudName, region: string): { ecs: URL; iam: URL } {
+  const endpoints = knownEndpoints(cloud, region)
+  if (endpoints !== undefined) return endpoints
+  const { title, regions } = describeCloud(cloud)
+  const hint =
+    cloud === 'huaweicloud' && region === 'eu-west-101' ? ' It is the European site: set cloud: huaweicloud-eu.' : ''
+  throw new InputError(
+    'region',
+    `${JSON.stringify(region.length > 40 ? `${region.slice(0, 40)}…` : region)} is not among the ${title} regions this action knows (${regions.join(', ')}).${hint} For another region, set endpoint and iam-endpoint.`
+  )
+}
+
+function readRegion(source: InputSource, problems: Problems): string | undefined {
+  const region = firstSet(source, 'region', ['HUAWEI_CLOUD_REGION']) || undefined
+  problems.check(() => {
+    if (region !== undefined && !REGION.test(region)) {
+      throw new InputError(
+        'region',
+        `${quoted(region)} is not a region name; use one such as ap-southeast-1 or cn-north-4`
+      )
+    }
+  })
+  return region
+}
+
+function readProjectId(source: InputSource, problems: Problems): string | undefined {
+  const projectId =
+    firstSet(source, 'project-id', ['HUAWEI_CLOUD_PROJECT_ID', 'HUAWEICLOUD_SDK_PROJECT_ID']) || undefined
+  problems.check(() => {
+    if (projectId !== undefined && !PROJECT_ID.test(projectId)) {
+      throw new InputError('project-id', 'must be letters, digits, "-" or "_" (the ID from My Credentials > Projects)')
+    }
+  })
+  return projectId
+}
+
+/**
+ * `region`, `project-id`, `cloud`, `endpoint` and `iam-endpoint`. IAM is needed to look the
+ * project up, and to sign in with a token (`usesToken`).
+ */
+export function readEndpoints(source: InputSource, usesToken: boolean, problems: Problems): EndpointInputs {
+  const region = readRegion(source, problems)
+  const projectId = readProjectId(source, problems)
+  const cloud = problems.check(() => parseCloud(trimmedInput(source, 'cloud')), 'huaweicloud')
+  const missing = { ecs: trimmedInput(source, 'endpoint') === '', iam: trimmedInput(source, 'iam-endpoint') === '' }
+  const needsIam = projectId === undefined || usesToken
+  problems.check(() => {
+    const needsRegion = missing.ecs || (needsIam && missing.iam)
+    if (region === undefined && (needsRegion || (usesToken && projectId === undefined))) {
+      throw new InputError(
+        'region',
+        "required unless 'endpoint', 'iam-endpoint' (when used) and 'project-id' are set; set 'region' (or HUAWEI_CLOUD_REGION), e.g. ap-southeast-1"
+      )
+    }
+  })
+  // The cloud's defaults, for the endpoints not given; a region it does not know is only an error
+  // when such a default is needed (the ECS endpoint always; IAM for a lookup or a token).
+  const defaults =
+    region !== undefined && REGION.test(region) && (missing.ecs || missing.iam)
+      ? missing.ecs || (missing.iam && needsIam)
+        ? problems.check(() => defaultEndpoints(cloud, region))
+        : knownEndpoints(cloud, region)
+      : undefined
+  /** An explicit endpoint, else the cloud's default for the region; undefined when neither can be had. */
+  function endpointFor(name: string, service: 'ecs' | 'iam'): URL | undefined {
+    const text = trimmedInput(source, name)
+    if (text !== '') return problems.check(() => parseEndpoint(name, text))
+    return defaults?.[service]
+  }
+  return {
+    region,
+    projectId,
+    cloud,
+    endpoint: endpointFor('endpoint', 'ecs') as URL,
+    iamEndpoint: endpointFor('iam-endpoint', 'iam')
+  }
+}

@@ -1,0 +1,72 @@
+import { InputError } from '../errors'
+import { quoted } from './source'
+
+/** A count, or a percentage of the selected servers (resolved once they are known). */
+export type Amount = { count: number } | { percent: number }
+
+export function parseBoolean(name: string, text: string, fallback: boolean): boolean {
+  if (text === '') return fallback
+  const lower = text.toLowerCase()
+  if (lower === 'true' || lower === 'false') return lower === 'true'
+  throw new InputError(name, `${quoted(text)} is not allowed; use true or false`)
+}
+
+/** true, false, or auto (which takes `auto`'s value). */
+export function parseBooleanOrAuto(name: string, text: string, auto: boolean): boolean {
+  return text.toLowerCase() === 'auto' ? auto : parseBoolean(name, text, auto)
+}
+
+export function parseInteger(name: string, text: string, fallback: number, min: number, max: number): number {
+  if (text === '') return fallback
+  const value = /^\d+$/.test(text) ? Number(text) : Number.NaN
+  if (!(value >= min && value <= max)) {
+    throw new InputError(name, `${quoted(text)} is not allowed; use a whole number from ${min} to ${max}`)
+  }
+  return value
+}
+
+/** A whole number from `min` to `max`, or a percentage from 1% to 100%. */
+export function parseAmount(name: string, text: string, fallback: number, min: number, max: number): Amount {
+  const percent = /^(\d+)%$/.exec(text)
+  if (percent === null) return { count: parseInteger(name, text, fallback, min, max) }
+  const value = Number(percent[1])
+  if (!(value >= 1 && value <= 100)) {
+    throw new InputError(
+      name,
+      `${quoted(text)} is not allowed; use a whole number from ${min} to ${max}, or 1% to 100%`
+    )
+  }
+  return { percent: value }
+}
+
+/** The amount for `total` servers: a percentage rounds `rounding`, then is kept within bounds. */
+export function resolveAmount(
+  amount: Amount,
+  total: number,
+  rounding: 'up' | 'down',
+  min: number,
+  max: number
+): number {
+  if ('count' in amount) return amount.count
+  const exact = (total * amount.percent) / 100
+  return Math.min(max, Math.max(min, rounding === 'up' ? Math.ceil(exact) : Math.floor(exact)))
+}
+
+/** Seconds, decimals allowed, returned in milliseconds. */
+export function parseSeconds(
+  name: string,
+  text: string,
+  fallbackSeconds: number,
+  limits: { allowZero: boolean; max: number }
+): number {
+  if (text === '') return fallbackSeconds * 1000
+  const value = /^(\d+(\.\d*)?|\.\d+)$/.test(text) ? Number(text) : Number.NaN
+  const ms = Math.round(value * 1000)
+  // Milliseconds are the resolution: a value that rounds to 0 ms is zero.
+  const low = limits.allowZero ? ms >= 0 : ms >= 1
+  if (!(low && value <= limits.max)) {
+    const range = limits.allowZero ? `from 0 to ${limits.max}` : `from 0.001 to ${limits.max}`
+    throw new InputError(name, `${quoted(text)} is not allowed; use a number of seconds ${range} (decimals allowed)`)
+  }
+  return ms
+}

@@ -1,0 +1,83 @@
+export type CloudName = 'huaweicloud' | 'huaweicloud-eu' | 'otc'
+
+interface CloudPreset {
+  title: string
+  regions: string[]
+  ecs(region: string): string
+  iam(region: string): string
+}
+
+/**
+ * Default endpoints per cloud. Huawei Cloud's regions are those of its SDKs' ECS region tables;
+ * the European site (eu-west-101) has its own domain; Open Telekom Cloud's Swiss region uses an
+ * `sc.` subdomain and, for IAM, the `iam-pub` host. The README cites the sources.
+ */
+const CLOUDS: Record<CloudName, CloudPreset> = {
+  huaweicloud: {
+    title: 'Huawei Cloud',
+    regions: [
+      'af-north-1',
+      'af-south-1',
+      'ae-ad-1',
+      'ap-southeast-1',
+      'ap-southeast-2',
+      'ap-southeast-3',
+      'ap-southeast-4',
+      'ap-southeast-5',
+      'cn-east-2',
+      'cn-east-3',
+      'cn-east-4',
+      'cn-east-5',
+      'cn-north-1',
+      'cn-north-2',
+      'cn-north-4',
+      'cn-north-9',
+      'cn-north-11',
+      'cn-north-12',
+      'cn-south-1',
+      'cn-south-2',
+      'cn-south-4',
+      'cn-southwest-2',
+      'cn-southwest-3',
+      'eu-west-0',
+      'la-north-2',
+      'la-south-2',
+      'me-east-1',
+      'my-kualalumpur-1',
+      'na-mexico-1',
+      'ru-moscow-1',
+      'sa-brazil-1',
+      'tr-west-1'
+    ],
+    ecs: (region) => `https://ecs.${region}.myhuaweicloud.com`,
+    iam: (region) => `https://iam.${region}.myhuaweicloud.com`
+  },
+  'huaweicloud-eu': {
+    title: "Huawei Cloud's European site",
+    regions: ['eu-west-101'],
+    ecs: (region) => `https://ecs.${region}.myhuaweicloud.eu`,
+    iam: (region) => `https://iam.${region}.myhuaweicloud.eu`
+  },
+  otc: {
+    title: 'Open Telekom Cloud',
+    regions: ['eu-de', 'eu-nl', 'eu-ch2'],
+    ecs: (region) =>
+      region === 'eu-ch2' ? 'https://ecs.eu-ch2.sc.otc.t-systems.com' : `https://ecs.${region}.otc.t-systems.com`,
+    iam: (region) =>
+      region === 'eu-ch2' ? 'https://iam-pub.eu-ch2.sc.otc.t-systems.com' : `https://iam.${region}.otc.t-systems.com`
+  }
+}
+
+export const CLOUD_NAMES = Object.keys(CLOUDS) as CloudName[]
+
+/** The cloud's name for people, and the regions it has default endpoints for. */
+export function describeCloud(cloud: CloudName): { title: string; regions: readonly string[] } {
+  return CLOUDS[cloud]
+}
+
+/** The cloud's default endpoints when it knows the region, else undefined. */
+export function knownEndpoints(cloud: CloudName, region: string): { ecs: URL; iam: URL } | undefined {
+  const preset = CLOUDS[cloud]
+  if (!preset.regions.includes(region)) return undefined
+  return { ecs: new URL(preset.ecs(region)), iam: new URL(preset.iam(region)) }
+}

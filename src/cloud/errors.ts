@@ -1,0 +1,71 @@
+/** An error answer from a Huawei Cloud API, in any of its three body shapes. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string | undefined,
+    readonly apiMessage: string | undefined,
+    readonly requestId: string | undefined,
+    readonly what: string,
+    /** How long the answer's `Retry-After` asked to wait, when it had one. */
+    readonly retryAfterMs?: number
+  ) {
+    super(describeApiError(status, code, apiMessage, requestId, what))
+    this.name = 'ApiError'
+  }
+
+  get isAuthFailure(): boolean {
+    return this.status === 401 || this.status === 403
+  }
+}
+
+function describeApiError(
+  status: number,
+  code: string | undefined,
+  message: string | undefined,
+  requestId: string | undefined,
+  what: string
+): string {
+  const detail = [code, message].filter(Boolean).join(': ') || 'no error details in the response'
+  return `${what} failed with HTTP ${status}, ${detail} (X-Request-Id: ${requestId ?? 'none'})`
+}
+
+/** The request never produced an answer; `sent` says whether it may have reached the cloud. */
+export class TransportError extends Error {
+  constructor(
+    readonly what: string,
+    readonly reason: string,
+    readonly sent: boolean
+  ) {
+    super(`${what} got no complete answer: ${reason}`)
+    this.name = 'TransportError'
+  }
+}
+
+export interface ErrorDetails {
+  code?: string
+  message?: string
+}
+
+function stringOrNumber(value: unknown): string | undefined {
+  if (typeof value === 'string' && value !== '') return value
+  if (typeof value === 'number') return String(value)
+  return undefined
+}
+
+/**
+ * Reads `{"error":{"code","message"}}` (ECS and Keystone, whose code is a number),
+ * `{"error_code","error_msg"}` (API gateway and IAM) and `{"code","message"}`.
+ */
+export function parseErrorBody(body: unknown): ErrorDetails {
+  if (typeof body !== 'object' || body === null) return {}
+  const record = body as Record<string, unknown>
+  const nested = record.error
+  if (typeof nested === 'object' && nested !== null) {
+    const inner = nested as Record<string, unknown>
+    return { code: stringOrNumber(inner.code), message: stringOrNumber(inner.message) }
+  }
+  return {
+    code: stringOrNumber(record.error_code) ?? stringOrNumber(record.code),
+    message: stringOrNumber(record.error_msg) ?? stringOrNumber(record.message) ?? stringOrNumber(record.error)
+  }
+}

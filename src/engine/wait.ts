@@ -1,0 +1,230 @@
+import { isThrottling } from '../cloud/api'
+import { ApiError } from '../cloud/errors'
+import { interpretJob } from '../cloud/jobs'
+import { errorMessage, formatSeconds } from '../shared/text'
+import type { BatchRun, ExecutionDeps } from './batch-run'
+
+/** Jobs polled at once in a round; enough for 50,000 servers in 50 batches without a burst. */
+const POLL_CONCURRENCY = 10
+
+async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  async function worker(): Promise<void> {
+    while (next < items.length) await work(items[next++])
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+}
+
+/** A 4xx that is not throttling: asking again would get the same answer. */
+function isRefusal(error: unknown): error is ApiError {
+  return error instanceof ApiError && error.status >= 400 && error.status < 500 && !isThrottling(error)
+}
+
+export interface PollOptions {
+  /** When to stop waiting (ms since the epoch); unfinished servers stay pending. */
+  deadline: number
+  pollIntervalMs: number
+}
+
+/**
+ * Follows the jobs of accepted restart requests: one poll round per interval for all unfinished
+ * jobs (not a timer per job), recording each server's outcome as its sub-job finishes. Rounds
+ * also run while the executor idles between paced submissions, so early jobs are followed while
+ * later batches wait for their turn.
+ */
+export class JobPoller {
+  private readonly tracked: BatchRun[] = []
+  private readonly lastStatus = new Map<BatchRun, string>()
+  private readonly lastError = new Map<BatchRun, string>()
+  private nextRoundAt = Number.POSITIVE_INFINITY
+  private round = 0
+  private readonly started: number
+
+  constructor(
+    private readonly deps: ExecutionDeps,
+    private readonly options: PollOptions
+  ) {
+    this.started = deps.clock()
+  }
+
+  /** Follows this run's job from now on; the first look comes one interval later. */
+  track(run: BatchRun): void {
+    if (this.open().length === 0) this.nextRoundAt = this.deps.clock() + this.options.pollIntervalMs
+    this.tracked.push(run)
+  }
+
+  /** Sleeps until `time` (at most until the deadline), running the poll rounds that fall due. */
+  async idleUntil(time: number): Promise<void> {
+    const { clock, sleep, signal } = this.deps
+    for (;;) {
+      const now = clock()
+      const until = Math.min(time, this.options.deadline)
+      if (this.cancelled() || now >= until) return
+      const polling = this.open().length > 0
+      if (polling && now >= this.nextRoundAt) {
+        await this.pollRound()
+        continue
+      }
+      await sleep((polling ? Math.min(until, this.nextRoundAt) : until) - now, signal)
+    }
+  }
+
+  /**
+   * Waits until every followed job has finished, the deadline has passed (with one last round at
+   * the deadline) or the run is cancelled; servers still unconfirmed then stay pending, with why.
+   */
+  async finish(): Promise<void> {
+    const { clock, sleep, signal } = this.deps
+    while (this.open().length > 0 && !this.cancelled()) {
+      const now = clock()
+      if (now >= this.options.deadline) break
+      const target = Math.min(this.nextRoundAt, this.options.deadline)
+      if (now < target) await sleep(target - now, signal)
+      if (this.cancelled()) break
+      await this.pollRound()
+    }
+    this.explainUnfinished()
+  }
+
+  /** A function, not a property read, so no narrowing survives the awaits in between. */
+  private cancelled(): boolean {
+    return this.deps.signal.aborted
+  }
+
+  private open(): BatchRun[] {
+    return this.tracked.filter((run) => run.status === 'submitted')
+  }
+
+  private async pollRound(): Promise<void> {
+    await forEachLimited(this.open(), POLL_CONCURRENCY, (run) => this.poll(run))
+    this.round++
+    this.nextRoundAt = this.deps.clock() + this.options.pollIntervalMs
+    this.deps.log.info(this.progressLine())
+  }
+
+  private async poll(run: BatchRun): Promise<void> {
+    const { ecs, ledger, log } = this.deps
+    const jobId = run.jobId as string
+    let document: unknown
+    try {
+      document = await ecs.getJob(jobId, this.options.deadline)
+    } catch (error) {
+      const message = errorMessage(error)
+      if (isRefusal(error)) {
+        run.status = 'status unreadable'
+        run.problem = message
+        ledger.explainAwaiting(jobId, `The job was accepted but its status could not be read: ${message}`)
+        return
+      }
+      this.lastError.set(run, message)
+      if (!this.cancelled()) log.warning(`${message}; trying again next round`)
+      return
+    }
+    this.lastError.delete(run)
+    const observation = interpretJob(document, run.serverIds)
+    this.lastStatus.set(run, observation.status)
+    for (const id of observation.succeeded) if (ledger.isAwaiting(id)) ledger.markSucceeded(id)
+    for (const { id, code, message } of observation.failed) {
+      if (ledger.isAwaiting(id)) ledger.markFailed([id], code, message)
+    }
+    if (observation.strangers.length > 0) {
+      log.warning(
+        `Job ${jobId} reported ${observation.strangers.length} servers that were not in request ${run.label}; ignored: ${observation.strangers.slice(0, 5).join(', ')}`
+      )
+    }
+    if (observation.finished) {
+      run.status = observation.status
+      const failed = observation.failed.length
+      if (failed > 0) {
+        run.problem = `${failed} of ${run.serverIds.length} servers failed (job ${jobId}, ${observation.status})`
+      }
+      log.info(`Request ${run.label} (job ${jobId}) finished: ${observation.status}`)
+    }
+  }
+
+  private explainUnfinished(): void {
+    for (const run of this.open()) {
+      const status = this.lastStatus.get(run) ?? 'not read'
+      const error = this.lastError.get(run)
+      run.status = this.cancelled() ? 'cancelled' : 'timed out'
+      run.problem = this.cancelled()
+        ? `the run was cancelled while job ${run.jobId} was running (last status ${status})`
+        : `job ${run.jobId} had not finished when timeout-seconds ran out (last status ${status})`
+      this.deps.ledger.explainAwaiting(
+        run.jobId as string,
+        `Not confirmed: ${run.problem}${error ? `; last error: ${error}` : ''}.`
+      )
+    }
+  }
+
+  private progressLine(): string {
+    const tally = this.deps.ledger.tally(this.tracked.flatMap((run) => run.serverIds))
+    const open = this.open().length
+    const elapsed = formatSeconds(this.deps.clock() - this.started)
+    return `Poll round ${this.round} (${elapsed}): ${tally.succeeded} succeeded, ${tally.failed} failed, ${tally.submitted} running; ${this.tracked.length - open} of ${this.tracked.length} jobs finished`
+  }
+}
+
+/** States a server passes through on its way to the target; anything else is where it stays. */
+const TRANSITIONAL_STATES = new Set([
+  'REBOOT',
+  'HARD_REBOOT',
+  'BUILD',
+  'MIGRATING',
+  'RESIZE',
+  'REVERT_RESIZE',
+  'VERIFY_RESIZE',
+  'REBUILD'
+])
+
+/**
+ * After a job reported success, waits until each of its servers reports `target` (ACTIVE after a
+ * restart or start, SHUTOFF after a stop). A server that settles in another state fails; one still
+ * on its way at the deadline stays pending.
+ */
+export async function waitForServerStates(
+  serverIds: readonly string[],
+  target: string,
+  options: PollOptions,
+  deps: ExecutionDeps
+): Promise<void> {
+  const { ecs, ledger, log, clock, sleep, signal } = deps
+  const lastSeen = new Map<string, string>()
+  let waiting = [...serverIds]
+  let refusal: string | undefined
+  const cancelled = (): boolean => signal.aborted
+  while (waiting.length > 0 && !cancelled() && refusal === undefined && clock() < options.deadline) {
+    await forEachLimited(waiting, POLL_CONCURRENCY, async (id) => {
+      try {
+        const status = await ecs.getServerStatus(id, options.deadline)
+        lastSeen.set(id, status ?? 'DELETED')
+      } catch (error) {
+        // A refusal (say, no permission to read servers) would only repeat: stop asking.
+        if (isRefusal(error)) refusal = `its status could not be read (${errorMessage(error)})`
+        else if (!cancelled()) log.warning(`${errorMessage(error)}; trying again`)
+      }
+    })
+    const still: string[] = []
+    for (const id of waiting) {
+      const status = lastSeen.get(id)
+      if (status === target) continue
+      if (status === undefined || TRANSITIONAL_STATES.has(status)) still.push(id)
+      else ledger.markFailed([id], null, `The job succeeded, but the server then reported ${status}, not ${target}.`)
+    }
+    waiting = still
+    if (waiting.length === 0) break
+    log.info(`Waiting for ${waiting.length} servers to report ${target}`)
+    const now = clock()
+    if (now >= options.deadline) break
+    await sleep(Math.min(options.pollIntervalMs, options.deadline - now), signal)
+  }
+  for (const id of waiting) {
+    const seen = lastSeen.get(id) ?? 'not read'
+    const why = refusal ?? (cancelled() ? 'the run was cancelled' : 'timeout-seconds ran out')
+    ledger.markPending(
+      [id],
+      null,
+      `Not confirmed: the job succeeded, but ${why} before the server reported ${target} (last ${seen}).`
+    )
+  }
+}

@@ -9,13 +9,7 @@ import { createHttpTransport } from '../src/http'
 import { Ledger } from '../src/ledger'
 import { planBatches } from '../src/plan'
 import { DEFAULT_RETRY_POLICY } from '../src/retry'
-import {
-  DEFAULT_PROJECT_ID,
-  DEFAULT_REGION,
-  type EmulatorOptions,
-  ecsError,
-  gatewayError
-} from './emulator/ecs-emulator'
+import { DEFAULT_PROJECT_ID, DEFAULT_REGION, type EmulatorOptions, ecsError, gatewayError } from './emulator'
 import { EMULATOR_KEY, serverIds as ids, useEmulator } from './support/fixtures'
 
 const { accessKeyId, secretAccessKey } = EMULATOR_KEY

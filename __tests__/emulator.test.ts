@@ -19,7 +19,7 @@ import {
   keystoneError,
   PASSWORD_TOKEN_PATH,
   type EmulatorOptions
-} from './emulator/ecs-emulator'
+} from './emulator'
 import { createOidcFixture, decodeJwt, GITHUB_OIDC_ISSUER, signJwt } from './support/oidc'
 
 const [DEFAULT_AK, DEFAULT_CREDENTIAL] = Object.entries(DEFAULT_CREDENTIALS)[0]
@@ -391,8 +391,6 @@ describe('signature verification', () => {
       /ak:AKNOBODY,err:ak not exist/
     ],
     ['host left out of SignedHeaders', { body, unsigned: ['host'] }],
-    ['x-project-id left out of SignedHeaders', { body, unsigned: ['x-project-id'] }],
-    ['content-type left out of SignedHeaders', { body, unsigned: ['content-type'] }],
     ['x-sdk-date left out of SignedHeaders', { body, rewriteAuthorization: (a) => a.replace(';x-sdk-date,', ',') }],
     ['a signed host other than the one received', { body, signAs: { host: 'ecs.ap-southeast-1.myhuaweicloud.com' } }],
     ['an x-sdk-date 16 minutes old', { body, date: new Date(Date.now() - 16 * 60_000) }, /signature expired/],
@@ -421,6 +419,25 @@ describe('signature verification', () => {
     expect(emulator.requests[0]).toMatchObject({ route: 'submit', status: 401, signatureValid: false })
   })
 
+  it('accepts content-type and x-project-id left out of SignedHeaders, as the cloud does', async () => {
+    const emulator = await startEmulator()
+    await submit(emulator, ['srv-a'], { unsigned: ['content-type'] })
+    await submit(emulator, ['srv-a'], { unsigned: ['x-project-id'] })
+    await submit(emulator, ['srv-a'], { unsigned: ['content-type', 'x-project-id'] })
+    expect(emulator.restartCount('srv-a')).toBe(3)
+    expect(emulator.requests.map((r) => [r.status, r.signatureValid])).toEqual([
+      [200, true],
+      [200, true],
+      [200, true]
+    ])
+    expect(emulator.requests[2].headers.authorization).toContain(' SignedHeaders=host;x-sdk-date, ')
+    // Unsigned, X-Project-Id must still name the path's project.
+    const other = await call(emulator, SUBMIT_PATH, { body, unsigned: ['x-project-id'], projectId: 'f'.repeat(32) })
+    expect(other.status).toBe(400)
+    expect(await other.json()).toMatchObject({ error: { code: 'Common.0018' } })
+    expect(emulator.restartCount('srv-a')).toBe(3)
+  })
+
   it('accepts an x-sdk-date 14 minutes away from the emulator clock', async () => {
     const clock = manualClock()
     const emulator = await startEmulator({ now: clock.now })
@@ -440,8 +457,8 @@ describe('signature verification', () => {
     const wrongKey = { accessKeyId: DEFAULT_AK, secretAccessKey: 'wrong' }
     const job = await call(emulator, jobPath(jobId), { key: wrongKey })
     expect(job.status).toBe(401)
-    const noProjectHeader = await call(emulator, jobPath(jobId), { unsigned: ['x-project-id'] })
-    expect(noProjectHeader.status).toBe(401)
+    const unsignedHost = await call(emulator, jobPath(jobId), { unsigned: ['host'] })
+    expect(unsignedHost.status).toBe(401)
     const projects = await call(emulator, `/v3/projects?name=${DEFAULT_REGION}`, { key: wrongKey })
     expect(projects.status).toBe(401)
     const tamperedQuery = await call(emulator, `/v3/projects?name=${DEFAULT_REGION}`, {
@@ -1272,8 +1289,9 @@ describe('Nova routes', () => {
 
   it('checks signature and project like the /v1 routes', async () => {
     const emulator = await startEmulator()
-    const unsignedProject = await call(emulator, novaAction('srv-a'), { body: reboot('SOFT') }) // no X-Project-Id
-    expect(unsignedProject.status).toBe(401)
+    const noProject = await call(emulator, novaAction('srv-a'), { body: reboot('SOFT') }) // no X-Project-Id
+    expect(noProject.status).toBe(400)
+    expect(await noProject.json()).toMatchObject({ error: { code: 'Common.0018' } })
     const tampered = await call(emulator, novaAction('srv-a'), {
       ...nova,
       body: reboot('SOFT'),

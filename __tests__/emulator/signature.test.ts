@@ -54,6 +54,21 @@ describe('signature verification', () => {
     expect(emulator.requests[0]).toMatchObject({ route: 'submit', status: 401, signatureValid: false })
   })
 
+  it('compares the header names in SignedHeaders case-insensitively', async () => {
+    const emulator = await startEmulator()
+    const mixedCase = (a: string): string =>
+      a.replace(
+        'SignedHeaders=content-type;host;x-project-id;x-sdk-date',
+        'SignedHeaders=Content-Type;HOST;X-Project-Id;X-Sdk-Date'
+      )
+    await submit(emulator, ['srv-a'], { rewriteAuthorization: mixedCase })
+    expect(emulator.requests[0].headers.authorization).toContain(
+      'SignedHeaders=Content-Type;HOST;X-Project-Id;X-Sdk-Date,'
+    )
+    expect(emulator.requests[0].signatureValid).toBe(true)
+    expect(emulator.restartCount('srv-a')).toBe(1)
+  })
+
   it('accepts content-type and x-project-id left out of SignedHeaders, as the cloud does', async () => {
     const emulator = await startEmulator()
     await submit(emulator, ['srv-a'], { unsigned: ['content-type'] })

@@ -38,6 +38,13 @@ module.exports = {
       'shared/ is the bottom layer: it imports nothing else from src/.'
     ),
     {
+      name: 'emulator-not-src',
+      severity: 'error',
+      comment: 'The emulator stands in for the cloud: sharing code with src/ would share the assumptions it checks.',
+      from: { path: '^__tests__/emulator/' },
+      to: { path: '^src/' }
+    },
+    {
       name: 'not-to-unresolvable',
       severity: 'error',
       comment: 'An import that does not resolve to a file.',

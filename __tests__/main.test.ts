@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import type { ActionIO } from '../src/action/action-io'
 import { run } from '../src/main'
-import { DEFAULT_PROJECT_ID, DEFAULT_REGION } from './emulator/ecs-emulator'
+import { DEFAULT_PROJECT_ID, DEFAULT_REGION } from './emulator'
 import { createOidcFixture } from './support/oidc'
 import { EMULATOR_KEY, serverIds as ids, useEmulator } from './support/fixtures'
 

@@ -4,7 +4,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { DEFAULT_ACCESS_KEY, DEFAULT_PROJECT_ID, EcsEmulator } from '../__tests__/emulator/ecs-emulator'
+import { DEFAULT_ACCESS_KEY, DEFAULT_PROJECT_ID, EcsEmulator } from '../__tests__/emulator'
 import { parseOutputFile } from '../__tests__/support/run-action'
 import { type ChildRun, runChild } from './child'
 import { type Model, lowerBoundMs, serversPerMinute } from './model'

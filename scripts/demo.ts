@@ -6,7 +6,7 @@
  * summary was written.
  */
 import { createHash } from 'node:crypto'
-import { DEFAULT_ACCESS_KEY, DEFAULT_REGION, EcsEmulator, type ServerFailure } from '../__tests__/emulator/ecs-emulator'
+import { DEFAULT_ACCESS_KEY, DEFAULT_REGION, EcsEmulator, type ServerFailure } from '../__tests__/emulator'
 import { runAction } from '../__tests__/support/run-action'
 
 const SERVER_COUNT = 2500

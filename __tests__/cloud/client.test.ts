@@ -15,7 +15,7 @@ import {
   type EmulatorOptions,
   ecsError,
   gatewayError
-} from '../emulator/ecs-emulator'
+} from '../emulator'
 import { EMULATOR_KEY, serverIds as ids, useEmulator } from '../support/fixtures'
 
 const { accessKeyId, secretAccessKey } = EMULATOR_KEY

@@ -1,6 +1,6 @@
 import { dirname } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_PROJECT_ID, DEFAULT_REGION, type EcsEmulator, type EmulatorOptions } from '../emulator/ecs-emulator'
+import { DEFAULT_PROJECT_ID, DEFAULT_REGION, type EcsEmulator, type EmulatorOptions } from '../emulator'
 import { EMULATOR_KEY, serverIds as ids, useEmulator } from '../support/fixtures'
 import { type ActionRun, outcomes, runAction } from '../support/run-action'
 

@@ -10,7 +10,7 @@ import {
   ecsError,
   gatewayError,
   iamError
-} from '../emulator/ecs-emulator'
+} from '../emulator'
 import { serverIds, useEmulator } from '../support/fixtures'
 import { type ActionRun, type RunOptions, outcomes, printedOutsideMasks, runAction } from '../support/run-action'
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_PROJECT_ID, type EcsEmulator, type EmulatorServer } from '../emulator/ecs-emulator'
+import { DEFAULT_PROJECT_ID, type EcsEmulator, type EmulatorServer } from '../emulator'
 import { EMULATOR_KEY, serverIds, useEmulator } from '../support/fixtures'
 import { type ActionRun, outcomes, runAction } from '../support/run-action'
 

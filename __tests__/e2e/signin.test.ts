@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_PROJECT_ID, DEFAULT_REGION, type EcsEmulator, type EmulatorOptions } from '../emulator/ecs-emulator'
+import { DEFAULT_PROJECT_ID, DEFAULT_REGION, type EcsEmulator, type EmulatorOptions } from '../emulator'
 import { serverIds, useEmulator } from '../support/fixtures'
 import { createOidcFixture } from '../support/oidc'
 import { type ActionRun, outcomes, printedOutsideMasks, runAction } from '../support/run-action'

@@ -18,7 +18,7 @@ import {
   type EmulatorOptions,
   type RecordedRequest,
   type ServerFailure
-} from './ecs-emulator'
+} from '.'
 
 const KNOWN_REASONS: Record<string, string> = {
   'Ecs.0100': 'The ECS status does not meet requirements.',

@@ -1,5 +1,5 @@
 import { afterEach } from 'vitest'
-import { DEFAULT_ACCESS_KEY, EcsEmulator, type EmulatorOptions } from '../emulator/ecs-emulator'
+import { DEFAULT_ACCESS_KEY, EcsEmulator, type EmulatorOptions } from '../emulator'
 
 /** The access key the emulator accepts by default. */
 export const EMULATOR_KEY = DEFAULT_ACCESS_KEY

@@ -1,0 +1,75 @@
+/** The inventory: listing, server details and states that follow actions. */
+import { describe, expect, it } from 'vitest'
+import { DEFAULT_PROJECT_ID } from '.'
+import { actionBody, call, manualClock, queryJob, submit, useEmulators } from '../support/emulator-calls'
+
+const startEmulator = useEmulators()
+
+describe('inventory: listing, server details and states', () => {
+  const inventory = Array.from({ length: 5 }, (_, i) => ({
+    id: `srv-${i}`,
+    name: `web-${i}`,
+    tags: [`app=${i < 3 ? 'web' : 'db'}`],
+    status: i === 4 ? 'SHUTOFF' : undefined,
+    enterpriseProjectId: i === 0 ? 'ep-1' : undefined
+  }))
+
+  it('lists pages by page number, with the count, and filters by enterprise project', async () => {
+    const emulator = await startEmulator({ inventory })
+    const page = async (query: string) =>
+      (await (await call(emulator, `/v1/${DEFAULT_PROJECT_ID}/cloudservers/detail?${query}`)).json()) as {
+        count: number
+        servers: { id: string; name: string; status: string; tags: string[] }[]
+      }
+    const first = await page('offset=1&limit=2')
+    expect(first.count).toBe(5)
+    expect(first.servers.map((s) => s.id)).toEqual(['srv-0', 'srv-1'])
+    expect(first.servers[0]).toMatchObject({ name: 'web-0', status: 'ACTIVE', tags: ['app=web'] })
+    expect((await page('offset=3&limit=2')).servers.map((s) => s.id)).toEqual(['srv-4'])
+    expect((await page('offset=4&limit=2')).servers).toEqual([])
+    expect((await page('offset=1&limit=10&enterprise_project_id=ep-1')).servers.map((s) => s.id)).toEqual(['srv-0'])
+    expect((await page('offset=1&limit=10&enterprise_project_id=all_granted_eps')).count).toBe(5)
+    expect((await call(emulator, `/v1/${DEFAULT_PROJECT_ID}/cloudservers/detail?limit=1001`)).status).toBe(400)
+    expect(emulator.requests.every((r) => r.route === 'list' && r.signatureValid)).toBe(true)
+  })
+
+  it('shows a server, follows its state through a reboot, and fails servers in the wrong state', async () => {
+    const clock = manualClock()
+    const emulator = await startEmulator({ inventory, now: clock.now, jobDurationMs: 1000 })
+    const status = async (id: string): Promise<string> => {
+      const response = await call(emulator, `/v1/${DEFAULT_PROJECT_ID}/cloudservers/${id}`, {
+        date: new Date(clock.now())
+      })
+      return ((await response.json()) as { server: { status: string } }).server.status
+    }
+    const jobId = await submit(emulator, ['srv-1', 'srv-4'], { date: new Date(clock.now()) })
+    expect(await status('srv-1')).toBe('REBOOT')
+    clock.advance(1000)
+    expect(await status('srv-1')).toBe('ACTIVE')
+    const job = await queryJob(emulator, jobId, { date: new Date(clock.now()) })
+    expect(job.entities.sub_jobs.map((s) => [s.entities.server_id, s.status, s.error_code])).toEqual([
+      ['srv-1', 'SUCCESS', null],
+      ['srv-4', 'FAIL', 'Ecs.0100']
+    ])
+    expect(
+      (await call(emulator, `/v1/${DEFAULT_PROJECT_ID}/cloudservers/nope`, { date: new Date(clock.now()) })).status
+    ).toBe(404)
+  })
+
+  it('stops and starts servers, and lets a test change a state at any time', async () => {
+    const emulator = await startEmulator({ inventory, jobDurationMs: 0 })
+    const status = async (id: string): Promise<string> =>
+      (
+        (await (await call(emulator, `/v1/${DEFAULT_PROJECT_ID}/cloudservers/${id}`)).json()) as {
+          server: { status: string }
+        }
+      ).server.status
+    await submit(emulator, ['srv-0'], { body: actionBody('os-stop', ['srv-0']) })
+    expect(await status('srv-0')).toBe('SHUTOFF')
+    await submit(emulator, ['srv-4'], { body: actionBody('os-start', ['srv-4']) })
+    expect(await status('srv-4')).toBe('ACTIVE')
+    emulator.setServerStatus('srv-2', 'ERROR')
+    expect(await status('srv-2')).toBe('ERROR')
+    expect(() => emulator.setServerStatus('nope', 'ACTIVE')).toThrow(/not in the inventory/)
+  })
+})

@@ -1,0 +1,508 @@
+/**
+ * Issue 12: the shapes the action sends and reads, against the request and response models of
+ * Huawei's official Node.js SDK (ecs 3.1.172, iam 3.1.172). The Node SDK has no attribute maps:
+ * each model keeps its fields under their JSON names (e.g. `this['os-start']`, `this['job_id']`),
+ * so the keys a model's `with…` setters write are the JSON keys the SDK sends and expects.
+ * The emulator's answers are held to the same models, so it cannot drift from the cloud's shapes.
+ */
+import { setTimeout as delay } from 'node:timers/promises'
+import { ParamCreater as EcsParams } from '@huaweicloud/huaweicloud-sdk-ecs/v2/EcsClient'
+import { BatchRebootServersRequest } from '@huaweicloud/huaweicloud-sdk-ecs/v2/model/BatchRebootServersRequest'
+import { BatchRebootServersRequestBody } from '@huaweicloud/huaweicloud-sdk-ecs/v2/model/BatchRebootServersRequestBody'
+import { BatchRebootServersResponse } from '@huaweicloud/huaweicloud-sdk-ecs/v2/model/BatchRebootServersResponse'
+import {
+  BatchRebootSeversOption,
+  BatchRebootSeversOptionTypeEnum
+} from '@huaweicloud/huaweicloud-sdk-ecs/v2/model/BatchRebootSeversOption'
+import { BatchStartServersOption } from '@huaweicloud/huaweicloud-sdk-ecs/v2/model/BatchStartServersOption'
+import { BatchStartServersRequest } from '@huaweicloud/huaweicloud-sdk-ecs/v2/model/BatchStartServersRequest'
+import { BatchStartServersRequestBody } from '@huaweicloud/huaweicloud-sdk-ecs/v2/model/BatchStartServersRequestBody'
+import { BatchStartServersResponse } from '@huaweicloud/huaweicloud-sdk-ecs/v2/model/BatchStartServersResponse'
+import {
+  BatchStopServersOption,
+  BatchStopServersOptionTypeEnum
+} from '@huaweicloud/huaweicloud-sdk-ecs/v2/model/BatchStopServersOption'
+import { BatchStopServersRequest } from '@huaweicloud/huaweicloud-sdk-ecs/v2/model/BatchStopServersRequest'
+import { BatchStopServersRequestBody } from '@huaweicloud/huaweicloud-sdk-ecs/v2/model/BatchStopServersRequestBody'
+import { BatchStopServersResponse } from '@huaweicloud/huaweicloud-sdk-ecs/v2/model/BatchStopServersResponse'
+import { JobEntities } from '@huaweicloud/huaweicloud-sdk-ecs/v2/model/JobEntities'
+import { ListServersDetailsRequest } from '@huaweicloud/huaweicloud-sdk-ecs/v2/model/ListServersDetailsRequest'
+import { ListServersDetailsResponse } from '@huaweicloud/huaweicloud-sdk-ecs/v2/model/ListServersDetailsResponse'
+import { ServerDetail } from '@huaweicloud/huaweicloud-sdk-ecs/v2/model/ServerDetail'
+import { ServerId } from '@huaweicloud/huaweicloud-sdk-ecs/v2/model/ServerId'
+import { ShowJobRequest } from '@huaweicloud/huaweicloud-sdk-ecs/v2/model/ShowJobRequest'
+import { ShowJobResponse, ShowJobResponseStatusEnum } from '@huaweicloud/huaweicloud-sdk-ecs/v2/model/ShowJobResponse'
+import { ShowServerRequest } from '@huaweicloud/huaweicloud-sdk-ecs/v2/model/ShowServerRequest'
+import { SubJob, SubJobStatusEnum } from '@huaweicloud/huaweicloud-sdk-ecs/v2/model/SubJob'
+import { SubJobEntities } from '@huaweicloud/huaweicloud-sdk-ecs/v2/model/SubJobEntities'
+import { ParamCreater as IamParams } from '@huaweicloud/huaweicloud-sdk-iam/v3/IamClient'
+import { CreateTemporaryAccessKeyByTokenRequest } from '@huaweicloud/huaweicloud-sdk-iam/v3/model/CreateTemporaryAccessKeyByTokenRequest'
+import { CreateTemporaryAccessKeyByTokenRequestBody } from '@huaweicloud/huaweicloud-sdk-iam/v3/model/CreateTemporaryAccessKeyByTokenRequestBody'
+import { CreateTemporaryAccessKeyByTokenResponse } from '@huaweicloud/huaweicloud-sdk-iam/v3/model/CreateTemporaryAccessKeyByTokenResponse'
+import { CreateTokenWithIdTokenRequest } from '@huaweicloud/huaweicloud-sdk-iam/v3/model/CreateTokenWithIdTokenRequest'
+import { Credential } from '@huaweicloud/huaweicloud-sdk-iam/v3/model/Credential'
+import { GetIdTokenAuthParams } from '@huaweicloud/huaweicloud-sdk-iam/v3/model/GetIdTokenAuthParams'
+import { GetIdTokenIdScopeBody } from '@huaweicloud/huaweicloud-sdk-iam/v3/model/GetIdTokenIdScopeBody'
+import { GetIdTokenIdTokenBody } from '@huaweicloud/huaweicloud-sdk-iam/v3/model/GetIdTokenIdTokenBody'
+import { GetIdTokenRequestBody } from '@huaweicloud/huaweicloud-sdk-iam/v3/model/GetIdTokenRequestBody'
+import { GetIdTokenScopeDomainOrProjectBody } from '@huaweicloud/huaweicloud-sdk-iam/v3/model/GetIdTokenScopeDomainOrProjectBody'
+import { IdentityToken } from '@huaweicloud/huaweicloud-sdk-iam/v3/model/IdentityToken'
+import { KeystoneCreateUserTokenByPasswordRequest } from '@huaweicloud/huaweicloud-sdk-iam/v3/model/KeystoneCreateUserTokenByPasswordRequest'
+import { KeystoneCreateUserTokenByPasswordRequestBody } from '@huaweicloud/huaweicloud-sdk-iam/v3/model/KeystoneCreateUserTokenByPasswordRequestBody'
+import { KeystoneListProjectsRequest } from '@huaweicloud/huaweicloud-sdk-iam/v3/model/KeystoneListProjectsRequest'
+import { KeystoneListProjectsResponse } from '@huaweicloud/huaweicloud-sdk-iam/v3/model/KeystoneListProjectsResponse'
+import { ProjectResult } from '@huaweicloud/huaweicloud-sdk-iam/v3/model/ProjectResult'
+import { PwdAuth } from '@huaweicloud/huaweicloud-sdk-iam/v3/model/PwdAuth'
+import { PwdIdentity } from '@huaweicloud/huaweicloud-sdk-iam/v3/model/PwdIdentity'
+import { PwdPassword } from '@huaweicloud/huaweicloud-sdk-iam/v3/model/PwdPassword'
+import { PwdPasswordUser } from '@huaweicloud/huaweicloud-sdk-iam/v3/model/PwdPasswordUser'
+import { PwdPasswordUserDomain } from '@huaweicloud/huaweicloud-sdk-iam/v3/model/PwdPasswordUserDomain'
+import { AuthScope } from '@huaweicloud/huaweicloud-sdk-iam/v3/model/AuthScope'
+import { AuthScopeProject } from '@huaweicloud/huaweicloud-sdk-iam/v3/model/AuthScopeProject'
+import { TokenAuth } from '@huaweicloud/huaweicloud-sdk-iam/v3/model/TokenAuth'
+import { TokenAuthIdentity } from '@huaweicloud/huaweicloud-sdk-iam/v3/model/TokenAuthIdentity'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import type { ApiClient, ApiRequest, ApiResponse } from '../../src/api'
+import { ApiClient as RealApiClient } from '../../src/api'
+import { accessKeyAuthenticator } from '../../src/auth'
+import { EcsClient, lookupProjectId } from '../../src/ecs'
+import { createHttpTransport } from '../../src/http'
+import { tokenFromIdToken, tokenFromPassword } from '../../src/iam'
+import { type Operation, TARGET_STATE, actionBody } from '../../src/operation'
+import { DEFAULT_RETRY_POLICY } from '../../src/retry'
+import { DEFAULT_PROJECT_ID } from '../emulator/ecs-emulator'
+import { EMULATOR_KEY, serverIds, useEmulator } from '../support/fixtures'
+
+type Model = new () => object
+
+/**
+ * The JSON keys a model declares: the own keys its `with…` setters write (a fresh instance holds
+ * none, or holds them as undefined).
+ */
+function declaredFields(model: Model): string[] {
+  const keys = new Set<string>()
+  for (const name of Object.getOwnPropertyNames(model.prototype)) {
+    if (!name.startsWith('with')) continue
+    const instance = new model() as Record<string, unknown>
+    ;(instance[name] as (value: unknown) => unknown).call(instance, 'x')
+    for (const [key, value] of Object.entries(instance)) if (value !== undefined) keys.add(key)
+  }
+  return [...keys].sort()
+}
+
+/** What the SDK puts on the wire for a model: its JSON, parsed. */
+function wire(model: unknown): unknown {
+  return JSON.parse(JSON.stringify(model))
+}
+
+/** An ApiClient stand-in that records each call and answers `answer`. */
+function recordingApi(answer: Partial<ApiResponse> = {}): { api: ApiClient; calls: ApiRequest[] } {
+  const calls: ApiRequest[] = []
+  const api = {
+    request(call: ApiRequest): Promise<ApiResponse> {
+      calls.push(call)
+      return Promise.resolve({ status: 200, body: undefined, requestId: undefined, headers: {}, ...answer })
+    }
+  } as unknown as ApiClient
+  return { api, calls }
+}
+
+const PROJECT = '0123456789abcdef0123456789abcdef'
+const ENDPOINT = new URL('https://ecs.cn-north-4.myhuaweicloud.com')
+const IDS = ['616fb98f-46ca-475e-917e-2563e5a8cd19', '726fb98f-46ca-475e-917e-2563e5a8cd20']
+
+/** The SDK's path template with its path parameters filled in, as the action encodes them. */
+function fill(template: string, params: Record<string, string>): string {
+  return template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params[name]))
+}
+
+/**
+ * Every server state the SDK documents: the `status` field of ServerDetail (17 values) and the
+ * `status` filter of ListServersDetailsRequest (the same less PAUSED, REBUILD, SOFT_DELETED and
+ * SUSPENDED, plus UNKNOWN). Source: huaweicloud-sdk-go-v3 `services/ecs/v2/model/
+ * model_server_detail.go` and `model_list_servers_details_request.go` (the Node SDK's models
+ * carry no enum for it).
+ */
+const DOCUMENTED_SERVER_STATES = [
+  'ACTIVE',
+  'BUILD',
+  'DELETED',
+  'ERROR',
+  'HARD_REBOOT',
+  'MIGRATING',
+  'PAUSED',
+  'REBOOT',
+  'REBUILD',
+  'RESIZE',
+  'REVERT_RESIZE',
+  'SHELVED',
+  'SHELVED_OFFLOADED',
+  'SHUTOFF',
+  'SOFT_DELETED',
+  'SUSPENDED',
+  'UNKNOWN',
+  'VERIFY_RESIZE'
+]
+
+describe('request bodies and routes against the SDK models (ECS)', () => {
+  const servers = IDS.map((id) => new ServerId().withId(id))
+  const cases: { operation: Operation; sdk: { method: string; url: string; data: unknown } }[] = [
+    ...(['SOFT', 'HARD'] as const).map((type) => ({
+      operation: { kind: 'reboot' as const, type },
+      sdk: EcsParams().batchRebootServers(
+        new BatchRebootServersRequest().withBody(
+          new BatchRebootServersRequestBody().withReboot(
+            new BatchRebootSeversOption().withType(BatchRebootSeversOptionTypeEnum[type]).withServers(servers)
+          )
+        )
+      )
+    })),
+    ...(['SOFT', 'HARD'] as const).map((type) => ({
+      operation: { kind: 'stop' as const, type },
+      sdk: EcsParams().batchStopServers(
+        new BatchStopServersRequest().withBody(
+          new BatchStopServersRequestBody().withOsStop(
+            new BatchStopServersOption().withType(BatchStopServersOptionTypeEnum[type]).withServers(servers)
+          )
+        )
+      )
+    })),
+    {
+      operation: { kind: 'start', type: 'SOFT' },
+      sdk: EcsParams().batchStartServers(
+        new BatchStartServersRequest().withBody(
+          new BatchStartServersRequestBody().withOsStart(new BatchStartServersOption().withServers(servers))
+        )
+      )
+    }
+  ]
+
+  it.each(cases)('$operation.kind $operation.type: same body, key names, method and route as the SDK', async (c) => {
+    expect(wire(actionBody(c.operation, IDS))).toEqual(wire(c.sdk.data))
+    const { api, calls } = recordingApi({ body: { job_id: 'ff80808288d41e1b018990260955686a' } })
+    await new EcsClient(api, ENDPOINT, PROJECT).submit(c.operation, IDS, 'x')
+    expect(calls[0].method).toBe(c.sdk.method)
+    expect(calls[0].path).toBe(fill(c.sdk.url, { project_id: PROJECT }))
+    expect(wire(calls[0].body)).toEqual(wire(c.sdk.data))
+  })
+
+  it('the top-level keys are the JSON names the SDK bodies declare (reboot, os-start, os-stop)', () => {
+    expect(declaredFields(BatchRebootServersRequestBody)).toEqual(['reboot'])
+    expect(declaredFields(BatchStartServersRequestBody)).toEqual(['os-start'])
+    expect(declaredFields(BatchStopServersRequestBody)).toEqual(['os-stop'])
+    expect(declaredFields(BatchRebootSeversOption)).toEqual(['servers', 'type'])
+    expect(declaredFields(BatchStopServersOption)).toEqual(['servers', 'type'])
+    expect(declaredFields(BatchStartServersOption)).toEqual(['servers'])
+    expect(declaredFields(ServerId)).toEqual(['id'])
+    for (const operation of [
+      { kind: 'reboot', type: 'HARD' },
+      { kind: 'start', type: 'SOFT' },
+      { kind: 'stop', type: 'SOFT' }
+    ] as const) {
+      const body = actionBody(operation, IDS) as Record<string, Record<string, unknown>>
+      const [key] = Object.keys(body)
+      const model = { reboot: BatchRebootSeversOption, start: BatchStartServersOption, stop: BatchStopServersOption }
+      expect(Object.keys(body[key]).sort()).toEqual(declaredFields(model[operation.kind]))
+    }
+  })
+
+  it('the job query and the server list use the SDK routes; the list pages with offset and limit', async () => {
+    const { api, calls } = recordingApi({ body: { servers: [] } })
+    const ecs = new EcsClient(api, ENDPOINT, PROJECT)
+    await ecs.getJob('ff80808288d41e1b018990260955686a')
+    await ecs.listServers('all_granted_eps')
+    await ecs.getServerStatus(IDS[0])
+    const job = EcsParams().showJob(new ShowJobRequest().withJobId('ff80808288d41e1b018990260955686a'))
+    const list = EcsParams().listServersDetails(
+      new ListServersDetailsRequest().withOffset(1).withLimit(1000).withEnterpriseProjectId('all_granted_eps')
+    )
+    const show = EcsParams().showServer(new ShowServerRequest().withServerId(IDS[0]))
+    expect([calls[0].method, calls[0].path]).toEqual([
+      job.method,
+      fill(job.url, { project_id: PROJECT, job_id: 'ff80808288d41e1b018990260955686a' })
+    ])
+    expect([calls[1].method, calls[1].path]).toEqual([list.method, fill(list.url, { project_id: PROJECT })])
+    // The SDK's query parameter names and values, as strings on the wire.
+    expect(calls[1].query).toEqual(
+      Object.fromEntries(Object.entries(list.queryParams as Record<string, unknown>).map(([k, v]) => [k, String(v)]))
+    )
+    expect([calls[2].method, calls[2].path]).toEqual([
+      show.method,
+      fill(show.url, { project_id: PROJECT, server_id: IDS[0] })
+    ])
+    // marker is the documented alternative to the (deprecated) page-number offset.
+    const withMarker = EcsParams().listServersDetails(new ListServersDetailsRequest().withMarker(IDS[0]))
+    expect(withMarker.queryParams).toEqual({ marker: IDS[0] })
+  })
+})
+
+describe('response fields the action reads, against the SDK models (ECS)', () => {
+  it('submit: job_id is the one field of the batch responses', () => {
+    for (const model of [BatchRebootServersResponse, BatchStartServersResponse, BatchStopServersResponse]) {
+      expect(declaredFields(model)).toEqual(['job_id'])
+    }
+  })
+
+  it('job: status, error_code, fail_reason, entities.sub_jobs[].{status, error_code, fail_reason, entities}', () => {
+    expect(declaredFields(ShowJobResponse)).toEqual([
+      'begin_time',
+      'code',
+      'end_time',
+      'entities',
+      'error_code',
+      'fail_reason',
+      'job_id',
+      'job_type',
+      'message',
+      'status'
+    ])
+    expect(declaredFields(JobEntities)).toEqual(['nic_id', 'server_id', 'sub_jobs', 'sub_jobs_total'])
+    expect(declaredFields(SubJob)).toEqual([
+      'begin_time',
+      'end_time',
+      'entities',
+      'error_code',
+      'fail_reason',
+      'job_id',
+      'job_type',
+      'status'
+    ])
+    expect(declaredFields(SubJobEntities)).toEqual(['errorcode_message', 'nic_id', 'server_id'])
+    // The terminal states src/jobs.ts waits for are among the four the SDK declares.
+    expect(Object.values(ShowJobResponseStatusEnum)).toEqual(['SUCCESS', 'RUNNING', 'FAIL', 'INIT'])
+    expect(Object.values(SubJobStatusEnum)).toEqual(['SUCCESS', 'RUNNING', 'FAIL', 'INIT'])
+  })
+
+  it('server list: count and servers; each server has id, name, status, tags and the OS-EXT-STS states', () => {
+    expect(declaredFields(ListServersDetailsResponse)).toEqual(['count', 'servers'])
+    const server = declaredFields(ServerDetail)
+    for (const field of [
+      'id',
+      'name',
+      'status',
+      'tags',
+      'locked',
+      'enterprise_project_id',
+      'OS-EXT-STS:task_state',
+      'OS-EXT-STS:vm_state',
+      'OS-EXT-STS:power_state'
+    ]) {
+      expect(server).toContain(field)
+    }
+  })
+
+  it('the target states of every operation are documented server states', () => {
+    for (const state of Object.values(TARGET_STATE)) expect(DOCUMENTED_SERVER_STATES).toContain(state)
+  })
+})
+
+describe('IAM requests and responses against the SDK models', () => {
+  it('CreateTokenWithIdToken: same route, X-Idp-Id header and body (project scope by id or name)', async () => {
+    const scopes: ({ id: string } | { name: string })[] = [{ id: PROJECT }, { name: 'cn-north-4' }]
+    for (const scope of scopes) {
+      const project = new GetIdTokenScopeDomainOrProjectBody()
+      if ('id' in scope) project.withId(scope.id)
+      else project.withName(scope.name)
+      const sdk = IamParams().createTokenWithIdToken(
+        new CreateTokenWithIdTokenRequest()
+          .withXIdpId('github')
+          .withBody(
+            new GetIdTokenRequestBody().withAuth(
+              new GetIdTokenAuthParams()
+                .withIdToken(new GetIdTokenIdTokenBody().withId('eyJ.jwt'))
+                .withScope(new GetIdTokenIdScopeBody().withProject(project))
+            )
+          )
+      )
+      const { api, calls } = recordingApi({ headers: { 'x-subject-token': 'T' } })
+      await tokenFromIdToken(api, new URL('https://iam.myhuaweicloud.com'), 'github', 'eyJ.jwt', scope)
+      expect([calls[0].method, calls[0].path]).toEqual([sdk.method, sdk.url])
+      // The SDK also sets Content-Type `application/json;charset=UTF-8`; the ApiClient sends plain
+      // `application/json` (accepted per the ECS docs; for IAM not stated, see docs/api-contract.md).
+      expect(calls[0].headers).toEqual({ 'X-Idp-Id': (sdk.headers as Record<string, string>)['X-Idp-Id'] })
+      expect(wire(calls[0].body)).toEqual(wire(sdk.data))
+    }
+    expect(declaredFields(CreateTokenWithIdTokenRequest)).toContain('X-Idp-Id')
+  })
+
+  it('password token: same route and body as KeystoneCreateUserTokenByPassword', async () => {
+    const sdk = IamParams().keystoneCreateUserTokenByPassword(
+      new KeystoneCreateUserTokenByPasswordRequest().withBody(
+        new KeystoneCreateUserTokenByPasswordRequestBody().withAuth(
+          new PwdAuth()
+            .withIdentity(
+              new PwdIdentity()
+                .withMethods(['password'])
+                .withPassword(
+                  new PwdPassword().withUser(
+                    new PwdPasswordUser()
+                      .withName('deployer')
+                      .withPassword('pw')
+                      .withDomain(new PwdPasswordUserDomain().withName('acme'))
+                  )
+                )
+            )
+            .withScope(new AuthScope().withProject(new AuthScopeProject().withName('cn-north-4')))
+        )
+      )
+    )
+    const { api, calls } = recordingApi({ headers: { 'x-subject-token': 'T' } })
+    await tokenFromPassword(
+      api,
+      new URL('https://iam.myhuaweicloud.com'),
+      { username: 'deployer', password: 'pw', domain: 'acme' },
+      { name: 'cn-north-4' }
+    )
+    expect([calls[0].method, calls[0].path]).toEqual([sdk.method, sdk.url])
+    expect(wire(calls[0].body)).toEqual(wire(sdk.data))
+  })
+
+  it('CreateTemporaryAccessKeyByToken: POST /v3.0/OS-CREDENTIAL/securitytokens, methods ["token"], token.duration_seconds; credential.access/secret/securitytoken/expires_at', () => {
+    const sdk = IamParams().createTemporaryAccessKeyByToken(
+      new CreateTemporaryAccessKeyByTokenRequest().withBody(
+        new CreateTemporaryAccessKeyByTokenRequestBody().withAuth(
+          new TokenAuth().withIdentity(
+            new TokenAuthIdentity().withMethods(['token']).withToken(new IdentityToken().withDurationSeconds(21600))
+          )
+        )
+      )
+    )
+    expect([sdk.method, sdk.url]).toEqual(['POST', '/v3.0/OS-CREDENTIAL/securitytokens'])
+    expect(wire(sdk.data)).toEqual({ auth: { identity: { methods: ['token'], token: { duration_seconds: 21600 } } } })
+    expect(declaredFields(IdentityToken)).toEqual(['duration_seconds', 'id'])
+    expect(declaredFields(CreateTemporaryAccessKeyByTokenResponse)).toEqual(['credential'])
+    expect(declaredFields(Credential)).toEqual(['access', 'expires_at', 'secret', 'securitytoken'])
+  })
+
+  it('KeystoneListProjects: GET /v3/projects?name={region}; the action reads projects[].id', async () => {
+    const sdk = IamParams().keystoneListProjects(new KeystoneListProjectsRequest().withName('cn-north-4'))
+    const { api, calls } = recordingApi({ body: { projects: [{ id: PROJECT, name: 'cn-north-4' }] } })
+    await expect(lookupProjectId(api, new URL('https://iam.myhuaweicloud.com'), 'cn-north-4')).resolves.toBe(PROJECT)
+    expect([calls[0].method, calls[0].path, calls[0].query]).toEqual([sdk.method, sdk.url, sdk.queryParams])
+    expect(declaredFields(KeystoneListProjectsResponse)).toContain('projects')
+    expect(declaredFields(ProjectResult)).toEqual(
+      expect.arrayContaining(['id', 'name', 'domain_id', 'enabled', 'parent_id'])
+    )
+  })
+})
+
+/** Keys of `value` that `model` does not declare. */
+function undeclared(value: unknown, model: Model): string[] {
+  const declared = new Set(declaredFields(model))
+  return Object.keys(value as object).filter((key) => !declared.has(key))
+}
+
+function expectStringOrNull(value: unknown): void {
+  expect(value === null || typeof value === 'string').toBe(true)
+}
+
+/**
+ * Fields ServerDetail declares (and the cloud documents for every server) that the emulator's
+ * server answers leave out today. Pinned so the list can only shrink: a fix in the emulator makes
+ * this test fail until the field is struck from here.
+ */
+const EMULATOR_SERVER_GAPS = ['OS-EXT-STS:power_state', 'OS-EXT-STS:task_state', 'OS-EXT-STS:vm_state', 'locked']
+
+describe("the emulator's answers against the SDK's response models", () => {
+  const emulators = useEmulator()
+
+  async function setup() {
+    const inventory = serverIds(3).map((id, i) => ({ id, name: `web-${i}`, tags: ['env=prod', 'bare'] }))
+    const emulator = await emulators.start({ inventory, jobDurationMs: 40 })
+    const transport = createHttpTransport({ timeoutMs: 5000, maxBodyBytes: 1024 * 1024, userAgent: 'test' })
+    onTestFinished(() => transport.close())
+    const api = new RealApiClient({
+      transport,
+      authenticator: accessKeyAuthenticator(EMULATOR_KEY),
+      retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: 1 },
+      clock: () => Date.now(),
+      sleep: (ms) => delay(ms),
+      random: () => 0.5,
+      log: { info() {}, warning() {}, debug() {} },
+      signal: new AbortController().signal
+    })
+    const endpoint = new URL(emulator.url)
+    return { emulator, api, endpoint, ecs: new EcsClient(api, endpoint, DEFAULT_PROJECT_ID), ids: serverIds(3) }
+  }
+
+  it('submit answers only fields of BatchRebootServersResponse, job_id a string', async () => {
+    const { api, endpoint, ids } = await setup()
+    const response = await api.request({
+      what: 'submit',
+      method: 'POST',
+      endpoint,
+      path: `/v1/${DEFAULT_PROJECT_ID}/cloudservers/action`,
+      body: actionBody({ kind: 'reboot', type: 'SOFT' }, ids),
+      projectId: DEFAULT_PROJECT_ID,
+      idempotent: false
+    })
+    expect(undeclared(response.body, BatchRebootServersResponse)).toEqual([])
+    expect(typeof (response.body as { job_id: unknown }).job_id).toBe('string')
+  })
+
+  it('job documents (early, running-or-done, done) carry only ShowJobResponse/SubJob fields of the declared types', async () => {
+    const { ecs, ids } = await setup()
+    const answer = await ecs.submit({ kind: 'reboot', type: 'HARD' }, ids, 'x')
+    if (!answer.accepted) throw new Error(answer.problem)
+    const documents = [await ecs.getJob(answer.jobId)]
+    await delay(20)
+    documents.push(await ecs.getJob(answer.jobId))
+    await delay(40)
+    documents.push(await ecs.getJob(answer.jobId))
+    expect((documents[2] as { status: string }).status).toBe('SUCCESS')
+    for (const document of documents) {
+      const job = document as Record<string, unknown> & { entities: Record<string, unknown> }
+      expect(undeclared(job, ShowJobResponse)).toEqual([])
+      expect(Object.values(ShowJobResponseStatusEnum)).toContain(job.status)
+      for (const field of ['job_id', 'job_type', 'begin_time']) expect(typeof job[field]).toBe('string')
+      for (const field of ['end_time', 'error_code', 'fail_reason']) expectStringOrNull(job[field])
+      expect(undeclared(job.entities, JobEntities)).toEqual([])
+      expect(typeof job.entities.sub_jobs_total).toBe('number')
+      const subJobs = job.entities.sub_jobs as Record<string, unknown>[]
+      expect(Array.isArray(subJobs)).toBe(true)
+      for (const subJob of subJobs) {
+        expect(undeclared(subJob, SubJob)).toEqual([])
+        expect(Object.values(SubJobStatusEnum)).toContain(subJob.status)
+        expect(undeclared(subJob.entities, SubJobEntities)).toEqual([])
+        expect(typeof (subJob.entities as { server_id: unknown }).server_id).toBe('string')
+      }
+    }
+    expect((documents[2] as { entities: { sub_jobs: unknown[] } }).entities.sub_jobs).toHaveLength(3)
+  })
+
+  it('server list and server detail carry only ServerDetail fields, states among the documented ones', async () => {
+    const { api, endpoint, ids } = await setup()
+    const list = await api.request({
+      what: 'list',
+      method: 'GET',
+      endpoint,
+      path: `/v1/${DEFAULT_PROJECT_ID}/cloudservers/detail`,
+      query: { offset: '1', limit: '1000' },
+      projectId: DEFAULT_PROJECT_ID,
+      idempotent: true
+    })
+    const body = list.body as { count: unknown; servers: Record<string, unknown>[] }
+    expect(undeclared(body, ListServersDetailsResponse)).toEqual([])
+    expect(body.count).toBe(3)
+    const one = await api.request({
+      what: 'show',
+      method: 'GET',
+      endpoint,
+      path: `/v1/${DEFAULT_PROJECT_ID}/cloudservers/${ids[0]}`,
+      projectId: DEFAULT_PROJECT_ID,
+      idempotent: true
+    })
+    const servers = [...body.servers, (one.body as { server: Record<string, unknown> }).server]
+    expect(servers).toHaveLength(4)
+    for (const server of servers) {
+      expect(undeclared(server, ServerDetail)).toEqual([])
+      for (const field of ['id', 'name', 'status', 'enterprise_project_id']) expect(typeof server[field]).toBe('string')
+      expect(DOCUMENTED_SERVER_STATES).toContain(server.status)
+      expect(Array.isArray(server.tags) && server.tags.every((tag) => typeof tag === 'string')).toBe(true)
+      const missing = ['OS-EXT-STS:power_state', 'OS-EXT-STS:task_state', 'OS-EXT-STS:vm_state', 'locked'].filter(
+        (field) => !(field in server)
+      )
+      expect(missing).toEqual(EMULATOR_SERVER_GAPS)
+    }
+  })
+})

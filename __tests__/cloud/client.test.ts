@@ -9,13 +9,7 @@ import { DEFAULT_RETRY_POLICY } from '../../src/cloud/retry'
 import { execute } from '../../src/engine/execute'
 import { Ledger } from '../../src/engine/ledger'
 import { planBatches } from '../../src/engine/plan'
-import {
-  DEFAULT_PROJECT_ID,
-  DEFAULT_REGION,
-  type EmulatorOptions,
-  ecsError,
-  gatewayError
-} from '../emulator'
+import { DEFAULT_PROJECT_ID, DEFAULT_REGION, type EmulatorOptions, ecsError, gatewayError } from '../emulator'
 import { EMULATOR_KEY, serverIds as ids, useEmulator } from '../support/fixtures'
 
 const { accessKeyId, secretAccessKey } = EMULATOR_KEY

@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import {
-  canonicalQuery,
-  canonicalRequest,
-  formatSdkDate,
-  parseAuthorization,
-  parseSdkDate,
-  sha256Hex,
-  sign,
-  stringToSign
-} from '../../src/cloud/signer'
+import { canonicalQuery, canonicalRequest, formatSdkDate, sha256Hex, sign, stringToSign } from '../../src/cloud/signer'
 
 // Published vectors: ../shared/reference/ecs-api.md §7a (official signing guide and the Go SDK's tests).
 describe('SDK-HMAC-SHA256 signing', () => {
@@ -166,30 +157,7 @@ describe('SDK-HMAC-SHA256 signing', () => {
     )
   })
 
-  it('formats and parses X-Sdk-Date in UTC', () => {
-    const date = new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 678))
-    expect(formatSdkDate(date)).toBe('20240102T030405Z')
-    expect(parseSdkDate('20240102T030405Z')?.getTime()).toBe(Date.UTC(2024, 0, 2, 3, 4, 5))
-    expect(parseSdkDate('2024-01-02T03:04:05Z')).toBeUndefined()
-    expect(parseSdkDate('20240102T030405')).toBeUndefined()
-  })
-
-  it('parses the Authorization header it writes, and rejects others', () => {
-    const { authorization, signature } = sign(
-      {
-        method: 'GET',
-        url: new URL('https://h/x'),
-        signedHeaders: { 'X-Sdk-Date': '20240102T030405Z', Host: 'h' },
-        body: ''
-      },
-      derivedKey
-    )
-    expect(parseAuthorization(authorization)).toEqual({
-      accessKeyId: 'AKEXAMPLE',
-      signedHeaderNames: ['host', 'x-sdk-date'],
-      signature
-    })
-    expect(parseAuthorization('Bearer abc')).toBeUndefined()
-    expect(parseAuthorization(authorization.replace('SDK-HMAC-SHA256', 'SDK-HMAC-SHA1'))).toBeUndefined()
+  it('formats X-Sdk-Date in UTC, to the second', () => {
+    expect(formatSdkDate(new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 678)))).toBe('20240102T030405Z')
   })
 })

@@ -1,6 +1,7 @@
 /** AK/SK signature verification of requests. */
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_PROJECT_ID, DEFAULT_REGION } from '.'
+import { parseAuthorization, parseSdkDate } from './signature'
 import {
   call,
   DEFAULT_AK,
@@ -157,5 +158,27 @@ describe('signature verification', () => {
       expect(without.status).toBe(200)
       expect(emulator.restartCount('srv-a')).toBe(1)
     })
+  })
+})
+
+describe('reading X-Sdk-Date and Authorization', () => {
+  it('reads X-Sdk-Date in UTC, and only real dates of that exact shape', () => {
+    expect(parseSdkDate('20240102T030405Z')).toBe(Date.UTC(2024, 0, 2, 3, 4, 5))
+    for (const bad of ['2024-01-02T03:04:05Z', '20240102T030405', '20240230T030405Z', '20241302T030405Z']) {
+      expect(parseSdkDate(bad), bad).toBeUndefined()
+    }
+  })
+
+  it('reads the Authorization header of SDK-HMAC-SHA256, and refuses others', () => {
+    const signature = 'ab'.repeat(32)
+    const header = `SDK-HMAC-SHA256 Access=AKEXAMPLE, SignedHeaders=Host;x-sdk-date, Signature=${signature}`
+    expect(parseAuthorization(header)).toEqual({
+      accessKeyId: 'AKEXAMPLE',
+      signedHeaders: ['host', 'x-sdk-date'],
+      signature
+    })
+    expect(parseAuthorization('Bearer abc')).toBeUndefined()
+    expect(parseAuthorization(header.replace('SDK-HMAC-SHA256', 'SDK-HMAC-SHA1'))).toBeUndefined()
+    expect(parseAuthorization(header.replace('Host;x-sdk-date', 'host;;x-sdk-date'))).toBeUndefined()
   })
 })

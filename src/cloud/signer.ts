@@ -35,15 +35,6 @@ export function formatSdkDate(date: Date): string {
     .replace(/\.\d{3}Z$/, 'Z')
 }
 
-/** Parses an `X-Sdk-Date` value; undefined when it is not of that exact shape. */
-export function parseSdkDate(value: string): Date | undefined {
-  const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value)
-  if (!match) return undefined
-  const [, y, mo, d, h, mi, s] = match.map(Number)
-  const date = new Date(Date.UTC(y, mo - 1, d, h, mi, s))
-  return Number.isNaN(date.getTime()) ? undefined : date
-}
-
 /** Percent-encodes everything but the RFC 3986 unreserved characters, upper-case hex. */
 export function encodeComponent(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
@@ -119,17 +110,4 @@ export function sign(input: SigningInput, key: SigningKey): Signature {
     signedHeaderNames,
     authorization: `${SIGNING_ALGORITHM} Access=${key.accessKeyId}, SignedHeaders=${signedHeaderNames.join(';')}, Signature=${signature}`
   }
-}
-
-export interface ParsedAuthorization {
-  accessKeyId: string
-  signedHeaderNames: string[]
-  signature: string
-}
-
-/** Reads an `Authorization` header written by {@link sign}; undefined when malformed. */
-export function parseAuthorization(value: string): ParsedAuthorization | undefined {
-  const match = /^SDK-HMAC-SHA256 Access=([^,\s]+), SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/.exec(value)
-  if (!match) return undefined
-  return { accessKeyId: match[1], signedHeaderNames: match[2].split(';'), signature: match[3] }
 }

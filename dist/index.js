@@ -38893,15 +38893,6 @@ function formatSdkDate(date) {
         .replace(/[-:]/g, '')
         .replace(/\.\d{3}Z$/, 'Z');
 }
-/** Parses an `X-Sdk-Date` value; undefined when it is not of that exact shape. */
-function parseSdkDate(value) {
-    const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
-    if (!match)
-        return undefined;
-    const [, y, mo, d, h, mi, s] = match.map(Number);
-    const date = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
-    return Number.isNaN(date.getTime()) ? undefined : date;
-}
 /** Percent-encodes everything but the RFC 3986 unreserved characters, upper-case hex. */
 function encodeComponent(value) {
     return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
@@ -38970,13 +38961,6 @@ function sign(input, key) {
         signedHeaderNames,
         authorization: `${SIGNING_ALGORITHM} Access=${key.accessKeyId}, SignedHeaders=${signedHeaderNames.join(';')}, Signature=${signature}`
     };
-}
-/** Reads an `Authorization` header written by {@link sign}; undefined when malformed. */
-function parseAuthorization(value) {
-    const match = /^SDK-HMAC-SHA256 Access=([^,\s]+), SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/.exec(value);
-    if (!match)
-        return undefined;
-    return { accessKeyId: match[1], signedHeaderNames: match[2].split(';'), signature: match[3] };
 }
 
 ;// CONCATENATED MODULE: ./src/cloud/auth.ts

@@ -52,6 +52,17 @@ function oidcRun(
   return runAction(baseInputs(emulator, { 'idp-id': IDP, ...extra }), { env })
 }
 
+/** The next request on `route` is answered `status` with an IAM/gateway-shaped error; then an OIDC run. */
+function oidcRunAnswering(
+  emulator: EcsEmulator,
+  route: 'job' | 'securitytokens' | 'github-oidc',
+  status: number,
+  body: object
+): Promise<ActionRun> {
+  emulator.inject(route, { kind: 'respond', status, body })
+  return oidcRun(emulator)
+}
+
 const succeeded = (run: ActionRun): string[] => outcomes(run).succeeded
 const failed = (run: ActionRun): string[] => outcomes(run).failed
 
@@ -133,12 +144,10 @@ describe('GitHub OIDC sign-in', () => {
 
   it('renews the keys once when the cloud answers that they expired, and carries on', async () => {
     const emulator = await start()
-    emulator.inject('job', {
-      kind: 'respond',
-      status: 401,
-      body: { error_code: 'APIG.0307', error_msg: 'The token must be updated.' }
+    const run = await oidcRunAnswering(emulator, 'job', 401, {
+      error_code: 'APIG.0307',
+      error_msg: 'The token must be updated.'
     })
-    const run = await oidcRun(emulator)
     expect(run.exitCode).toBe(0)
     expect(succeeded(run)).toEqual(SERVERS)
     expect(emulator.requests.filter((r) => r.route === 'securitytokens')).toHaveLength(2)
@@ -151,12 +160,10 @@ describe('GitHub OIDC sign-in', () => {
 
   it('names the temporary-keys step when IAM refuses it, and sends no ECS request', async () => {
     const emulator = await start()
-    emulator.inject('securitytokens', {
-      kind: 'respond',
-      status: 403,
-      body: { error_code: 'IAM.0003', error_msg: "Policy doesn't allow this operation." }
+    const run = await oidcRunAnswering(emulator, 'securitytokens', 403, {
+      error_code: 'IAM.0003',
+      error_msg: "Policy doesn't allow this operation."
     })
-    const run = await oidcRun(emulator)
     expect(run.exitCode).toBe(1)
     expect(run.stdout).toMatch(
       /Getting temporary access keys from IAM failed with HTTP 403, IAM\.0003.*programmatic access.*identity conversion rules/
@@ -222,8 +229,7 @@ describe('GitHub OIDC sign-in', () => {
 
   it('names the GitHub step when the ID token cannot be had', async () => {
     const emulator = await start()
-    emulator.inject('github-oidc', { kind: 'respond', status: 500, body: { message: 'unavailable' } })
-    const run = await oidcRun(emulator)
+    const run = await oidcRunAnswering(emulator, 'github-oidc', 500, { message: 'unavailable' })
     expect(run.exitCode).toBe(1)
     expect(run.stdout).toMatch(/Getting the workflow's ID token from GitHub failed/)
     expect(emulator.requests.some((r) => r.route === 'id-token')).toBe(false)

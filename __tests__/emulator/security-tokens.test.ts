@@ -1,6 +1,6 @@
 /** IAM's temporary access keys (POST /v3.0/OS-CREDENTIAL/securitytokens) and their use on ECS. */
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_REGION, SECURITY_TOKENS_PATH, type EcsEmulator } from '.'
+import { DEFAULT_REGION, SECURITY_TOKENS_PATH, type EcsEmulator, type EmulatorOptions } from '.'
 import { call, manualClock, rebootBody, SUBMIT_PATH, useEmulators } from '../support/emulator-calls'
 import { exchangeIdToken, identityOptions, idTokenClaims, OIDC, tokenCall } from '../support/identity'
 import { signJwt } from '../support/oidc'
@@ -16,6 +16,13 @@ async function unscopedToken(emulator: EcsEmulator, now: number): Promise<string
   const response = await exchangeIdToken(emulator, jwt, { scope: undefined })
   expect(response.status).toBe(201)
   return response.headers.get('x-subject-token') ?? ''
+}
+
+/** An emulator with the identity provider on a manual clock, and an unscoped token from it. */
+async function withUnscopedToken(extra: EmulatorOptions = {}) {
+  const clock = manualClock()
+  const emulator = await startEmulator(identityOptions(clock, extra))
+  return { clock, emulator, token: await unscopedToken(emulator, clock.now()) }
 }
 
 function requestKeys(emulator: EcsEmulator, token: string | undefined, body: unknown): Promise<Response> {
@@ -34,9 +41,7 @@ const keysBody = (token: Record<string, unknown> = { duration_seconds: 900 }): u
 
 describe('temporary access keys (POST /v3.0/OS-CREDENTIAL/securitytokens)', () => {
   it('issues keys for an unscoped token that sign ECS requests with X-Security-Token until expires_at, and not after', async () => {
-    const clock = manualClock()
-    const emulator = await startEmulator(identityOptions(clock))
-    const token = await unscopedToken(emulator, clock.now())
+    const { clock, emulator, token } = await withUnscopedToken()
     const response = await requestKeys(emulator, token, keysBody({ duration_seconds: 900 }))
     expect(response.status).toBe(201)
     const { credential } = (await response.json()) as CredentialBody
@@ -73,9 +78,7 @@ describe('temporary access keys (POST /v3.0/OS-CREDENTIAL/securitytokens)', () =
   })
 
   it('honours duration_seconds from 900 to 86400 and refuses other values, other methods and bad JSON', async () => {
-    const clock = manualClock()
-    const emulator = await startEmulator(identityOptions(clock))
-    const token = await unscopedToken(emulator, clock.now())
+    const { clock, emulator, token } = await withUnscopedToken()
     const long = await requestKeys(emulator, token, keysBody({ duration_seconds: 86400 }))
     expect(long.status).toBe(201)
     const { credential } = (await long.json()) as CredentialBody
@@ -99,9 +102,7 @@ describe('temporary access keys (POST /v3.0/OS-CREDENTIAL/securitytokens)', () =
   })
 
   it('requires a valid, unexpired token', async () => {
-    const clock = manualClock()
-    const emulator = await startEmulator(identityOptions(clock, { tokenLifetimeMs: 60_000 }))
-    const token = await unscopedToken(emulator, clock.now())
+    const { clock, emulator, token } = await withUnscopedToken({ tokenLifetimeMs: 60_000 })
     for (const bad of [undefined, 'MIInot-issued']) {
       const response = await requestKeys(emulator, bad, keysBody())
       expect(response.status).toBe(401)
@@ -113,9 +114,7 @@ describe('temporary access keys (POST /v3.0/OS-CREDENTIAL/securitytokens)', () =
   })
 
   it('gives keys the temporaryKeyLifetimeMs when set, and plays injected faults', async () => {
-    const clock = manualClock()
-    const emulator = await startEmulator(identityOptions(clock, { temporaryKeyLifetimeMs: 5_000 }))
-    const token = await unscopedToken(emulator, clock.now())
+    const { clock, emulator, token } = await withUnscopedToken({ temporaryKeyLifetimeMs: 5_000 })
     emulator.inject('securitytokens', { kind: 'respond', status: 503, body: { error_code: 'IAM.0001' } })
     expect((await requestKeys(emulator, token, keysBody({ duration_seconds: 21600 }))).status).toBe(503)
     const response = await requestKeys(emulator, token, keysBody({ duration_seconds: 21600 }))
@@ -125,9 +124,7 @@ describe('temporary access keys (POST /v3.0/OS-CREDENTIAL/securitytokens)', () =
   })
 
   it('refuses an unscoped token on every other route, ECS and the project lookup alike', async () => {
-    const clock = manualClock()
-    const emulator = await startEmulator(identityOptions(clock))
-    const token = await unscopedToken(emulator, clock.now())
+    const { emulator, token } = await withUnscopedToken()
     for (const path of [`/v3/projects?name=${DEFAULT_REGION}`, SUBMIT_PATH]) {
       const body = path === SUBMIT_PATH ? rebootBody(['srv-a']) : undefined
       const response = await tokenCall(emulator, path, token, { body })

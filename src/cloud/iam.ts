@@ -26,6 +26,18 @@ function issued(response: ApiResponse, what: string): IssuedToken {
   return { token, projectId: typeof project?.id === 'string' ? project.id : undefined }
 }
 
+/** A JSON `POST` to IAM; IAM's sign-in calls may be repeated safely. */
+function postToIam(
+  api: ApiClient,
+  iamEndpoint: URL,
+  what: string,
+  path: string,
+  body: unknown,
+  headers?: Record<string, string>
+): Promise<ApiResponse> {
+  return api.request({ what, method: 'POST', endpoint: iamEndpoint, path, headers, body, idempotent: true })
+}
+
 /**
  * `POST /v3.0/OS-AUTH/id-token/tokens` without a scope: an unscoped federated token for the
  * workflow's OIDC ID token, through the identity provider `idpId` (its identity conversion rules
@@ -38,14 +50,9 @@ export async function unscopedTokenFromIdToken(
   idToken: string
 ): Promise<string> {
   const what = `Exchanging the workflow's ID token at IAM (identity provider ${idpId})`
-  const response = await api.request({
-    what,
-    method: 'POST',
-    endpoint: iamEndpoint,
-    path: '/v3.0/OS-AUTH/id-token/tokens',
-    headers: { 'X-Idp-Id': idpId },
-    body: { auth: { id_token: { id: idToken } } },
-    idempotent: true
+  const body = { auth: { id_token: { id: idToken } } }
+  const response = await postToIam(api, iamEndpoint, what, '/v3.0/OS-AUTH/id-token/tokens', body, {
+    'X-Idp-Id': idpId
   })
   return issued(response, what).token
 }
@@ -65,9 +72,9 @@ export const TEMPORARY_KEYS_DURATION_SECONDS = 6 * 60 * 60
 /** IAM's `expires_at`, e.g. `2020-01-08T03:50:07.574000Z` (microseconds); NaN when unreadable. */
 export function parseIamTime(text: unknown): number {
   if (typeof text !== 'string') return Number.NaN
-  const match = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?Z$/.exec(text)
+  const match = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+|)Z$/.exec(text)
   if (!match) return Number.NaN
-  return Date.parse(`${match[1]}${(match[2] ?? '').slice(0, 4)}Z`)
+  return Date.parse(`${match[1]}${match[2].slice(0, 4)}Z`)
 }
 
 /**
@@ -81,14 +88,9 @@ export async function temporaryAccessKeys(
   durationSeconds = TEMPORARY_KEYS_DURATION_SECONDS
 ): Promise<TemporaryAccessKeys> {
   const what = 'Getting temporary access keys from IAM'
-  const response = await api.request({
-    what,
-    method: 'POST',
-    endpoint: iamEndpoint,
-    path: '/v3.0/OS-CREDENTIAL/securitytokens',
-    headers: { 'X-Auth-Token': token },
-    body: { auth: { identity: { methods: ['token'], token: { duration_seconds: durationSeconds } } } },
-    idempotent: true
+  const body = { auth: { identity: { methods: ['token'], token: { duration_seconds: durationSeconds } } } }
+  const response = await postToIam(api, iamEndpoint, what, '/v3.0/OS-CREDENTIAL/securitytokens', body, {
+    'X-Auth-Token': token
   })
   const credential = (response.body as { credential?: Record<string, unknown> } | undefined)?.credential
   const { access, secret, securitytoken } = credential ?? {}
@@ -116,14 +118,8 @@ export async function tokenFromPassword(
     methods: ['password'],
     password: { user: { name: user.username, password: user.password, domain: { name: user.domain } } }
   }
-  const response = await api.request({
-    what,
-    method: 'POST',
-    endpoint: iamEndpoint,
-    path: '/v3/auth/tokens',
-    body: { auth: { identity, scope: { project: scope } } },
-    idempotent: true
-  })
+  const body = { auth: { identity, scope: { project: scope } } }
+  const response = await postToIam(api, iamEndpoint, what, '/v3/auth/tokens', body)
   return issued(response, what)
 }
 

@@ -196,7 +196,7 @@ describe('run', () => {
     expect(relaxed.record.lines).toContain('Nothing selected, and allow-empty is true: nothing to do.')
   })
 
-  it('signs in with GitHub OIDC or a password, taking the project from the token', async () => {
+  it('signs in with GitHub OIDC (temporary keys, project looked up) or a password (project from the token)', async () => {
     const github = createOidcFixture()
     const emulator = await emulators.start({
       jobDurationMs: 20,
@@ -227,13 +227,27 @@ describe('run', () => {
     await run(oidc.io)
     expect(oidc.record.failed).toEqual([])
     expect(oidc.record.outputs.status).toBe('succeeded')
-    expect(oidc.record.masked).toEqual(emulator.issuedTokens())
-    expect(emulator.requests.some((r) => r.route === 'projects')).toBe(false)
+    const [keys] = emulator.issuedTemporaryKeys()
+    const idToken = (
+      JSON.parse(emulator.requests.find((r) => r.route === 'id-token')?.body ?? '{}') as {
+        auth: { id_token: { id: string } }
+      }
+    ).auth.id_token.id
+    expect(oidc.record.masked).toEqual([
+      idToken,
+      ...emulator.issuedTokens(),
+      keys.accessKeyId,
+      keys.secretAccessKey,
+      keys.securityToken
+    ])
+    const lookup = emulator.requests.filter((r) => r.route === 'projects')
+    expect(lookup.map((r) => r.headers['x-security-token'])).toEqual([keys.securityToken])
 
     const password = recordingIO({ ...base, 'iam-username': 'ops', 'iam-password': 'pw', 'iam-domain': 'acme' })
     await run(password.io)
     expect(password.record.outputs.status).toBe('succeeded')
     expect(password.record.masked[0]).toBe('pw')
+    expect(emulator.requests.filter((r) => r.route === 'projects')).toHaveLength(1)
   })
 
   it('fails the step on an unexpected error rather than crashing', async () => {

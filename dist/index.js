@@ -37810,6 +37810,16 @@ function knownEndpoints(cloud, region) {
         return undefined;
     return { ecs: new URL(preset.ecs(region)), iam: new URL(preset.iam(region)) };
 }
+/**
+ * Where GitHub OIDC sign-in goes unless `iam-endpoint` says otherwise. On Huawei Cloud it is the
+ * global IAM host, as in both SDKs (federation works there for every region); the European site
+ * and Open Telekom Cloud are separate account systems, so their own IAM host for the region.
+ */
+function federationIamEndpoint(cloud, region) {
+    if (cloud === 'huaweicloud')
+        return new URL('https://iam.myhuaweicloud.com');
+    return region === undefined ? undefined : knownEndpoints(cloud, region)?.iam;
+}
 
 ;// CONCATENATED MODULE: ./src/action/inputs/source.ts
 
@@ -37953,12 +37963,14 @@ function readEndpoints(source, usesToken, problems) {
             return problems.check(() => parseEndpoint(name, text));
         return defaults?.[service];
     }
+    const iamEndpoint = endpointFor('iam-endpoint', 'iam');
     return {
         region,
         projectId,
         cloud,
         endpoint: endpointFor('endpoint', 'ecs'),
-        iamEndpoint: endpointFor('iam-endpoint', 'iam')
+        iamEndpoint,
+        oidcIamEndpoint: missing.iam ? (federationIamEndpoint(cloud, region) ?? iamEndpoint) : iamEndpoint
     };
 }
 
@@ -39016,8 +39028,78 @@ function accessKeyAuthenticator(credentials) {
             const { authorization } = sign({ method: request.method, url: request.url, signedHeaders: headers, body: request.body }, credentials);
             return Promise.resolve({ ...request, headers: { ...headers, Authorization: authorization } });
         },
-        // AK/SK has nothing to renew; temporary keys that expire need a new run.
+        // AK/SK given as inputs has nothing to renew: keys that expire need a new run.
         renew: () => Promise.resolve(false)
+    };
+}
+/** Temporary keys are renewed this long before they expire, as both SDKs do (40 minutes)… */
+const RENEW_BEFORE_EXPIRY_MS = 40 * 60 * 1000;
+/** …or, for keys issued for a shorter time, once half their lifetime has passed. */
+const RENEW_AFTER_LIFETIME_FRACTION = 0.5;
+/** After a failed renewal, the keys still valid are used, and renewal is tried again this much later. */
+const RENEWAL_RETRY_MS = 60 * 1000;
+/** When keys obtained at `obtainedAt` are due for renewal. */
+function renewalDue(credentials, obtainedAt) {
+    const lifetime = credentials.expiresAt - obtainedAt;
+    return credentials.expiresAt - Math.min(RENEW_BEFORE_EXPIRY_MS, lifetime * RENEW_AFTER_LIFETIME_FRACTION);
+}
+/**
+ * Signs with temporary keys that renew themselves: before a request once they come close to
+ * expiring (one renewal at a time, shared by every request that needs it), and once per run when
+ * the cloud says the keys of a failed request expired. A failed renewal fails the request only
+ * when the current keys have expired; until then they are used, and renewal is retried later.
+ */
+function temporaryKeyAuthenticator(options) {
+    const { obtain, clock } = options;
+    let held = options.initial && {
+        credentials: options.initial.credentials,
+        renewAt: renewalDue(options.initial.credentials, options.initial.obtainedAt)
+    };
+    let renewal;
+    let renewedOnRefusal;
+    function renew() {
+        renewal ??= (async () => {
+            try {
+                const obtainedAt = clock();
+                const credentials = await obtain();
+                held = { credentials, renewAt: renewalDue(credentials, obtainedAt) };
+                return held;
+            }
+            finally {
+                renewal = undefined;
+            }
+        })();
+        return renewal;
+    }
+    async function current(now) {
+        if (held === undefined)
+            return renew();
+        if (now < held.renewAt)
+            return held;
+        try {
+            return await renew();
+        }
+        catch (error) {
+            if (now >= held.credentials.expiresAt)
+                throw error;
+            options.onRenewalFailed?.(error);
+            held = { ...held, renewAt: Math.min(now + RENEWAL_RETRY_MS, held.credentials.expiresAt) };
+            return held;
+        }
+    }
+    return {
+        async authorize(request, now) {
+            const { credentials } = await current(now.getTime());
+            return accessKeyAuthenticator(credentials).authorize(request, now);
+        },
+        async renew(failed) {
+            const sent = failed.headers['X-Security-Token'];
+            if (held !== undefined && sent !== held.credentials.securityToken)
+                return true;
+            renewedOnRefusal ??= renew().then(() => true, () => false);
+            // Only fresh keys are worth a retry: never the ones just refused.
+            return (await renewedOnRefusal) && sent !== held?.credentials.securityToken;
+        }
     };
 }
 
@@ -39032,22 +39114,56 @@ function issued(response, what) {
     const project = response.body?.token?.project;
     return { token, projectId: typeof project?.id === 'string' ? project.id : undefined };
 }
+/** A JSON `POST` to IAM; IAM's sign-in calls may be repeated safely. */
+function postToIam(api, iamEndpoint, what, path, body, headers) {
+    return api.request({ what, method: 'POST', endpoint: iamEndpoint, path, headers, body, idempotent: true });
+}
 /**
- * `POST /v3.0/OS-AUTH/id-token/tokens`: a project-scoped token for the workflow's OIDC ID token,
- * through the identity provider `idpId` (its identity conversion rules decide the permissions).
+ * `POST /v3.0/OS-AUTH/id-token/tokens` without a scope: an unscoped federated token for the
+ * workflow's OIDC ID token, through the identity provider `idpId` (its identity conversion rules
+ * decide the permissions). It only buys temporary access keys ({@link temporaryAccessKeys}).
  */
-async function tokenFromIdToken(api, iamEndpoint, idpId, idToken, scope) {
-    const what = `Signing in through identity provider ${idpId}`;
-    const response = await api.request({
-        what,
-        method: 'POST',
-        endpoint: iamEndpoint,
-        path: '/v3.0/OS-AUTH/id-token/tokens',
-        headers: { 'X-Idp-Id': idpId },
-        body: { auth: { id_token: { id: idToken }, scope: { project: scope } } },
-        idempotent: true
+async function unscopedTokenFromIdToken(api, iamEndpoint, idpId, idToken) {
+    const what = `Exchanging the workflow's ID token at IAM (identity provider ${idpId})`;
+    const body = { auth: { id_token: { id: idToken } } };
+    const response = await postToIam(api, iamEndpoint, what, '/v3.0/OS-AUTH/id-token/tokens', body, {
+        'X-Idp-Id': idpId
     });
-    return issued(response, what);
+    return issued(response, what).token;
+}
+/** What both SDKs ask for: 6 hours (IAM allows 900 to 86,400 seconds). */
+const TEMPORARY_KEYS_DURATION_SECONDS = 6 * 60 * 60;
+/** IAM's `expires_at`, e.g. `2020-01-08T03:50:07.574000Z` (microseconds); NaN when unreadable. */
+function parseIamTime(text) {
+    if (typeof text !== 'string')
+        return Number.NaN;
+    const match = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+|)Z$/.exec(text);
+    if (!match)
+        return Number.NaN;
+    return Date.parse(`${match[1]}${match[2].slice(0, 4)}Z`);
+}
+/**
+ * `POST /v3.0/OS-CREDENTIAL/securitytokens` with the token in `X-Auth-Token`: temporary access
+ * keys, valid for `durationSeconds`, with the permissions of the token's user.
+ */
+async function temporaryAccessKeys(api, iamEndpoint, token, durationSeconds = TEMPORARY_KEYS_DURATION_SECONDS) {
+    const what = 'Getting temporary access keys from IAM';
+    const body = { auth: { identity: { methods: ['token'], token: { duration_seconds: durationSeconds } } } };
+    const response = await postToIam(api, iamEndpoint, what, '/v3.0/OS-CREDENTIAL/securitytokens', body, {
+        'X-Auth-Token': token
+    });
+    const credential = response.body?.credential;
+    const { access, secret, securitytoken } = credential ?? {};
+    const expiresAt = parseIamTime(credential?.expires_at);
+    if (typeof access !== 'string' || typeof secret !== 'string' || typeof securitytoken !== 'string') {
+        const problem = 'IAM answered without credential.access, secret and securitytoken';
+        throw new ApiError(response.status, undefined, problem, response.requestId, what);
+    }
+    if (access === '' || secret === '' || securitytoken === '' || Number.isNaN(expiresAt)) {
+        const problem = 'IAM answered with an empty key or an unreadable credential.expires_at';
+        throw new ApiError(response.status, undefined, problem, response.requestId, what);
+    }
+    return { accessKeyId: access, secretAccessKey: secret, securityToken: securitytoken, expiresAt };
 }
 /** `POST /v3/auth/tokens`: a project-scoped token for an IAM user's password. */
 async function tokenFromPassword(api, iamEndpoint, user, scope) {
@@ -39056,23 +39172,22 @@ async function tokenFromPassword(api, iamEndpoint, user, scope) {
         methods: ['password'],
         password: { user: { name: user.username, password: user.password, domain: { name: user.domain } } }
     };
-    const response = await api.request({
-        what,
-        method: 'POST',
-        endpoint: iamEndpoint,
-        path: '/v3/auth/tokens',
-        body: { auth: { identity, scope: { project: scope } } },
-        idempotent: true
-    });
+    const body = { auth: { identity, scope: { project: scope } } };
+    const response = await postToIam(api, iamEndpoint, what, '/v3/auth/tokens', body);
     return issued(response, what);
 }
-/** One sentence on what to fix when signing in with a token fails. */
-function signInHint(error, mode) {
+/** One sentence on what to fix when a sign-in step fails at IAM. */
+function signInHint(error, step) {
     const text = `${error.code ?? ''} ${error.apiMessage ?? ''}`.toLowerCase();
-    if (mode === 'password') {
+    if (step === 'password') {
         return error.status === 401
             ? 'Check iam-username, iam-password and iam-domain (the account name); users with login protection (MFA) cannot sign in by password.'
             : 'Check that the IAM user may access the project named by project-id or region.';
+    }
+    if (step === 'temporary-keys') {
+        return error.status === 401 || error.status === 403
+            ? "IAM refused temporary access keys for the federated identity: the identity provider's access type must allow programmatic access, and the identity conversion rules must map the workflow to a user group."
+            : 'IAM could not issue temporary access keys; re-run the job, and see the README section on GitHub OIDC sign-in if it persists.';
     }
     if (text.includes('audience'))
         return "Set oidc-audience to the identity provider's client_id (or the client_id to the default, huaweicloud).";
@@ -39084,13 +39199,14 @@ function signInHint(error, mode) {
         return "The identity provider's signing_key must hold GitHub's current signing keys (GitHub rotates them): update it from https://token.actions.githubusercontent.com/.well-known/jwks.";
     }
     if (error.status === 404)
-        return 'Check idp-id: it must be the ID of an identity provider in IAM with the OpenID Connect protocol.';
+        return 'Check idp-id: it must be the ID of an identity provider in IAM with the OpenID Connect protocol, on the IAM endpoint used (see iam-endpoint).';
     if (error.status === 403)
-        return "The identity conversion rules give this workflow's identity no access to the project; check them.";
+        return "The identity conversion rules give this workflow's identity no access; check them.";
     return 'See the README section on GitHub OIDC sign-in.';
 }
 
 ;// CONCATENATED MODULE: ./src/action/sign-in.ts
+
 
 
 
@@ -39104,42 +39220,85 @@ function untilCancelled(promise, signal) {
         promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', cancel));
     });
 }
+/** The step's promise, with an IAM refusal turned into an error that says what to fix. */
+async function explained(step, promise) {
+    try {
+        return await promise;
+    }
+    catch (error) {
+        if (error instanceof ApiError)
+            throw new Error(`${error.message}. ${signInHint(error, step)}`, { cause: error });
+        throw error;
+    }
+}
+/** A fresh ID token from GitHub (they live minutes, so one per exchange), masked at once. */
+async function gitHubIdToken(audience, io) {
+    if (!io.env.ACTIONS_ID_TOKEN_REQUEST_URL || !io.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
+        throw new Error('GitHub gave this job no OIDC token: add `permissions: id-token: write` to the workflow or job (pull requests from forks never get one).');
+    }
+    try {
+        const idToken = await untilCancelled(io.getIDToken(audience), io.cancellation);
+        io.maskSecret(idToken);
+        return idToken;
+    }
+    catch (error) {
+        throw new Error(`Getting the workflow's ID token from GitHub failed: ${errorMessage(error)}`, { cause: error });
+    }
+}
 /**
- * Prepares the authentication: AK/SK signs each request; the token modes sign in at IAM now (so
- * their errors come first and clear) and give the token's project.
+ * GitHub OIDC the way both SDKs sign in: the workflow's ID token buys an unscoped token at IAM,
+ * which buys temporary access keys; every value is masked the moment it arrives.
+ */
+async function oidcAccessKeys(auth, iam, iamEndpoint, io) {
+    const idToken = await gitHubIdToken(auth.audience, io);
+    const token = await explained('oidc', unscopedTokenFromIdToken(iam, iamEndpoint, auth.idpId, idToken));
+    io.maskSecret(token);
+    const keys = await explained('temporary-keys', temporaryAccessKeys(iam, iamEndpoint, token));
+    for (const secret of [keys.accessKeyId, keys.secretAccessKey, keys.securityToken])
+        io.maskSecret(secret);
+    return keys;
+}
+/** OIDC sign-in now (so its errors come first and clear), renewed before the keys expire. */
+async function signInWithOidc(auth, inputs, iam, io) {
+    const iamEndpoint = inputs.oidcIamEndpoint;
+    const obtain = () => oidcAccessKeys(auth, iam, iamEndpoint, io);
+    const obtainedAt = io.clock();
+    const first = await obtain();
+    const until = (keys) => new Date(keys.expiresAt).toISOString();
+    io.log.info(`Signed in through identity provider ${auth.idpId} at ${iamEndpoint.host}: temporary access keys valid until ${until(first)}`);
+    return temporaryKeyAuthenticator({
+        clock: io.clock,
+        initial: { credentials: first, obtainedAt },
+        obtain: async () => {
+            const keys = await obtain();
+            io.log.info(`Renewed the temporary access keys; valid until ${until(keys)}`);
+            return keys;
+        },
+        onRenewalFailed: (error) => io.log.warning(`Renewing the temporary access keys failed (${errorMessage(error)}); using the current ones, still valid, and trying again in a minute`)
+    });
+}
+/**
+ * Prepares the authentication: AK/SK signs each request; the other modes sign in at IAM now (so
+ * their errors come first and clear). A password gives a project-scoped token, and its project.
  */
 async function signIn(inputs, iam, io) {
-    if (inputs.auth.mode === 'access-key') {
-        return { authenticator: accessKeyAuthenticator(inputs.auth.credentials), tokenProjectId: undefined };
-    }
     const auth = inputs.auth;
+    if (auth.mode === 'access-key') {
+        return { authenticator: accessKeyAuthenticator(auth.credentials), tokenProjectId: undefined };
+    }
+    if (auth.mode === 'oidc') {
+        return { authenticator: await signInWithOidc(auth, inputs, iam, io), tokenProjectId: undefined };
+    }
     const iamEndpoint = inputs.iamEndpoint;
     const scope = inputs.projectId !== undefined ? { id: inputs.projectId } : { name: inputs.region };
-    async function obtain() {
-        try {
-            if (auth.mode === 'password')
-                return await tokenFromPassword(iam, iamEndpoint, auth, scope);
-            if (!io.env.ACTIONS_ID_TOKEN_REQUEST_URL || !io.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
-                throw new Error('GitHub gave this job no OIDC token: add `permissions: id-token: write` to the workflow or job (pull requests from forks never get one).');
-            }
-            const idToken = await untilCancelled(io.getIDToken(auth.audience), io.cancellation);
-            return await tokenFromIdToken(iam, iamEndpoint, auth.idpId, idToken, scope);
-        }
-        catch (error) {
-            if (error instanceof ApiError) {
-                throw new Error(`${error.message}. ${signInHint(error, auth.mode)}`, { cause: error });
-            }
-            throw error;
-        }
-    }
-    const first = await obtain();
-    io.maskSecret(first.token);
-    io.log.info(`Signed in ${auth.mode === 'oidc' ? `through identity provider ${auth.idpId}` : `as ${auth.username}`}`);
-    const renew = async () => {
-        const next = await obtain();
-        io.maskSecret(next.token);
-        return next.token;
+    const issue = async () => {
+        const issued = await explained('password', tokenFromPassword(iam, iamEndpoint, auth, scope));
+        io.maskSecret(issued.token);
+        return issued;
     };
+    const first = await issue();
+    io.log.info(`Signed in as ${auth.username}`);
+    const renew = async () => (await issue()).token;
     return { authenticator: tokenAuthenticator(renew, first.token), tokenProjectId: first.projectId };
 }
 

@@ -442,6 +442,24 @@ describe('signing in', () => {
     expect(germany.iamEndpoint?.href).toBe('https://iam.eu-de.otc.t-systems.com/')
   })
 
+  it('signs in by GitHub OIDC at the global IAM host on Huawei Cloud, the site or cloud IAM host elsewhere, iam-endpoint first', () => {
+    const oidc = { 'server-ids': A, region: 'ap-southeast-1', 'idp-id': 'github' }
+    const global = readInputs(source(oidc))
+    expect([global.oidcIamEndpoint?.href, global.iamEndpoint?.href]).toEqual([
+      'https://iam.myhuaweicloud.com/',
+      'https://iam.ap-southeast-1.myhuaweicloud.com/'
+    ])
+    const eu = readInputs(source({ ...oidc, cloud: 'huaweicloud-eu', region: 'eu-west-101' }))
+    expect(eu.oidcIamEndpoint?.href).toBe('https://iam.eu-west-101.myhuaweicloud.eu/')
+    const otc = readInputs(source({ ...oidc, cloud: 'otc', region: 'eu-nl' }))
+    expect(otc.oidcIamEndpoint?.href).toBe('https://iam.eu-nl.otc.t-systems.com/')
+    const explicit = readInputs(source({ ...oidc, 'iam-endpoint': 'https://iam.example.com' }))
+    expect([explicit.oidcIamEndpoint?.href, explicit.iamEndpoint?.href]).toEqual([
+      'https://iam.example.com/',
+      'https://iam.example.com/'
+    ])
+  })
+
   it.each([
     [{ cloud: 'aws' }, /^Input 'cloud': "aws" is not allowed; use huaweicloud, huaweicloud-eu, otc/],
     [

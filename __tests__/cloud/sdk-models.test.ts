@@ -66,7 +66,7 @@ import { type ApiClient, type ApiRequest, type ApiResponse, ApiClient as RealApi
 import { accessKeyAuthenticator } from '../../src/cloud/auth'
 import { EcsClient, lookupProjectId } from '../../src/cloud/ecs'
 import { createHttpTransport } from '../../src/cloud/http'
-import { tokenFromIdToken, tokenFromPassword } from '../../src/cloud/iam'
+import { temporaryAccessKeys, tokenFromPassword, unscopedTokenFromIdToken } from '../../src/cloud/iam'
 import { DEFAULT_RETRY_POLICY } from '../../src/cloud/retry'
 import { type Operation, actionBody } from '../../src/cloud/server-action'
 import { TARGET_STATE } from '../../src/engine/operation'
@@ -297,32 +297,30 @@ describe('response fields the action reads, against the SDK models (ECS)', () =>
 })
 
 describe('IAM requests and responses against the SDK models', () => {
-  it('CreateTokenWithIdToken: same route, X-Idp-Id header and body (project scope by id or name)', async () => {
-    const scopes: ({ id: string } | { name: string })[] = [{ id: PROJECT }, { name: 'cn-north-4' }]
-    for (const scope of scopes) {
-      const project = new GetIdTokenScopeDomainOrProjectBody()
-      if ('id' in scope) project.withId(scope.id)
-      else project.withName(scope.name)
-      const sdk = IamParams().createTokenWithIdToken(
-        new CreateTokenWithIdTokenRequest()
-          .withXIdpId('github')
-          .withBody(
-            new GetIdTokenRequestBody().withAuth(
-              new GetIdTokenAuthParams()
-                .withIdToken(new GetIdTokenIdTokenBody().withId('eyJ.jwt'))
-                .withScope(new GetIdTokenIdScopeBody().withProject(project))
-            )
+  it('CreateTokenWithIdToken: same route, X-Idp-Id header and body, unscoped (no scope) as both SDKs ask', async () => {
+    const sdk = IamParams().createTokenWithIdToken(
+      new CreateTokenWithIdTokenRequest()
+        .withXIdpId('github')
+        .withBody(
+          new GetIdTokenRequestBody().withAuth(
+            new GetIdTokenAuthParams().withIdToken(new GetIdTokenIdTokenBody().withId('eyJ.jwt'))
           )
-      )
-      const { api, calls } = recordingApi({ headers: { 'x-subject-token': 'T' } })
-      await tokenFromIdToken(api, new URL('https://iam.myhuaweicloud.com'), 'github', 'eyJ.jwt', scope)
-      expect([calls[0].method, calls[0].path]).toEqual([sdk.method, sdk.url])
-      // The SDK also sets Content-Type `application/json;charset=UTF-8`; the ApiClient sends plain
-      // `application/json` (accepted per the ECS docs; for IAM not stated, see docs/api-contract.md).
-      expect(calls[0].headers).toEqual({ 'X-Idp-Id': (sdk.headers as Record<string, string>)['X-Idp-Id'] })
-      expect(wire(calls[0].body)).toEqual(wire(sdk.data))
-    }
+        )
+    )
+    const { api, calls } = recordingApi({ headers: { 'x-subject-token': 'T' } })
+    await expect(
+      unscopedTokenFromIdToken(api, new URL('https://iam.myhuaweicloud.com'), 'github', 'eyJ.jwt')
+    ).resolves.toBe('T')
+    expect([calls[0].method, calls[0].path]).toEqual([sdk.method, sdk.url])
+    // The SDK also sets Content-Type `application/json;charset=UTF-8`; the ApiClient sends plain
+    // `application/json` (accepted per the ECS docs; for IAM not stated, see docs/api-contract.md).
+    expect(calls[0].headers).toEqual({ 'X-Idp-Id': (sdk.headers as Record<string, string>)['X-Idp-Id'] })
+    expect(wire(calls[0].body)).toEqual(wire(sdk.data))
+    expect(wire(calls[0].body)).toEqual({ auth: { id_token: { id: 'eyJ.jwt' } } })
     expect(declaredFields(CreateTokenWithIdTokenRequest)).toContain('X-Idp-Id')
+    // A scope, which the action no longer sends, would be `scope.project|domain.{id|name}`.
+    expect(declaredFields(GetIdTokenIdScopeBody)).toEqual(['domain', 'project'])
+    expect(declaredFields(GetIdTokenScopeDomainOrProjectBody)).toEqual(['id', 'name'])
   })
 
   it('password token: same route and body as KeystoneCreateUserTokenByPassword', async () => {
@@ -357,7 +355,7 @@ describe('IAM requests and responses against the SDK models', () => {
     expect(wire(calls[0].body)).toEqual(wire(sdk.data))
   })
 
-  it('CreateTemporaryAccessKeyByToken: POST /v3.0/OS-CREDENTIAL/securitytokens, methods ["token"], token.duration_seconds; credential.access/secret/securitytoken/expires_at', () => {
+  it('CreateTemporaryAccessKeyByToken: same route, X-Auth-Token and body (methods ["token"], duration_seconds 21600); reads credential.access/secret/securitytoken/expires_at', async () => {
     const sdk = IamParams().createTemporaryAccessKeyByToken(
       new CreateTemporaryAccessKeyByTokenRequest().withBody(
         new CreateTemporaryAccessKeyByTokenRequestBody().withAuth(
@@ -368,10 +366,25 @@ describe('IAM requests and responses against the SDK models', () => {
       )
     )
     expect([sdk.method, sdk.url]).toEqual(['POST', '/v3.0/OS-CREDENTIAL/securitytokens'])
-    expect(wire(sdk.data)).toEqual({ auth: { identity: { methods: ['token'], token: { duration_seconds: 21600 } } } })
     expect(declaredFields(IdentityToken)).toEqual(['duration_seconds', 'id'])
     expect(declaredFields(CreateTemporaryAccessKeyByTokenResponse)).toEqual(['credential'])
     expect(declaredFields(Credential)).toEqual(['access', 'expires_at', 'secret', 'securitytoken'])
+    // The answer as the SDK's models build it (the IAM-zh example's expires_at, microseconds).
+    const credential = new Credential('2020-01-08T02:56:19.587000Z', 'AKTEMP', 'SKTEMP', 'STTEMP')
+    const answer = new CreateTemporaryAccessKeyByTokenResponse().withCredential(credential)
+    const { api, calls } = recordingApi({ status: 201, body: wire(answer) })
+    const keys = await temporaryAccessKeys(api, new URL('https://iam.myhuaweicloud.com'), 'unscoped-token')
+    expect([calls[0].method, calls[0].path]).toEqual([sdk.method, sdk.url])
+    expect(wire(calls[0].body)).toEqual(wire(sdk.data))
+    // The SDK's IamClient declares X-Auth-Token nowhere (the core adds it); the Node core's
+    // iam.service sends the token there, the Go core in token.id; the action follows IAM-zh: header.
+    expect(calls[0].headers).toEqual({ 'X-Auth-Token': 'unscoped-token' })
+    expect(keys).toEqual({
+      accessKeyId: 'AKTEMP',
+      secretAccessKey: 'SKTEMP',
+      securityToken: 'STTEMP',
+      expiresAt: Date.UTC(2020, 0, 8, 2, 56, 19, 587)
+    })
   })
 
   it('KeystoneListProjects: GET /v3/projects?name={region}; the action reads projects[].id', async () => {

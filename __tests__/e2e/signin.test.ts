@@ -52,29 +52,124 @@ function oidcRun(
   return runAction(baseInputs(emulator, { 'idp-id': IDP, ...extra }), { env })
 }
 
+/** The next request on `route` is answered `status` with an IAM/gateway-shaped error; then an OIDC run. */
+function oidcRunAnswering(
+  emulator: EcsEmulator,
+  route: 'job' | 'securitytokens' | 'github-oidc',
+  status: number,
+  body: object
+): Promise<ActionRun> {
+  emulator.inject(route, { kind: 'respond', status, body })
+  return oidcRun(emulator)
+}
+
 const succeeded = (run: ActionRun): string[] => outcomes(run).succeeded
 const failed = (run: ActionRun): string[] => outcomes(run).failed
 
-/** The token the emulator issued never shows up anywhere but the masking command. */
+/** The tokens and temporary keys the emulator issued never show up anywhere but the masking command. */
 function expectTokensHidden(run: ActionRun, emulator: EcsEmulator): void {
   const printed = printedOutsideMasks(run)
-  for (const token of emulator.issuedTokens()) {
-    expect(run.stdout).toContain(`::add-mask::${token}`)
-    expect(printed).not.toContain(token)
+  const keys = emulator.issuedTemporaryKeys()
+  const secrets = [
+    ...emulator.issuedTokens(),
+    ...keys.flatMap((k) => [k.accessKeyId, k.secretAccessKey, k.securityToken])
+  ]
+  for (const secret of secrets) {
+    expect(run.stdout).toContain(`::add-mask::${secret}`)
+    expect(printed).not.toContain(secret)
+  }
+}
+
+/** The GitHub ID tokens the action got: masked, and never printed otherwise. */
+function expectIdTokensHidden(run: ActionRun, emulator: EcsEmulator): void {
+  const printed = printedOutsideMasks(run)
+  const idTokens = emulator.requests
+    .filter((r) => r.route === 'id-token')
+    .map((r) => (JSON.parse(r.body) as { auth: { id_token: { id: string } } }).auth.id_token.id)
+  expect(idTokens.length).toBeGreaterThan(0)
+  for (const idToken of idTokens) {
+    expect(run.stdout).toContain(`::add-mask::${idToken}`)
+    expect(printed).not.toContain(idToken)
   }
 }
 
 describe('GitHub OIDC sign-in', () => {
-  it('exchanges the workflow ID token for a project token and restarts with it, no keys involved', async () => {
+  it('exchanges the ID token for an unscoped token, that for temporary keys, and signs every cloud call with them', async () => {
     const emulator = await start()
     const run = await oidcRun(emulator)
     expect(run.exitCode).toBe(0)
     expect(succeeded(run)).toEqual(SERVERS)
+    const routes = emulator.requests.map((r) => r.route)
+    expect(routes.slice(0, 4)).toEqual(['github-oidc', 'id-token', 'securitytokens', 'projects'])
     const exchange = emulator.requests.find((r) => r.route === 'id-token')
     expect(exchange?.headers['x-idp-id']).toBe(IDP)
-    expect(emulator.requests.filter((r) => r.route === 'submit').every((r) => r.authenticatedBy === 'token')).toBe(true)
-    expect(emulator.requests.some((r) => r.headers.authorization?.startsWith('SDK-HMAC'))).toBe(false)
+    expect(JSON.parse(exchange?.body ?? '')).toEqual({ auth: { id_token: { id: expect.any(String) } } })
+    const keysRequest = emulator.requests.find((r) => r.route === 'securitytokens')
+    expect(keysRequest?.headers['x-auth-token']).toBe(emulator.issuedTokens()[0])
+    expect(JSON.parse(keysRequest?.body ?? '')).toEqual({
+      auth: { identity: { methods: ['token'], token: { duration_seconds: 21600 } } }
+    })
+    const [keys] = emulator.issuedTemporaryKeys()
+    const cloudCalls = emulator.requests.filter((r) => ['projects', 'submit', 'job'].includes(r.route))
+    expect(cloudCalls.length).toBeGreaterThanOrEqual(3)
+    for (const call of cloudCalls) {
+      expect(call.authenticatedBy).toBe('signature')
+      expect(call.headers.authorization).toMatch(new RegExp(`^SDK-HMAC-SHA256 Access=${keys.accessKeyId}, `))
+      expect(call.headers['x-security-token']).toBe(keys.securityToken)
+    }
     expect(run.stdout).toContain(`Signed in through identity provider ${IDP}`)
+    expectTokensHidden(run, emulator)
+    expectIdTokensHidden(run, emulator)
+  })
+
+  it('renews the temporary keys in a run that outlives them, with a fresh ID token each time', async () => {
+    const emulator = await start({ jobDurationMs: 2_500, temporaryKeyLifetimeMs: 1_000 })
+    const run = await oidcRun(emulator, { 'poll-interval-seconds': '0.1' })
+    expect(run.exitCode).toBe(0)
+    expect(succeeded(run)).toEqual(SERVERS)
+    const renewals = emulator.requests.filter((r) => r.route === 'securitytokens')
+    expect(renewals.length).toBeGreaterThanOrEqual(3)
+    // A fresh GitHub ID token and unscoped token for every set of keys.
+    expect(emulator.requests.filter((r) => r.route === 'github-oidc')).toHaveLength(renewals.length)
+    expect(new Set(emulator.requests.filter((r) => r.route === 'id-token').map((r) => r.body)).size).toBe(
+      renewals.length
+    )
+    // Every cloud call was signed with keys the emulator still accepted (expired ones are refused).
+    const cloudCalls = emulator.requests.filter((r) => ['projects', 'submit', 'job'].includes(r.route))
+    expect(cloudCalls.every((r) => r.authenticatedBy === 'signature' && r.status === 200)).toBe(true)
+    expect(run.stdout).toMatch(/Renewed the temporary access keys; valid until /)
+    expectTokensHidden(run, emulator)
+    expectIdTokensHidden(run, emulator)
+  })
+
+  it('renews the keys once when the cloud answers that they expired, and carries on', async () => {
+    const emulator = await start()
+    const run = await oidcRunAnswering(emulator, 'job', 401, {
+      error_code: 'APIG.0307',
+      error_msg: 'The token must be updated.'
+    })
+    expect(run.exitCode).toBe(0)
+    expect(succeeded(run)).toEqual(SERVERS)
+    expect(emulator.requests.filter((r) => r.route === 'securitytokens')).toHaveLength(2)
+    const jobs = emulator.requests.filter((r) => r.route === 'job')
+    const [first, second] = emulator.issuedTemporaryKeys()
+    expect(jobs[0].headers['x-security-token']).toBe(first.securityToken)
+    expect(jobs[1].headers['x-security-token']).toBe(second.securityToken)
+    expectTokensHidden(run, emulator)
+  })
+
+  it('names the temporary-keys step when IAM refuses it, and sends no ECS request', async () => {
+    const emulator = await start()
+    const run = await oidcRunAnswering(emulator, 'securitytokens', 403, {
+      error_code: 'IAM.0003',
+      error_msg: "Policy doesn't allow this operation."
+    })
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toMatch(
+      /Getting temporary access keys from IAM failed with HTTP 403, IAM\.0003.*programmatic access.*identity conversion rules/
+    )
+    expect(emulator.requests.some((r) => ['projects', 'submit'].includes(r.route))).toBe(false)
+    expect(failed(run)).toEqual(SERVERS)
     expectTokensHidden(run, emulator)
   })
 
@@ -132,22 +227,12 @@ describe('GitHub OIDC sign-in', () => {
     expect(emulator.requests.find((r) => r.route === 'github-oidc')?.query.get('audience')).toBe('my-client-id')
   })
 
-  it('renews a token that expires mid-run once, and carries on', async () => {
-    const emulator = await start({ jobDurationMs: 400 })
-    emulator.inject('job', { kind: 'delay', ms: 50 })
-    const watcher = setInterval(() => {
-      if (emulator.requests.some((r) => r.route === 'job')) {
-        emulator.expireTokens()
-        clearInterval(watcher)
-      }
-    }, 5)
-    const run = await oidcRun(emulator)
-    clearInterval(watcher)
-    expect(run.exitCode).toBe(0)
-    expect(succeeded(run)).toEqual(SERVERS)
-    expect(emulator.requests.filter((r) => r.route === 'id-token')).toHaveLength(2)
-    expect(run.stdout).toMatch(/the token had expired; signed in again and retrying once/)
-    expectTokensHidden(run, emulator)
+  it('names the GitHub step when the ID token cannot be had', async () => {
+    const emulator = await start()
+    const run = await oidcRunAnswering(emulator, 'github-oidc', 500, { message: 'unavailable' })
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toMatch(/Getting the workflow's ID token from GitHub failed/)
+    expect(emulator.requests.some((r) => r.route === 'id-token')).toBe(false)
   })
 })
 
@@ -167,6 +252,27 @@ describe('IAM password sign-in', () => {
     expect(succeeded(run)).toEqual(SERVERS)
     expect(run.stdout.split('\n')[0]).toBe(`::add-mask::${PASSWORD}`)
     expect(run.stdout.split('\n').slice(1).join('\n')).not.toContain(PASSWORD)
+    expectTokensHidden(run, emulator)
+  })
+
+  it('renews a token that expires mid-run once, and carries on', async () => {
+    const emulator = await start({ jobDurationMs: 400 })
+    emulator.inject('job', { kind: 'delay', ms: 50 })
+    const watcher = setInterval(() => {
+      if (emulator.requests.some((r) => r.route === 'job')) {
+        emulator.expireTokens()
+        clearInterval(watcher)
+      }
+    }, 5)
+    const run = await runAction(
+      baseInputs(emulator, { 'iam-username': 'deployer', 'iam-password': PASSWORD, 'iam-domain': 'acme' })
+    )
+    clearInterval(watcher)
+    expect(run.exitCode).toBe(0)
+    expect(succeeded(run)).toEqual(SERVERS)
+    expect(emulator.requests.filter((r) => r.route === 'password-token')).toHaveLength(2)
+    expect(emulator.requests.filter((r) => r.route === 'submit').every((r) => r.authenticatedBy === 'token')).toBe(true)
+    expect(run.stdout).toMatch(/the token had expired; signed in again and retrying once/)
     expectTokensHidden(run, emulator)
   })
 

@@ -264,7 +264,7 @@ describe('IAM token by OIDC ID token (POST /v3.0/OS-AUTH/id-token/tokens)', () =
     }
   })
 
-  it('issues an unscoped token without a scope; it lists projects but calls no /v1 route', async () => {
+  it('issues an unscoped token without a scope, which authenticates neither the project lookup nor /v1 routes', async () => {
     const clock = manualClock()
     const emulator = await startEmulator(identityOptions(clock))
     const response = await exchangeIdToken(emulator, signJwt(idTokenClaims(clock.now()), OIDC.privateKey, OIDC.kid), {
@@ -273,11 +273,11 @@ describe('IAM token by OIDC ID token (POST /v3.0/OS-AUTH/id-token/tokens)', () =
     expect(response.status).toBe(201)
     expect(((await response.json()) as TokenBody).token.project).toBeUndefined()
     const token = response.headers.get('x-subject-token') ?? ''
-    expect((await tokenCall(emulator, `/v3/projects?name=${DEFAULT_REGION}`, token)).status).toBe(200)
+    expect((await tokenCall(emulator, `/v3/projects?name=${DEFAULT_REGION}`, token)).status).toBe(401)
     const submitted = await tokenCall(emulator, SUBMIT_PATH, token, { body: rebootBody(['srv-a']) })
-    expect(submitted.status).toBe(400)
+    expect(submitted.status).toBe(401)
     expect(await submitted.json()).toMatchObject({
-      error: { code: 'Common.0018', message: expect.stringContaining('not scoped to a project') }
+      error_msg: expect.stringContaining('an unscoped token cannot be used for authentication')
     })
     expect(emulator.restartCount('srv-a')).toBe(0)
   })

@@ -46,7 +46,7 @@ interface IssuedToken {
 type Scope = { project?: { id?: string; name?: string } } | { error: string }
 
 /** IAM's time format, e.g. `2020-01-08T03:50:07.574000Z` (microseconds). */
-function iamTime(ms: number): string {
+export function iamTime(ms: number): string {
   return new Date(ms).toISOString().replace(/Z$/, '000Z')
 }
 
@@ -134,14 +134,25 @@ export class IamService {
     for (const token of this.tokens.values()) token.expired = true
   }
 
-  /** `X-Auth-Token` without `Authorization`: a token this emulator issued and that has not expired. */
-  verifyToken(value: string): Verification {
+  /**
+   * `X-Auth-Token` without `Authorization`: a token this emulator issued and that has not expired.
+   * An unscoped token authenticates nothing but the IAM calls that allow it (`allowUnscoped`), as
+   * IAM documents ("unscoped tokens cannot be used for authentication").
+   */
+  verifyToken(value: string, { allowUnscoped = false } = {}): Verification {
     const token = this.tokens.get(value)
     if (token === undefined) {
       return { ok: false, by: 'token', message: 'Incorrect IAM authentication information: decrypt token fail' }
     }
     if (token.expired || this.now() >= token.expiresAt) {
       return { ok: false, by: 'token', code: 'APIG.0307', message: 'The token must be updated.' }
+    }
+    if (token.project === undefined && !allowUnscoped) {
+      return {
+        ok: false,
+        by: 'token',
+        message: 'Incorrect IAM authentication information: an unscoped token cannot be used for authentication'
+      }
     }
     return { ok: true, by: 'token', message: '', token }
   }

@@ -17,7 +17,9 @@
  * For token authentication it also issues real IAM tokens: by password
  * (`POST /v3/auth/tokens`, users in `iamUsers`) and by federation with an OIDC
  * ID token (`POST /v3.0/OS-AUTH/id-token/tokens`, providers in
- * `identityProviders`, the JWT's RS256 signature and claims verified for real).
+ * `identityProviders`, the JWT's RS256 signature and claims verified for real); and temporary
+ * access keys for such a token (`POST /v3.0/OS-CREDENTIAL/securitytokens`), which sign requests
+ * with `X-Security-Token` until they expire by the emulator clock.
  * Every route that takes an AK/SK signature also takes such a token as
  * `X-Auth-Token` (without an `Authorization` header). And it can stand in for
  * GitHub's OIDC token service (`GET /_github/oidc/token`, `githubOidc`), which
@@ -27,7 +29,7 @@
  * - core.ts: routing, recording, faults, latency, closing (no service knowledge);
  * - auth.ts + signature.ts: AK/SK signatures (own implementation) and token authentication;
  * - ecs.ts, inventory.ts, fleet.ts, rate-limit.ts: the ECS routes and the servers they act on;
- * - nova.ts: the Nova routes; iam.ts + jwt.ts: IAM; github-oidc.ts: GitHub's OIDC token service;
+ * - nova.ts: the Nova routes; iam.ts + jwt.ts + security-tokens.ts: IAM; github-oidc.ts: GitHub's OIDC token service;
  * - options.ts, http.ts: the public types and constants, the error shapes.
  */
 import { createGuard } from './auth'
@@ -37,6 +39,7 @@ import { Fleet } from './fleet'
 import { githubOidcRoute } from './github-oidc'
 import { IamService } from './iam'
 import { novaRoutes } from './nova'
+import { TemporaryKeys } from './security-tokens'
 import {
   DEFAULT_CREDENTIALS,
   GITHUB_OIDC_PATH,
@@ -61,6 +64,7 @@ export class EcsEmulator {
     private readonly fleet: Fleet,
     private readonly ecs: EcsService,
     private readonly iam: IamService,
+    private readonly temporaryKeys: TemporaryKeys,
     private readonly githubOidc: EmulatorGithubOidc | undefined
   ) {
     this.url = core.url
@@ -74,12 +78,21 @@ export class EcsEmulator {
     const ecs = new EcsService(fleet)
     let origin = ''
     const iam = new IamService(options, now, () => origin)
-    const signatures = new SignatureVerifier(options.credentials ?? DEFAULT_CREDENTIALS, now)
+    const temporaryKeys = new TemporaryKeys(iam, now, options)
+    const signatures = new SignatureVerifier(options.credentials ?? DEFAULT_CREDENTIALS, now, (accessKeyId) =>
+      temporaryKeys.lookup(accessKeyId)
+    )
     const core = new EmulatorCore(createGuard(signatures, iam), options)
-    core.addRoutes([...ecs.routes(), ...novaRoutes(fleet), ...iam.routes(), githubOidcRoute(options.githubOidc, now)])
+    core.addRoutes([
+      ...ecs.routes(),
+      ...novaRoutes(fleet),
+      ...iam.routes(),
+      temporaryKeys.route(),
+      githubOidcRoute(options.githubOidc, now)
+    ])
     await core.listen(options.port)
     origin = core.url
-    return new EcsEmulator(core, fleet, ecs, iam, options.githubOidc)
+    return new EcsEmulator(core, fleet, ecs, iam, temporaryKeys, options.githubOidc)
   }
 
   /** Queues faults for a route; each matching request consumes one, in order. */
@@ -95,6 +108,14 @@ export class EcsEmulator {
   /** Every token issued so far (the `X-Subject-Token` values), in issue order, expired ones included. */
   issuedTokens(): string[] {
     return this.iam.issuedTokens()
+  }
+
+  /**
+   * Every temporary key issued by `POST /v3.0/OS-CREDENTIAL/securitytokens` (route 'securitytokens'),
+   * in issue order, expired ones included; requests signed with one are refused once it expired.
+   */
+  issuedTemporaryKeys(): { accessKeyId: string; secretAccessKey: string; securityToken: string; expiresAt: number }[] {
+    return this.temporaryKeys.issued()
   }
 
   /**

@@ -158,6 +158,12 @@ export interface EmulatorOptions {
    */
   tokenLifetimeMs?: number
   /**
+   * Extension (temporary keys): how long the keys of `POST /v3.0/OS-CREDENTIAL/securitytokens` stay
+   * valid, whatever `duration_seconds` (still checked against 900-86400) asked for; for runs that
+   * outlive their keys. Default: `duration_seconds`.
+   */
+  temporaryKeyLifetimeMs?: number
+  /**
    * Extension (OIDC): answer `GET /_github/oidc/token?audience=…` (see GITHUB_OIDC_PATH) as GitHub's
    * OIDC token service does for `@actions/core`'s `getIDToken()`: with `Authorization: Bearer
    * {requestToken}`, `{"value":"<RS256 JWT>"}`. `githubOidcEnv()` gives the two environment
@@ -210,6 +216,10 @@ export const DEFAULT_TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000
 export const ID_TOKEN_CLOCK_SKEW_MS = 60 * 1000
 /** `POST`: a project-scoped (or unscoped) token for an OIDC ID token, route 'id-token'. */
 export const ID_TOKEN_PATH = '/v3.0/OS-AUTH/id-token/tokens'
+/** `POST`: temporary access keys and a security token for a token, route 'securitytokens'. */
+export const SECURITY_TOKENS_PATH = '/v3.0/OS-CREDENTIAL/securitytokens'
+/** The `duration_seconds` IAM accepts for temporary keys: 15 minutes to 24 hours. */
+export const TEMPORARY_KEY_DURATION_SECONDS = { min: 900, max: 86400 } as const
 /** `POST`: a token by IAM user password, route 'password-token'. */
 export const PASSWORD_TOKEN_PATH = '/v3/auth/tokens'
 /** `GET ?audience=…`: GitHub's OIDC token service, route 'github-oidc'. */
@@ -227,9 +237,10 @@ export type RouteName = 'submit' | 'job' | 'projects' | 'nova-action' | 'nova-se
 
 /**
  * The routes that need no AK/SK signature or token: 'id-token' (ID_TOKEN_PATH), 'password-token'
- * (PASSWORD_TOKEN_PATH) and 'github-oidc' (GITHUB_OIDC_PATH). Faults can be injected on them too.
+ * (PASSWORD_TOKEN_PATH), 'github-oidc' (GITHUB_OIDC_PATH), and 'securitytokens'
+ * (SECURITY_TOKENS_PATH), which checks its `X-Auth-Token` itself. Faults can be injected on them too.
  */
-export type IdentityRouteName = 'id-token' | 'password-token' | 'github-oidc'
+export type IdentityRouteName = 'id-token' | 'password-token' | 'github-oidc' | 'securitytokens'
 
 export type Fault =
   /** Answer this instead of processing; body: object -> JSON, string -> raw text, absent -> empty. */
@@ -288,9 +299,11 @@ export function validateOptions(options: EmulatorOptions): void {
       throw new RangeError(`rateLimit.windowMs must be a positive finite number, not ${rateLimit.windowMs}`)
     }
   }
-  const { tokenLifetimeMs, githubOidc } = options
-  if (tokenLifetimeMs !== undefined && !(Number.isFinite(tokenLifetimeMs) && tokenLifetimeMs > 0)) {
-    throw new RangeError(`tokenLifetimeMs must be a positive finite number, not ${tokenLifetimeMs}`)
+  const { tokenLifetimeMs, temporaryKeyLifetimeMs, githubOidc } = options
+  for (const [name, value] of Object.entries({ tokenLifetimeMs, temporaryKeyLifetimeMs })) {
+    if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
+      throw new RangeError(`${name} must be a positive finite number, not ${value}`)
+    }
   }
   if (githubOidc !== undefined) {
     if (githubOidc.privateKey.type !== 'private' || githubOidc.privateKey.asymmetricKeyType !== 'rsa') {

@@ -81,3 +81,13 @@ export function knownEndpoints(cloud: CloudName, region: string): { ecs: URL; ia
   if (!preset.regions.includes(region)) return undefined
   return { ecs: new URL(preset.ecs(region)), iam: new URL(preset.iam(region)) }
 }
+
+/**
+ * Where GitHub OIDC sign-in goes unless `iam-endpoint` says otherwise. On Huawei Cloud it is the
+ * global IAM host, as in both SDKs (federation works there for every region); the European site
+ * and Open Telekom Cloud are separate account systems, so their own IAM host for the region.
+ */
+export function federationIamEndpoint(cloud: CloudName, region: string | undefined): URL | undefined {
+  if (cloud === 'huaweicloud') return new URL('https://iam.myhuaweicloud.com')
+  return region === undefined ? undefined : knownEndpoints(cloud, region)?.iam
+}

@@ -1,4 +1,4 @@
-import { CLOUD_NAMES, type CloudName, describeCloud, knownEndpoints } from '../../cloud/clouds'
+import { CLOUD_NAMES, type CloudName, describeCloud, federationIamEndpoint, knownEndpoints } from '../../cloud/clouds'
 import { InputError } from '../errors'
 import { type InputSource, type Problems, firstSet, quoted, trimmedInput } from './source'
 
@@ -14,6 +14,8 @@ export interface EndpointInputs {
   endpoint: URL
   /** Where the project is looked up; undefined when `project-id` is given and no region is. */
   iamEndpoint: URL | undefined
+  /** Where GitHub OIDC sign-in goes: `iam-endpoint` when given, else the cloud's federation host. */
+  oidcIamEndpoint: URL | undefined
 }
 
 function isLoopback(hostname: string): boolean {
@@ -124,11 +126,13 @@ export function readEndpoints(source: InputSource, usesToken: boolean, problems:
     if (text !== '') return problems.check(() => parseEndpoint(name, text))
     return defaults?.[service]
   }
+  const iamEndpoint = endpointFor('iam-endpoint', 'iam')
   return {
     region,
     projectId,
     cloud,
     endpoint: endpointFor('endpoint', 'ecs') as URL,
-    iamEndpoint: endpointFor('iam-endpoint', 'iam')
+    iamEndpoint,
+    oidcIamEndpoint: missing.iam ? (federationIamEndpoint(cloud, region) ?? iamEndpoint) : iamEndpoint
   }
 }

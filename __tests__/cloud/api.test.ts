@@ -4,6 +4,7 @@ import { type Authenticator, accessKeyAuthenticator, anonymous, tokenAuthenticat
 import { ApiError, TransportError, parseErrorBody } from '../../src/cloud/errors'
 import type { HttpRequest, HttpResponse, Transport } from '../../src/cloud/http'
 import { DEFAULT_RETRY_POLICY, backoffDelayMs, parseRetryAfterMs, retryDelayMs } from '../../src/cloud/retry'
+import { gatewayQuery, signRequest } from '../emulator/signature'
 
 type Step = HttpResponse | TransportError
 
@@ -82,7 +83,7 @@ describe('ApiClient', () => {
       headers: { 'x-request-id': 'req-1' }
     })
     const [request] = transport.sent
-    expect(request.url.href).toBe('https://ecs.example.com/v1/p/cloudservers/action?a=b+c')
+    expect(request.url.href).toBe('https://ecs.example.com/v1/p/cloudservers/action?a=b%20c')
     expect(request.body).toBe('{"reboot":{"type":"SOFT","servers":[{"id":"a"}]}}')
     expect(request.headers).toEqual({
       Host: 'ecs.example.com',
@@ -90,6 +91,29 @@ describe('ApiClient', () => {
       'X-Project-Id': 'p',
       Authorization: 'x'
     })
+  })
+
+  it('puts a query on the wire as it signs it (a space as %20), and the recorded request verifies', async () => {
+    const transport = scripted([json(200, { servers: [] })])
+    const key = { accessKeyId: 'AKWIRE', secretAccessKey: 'SKWIRE' }
+    const { api } = client(transport, undefined, accessKeyAuthenticator(key))
+    await api.request({ ...get, query: { name: 'web 01', tags: 'env=prod', note: 'a+b ü' } })
+    const [sent] = transport.sent
+    // What @actions/http-client puts in the request line: the URL string's path and query.
+    const wire = new URL(sent.url.toString())
+    expect(wire.search).toBe('?name=web%2001&tags=env%3Dprod&note=a%2Bb%20%C3%BC')
+    // Read as the gateway reads it (RFC 3986, `+` a plus sign): the keys and values meant.
+    const query = gatewayQuery(wire.search)
+    expect(Object.fromEntries(query)).toEqual({ name: 'web 01', tags: 'env=prod', note: 'a+b ü' })
+    const headers = Object.fromEntries(Object.entries(sent.headers).map(([name, value]) => [name.toLowerCase(), value]))
+    const signedNames = /SignedHeaders=([^,]+),/.exec(headers.authorization)?.[1].split(';') ?? []
+    const signed = Object.fromEntries(signedNames.map((name) => [name, headers[name]]))
+    const expected = signRequest(
+      { method: 'GET', path: wire.pathname, query, headers: signed, body: '' },
+      key.accessKeyId,
+      key.secretAccessKey
+    )
+    expect(headers.authorization).toBe(expected.authorization)
   })
 
   it('retries throttling, including a 202 with Common.0024, honouring Retry-After', async () => {

@@ -4,6 +4,7 @@ import { errorMessage, formatSeconds } from '../shared/text'
 import { ApiError, TransportError, parseErrorBody } from './errors'
 import type { HttpRequest, HttpResponse, Transport } from './http'
 import { type RetryPolicy, parseRetryAfterMs, retryDelayMs } from './retry'
+import { formatQuery } from './signer'
 
 export interface ApiClientOptions {
   transport: Transport
@@ -141,7 +142,8 @@ export class ApiClient {
   private async attempt(call: ApiRequest, sent: { request?: HttpRequest }): Promise<ApiResponse> {
     const { transport, authenticator, clock, log } = this.options
     const url = new URL(call.path, call.endpoint)
-    for (const [key, value] of Object.entries(call.query ?? {})) url.searchParams.append(key, value)
+    // Not URLSearchParams, which writes a space as `+`: the wire carries what is signed (`%20`).
+    url.search = formatQuery(Object.entries(call.query ?? {}))
     const body = call.body === undefined ? '' : JSON.stringify(call.body)
     const headers: Record<string, string> = { Host: url.host }
     if (body !== '') headers['Content-Type'] = 'application/json'

@@ -279,6 +279,53 @@ describe('parseErrorBody', () => {
       expect(parseErrorBody(body)).toEqual({ code: undefined, message: undefined })
     }
   })
+
+  it('reads Nova faults: any single key holding a code and/or a message, named by the fault', () => {
+    expect(parseErrorBody({ itemNotFound: { code: 404, message: 'Instance abc could not be found.' } })).toEqual({
+      code: 'itemNotFound',
+      message: 'Instance abc could not be found.'
+    })
+    for (const fault of ['badRequest', 'computeFault', 'forbidden', 'conflictingRequest', 'overLimit']) {
+      expect(parseErrorBody({ [fault]: { code: 400, message: `${fault} happened` } })).toEqual({
+        code: fault,
+        message: `${fault} happened`
+      })
+    }
+    expect(parseErrorBody({ overLimit: { code: 413, message: 'Rate limited', retryAfter: '5' } })).toEqual({
+      code: 'overLimit',
+      message: 'Rate limited'
+    })
+    expect(parseErrorBody({ badRequest: { message: 'no code' } })).toEqual({ code: 'badRequest', message: 'no code' })
+    expect(parseErrorBody({ conflictingRequest: { code: 409 } })).toEqual({ code: 'conflictingRequest' })
+    // A string code is kept; two keys, arrays, or objects without code/message are not faults.
+    expect(parseErrorBody({ someFault: { code: 'X.1', message: 'm' } })).toEqual({ code: 'X.1', message: 'm' })
+    for (const body of [
+      { a: { message: 'm' }, b: { message: 'n' } },
+      { servers: [{ message: 'm' }] },
+      { server: { id: 'x', status: 'ACTIVE' } }
+    ]) {
+      expect(parseErrorBody(body)).toEqual({})
+    }
+  })
+
+  it('unwraps a Nova fault JSON-encoded in the message of an ECS error', () => {
+    const message = JSON.stringify({ badRequest: { code: 400, message: 'Invalid flavorRef provided.' } })
+    expect(parseErrorBody({ error: { code: 'Ecs.1000', message } })).toEqual({
+      code: 'Ecs.1000',
+      message: 'badRequest: Invalid flavorRef provided.'
+    })
+    expect(parseErrorBody({ error: { code: 'Ecs.1000', message: '{not json' } })).toEqual({
+      code: 'Ecs.1000',
+      message: '{not json'
+    })
+  })
+
+  it('turns a Nova 404 into an ApiError with the fault and its message', () => {
+    const response = json(404, { itemNotFound: { code: 404, message: 'Instance x could not be found.' } })
+    expect(() => interpretResponse(response, 'Status of server x', 0)).toThrow(
+      'Status of server x failed with HTTP 404, itemNotFound: Instance x could not be found. (X-Request-Id: req-1)'
+    )
+  })
 })
 
 describe('retry timing', () => {

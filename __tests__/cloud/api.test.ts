@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { ApiClient, type ApiRequest, interpretResponse } from '../../src/cloud/api'
+import { ApiClient, type ApiRequest, interpretResponse, isThrottling } from '../../src/cloud/api'
 import { type Authenticator, accessKeyAuthenticator, anonymous, tokenAuthenticator } from '../../src/cloud/auth'
-import { ApiError, TransportError, parseErrorBody } from '../../src/cloud/errors'
+import { ApiError, TransportError, gatewayCode, parseErrorBody } from '../../src/cloud/errors'
 import type { HttpRequest, HttpResponse, Transport } from '../../src/cloud/http'
 import { DEFAULT_RETRY_POLICY, backoffDelayMs, parseRetryAfterMs, retryDelayMs } from '../../src/cloud/retry'
 import { gatewayQuery, signRequest } from '../emulator/signature'
@@ -253,6 +253,26 @@ describe('interpretResponse', () => {
   })
 })
 
+describe('gateway codes', () => {
+  it('gives one spelling for APIG. and APIGW. codes and leaves others alone', () => {
+    expect(gatewayCode('APIGW.0308')).toBe('APIG.0308')
+    expect(gatewayCode('APIG.0307')).toBe('APIG.0307')
+    expect(gatewayCode('APIGW.0301')).toBe('APIG.0301')
+    expect(gatewayCode('Ecs.0114')).toBe('Ecs.0114')
+    expect(gatewayCode('XAPIGW.0308')).toBe('XAPIGW.0308')
+    expect(gatewayCode(undefined)).toBeUndefined()
+  })
+
+  it.each(['APIG.0308', 'APIGW.0308'])('takes %s as throttling whatever the status, even a 2xx', async (code) => {
+    const transport = scripted([json(202, { error_code: code, error_msg: 'busy' }), json(200, { job_id: 'j' })])
+    const { api, sleeps } = client(transport)
+    await expect(api.request(post)).resolves.toMatchObject({ body: { job_id: 'j' } })
+    expect(sleeps).toHaveLength(1)
+    expect(isThrottling(new ApiError(400, code, 'busy', undefined, 'x'))).toBe(true)
+    expect(isThrottling(new ApiError(400, code.replace('0308', '0309'), 'other', undefined, 'x'))).toBe(false)
+  })
+})
+
 describe('parseErrorBody', () => {
   it('reads the three documented error shapes', () => {
     expect(parseErrorBody({ error: { code: 'Ecs.0114', message: 'The ECS does not exist.' } })).toEqual({
@@ -361,6 +381,15 @@ describe('token sign-in', () => {
     // Only once per run: a second expiry is an error like any other 401.
     await expect(api.request(get)).rejects.toMatchObject({ status: 401, code: 'APIG.0307' })
     expect(issued).toBe(1)
+  })
+
+  it.each(['APIG.0307', 'APIGW.0307'])('renews the token on %s, either spelling of the gateway code', async (code) => {
+    let issued = 0
+    const authenticator = tokenAuthenticator(() => Promise.resolve(`token-${++issued}`), 'token-0')
+    const transport = scripted([json(401, { error_code: code, error_msg: 'expired' }), json(200, { status: 'INIT' })])
+    const { api } = client(transport, new AbortController().signal, authenticator)
+    await expect(api.request(get)).resolves.toMatchObject({ status: 200 })
+    expect(transport.sent.map((r) => r.headers['X-Auth-Token'])).toEqual(['token-0', 'token-1'])
   })
 
   it('renews once for all the requests that found the token expired at the same time', async () => {

@@ -41,6 +41,14 @@ export class TransportError extends Error {
   }
 }
 
+/**
+ * The API gateway writes its codes as `APIG.xxxx` or `APIGW.xxxx` (both documented, same meaning):
+ * this gives one spelling, `APIG.xxxx`, for either; other codes come back unchanged.
+ */
+export function gatewayCode(code: string | undefined): string | undefined {
+  return code?.replace(/^APIGW\./, 'APIG.')
+}
+
 export interface ErrorDetails {
   code?: string
   message?: string

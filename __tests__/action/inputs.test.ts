@@ -277,6 +277,23 @@ describe('selection and rolling inputs', () => {
     )
   })
 
+  it('reads tags as key=value (exact), key= (bare or empty value) and key alone (any value)', () => {
+    const inputs = readInputs(source({ ...base, tags: 'canary, team=\n app = web , note=a=b' }))
+    expect(inputs.filters.tags).toEqual([
+      { key: 'canary', value: undefined },
+      { key: 'team', value: '' },
+      { key: 'app', value: 'web' },
+      { key: 'note', value: 'a=b' }
+    ])
+  })
+
+  it.each(['PAUSED', 'SUSPENDED', 'SOFT_DELETED', 'DELETED', 'shelved_offloaded', 'unknown'])(
+    'accepts the documented server state %s in status',
+    (state) => {
+      expect(readInputs(source({ ...base, status: state })).filters.statuses).toEqual([state.toUpperCase()])
+    }
+  )
+
   it('reads server-ids-file relative to the workspace, combined with server-ids', () => {
     const inputs = readInputs(
       source(
@@ -363,7 +380,8 @@ describe('selection and rolling inputs', () => {
     [{ rolling: 'true', wait: 'false' }, /^Input 'rolling': needs wait: true/],
     [{ 'wait-for-active': 'true', wait: 'false' }, /^Input 'wait-for-active': needs wait: true/],
     [{ 'enterprise-project-id': '../x' }, /^Input 'enterprise-project-id'/],
-    [{ tags: 'env' }, /^Input 'tags'/],
+    [{ tags: '=prod' }, /^Input 'tags': "=prod" is not a tag; write key=value, key= \(no value\) or key alone/],
+    [{ tags: 'my env=prod' }, /^Input 'tags'/],
     [{ status: 'RUNNING' }, /^Input 'status'/]
   ])('rejects %j', (inputs, problem) => {
     expect(problemsOf({ ...valid, ...inputs })[0]).toMatch(problem)

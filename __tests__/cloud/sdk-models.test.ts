@@ -64,7 +64,7 @@ import { TokenAuthIdentity } from '@huaweicloud/huaweicloud-sdk-iam/v3/model/Tok
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { type ApiClient, type ApiRequest, type ApiResponse, ApiClient as RealApiClient } from '../../src/cloud/api'
 import { accessKeyAuthenticator } from '../../src/cloud/auth'
-import { EcsClient, lookupProjectId } from '../../src/cloud/ecs'
+import { EcsClient, SERVER_STATES, lookupProjectId } from '../../src/cloud/ecs'
 import { createHttpTransport } from '../../src/cloud/http'
 import { tokenFromIdToken, tokenFromPassword } from '../../src/cloud/iam'
 import { DEFAULT_RETRY_POLICY } from '../../src/cloud/retry'
@@ -293,6 +293,11 @@ describe('response fields the action reads, against the SDK models (ECS)', () =>
 
   it('the target states of every operation are documented server states', () => {
     for (const state of Object.values(TARGET_STATE)) expect(DOCUMENTED_SERVER_STATES).toContain(state)
+  })
+
+  it('the status input knows exactly the documented server states (all 18)', () => {
+    expect([...SERVER_STATES].sort()).toEqual([...DOCUMENTED_SERVER_STATES].sort())
+    expect(SERVER_STATES).toHaveLength(18)
   })
 })
 

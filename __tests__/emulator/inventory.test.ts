@@ -9,7 +9,7 @@ describe('inventory: listing, server details and states', () => {
   const inventory = Array.from({ length: 5 }, (_, i) => ({
     id: `srv-${i}`,
     name: `web-${i}`,
-    tags: [`app=${i < 3 ? 'web' : 'db'}`],
+    tags: [`app=${i < 3 ? 'web' : 'db'}`, ...(i === 1 ? ['canary'] : []), ...(i === 2 ? ['canary='] : [])],
     status: i === 4 ? 'SHUTOFF' : undefined,
     enterpriseProjectId: i === 0 ? 'ep-1' : undefined
   }))
@@ -25,6 +25,9 @@ describe('inventory: listing, server details and states', () => {
     expect(first.count).toBe(5)
     expect(first.servers.map((s) => s.id)).toEqual(['srv-0', 'srv-1'])
     expect(first.servers[0]).toMatchObject({ name: 'web-0', status: 'ACTIVE', tags: ['app=web'] })
+    // Bare tags are listed bare, and an empty value is listed as the bare key, as the API does.
+    expect(first.servers[1].tags).toEqual(['app=web', 'canary'])
+    expect((await page('offset=2&limit=2')).servers[0].tags).toEqual(['app=web', 'canary'])
     expect((await page('offset=3&limit=2')).servers.map((s) => s.id)).toEqual(['srv-4'])
     expect((await page('offset=4&limit=2')).servers).toEqual([])
     expect((await page('offset=1&limit=10&enterprise_project_id=ep-1')).servers.map((s) => s.id)).toEqual(['srv-0'])

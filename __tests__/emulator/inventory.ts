@@ -18,6 +18,14 @@ interface InventoryServer extends EmulatorServer {
   until?: { at: number; during: string; after: string }
 }
 
+/**
+ * A tag as the API lists it: `key=value`, or only `key` when the value is empty (the SDKs'
+ * ServerDetail.tags: "如果value为空字符串，则仅返回key"), so `canary=` is listed as `canary`.
+ */
+function listedTag(tag: string): string {
+  return tag.indexOf('=') === tag.length - 1 ? tag.slice(0, -1) : tag
+}
+
 export class Inventory {
   private readonly servers = new Map<string, InventoryServer>()
 
@@ -85,7 +93,7 @@ export class Inventory {
       id: server.id,
       name: server.name,
       status: this.statusOf(server),
-      tags: server.tags,
+      tags: server.tags.map(listedTag),
       enterprise_project_id: server.enterpriseProjectId ?? '0'
     }
   }

@@ -30,7 +30,7 @@ export interface EmulatorServer {
   name: string
   /** Default ACTIVE. Changes when an accepted action's job finishes (see `inventory`). */
   status?: string
-  /** `key=value` strings, as the API lists them. */
+  /** `key=value` or a bare `key`; an empty value (`key=`) is listed bare, as the API does. */
   tags?: string[]
   enterpriseProjectId?: string
 }

@@ -7,17 +7,22 @@ export interface ListedServer {
   id: string
   name: string
   status: string
-  /** `key=value` strings, as the API returns them. */
+  /** `key=value` strings, or a bare `key` when the value is empty, as the API returns them. */
   tags: string[]
 }
 
-/** The server states the ECS API documents. */
+/**
+ * The server states the ECS API documents: the SDKs' ServerDetail `status` (17 values) and
+ * UNKNOWN from the list's `status` filter (docs/api-contract.md, "Server states").
+ */
 export const SERVER_STATES = [
   'ACTIVE',
   'BUILD',
+  'DELETED',
   'ERROR',
   'HARD_REBOOT',
   'MIGRATING',
+  'PAUSED',
   'REBOOT',
   'REBUILD',
   'RESIZE',
@@ -25,6 +30,8 @@ export const SERVER_STATES = [
   'SHELVED',
   'SHELVED_OFFLOADED',
   'SHUTOFF',
+  'SOFT_DELETED',
+  'SUSPENDED',
   'UNKNOWN',
   'VERIFY_RESIZE'
 ]

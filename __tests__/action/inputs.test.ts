@@ -451,6 +451,20 @@ describe('signing in', () => {
       'https://ecs.eu-west-101.myhuaweicloud.eu/',
       'https://iam.eu-west-101.myhuaweicloud.eu/'
     ])
+    // The SDKs' ECS host for the European site, tried only when the default does not resolve.
+    expect(eu.endpointAlternatives.map((url) => url.href)).toEqual(['https://ecs.eu-west-101.myhuaweicloud.com/'])
+    const given = readInputs(
+      source({ ...valid, cloud: 'huaweicloud-eu', region: 'eu-west-101', endpoint: 'https://ecs.example.eu' })
+    )
+    expect([given.endpoint.href, given.endpointAlternatives]).toEqual(['https://ecs.example.eu/', []])
+    expect(readInputs(source(valid)).endpointAlternatives).toEqual([])
+    // Regions without an IAM entry in the SDKs' tables use the global IAM host, as the SDKs do.
+    for (const region of ['af-north-1', 'ap-southeast-5', 'cn-north-11', 'cn-south-4', 'cn-southwest-3']) {
+      expect(readInputs(source({ ...valid, region })).iamEndpoint?.href).toBe('https://iam.myhuaweicloud.com/')
+    }
+    expect(readInputs(source({ ...valid, region: 'cn-north-12' })).iamEndpoint?.href).toBe(
+      'https://iam.cn-north-12.myhuaweicloud.com/'
+    )
     const swiss = readInputs(source({ ...valid, cloud: 'OTC', region: 'eu-ch2' }))
     expect([swiss.endpoint.href, swiss.iamEndpoint?.href]).toEqual([
       'https://ecs.eu-ch2.sc.otc.t-systems.com/',

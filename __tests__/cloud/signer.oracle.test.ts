@@ -130,14 +130,7 @@ const PATH_CHARS = [...UNRESERVED, ...Array.from('!$&()*+,;=:@[]%'), ...UNICODE,
  * escapes. The ApiClient puts a space on the wire as `%20` (as both SDKs do) and the signer reads
  * the wire as the gateway does, so a space signs alike on both sides.
  */
-const QUERY_CHARS = [
-  ...UNRESERVED,
-  ...chars(' !$&\'()*+,;=:@/?#[]%"<>{}|\\^`'),
-  ...UNICODE,
-  '%20',
-  '%2B',
-  '%zz'
-]
+const QUERY_CHARS = [...UNRESERVED, ...chars(' !$&\'()*+,;=:@/?#[]%"<>{}|\\^`'), ...UNICODE, '%20', '%2B', '%zz']
 
 const pathSegment = fc.array(fc.constantFrom(...PATH_CHARS), { minLength: 1, maxLength: 6 }).map((p) => p.join(''))
 const queryText = fc.array(fc.constantFrom(...QUERY_CHARS), { maxLength: 8 }).map((p) => p.join(''))

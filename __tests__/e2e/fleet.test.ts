@@ -45,7 +45,10 @@ describe('selecting servers', () => {
     const chosen = servers.filter((_, i) => i % 5 !== 0).map((s) => s.id)
     expect(run.exitCode).toBe(0)
     expect(outcomes(run).succeeded).toEqual(chosen)
-    expect(emulator.requests.filter((r) => r.route === 'list').map((r) => r.query.get('offset'))).toEqual(['1', '2'])
+    expect(emulator.requests.filter((r) => r.route === 'list').map((r) => r.query.get('marker'))).toEqual([
+      null,
+      servers[999].id
+    ])
     expect(servers.every((s) => emulator.restartCount(s.id) === (chosen.includes(s.id) ? 1 : 0))).toBe(true)
     expectAccounted(run, chosen)
   })

@@ -90,9 +90,7 @@ describe('tags with and without a value', () => {
   const key = fc.constantFrom('app', 'canary', 'env', 'a-b')
   const value = fc.constantFrom('', 'web', 'prod', 'a=b', 'x y')
   /** A server tag as the API lists it: bare when the value is empty (or, harshly, `key=` too). */
-  const listedTag = fc
-    .tuple(key, value, fc.boolean())
-    .map(([k, v, bare]) => (v === '' && bare ? k : `${k}=${v}`))
+  const listedTag = fc.tuple(key, value, fc.boolean()).map(([k, v, bare]) => (v === '' && bare ? k : `${k}=${v}`))
 
   it('matches as the model says: any value, empty (bare or key=) or exact, for any tag list (2,000 cases)', () => {
     fc.assert(

@@ -3,9 +3,47 @@ export type CloudName = 'huaweicloud' | 'huaweicloud-eu' | 'otc'
 interface CloudPreset {
   title: string
   regions: string[]
-  ecs(region: string): string
+  /** The ECS host, then any other host the sources give for it, tried only when it does not resolve. */
+  ecs(region: string): string[]
   iam(region: string): string
 }
+
+/**
+ * Regions with their own IAM host in the SDKs' IAM region tables (Node `IamRegion.ts`, Go
+ * `iam_endpoint.go`). The other Huawei Cloud regions (af-north-1, ap-southeast-5, cn-north-11,
+ * cn-south-4, cn-southwest-3) have none, and the SDKs use the global host for them.
+ */
+const REGIONAL_IAM = new Set([
+  'ae-ad-1',
+  'af-south-1',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-southeast-3',
+  'ap-southeast-4',
+  'cn-east-2',
+  'cn-east-3',
+  'cn-east-4',
+  'cn-east-5',
+  'cn-north-1',
+  'cn-north-2',
+  'cn-north-4',
+  'cn-north-9',
+  'cn-north-12',
+  'cn-south-1',
+  'cn-south-2',
+  'cn-southwest-2',
+  'eu-west-0',
+  'la-north-2',
+  'la-south-2',
+  'me-east-1',
+  'my-kualalumpur-1',
+  'na-mexico-1',
+  'ru-moscow-1',
+  'sa-brazil-1',
+  'tr-west-1'
+])
+/** The SDKs' `DEFAULT_IAM_ENDPOINT`: IAM accepts every call on it, whatever the region. */
+const GLOBAL_IAM = 'https://iam.myhuaweicloud.com'
 
 /**
  * Default endpoints per cloud. Huawei Cloud's regions are those of its SDKs' ECS region tables;
@@ -49,20 +87,22 @@ const CLOUDS: Record<CloudName, CloudPreset> = {
       'sa-brazil-1',
       'tr-west-1'
     ],
-    ecs: (region) => `https://ecs.${region}.myhuaweicloud.com`,
-    iam: (region) => `https://iam.${region}.myhuaweicloud.com`
+    ecs: (region) => [`https://ecs.${region}.myhuaweicloud.com`],
+    iam: (region) => (REGIONAL_IAM.has(region) ? `https://iam.${region}.myhuaweicloud.com` : GLOBAL_IAM)
   },
   'huaweicloud-eu': {
     title: "Huawei Cloud's European site",
     regions: ['eu-west-101'],
-    ecs: (region) => `https://ecs.${region}.myhuaweicloud.eu`,
+    // Terraform and the site's other services say `.eu`; the SDKs' ECS tables say `.com`.
+    ecs: (region) => [`https://ecs.${region}.myhuaweicloud.eu`, `https://ecs.${region}.myhuaweicloud.com`],
     iam: (region) => `https://iam.${region}.myhuaweicloud.eu`
   },
   otc: {
     title: 'Open Telekom Cloud',
     regions: ['eu-de', 'eu-nl', 'eu-ch2'],
-    ecs: (region) =>
-      region === 'eu-ch2' ? 'https://ecs.eu-ch2.sc.otc.t-systems.com' : `https://ecs.${region}.otc.t-systems.com`,
+    ecs: (region) => [
+      region === 'eu-ch2' ? 'https://ecs.eu-ch2.sc.otc.t-systems.com' : `https://ecs.${region}.otc.t-systems.com`
+    ],
     iam: (region) =>
       region === 'eu-ch2' ? 'https://iam-pub.eu-ch2.sc.otc.t-systems.com' : `https://iam.${region}.otc.t-systems.com`
   }
@@ -75,9 +115,17 @@ export function describeCloud(cloud: CloudName): { title: string; regions: reado
   return CLOUDS[cloud]
 }
 
+/** A cloud's default endpoints for a region: `ecsAlternatives` are tried, in order, when `ecs` does not resolve. */
+export interface DefaultEndpoints {
+  ecs: URL
+  ecsAlternatives: URL[]
+  iam: URL
+}
+
 /** The cloud's default endpoints when it knows the region, else undefined. */
-export function knownEndpoints(cloud: CloudName, region: string): { ecs: URL; iam: URL } | undefined {
+export function knownEndpoints(cloud: CloudName, region: string): DefaultEndpoints | undefined {
   const preset = CLOUDS[cloud]
   if (!preset.regions.includes(region)) return undefined
-  return { ecs: new URL(preset.ecs(region)), iam: new URL(preset.iam(region)) }
+  const [ecs, ...ecsAlternatives] = preset.ecs(region).map((host) => new URL(host))
+  return { ecs, ecsAlternatives, iam: new URL(preset.iam(region)) }
 }

@@ -34,7 +34,9 @@ export class TransportError extends Error {
   constructor(
     readonly what: string,
     readonly reason: string,
-    readonly sent: boolean
+    readonly sent: boolean,
+    /** The system error code, e.g. ENOTFOUND, when there was one. */
+    readonly code?: string
   ) {
     super(`${what} got no complete answer: ${reason}`)
     this.name = 'TransportError'
@@ -47,6 +49,11 @@ export class TransportError extends Error {
  */
 export function gatewayCode(code: string | undefined): string | undefined {
   return code?.replace(/^APIGW\./, 'APIG.')
+}
+
+/** The host name did not resolve (ENOTFOUND, EAI_AGAIN): proof that nothing was sent. */
+export function isUnresolvedHost(error: unknown): error is TransportError {
+  return error instanceof TransportError && !error.sent && (error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN')
 }
 
 export interface ErrorDetails {
@@ -77,7 +84,8 @@ function unwrapMessage(message: string | undefined): string | undefined {
   if (message === undefined || !message.trimStart().startsWith('{')) return message
   try {
     const parsed = JSON.parse(message) as unknown
-    const fault = typeof parsed === 'object' && parsed !== null ? novaFault(parsed as Record<string, unknown>) : undefined
+    const fault =
+      typeof parsed === 'object' && parsed !== null ? novaFault(parsed as Record<string, unknown>) : undefined
     return fault?.message === undefined ? message : `${fault.code}: ${fault.message}`
   } catch {
     return message

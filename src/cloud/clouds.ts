@@ -9,39 +9,11 @@ interface CloudPreset {
 }
 
 /**
- * Regions with their own IAM host in the SDKs' IAM region tables (Node `IamRegion.ts`, Go
- * `iam_endpoint.go`). The other Huawei Cloud regions (af-north-1, ap-southeast-5, cn-north-11,
- * cn-south-4, cn-southwest-3) have none, and the SDKs use the global host for them.
+ * Huawei Cloud regions with no IAM host in the SDKs' IAM region tables (Node `IamRegion.ts`, Go
+ * `iam_endpoint.go`); the SDKs use the global host for them. Every other region has
+ * `iam.{region}.myhuaweicloud.com`.
  */
-const REGIONAL_IAM = new Set([
-  'ae-ad-1',
-  'af-south-1',
-  'ap-southeast-1',
-  'ap-southeast-2',
-  'ap-southeast-3',
-  'ap-southeast-4',
-  'cn-east-2',
-  'cn-east-3',
-  'cn-east-4',
-  'cn-east-5',
-  'cn-north-1',
-  'cn-north-2',
-  'cn-north-4',
-  'cn-north-9',
-  'cn-north-12',
-  'cn-south-1',
-  'cn-south-2',
-  'cn-southwest-2',
-  'eu-west-0',
-  'la-north-2',
-  'la-south-2',
-  'me-east-1',
-  'my-kualalumpur-1',
-  'na-mexico-1',
-  'ru-moscow-1',
-  'sa-brazil-1',
-  'tr-west-1'
-])
+const NO_REGIONAL_IAM = new Set(['af-north-1', 'ap-southeast-5', 'cn-north-11', 'cn-south-4', 'cn-southwest-3'])
 /** The SDKs' `DEFAULT_IAM_ENDPOINT`: IAM accepts every call on it, whatever the region. */
 const GLOBAL_IAM = 'https://iam.myhuaweicloud.com'
 
@@ -88,7 +60,7 @@ const CLOUDS: Record<CloudName, CloudPreset> = {
       'tr-west-1'
     ],
     ecs: (region) => [`https://ecs.${region}.myhuaweicloud.com`],
-    iam: (region) => (REGIONAL_IAM.has(region) ? `https://iam.${region}.myhuaweicloud.com` : GLOBAL_IAM)
+    iam: (region) => (NO_REGIONAL_IAM.has(region) ? GLOBAL_IAM : `https://iam.${region}.myhuaweicloud.com`)
   },
   'huaweicloud-eu': {
     title: "Huawei Cloud's European site",

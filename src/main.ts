@@ -10,6 +10,7 @@ import { signIn } from './action/sign-in'
 import { ApiClient, type ApiClientOptions } from './cloud/api'
 import { anonymous } from './cloud/auth'
 import { EcsClient, lookupProjectId } from './cloud/ecs'
+import { HostFailover } from './cloud/failover'
 import { createHttpTransport } from './cloud/http'
 import { DEFAULT_RETRY_POLICY } from './cloud/retry'
 import type { OperationKind } from './cloud/server-action'
@@ -61,7 +62,8 @@ async function connect(
     projectId = await lookupProjectId(api, inputs.iamEndpoint as URL, inputs.region as string, deadline)
     io.log.info(`Project of region ${inputs.region}: ${projectId}`)
   }
-  return new EcsClient(api, inputs.endpoint, projectId)
+  const hosts = new HostFailover([inputs.endpoint, ...inputs.endpointAlternatives], io.log, 'ECS')
+  return new EcsClient(api, hosts, projectId)
 }
 
 /** The servers to act on: the IDs given, narrowed by the filters and states when asked to. */
@@ -89,7 +91,7 @@ function planRun(inputs: ActionInputs, chosen: string[], outcome: Outcome, ecs: 
   const plan = planBatches(chosen, batchSize, inputs.rolling)
   outcome.plan = plan
   const waves = plan.waves.length > 1 ? `, ${plural(plan.waves.length, 'wave')}` : ''
-  outcome.request = `${inputs.dryRun ? 'Dry run: ' : ''}${describeOperation(inputs.operation)} of ${plural(chosen.length, 'server')} in ${plural(plan.batchCount, 'batch')}${waves} via ${inputs.endpoint.host}`
+  outcome.request = `${inputs.dryRun ? 'Dry run: ' : ''}${describeOperation(inputs.operation)} of ${plural(chosen.length, 'server')} in ${plural(plan.batchCount, 'batch')}${waves} via ${ecs.endpoint.host}`
   io.log.info(`${outcome.request} (project ${ecs.projectId}), batches of up to ${batchSize}`)
   const pacedMinutes = Math.ceil(chosen.length / inputs.maxServersPerMinute) - 1
   if (pacedMinutes * 60_000 > inputs.timeoutMs) {

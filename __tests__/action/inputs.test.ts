@@ -277,6 +277,23 @@ describe('selection and rolling inputs', () => {
     )
   })
 
+  it('reads tags as key=value (exact), key= (bare or empty value) and key alone (any value)', () => {
+    const inputs = readInputs(source({ ...base, tags: 'canary, team=\n app = web , note=a=b' }))
+    expect(inputs.filters.tags).toEqual([
+      { key: 'canary', value: undefined },
+      { key: 'team', value: '' },
+      { key: 'app', value: 'web' },
+      { key: 'note', value: 'a=b' }
+    ])
+  })
+
+  it.each(['PAUSED', 'SUSPENDED', 'SOFT_DELETED', 'DELETED', 'shelved_offloaded', 'unknown'])(
+    'accepts the documented server state %s in status',
+    (state) => {
+      expect(readInputs(source({ ...base, status: state })).filters.statuses).toEqual([state.toUpperCase()])
+    }
+  )
+
   it('reads server-ids-file relative to the workspace, combined with server-ids', () => {
     const inputs = readInputs(
       source(
@@ -363,7 +380,8 @@ describe('selection and rolling inputs', () => {
     [{ rolling: 'true', wait: 'false' }, /^Input 'rolling': needs wait: true/],
     [{ 'wait-for-active': 'true', wait: 'false' }, /^Input 'wait-for-active': needs wait: true/],
     [{ 'enterprise-project-id': '../x' }, /^Input 'enterprise-project-id'/],
-    [{ tags: 'env' }, /^Input 'tags'/],
+    [{ tags: '=prod' }, /^Input 'tags': "=prod" is not a tag; write key=value, key= \(no value\) or key alone/],
+    [{ tags: 'my env=prod' }, /^Input 'tags'/],
     [{ status: 'RUNNING' }, /^Input 'status'/]
   ])('rejects %j', (inputs, problem) => {
     expect(problemsOf({ ...valid, ...inputs })[0]).toMatch(problem)
@@ -433,6 +451,20 @@ describe('signing in', () => {
       'https://ecs.eu-west-101.myhuaweicloud.eu/',
       'https://iam.eu-west-101.myhuaweicloud.eu/'
     ])
+    // The SDKs' ECS host for the European site, tried only when the default does not resolve.
+    expect(eu.endpointAlternatives.map((url) => url.href)).toEqual(['https://ecs.eu-west-101.myhuaweicloud.com/'])
+    const given = readInputs(
+      source({ ...valid, cloud: 'huaweicloud-eu', region: 'eu-west-101', endpoint: 'https://ecs.example.eu' })
+    )
+    expect([given.endpoint.href, given.endpointAlternatives]).toEqual(['https://ecs.example.eu/', []])
+    expect(readInputs(source(valid)).endpointAlternatives).toEqual([])
+    // Regions without an IAM entry in the SDKs' tables use the global IAM host, as the SDKs do.
+    for (const region of ['af-north-1', 'ap-southeast-5', 'cn-north-11', 'cn-south-4', 'cn-southwest-3']) {
+      expect(readInputs(source({ ...valid, region })).iamEndpoint?.href).toBe('https://iam.myhuaweicloud.com/')
+    }
+    expect(readInputs(source({ ...valid, region: 'cn-north-12' })).iamEndpoint?.href).toBe(
+      'https://iam.cn-north-12.myhuaweicloud.com/'
+    )
     const swiss = readInputs(source({ ...valid, cloud: 'OTC', region: 'eu-ch2' }))
     expect([swiss.endpoint.href, swiss.iamEndpoint?.href]).toEqual([
       'https://ecs.eu-ch2.sc.otc.t-systems.com/',

@@ -2,15 +2,16 @@ import { describe, expect, it } from 'vitest'
 import { parseName, parseStatuses, parseTags } from '../../src/action/inputs/servers'
 
 describe('selection inputs', () => {
-  it('reads tags per line or comma-separated, keeping = and spaces in values', () => {
-    expect(parseTags('app=web\n env = staging , team=a=b,empty=')).toEqual([
+  it('reads tags per line or comma-separated, keeping = and spaces in values; a key alone takes any value', () => {
+    expect(parseTags('app=web\n env = staging , team=a=b,empty=, canary ')).toEqual([
       { key: 'app', value: 'web' },
       { key: 'env', value: 'staging' },
       { key: 'team', value: 'a=b' },
-      { key: 'empty', value: '' }
+      { key: 'empty', value: '' },
+      { key: 'canary', value: undefined }
     ])
     expect(parseTags('  \n ')).toEqual([])
-    for (const bad of ['app', '=web', 'a b=c'])
+    for (const bad of ['=web', 'a b=c', 'a b', ' = '])
       expect(() => parseTags(bad)).toThrow(/^Input 'tags': .* write key=value/)
   })
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { ApiClient, type ApiRequest, interpretResponse } from '../../src/cloud/api'
+import { ApiClient, type ApiRequest, interpretResponse, isThrottling } from '../../src/cloud/api'
 import { type Authenticator, accessKeyAuthenticator, anonymous, tokenAuthenticator } from '../../src/cloud/auth'
-import { ApiError, TransportError, parseErrorBody } from '../../src/cloud/errors'
+import { ApiError, TransportError, gatewayCode, parseErrorBody } from '../../src/cloud/errors'
 import type { HttpRequest, HttpResponse, Transport } from '../../src/cloud/http'
 import { DEFAULT_RETRY_POLICY, backoffDelayMs, parseRetryAfterMs, retryDelayMs } from '../../src/cloud/retry'
+import { gatewayQuery, signRequest } from '../emulator/signature'
 
 type Step = HttpResponse | TransportError
 
@@ -82,7 +83,7 @@ describe('ApiClient', () => {
       headers: { 'x-request-id': 'req-1' }
     })
     const [request] = transport.sent
-    expect(request.url.href).toBe('https://ecs.example.com/v1/p/cloudservers/action?a=b+c')
+    expect(request.url.href).toBe('https://ecs.example.com/v1/p/cloudservers/action?a=b%20c')
     expect(request.body).toBe('{"reboot":{"type":"SOFT","servers":[{"id":"a"}]}}')
     expect(request.headers).toEqual({
       Host: 'ecs.example.com',
@@ -90,6 +91,29 @@ describe('ApiClient', () => {
       'X-Project-Id': 'p',
       Authorization: 'x'
     })
+  })
+
+  it('puts a query on the wire as it signs it (a space as %20), and the recorded request verifies', async () => {
+    const transport = scripted([json(200, { servers: [] })])
+    const key = { accessKeyId: 'AKWIRE', secretAccessKey: 'SKWIRE' }
+    const { api } = client(transport, undefined, accessKeyAuthenticator(key))
+    await api.request({ ...get, query: { name: 'web 01', tags: 'env=prod', note: 'a+b ü' } })
+    const [sent] = transport.sent
+    // What @actions/http-client puts in the request line: the URL string's path and query.
+    const wire = new URL(sent.url.toString())
+    expect(wire.search).toBe('?name=web%2001&tags=env%3Dprod&note=a%2Bb%20%C3%BC')
+    // Read as the gateway reads it (RFC 3986, `+` a plus sign): the keys and values meant.
+    const query = gatewayQuery(wire.search)
+    expect(Object.fromEntries(query)).toEqual({ name: 'web 01', tags: 'env=prod', note: 'a+b ü' })
+    const headers = Object.fromEntries(Object.entries(sent.headers).map(([name, value]) => [name.toLowerCase(), value]))
+    const signedNames = /SignedHeaders=([^,]+),/.exec(headers.authorization)?.[1].split(';') ?? []
+    const signed = Object.fromEntries(signedNames.map((name) => [name, headers[name]]))
+    const expected = signRequest(
+      { method: 'GET', path: wire.pathname, query, headers: signed, body: '' },
+      key.accessKeyId,
+      key.secretAccessKey
+    )
+    expect(headers.authorization).toBe(expected.authorization)
   })
 
   it('retries throttling, including a 202 with Common.0024, honouring Retry-After', async () => {
@@ -229,6 +253,26 @@ describe('interpretResponse', () => {
   })
 })
 
+describe('gateway codes', () => {
+  it('gives one spelling for APIG. and APIGW. codes and leaves others alone', () => {
+    expect(gatewayCode('APIGW.0308')).toBe('APIG.0308')
+    expect(gatewayCode('APIG.0307')).toBe('APIG.0307')
+    expect(gatewayCode('APIGW.0301')).toBe('APIG.0301')
+    expect(gatewayCode('Ecs.0114')).toBe('Ecs.0114')
+    expect(gatewayCode('XAPIGW.0308')).toBe('XAPIGW.0308')
+    expect(gatewayCode(undefined)).toBeUndefined()
+  })
+
+  it.each(['APIG.0308', 'APIGW.0308'])('takes %s as throttling whatever the status, even a 2xx', async (code) => {
+    const transport = scripted([json(202, { error_code: code, error_msg: 'busy' }), json(200, { job_id: 'j' })])
+    const { api, sleeps } = client(transport)
+    await expect(api.request(post)).resolves.toMatchObject({ body: { job_id: 'j' } })
+    expect(sleeps).toHaveLength(1)
+    expect(isThrottling(new ApiError(400, code, 'busy', undefined, 'x'))).toBe(true)
+    expect(isThrottling(new ApiError(400, code.replace('0308', '0309'), 'other', undefined, 'x'))).toBe(false)
+  })
+})
+
 describe('parseErrorBody', () => {
   it('reads the three documented error shapes', () => {
     expect(parseErrorBody({ error: { code: 'Ecs.0114', message: 'The ECS does not exist.' } })).toEqual({
@@ -254,6 +298,53 @@ describe('parseErrorBody', () => {
     for (const body of [undefined, null, 'text', 3, { error: null }, { job_id: 'x' }]) {
       expect(parseErrorBody(body)).toEqual({ code: undefined, message: undefined })
     }
+  })
+
+  it('reads Nova faults: any single key holding a code and/or a message, named by the fault', () => {
+    expect(parseErrorBody({ itemNotFound: { code: 404, message: 'Instance abc could not be found.' } })).toEqual({
+      code: 'itemNotFound',
+      message: 'Instance abc could not be found.'
+    })
+    for (const fault of ['badRequest', 'computeFault', 'forbidden', 'conflictingRequest', 'overLimit']) {
+      expect(parseErrorBody({ [fault]: { code: 400, message: `${fault} happened` } })).toEqual({
+        code: fault,
+        message: `${fault} happened`
+      })
+    }
+    expect(parseErrorBody({ overLimit: { code: 413, message: 'Rate limited', retryAfter: '5' } })).toEqual({
+      code: 'overLimit',
+      message: 'Rate limited'
+    })
+    expect(parseErrorBody({ badRequest: { message: 'no code' } })).toEqual({ code: 'badRequest', message: 'no code' })
+    expect(parseErrorBody({ conflictingRequest: { code: 409 } })).toEqual({ code: 'conflictingRequest' })
+    // A string code is kept; two keys, arrays, or objects without code/message are not faults.
+    expect(parseErrorBody({ someFault: { code: 'X.1', message: 'm' } })).toEqual({ code: 'X.1', message: 'm' })
+    for (const body of [
+      { a: { message: 'm' }, b: { message: 'n' } },
+      { servers: [{ message: 'm' }] },
+      { server: { id: 'x', status: 'ACTIVE' } }
+    ]) {
+      expect(parseErrorBody(body)).toEqual({})
+    }
+  })
+
+  it('unwraps a Nova fault JSON-encoded in the message of an ECS error', () => {
+    const message = JSON.stringify({ badRequest: { code: 400, message: 'Invalid flavorRef provided.' } })
+    expect(parseErrorBody({ error: { code: 'Ecs.1000', message } })).toEqual({
+      code: 'Ecs.1000',
+      message: 'badRequest: Invalid flavorRef provided.'
+    })
+    expect(parseErrorBody({ error: { code: 'Ecs.1000', message: '{not json' } })).toEqual({
+      code: 'Ecs.1000',
+      message: '{not json'
+    })
+  })
+
+  it('turns a Nova 404 into an ApiError with the fault and its message', () => {
+    const response = json(404, { itemNotFound: { code: 404, message: 'Instance x could not be found.' } })
+    expect(() => interpretResponse(response, 'Status of server x', 0)).toThrow(
+      'Status of server x failed with HTTP 404, itemNotFound: Instance x could not be found. (X-Request-Id: req-1)'
+    )
   })
 })
 
@@ -290,6 +381,15 @@ describe('token sign-in', () => {
     // Only once per run: a second expiry is an error like any other 401.
     await expect(api.request(get)).rejects.toMatchObject({ status: 401, code: 'APIG.0307' })
     expect(issued).toBe(1)
+  })
+
+  it.each(['APIG.0307', 'APIGW.0307'])('renews the token on %s, either spelling of the gateway code', async (code) => {
+    let issued = 0
+    const authenticator = tokenAuthenticator(() => Promise.resolve(`token-${++issued}`), 'token-0')
+    const transport = scripted([json(401, { error_code: code, error_msg: 'expired' }), json(200, { status: 'INIT' })])
+    const { api } = client(transport, new AbortController().signal, authenticator)
+    await expect(api.request(get)).resolves.toMatchObject({ status: 200 })
+    expect(transport.sent.map((r) => r.headers['X-Auth-Token'])).toEqual(['token-0', 'token-1'])
   })
 
   it('renews once for all the requests that found the token expired at the same time', async () => {

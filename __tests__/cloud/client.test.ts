@@ -179,7 +179,7 @@ describe('ECS client against the emulator', () => {
     )
   })
 
-  it('lists every server page by page, once each, and reads a server state', async () => {
+  it('lists every server page by page with marker, once each, and reads a server state', async () => {
     const inventory = ids(2100).map((id, i) => ({
       id,
       name: `srv-${i}`,
@@ -190,15 +190,50 @@ describe('ECS client against the emulator', () => {
     const listed = await ecs.listServers(undefined)
     expect(listed.map((s) => s.id)).toEqual(inventory.map((s) => s.id))
     expect(listed[7]).toEqual({ id: inventory[7].id, name: 'srv-7', status: 'ACTIVE', tags: ['n=7'] })
-    expect(emulator.requests.map((r) => [r.query.get('offset'), r.query.get('limit')])).toEqual([
-      ['1', '1000'],
-      ['2', '1000'],
-      ['3', '1000']
+    expect(emulator.requests.map((r) => [r.query.get('marker'), r.query.get('limit'), r.query.get('offset')])).toEqual([
+      [null, '1000', null],
+      [inventory[999].id, '1000', null],
+      [inventory[1999].id, '1000', null]
     ])
     expect((await ecs.listServers('ep')).map((s) => s.id)).toEqual(inventory.slice(0, 5).map((s) => s.id))
     expect(emulator.requests.at(-1)?.query.get('enterprise_project_id')).toBe('ep')
     await expect(ecs.getServerStatus(inventory[0].id)).resolves.toBe('ACTIVE')
     await expect(ecs.getServerStatus(ids(1, 9999)[0])).resolves.toBeNull()
+  })
+
+  it('lists every server that existed throughout while servers are created and deleted between pages', async () => {
+    const inventory = ids(3500).map((id, i) => ({ id, name: `srv-${i}` }))
+    // After each page: the 40 servers listed first are deleted, then 25 new ones are created.
+    const { ecs, emulator } = await setup({ inventory, churnWhileListing: { delete: 40, create: 25 } })
+    const listed = new Set((await ecs.listServers(undefined)).map((s) => s.id))
+    expect(inventory.filter((s) => !listed.has(s.id))).toEqual([])
+    expect(emulator.requests.filter((r) => r.route === 'list')).toHaveLength(4)
+  })
+
+  it('stops with a clear error when the paging does not advance, instead of looping', async () => {
+    const { ecs, emulator } = await setup()
+    const page = (from: number) => ({
+      servers: ids(1000, from).map((id) => ({ id, name: id, status: 'ACTIVE', tags: [] }))
+    })
+    // Page 3 ends with the same server as page 1: the marker would go round in a circle.
+    emulator.inject(
+      'list',
+      { kind: 'respond', status: 200, body: page(0) },
+      { kind: 'respond', status: 200, body: page(1000) },
+      { kind: 'respond', status: 200, body: page(0) }
+    )
+    await expect(ecs.listServers(undefined)).rejects.toThrow(
+      `Listing servers stopped after page 3: it ends with server ${ids(1000)[999]} like page 1, so the cloud's paging does not advance. Select with server-ids instead, or try again.`
+    )
+    expect(emulator.requests.filter((r) => r.route === 'list')).toHaveLength(3)
+    emulator.inject('list', {
+      kind: 'respond',
+      status: 200,
+      body: { servers: [...page(0).servers.slice(1), { name: 'no id' }] }
+    })
+    await expect(ecs.listServers(undefined)).rejects.toThrow(
+      'Listing servers stopped after page 1: its last server has no ID to continue from.'
+    )
   })
 
   it('counts a server once when the listing moves and shows it on two pages', async () => {

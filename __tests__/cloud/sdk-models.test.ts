@@ -7,6 +7,8 @@
  */
 import { setTimeout as delay } from 'node:timers/promises'
 import { ParamCreater as EcsParams } from '@huaweicloud/huaweicloud-sdk-ecs/v2/EcsClient'
+import { EcsRegion } from '@huaweicloud/huaweicloud-sdk-ecs/v2/EcsRegion'
+import { Constants } from '@huaweicloud/huaweicloud-sdk-core/utils/constant'
 import { BatchRebootServersRequest } from '@huaweicloud/huaweicloud-sdk-ecs/v2/model/BatchRebootServersRequest'
 import { BatchRebootServersRequestBody } from '@huaweicloud/huaweicloud-sdk-ecs/v2/model/BatchRebootServersRequestBody'
 import { BatchRebootServersResponse } from '@huaweicloud/huaweicloud-sdk-ecs/v2/model/BatchRebootServersResponse'
@@ -36,6 +38,7 @@ import { ShowServerRequest } from '@huaweicloud/huaweicloud-sdk-ecs/v2/model/Sho
 import { SubJob, SubJobStatusEnum } from '@huaweicloud/huaweicloud-sdk-ecs/v2/model/SubJob'
 import { SubJobEntities } from '@huaweicloud/huaweicloud-sdk-ecs/v2/model/SubJobEntities'
 import { ParamCreater as IamParams } from '@huaweicloud/huaweicloud-sdk-iam/v3/IamClient'
+import { IamRegion } from '@huaweicloud/huaweicloud-sdk-iam/v3/IamRegion'
 import { CreateTemporaryAccessKeyByTokenRequest } from '@huaweicloud/huaweicloud-sdk-iam/v3/model/CreateTemporaryAccessKeyByTokenRequest'
 import { CreateTemporaryAccessKeyByTokenRequestBody } from '@huaweicloud/huaweicloud-sdk-iam/v3/model/CreateTemporaryAccessKeyByTokenRequestBody'
 import { CreateTemporaryAccessKeyByTokenResponse } from '@huaweicloud/huaweicloud-sdk-iam/v3/model/CreateTemporaryAccessKeyByTokenResponse'
@@ -64,7 +67,8 @@ import { TokenAuthIdentity } from '@huaweicloud/huaweicloud-sdk-iam/v3/model/Tok
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { type ApiClient, type ApiRequest, type ApiResponse, ApiClient as RealApiClient } from '../../src/cloud/api'
 import { accessKeyAuthenticator } from '../../src/cloud/auth'
-import { EcsClient, lookupProjectId } from '../../src/cloud/ecs'
+import { describeCloud, knownEndpoints } from '../../src/cloud/clouds'
+import { EcsClient, SERVER_STATES, lookupProjectId } from '../../src/cloud/ecs'
 import { createHttpTransport } from '../../src/cloud/http'
 import { temporaryAccessKeys, tokenFromPassword, unscopedTokenFromIdToken } from '../../src/cloud/iam'
 import { DEFAULT_RETRY_POLICY } from '../../src/cloud/retry'
@@ -107,6 +111,7 @@ function recordingApi(answer: Partial<ApiResponse> = {}): { api: ApiClient; call
   return { api, calls }
 }
 
+const SDK_DEFAULT_IAM_ENDPOINT = Constants.DEFAULT_IAM_ENDPOINT
 const PROJECT = '0123456789abcdef0123456789abcdef'
 const ENDPOINT = new URL('https://ecs.cn-north-4.myhuaweicloud.com')
 const IDS = ['616fb98f-46ca-475e-917e-2563e5a8cd19', '726fb98f-46ca-475e-917e-2563e5a8cd20']
@@ -206,7 +211,7 @@ describe('request bodies and routes against the SDK models (ECS)', () => {
     }
   })
 
-  it('the job query and the server list use the SDK routes; the list pages with offset and limit', async () => {
+  it('the job query and the server list use the SDK routes; the list pages with limit and marker', async () => {
     const { api, calls } = recordingApi({ body: { servers: [] } })
     const ecs = new EcsClient(api, ENDPOINT, PROJECT)
     await ecs.getJob('ff80808288d41e1b018990260955686a')
@@ -214,7 +219,7 @@ describe('request bodies and routes against the SDK models (ECS)', () => {
     await ecs.getServerStatus(IDS[0])
     const job = EcsParams().showJob(new ShowJobRequest().withJobId('ff80808288d41e1b018990260955686a'))
     const list = EcsParams().listServersDetails(
-      new ListServersDetailsRequest().withOffset(1).withLimit(1000).withEnterpriseProjectId('all_granted_eps')
+      new ListServersDetailsRequest().withLimit(1000).withEnterpriseProjectId('all_granted_eps')
     )
     const show = EcsParams().showServer(new ShowServerRequest().withServerId(IDS[0]))
     expect([calls[0].method, calls[0].path]).toEqual([
@@ -230,9 +235,19 @@ describe('request bodies and routes against the SDK models (ECS)', () => {
       show.method,
       fill(show.url, { project_id: PROJECT, server_id: IDS[0] })
     ])
-    // marker is the documented alternative to the (deprecated) page-number offset.
-    const withMarker = EcsParams().listServersDetails(new ListServersDetailsRequest().withMarker(IDS[0]))
-    expect(withMarker.queryParams).toEqual({ marker: IDS[0] })
+    // The next page after a full one: marker = the ID of its last server (the page-number offset is
+    // deprecated). The recording answers the same full page again, so the listing stops there.
+    const full = { servers: Array.from({ length: 1000 }, (_, i) => ({ id: `${IDS[0].slice(0, -4)}${i}` })) }
+    const paging = recordingApi({ body: full })
+    await expect(new EcsClient(paging.api, ENDPOINT, PROJECT).listServers(undefined)).rejects.toThrow(
+      /does not advance/
+    )
+    const next = EcsParams().listServersDetails(
+      new ListServersDetailsRequest().withLimit(1000).withMarker(full.servers[999].id)
+    )
+    expect(paging.calls[1].query).toEqual(
+      Object.fromEntries(Object.entries(next.queryParams as Record<string, unknown>).map(([k, v]) => [k, String(v)]))
+    )
   })
 })
 
@@ -293,6 +308,47 @@ describe('response fields the action reads, against the SDK models (ECS)', () =>
 
   it('the target states of every operation are documented server states', () => {
     for (const state of Object.values(TARGET_STATE)) expect(DOCUMENTED_SERVER_STATES).toContain(state)
+  })
+
+  it('the status input knows exactly the documented server states (all 18)', () => {
+    expect([...SERVER_STATES].sort()).toEqual([...DOCUMENTED_SERVER_STATES].sort())
+    expect(SERVER_STATES).toHaveLength(18)
+  })
+})
+
+describe('default hosts against the SDK region tables', () => {
+  it('IAM: the regional host where the SDK table has one, else the SDK default (global) host', () => {
+    const sdkIam = (region: string): string => {
+      try {
+        return IamRegion.valueOf(region).endpoints[0]
+      } catch {
+        return SDK_DEFAULT_IAM_ENDPOINT
+      }
+    }
+    const regions = describeCloud('huaweicloud').regions
+    expect(regions).toHaveLength(32)
+    for (const region of regions) {
+      expect(knownEndpoints('huaweicloud', region)?.iam.origin).toBe(sdkIam(region))
+    }
+    expect(regions.filter((region) => sdkIam(region) === SDK_DEFAULT_IAM_ENDPOINT)).toEqual([
+      'af-north-1',
+      'ap-southeast-5',
+      'cn-north-11',
+      'cn-south-4',
+      'cn-southwest-3'
+    ])
+    expect(knownEndpoints('huaweicloud-eu', 'eu-west-101')?.iam.origin).toBe(sdkIam('eu-west-101'))
+  })
+
+  it("ECS: the SDK table's host for every region; for eu-west-101 as the alternative to .eu", () => {
+    for (const region of describeCloud('huaweicloud').regions) {
+      const endpoints = knownEndpoints('huaweicloud', region)
+      expect(endpoints?.ecs.origin).toBe(EcsRegion.valueOf(region).endpoints[0])
+      expect(endpoints?.ecsAlternatives).toEqual([])
+    }
+    const eu = knownEndpoints('huaweicloud-eu', 'eu-west-101')
+    expect(eu?.ecs.origin).toBe('https://ecs.eu-west-101.myhuaweicloud.eu')
+    expect(eu?.ecsAlternatives.map((url) => url.origin)).toEqual([EcsRegion.valueOf('eu-west-101').endpoints[0]])
   })
 })
 
@@ -490,7 +546,7 @@ describe("the emulator's answers against the SDK's response models", () => {
       method: 'GET',
       endpoint,
       path: `/v1/${DEFAULT_PROJECT_ID}/cloudservers/detail`,
-      query: { offset: '1', limit: '1000' },
+      query: { limit: '1000' },
       projectId: DEFAULT_PROJECT_ID,
       idempotent: true
     })

@@ -45,9 +45,33 @@ describe('selecting servers', () => {
     const chosen = servers.filter((_, i) => i % 5 !== 0).map((s) => s.id)
     expect(run.exitCode).toBe(0)
     expect(outcomes(run).succeeded).toEqual(chosen)
-    expect(emulator.requests.filter((r) => r.route === 'list').map((r) => r.query.get('offset'))).toEqual(['1', '2'])
+    expect(emulator.requests.filter((r) => r.route === 'list').map((r) => r.query.get('marker'))).toEqual([
+      null,
+      servers[999].id
+    ])
     expect(servers.every((s) => emulator.restartCount(s.id) === (chosen.includes(s.id) ? 1 : 0))).toBe(true)
     expectAccounted(run, chosen)
+  })
+
+  it('selects by bare tags: key alone for any value, key= for bare or empty, key=value exactly', async () => {
+    const tags = [['canary'], ['canary='], ['canary=blue'], ['app=web'], ['canaryx', 'x=canary'], ['canary', 'app=web']]
+    const servers = fleet(tags.length, (i) => ({ tags: tags[i] }))
+    const emulator = await emulators.start({ inventory: servers, jobDurationMs: 10 })
+    const ids = (...indexes: number[]) => indexes.map((i) => servers[i].id)
+    const planned = async (filter: string) => {
+      const run = await runAction(inputs(emulator, { tags: filter, 'dry-run': 'true' }))
+      expect(run.exitCode).toBe(0)
+      return outcomes(run).plan.flatMap((batch) => batch.server_ids)
+    }
+    expect(await planned('canary')).toEqual(ids(0, 1, 2, 5))
+    expect(await planned('canary=')).toEqual(ids(0, 1, 5))
+    expect(await planned('canary=blue')).toEqual(ids(2))
+    expect(posts(emulator)).toHaveLength(0)
+    const run = await runAction(inputs(emulator, { tags: 'canary=\napp=web' }))
+    expect(run.exitCode).toBe(0)
+    expect(outcomes(run).succeeded).toEqual(ids(5))
+    expect(servers.map((s) => emulator.restartCount(s.id))).toEqual([0, 0, 0, 0, 0, 1])
+    expectAccounted(run, ids(5))
   })
 
   it('acts on the given IDs that match the filters, and skips the others with the reason', async () => {

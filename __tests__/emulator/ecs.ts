@@ -152,17 +152,32 @@ export class EcsService {
     return { status: 200, body: { job_id: job.id } }
   }
 
-  /** `GET /v1/{project_id}/cloudservers/detail`: a page of the inventory; `offset` is the page number. */
+  /**
+   * `GET /v1/{project_id}/cloudservers/detail`: a page of the inventory, after `marker` (the ID of
+   * a server, listed or deleted) or else by `offset` (a page number; 0 counts as 1). Then the
+   * inventory changes as `churnWhileListing` says.
+   */
   private listServers(url: URL): Reply {
     const limitText = url.searchParams.get('limit')
     const offsetText = url.searchParams.get('offset')
+    const marker = url.searchParams.get('marker')
     const limit = limitText === null ? 25 : Number(limitText)
     const page = offsetText === null ? 1 : Math.max(1, Number(offsetText))
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000 || !Number.isInteger(page)) {
       return { status: 400, body: ecsError('Ecs.0005', 'Invalid parameter values: offset or limit.') }
     }
     const project = url.searchParams.get('enterprise_project_id')
-    return { status: 200, body: this.fleet.inventory.list(project, (page - 1) * limit, page * limit) }
+    const { inventory, churnWhileListing } = this.fleet
+    const listed = inventory.list(
+      project,
+      marker === null ? { start: (page - 1) * limit, end: page * limit } : { marker, limit }
+    )
+    if (listed === undefined) {
+      return { status: 400, body: ecsError('Ecs.0005', `Invalid parameter values: marker ${marker} not found.`) }
+    }
+    for (const id of inventory.firstListed(churnWhileListing.delete)) inventory.delete(id)
+    for (let i = 0; i < churnWhileListing.create; i++) inventory.create()
+    return { status: 200, body: listed }
   }
 
   /** `GET /v1/{project_id}/cloudservers/{server_id}`. */

@@ -20,6 +20,8 @@ export class Fleet {
   readonly jobDurationMs: number
   /** What happens to a server that does not exist; see `EmulatorOptions.unknownServers`. */
   readonly unknownServers: 'reject' | 'sub-job'
+  /** How the inventory changes after each list page (`EmulatorOptions.churnWhileListing`). */
+  readonly churnWhileListing: { create: number; delete: number }
   /** Restarts counted over all servers. */
   restartsTotal = 0
 
@@ -37,6 +39,7 @@ export class Fleet {
     this.limiter = new RateLimiter(options.rateLimit, now)
     this.jobDurationMs = Math.max(0, options.jobDurationMs ?? 100)
     this.unknownServers = options.unknownServers ?? 'sub-job'
+    this.churnWhileListing = { create: 0, delete: 0, ...options.churnWhileListing }
     this.knownServers =
       options.servers === undefined || options.servers === 'any'
         ? options.inventory

@@ -18,8 +18,19 @@ interface InventoryServer extends EmulatorServer {
   until?: { at: number; during: string; after: string }
 }
 
+/**
+ * A tag as the API lists it: `key=value`, or only `key` when the value is empty (the SDKs'
+ * ServerDetail.tags: "如果value为空字符串，则仅返回key"), so `canary=` is listed as `canary`.
+ */
+function listedTag(tag: string): string {
+  return tag.indexOf('=') === tag.length - 1 ? tag.slice(0, -1) : tag
+}
+
 export class Inventory {
   private readonly servers = new Map<string, InventoryServer>()
+  /** Listing order, newest first as Nova sorts (created_at desc); deleted servers keep their place for markers. */
+  private readonly order: string[] = []
+  private created = 0
 
   constructor(
     servers: EmulatorServer[],
@@ -27,7 +38,26 @@ export class Inventory {
   ) {
     for (const server of servers) {
       this.servers.set(server.id, { ...server, status: server.status ?? 'ACTIVE', tags: server.tags ?? [] })
+      this.order.push(server.id)
     }
+  }
+
+  /** A new server, listed first (the newest); its ID is UUID-shaped and never reused. */
+  create(): string {
+    const id = `ffffffff-0000-4000-8000-${String(++this.created).padStart(12, '0')}`
+    this.servers.set(id, { id, name: `created-${this.created}`, status: 'ACTIVE', tags: [] })
+    this.order.unshift(id)
+    return id
+  }
+
+  /** Deletes a server: no longer listed or shown, but still a valid marker (Nova reads markers with deleted rows). */
+  delete(serverId: string): void {
+    if (!this.servers.delete(serverId)) throw new Error(`${serverId} is not in the inventory`)
+  }
+
+  /** The servers listed first now, at most `count`. */
+  firstListed(count: number): string[] {
+    return this.order.filter((id) => this.servers.has(id)).slice(0, count)
   }
 
   ids(): string[] {
@@ -61,17 +91,36 @@ export class Inventory {
   }
 
   /**
-   * The servers of an enterprise project ('all_granted_eps' or null: all) from index `start` to
-   * `end`, as the API describes them, and how many there are in all.
+   * The servers of an enterprise project ('all_granted_eps' or null: all), as the API describes
+   * them, from index `start` to `end`, or (with `marker`) the `limit` after the server `marker`;
+   * and how many there are in all. Undefined when the marker names no server, listed or deleted.
    */
-  list(enterpriseProjectId: string | null, start: number, end: number): { count: number; servers: object[] } {
-    const all = [...this.servers.values()].filter(
-      (server) =>
-        enterpriseProjectId === null ||
-        enterpriseProjectId === 'all_granted_eps' ||
-        (server.enterpriseProjectId ?? '0') === enterpriseProjectId
-    )
-    return { count: all.length, servers: all.slice(start, end).map((server) => this.describe(server)) }
+  list(
+    enterpriseProjectId: string | null,
+    page: { start: number; end: number } | { marker: string; limit: number }
+  ): { count: number; servers: object[] } | undefined {
+    const inProject = (id: string): boolean => {
+      const server = this.servers.get(id)
+      return (
+        server !== undefined &&
+        (enterpriseProjectId === null ||
+          enterpriseProjectId === 'all_granted_eps' ||
+          (server.enterpriseProjectId ?? '0') === enterpriseProjectId)
+      )
+    }
+    const all = this.order.filter(inProject)
+    let ids: string[]
+    if ('marker' in page) {
+      const at = this.order.indexOf(page.marker)
+      if (at === -1) return undefined
+      ids = this.order
+        .slice(at + 1)
+        .filter(inProject)
+        .slice(0, page.limit)
+    } else {
+      ids = all.slice(page.start, page.end)
+    }
+    return { count: all.length, servers: ids.map((id) => this.describe(this.servers.get(id) as InventoryServer)) }
   }
 
   /** One server as the API describes it, or undefined when not listed. */
@@ -85,7 +134,7 @@ export class Inventory {
       id: server.id,
       name: server.name,
       status: this.statusOf(server),
-      tags: server.tags,
+      tags: server.tags.map(listedTag),
       enterprise_project_id: server.enterpriseProjectId ?? '0'
     }
   }

@@ -30,7 +30,7 @@ export interface EmulatorServer {
   name: string
   /** Default ACTIVE. Changes when an accepted action's job finishes (see `inventory`). */
   status?: string
-  /** `key=value` strings, as the API lists them. */
+  /** `key=value` or a bare `key`; an empty value (`key=`) is listed bare, as the API does. */
   tags?: string[]
   enterpriseProjectId?: string
 }
@@ -76,8 +76,9 @@ export interface EmulatorGithubOidc {
 
 export interface EmulatorOptions {
   /**
-   * The project's servers for `GET /v1/{project_id}/cloudservers/detail` (pages: `offset` is the
-   * page number, `limit` at most 1000, optional `enterprise_project_id`) and
+   * The project's servers for `GET /v1/{project_id}/cloudservers/detail` (newest first; pages by
+   * `marker`, the ID of the last server of the previous page, or by the deprecated `offset`, a page
+   * number; `limit` at most 1000, default 25; optional `enterprise_project_id`) and
    * `GET /v1/{project_id}/cloudservers/{server_id}`. When set (and `servers` is not), only these
    * servers exist. Their state follows the actions: a server not in the state an action needs
    * (ACTIVE for reboot and os-stop, SHUTOFF for os-start) fails its sub-job with Ecs.0100; an
@@ -85,6 +86,13 @@ export interface EmulatorOptions {
    * SHUTOFF (os-stop) once the job has finished. `setServerStatus()` changes one at any time.
    */
   inventory?: EmulatorServer[]
+  /**
+   * The inventory changes while it is listed: after each page of the list is served, the `delete`
+   * servers listed first are deleted (they stay valid markers), then `create` new servers are
+   * created, listed first as the newest. Page numbers then skip a server per deletion; `marker`
+   * paging skips none.
+   */
+  churnWhileListing?: { create?: number; delete?: number }
   /** Port to listen on, 127.0.0.1 only; default 0 (any free port). */
   port?: number
   /** AK -> SK (and security token for temporary credentials); default DEFAULT_CREDENTIALS. */

@@ -6,6 +6,7 @@ import { AKSKSigner } from '@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner'
 import { BasicCredentials } from '@huaweicloud/huaweicloud-sdk-core/auth/BasicCredentials'
 import type { IncomingMessage } from 'node:http'
 import { createHash } from 'node:crypto'
+import { stringify } from 'node:querystring'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_PROJECT_ID, type EmulatorCredential } from '.'
 import {
@@ -187,6 +188,8 @@ describe("requests signed by Huawei's official Node SDK signer", () => {
       data?: object
       /** A body sent instead of the one signed. */
       sendBody?: string
+      /** Puts the query on the wire with URLSearchParams (a space as `+`) instead of as the SDK does. */
+      plusForSpace?: boolean
     }
   ): Promise<{ response: Response; authorization: string }> {
     const endpoint = new URL(path, url).href
@@ -197,10 +200,14 @@ describe("requests signed by Huawei's official Node SDK signer", () => {
       queryParams: options.query,
       data: options.data
     }
-    // Built first: the SDK sorts the arrays it is given in place.
+    // Built first: the SDK sorts the arrays it is given in place. The SDK's own wire form is
+    // `querystring.stringify` (a space as %20).
     const wire = new URL(endpoint)
-    for (const [key, values] of Object.entries(options.query ?? {})) {
-      for (const value of [values].flat()) wire.searchParams.append(key, value)
+    if (options.plusForSpace !== true) wire.search = stringify(options.query ?? {})
+    else {
+      for (const [key, values] of Object.entries(options.query ?? {})) {
+        for (const value of [values].flat()) wire.searchParams.append(key, value)
+      }
     }
     const signed = AKSKSigner.sign(request, credential) as Record<string, string>
     const { host: _host, ...headers } = signed
@@ -248,6 +255,18 @@ describe("requests signed by Huawei's official Node SDK signer", () => {
     expect(await response.json()).toMatchObject({ count: 1 })
     expect(emulator.requests[0]).toMatchObject({ route: 'list', signatureValid: true })
     expect(emulator.requests[0].query.getAll('multi')).toEqual(['b', 'a'])
+  })
+
+  it('reads `+` in a query as a plus sign: a space signed as %20 but sent as `+` fails', async () => {
+    const emulator = await startEmulator({ inventory: [{ id: 'srv-1', name: 'web 01' }] })
+    const { response } = await sdkCall(emulator.url, `/v1/${DEFAULT_PROJECT_ID}/cloudservers/detail`, {
+      method: 'GET',
+      headers: { 'X-Project-Id': DEFAULT_PROJECT_ID },
+      query: { name: 'web 01' },
+      plusForSpace: true
+    })
+    expect(response.status).toBe(401)
+    expect(emulator.requests[0]).toMatchObject({ route: 'list', signatureValid: false })
   })
 
   it('rejects what the SDK signed once the body is changed on the way', async () => {

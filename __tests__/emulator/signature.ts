@@ -73,6 +73,25 @@ export function canonicalQueryString(query: URLSearchParams): string {
   return pairs.map(([key, value]) => `${percentEncode(key)}=${percentEncode(value)}`).join('&')
 }
 
+/**
+ * The query as the gateway is taken to read it (RFC 3986): each key and value percent-decoded
+ * once, `+` a plus sign. Whether the real gateway reads `+` as a space is undocumented; the
+ * harsher reading makes a client that sends `+` for a space fail here.
+ */
+export function gatewayQuery(search: string): URLSearchParams {
+  const pairs = search
+    .replace(/^\?/, '')
+    .split('&')
+    .filter((pair) => pair !== '')
+    .map((pair): [string, string] => {
+      const equals = pair.indexOf('=')
+      return equals === -1
+        ? [decodeSafely(pair), '']
+        : [decodeSafely(pair.slice(0, equals)), decodeSafely(pair.slice(equals + 1))]
+    })
+  return new URLSearchParams(pairs)
+}
+
 function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex')
 }
@@ -196,7 +215,7 @@ export class SignatureVerifier {
       return fail('Incorrect IAM authentication information: signature expired')
     }
     // `url` is the path and query as received; the signed host must be the Host header received.
-    const request = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body }
+    const request = { method: req.method ?? 'GET', path: url.pathname, query: gatewayQuery(url.search), headers, body }
     const expected = signRequest(request, accessKeyId, credential.secretAccessKey)
     if (!constantTimeEqual(expected.signature, authorization.signature)) return fail()
     // Expired temporary keys: the cloud's exact answer is not documented; this one is not the

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest'
 import type { ListedServer } from '../../src/cloud/ecs'
-import { type Filters, globToRegExp, hasFilters, mismatch, selectServers } from '../../src/engine/selection'
+import fc from 'fast-check'
+import { parseTags } from '../../src/action/inputs/servers'
+import {
+  type Filters,
+  formatTagFilter,
+  globToRegExp,
+  hasFilters,
+  mismatch,
+  selectServers,
+  splitTag
+} from '../../src/engine/selection'
 
 const none: Filters = { tags: [], name: undefined, statuses: [] }
 const server = (id: string, name: string, status = 'ACTIVE', tags: string[] = []): ListedServer => ({
@@ -41,6 +51,66 @@ describe('matching', () => {
     )
     expect(mismatch(server('1', 'web-1', 'SHUTOFF', ['app=web', 'env=prod']), filters)).toBe(
       'filtered out: state SHUTOFF is not ACTIVE'
+    )
+  })
+})
+
+describe('tags with and without a value', () => {
+  const tagged = (...tags: string[]) => server('1', 'web-1', 'ACTIVE', tags)
+  const only = (key: string, value: string | undefined): Filters => ({ ...none, tags: [{ key, value }] })
+
+  it('reads a bare tag as the key with an empty value, and splits at the first =', () => {
+    expect(splitTag('canary')).toEqual({ key: 'canary', value: '' })
+    expect(splitTag('team=')).toEqual({ key: 'team', value: '' })
+    expect(splitTag('note=a=b')).toEqual({ key: 'note', value: 'a=b' })
+  })
+
+  it('key alone selects servers carrying the key with any value, bare or not', () => {
+    expect(mismatch(tagged('canary'), only('canary', undefined))).toBeNull()
+    expect(mismatch(tagged('canary=blue'), only('canary', undefined))).toBeNull()
+    expect(mismatch(tagged('canary='), only('canary', undefined))).toBeNull()
+    expect(mismatch(tagged('canaryx', 'x=canary'), only('canary', undefined))).toBe(
+      'filtered out: no tag canary (with any value)'
+    )
+  })
+
+  it('key= selects a bare tag or an empty value, nothing else', () => {
+    expect(mismatch(tagged('canary'), only('canary', ''))).toBeNull()
+    expect(mismatch(tagged('canary='), only('canary', ''))).toBeNull()
+    expect(mismatch(tagged('canary=blue'), only('canary', ''))).toBe('filtered out: no tag canary without a value')
+  })
+
+  it('key=value stays exact', () => {
+    expect(mismatch(tagged('app=web'), only('app', 'web'))).toBeNull()
+    expect(mismatch(tagged('app'), only('app', 'web'))).toBe('filtered out: no tag app=web')
+    expect(mismatch(tagged('app=web2', 'app=we'), only('app', 'web'))).toBe('filtered out: no tag app=web')
+    expect(mismatch(tagged('note=a=b'), only('note', 'a=b'))).toBeNull()
+  })
+
+  const key = fc.constantFrom('app', 'canary', 'env', 'a-b')
+  const value = fc.constantFrom('', 'web', 'prod', 'a=b', 'x y')
+  /** A server tag as the API lists it: bare when the value is empty (or, harshly, `key=` too). */
+  const listedTag = fc.tuple(key, value, fc.boolean()).map(([k, v, bare]) => (v === '' && bare ? k : `${k}=${v}`))
+
+  it('matches as the model says: any value, empty (bare or key=) or exact, for any tag list (2,000 cases)', () => {
+    fc.assert(
+      fc.property(fc.array(listedTag, { maxLength: 6 }), key, fc.option(value, { nil: undefined }), (tags, k, v) => {
+        const carried = tags.map((tag) => (tag.includes('=') ? tag : `${tag}=`))
+        const expected =
+          v === undefined ? carried.some((tag) => tag.startsWith(`${k}=`)) : carried.includes(`${k}=${v}`)
+        expect(mismatch(tagged(...tags), only(k, v)) === null).toBe(expected)
+      }),
+      { numRuns: 2000 }
+    )
+  })
+
+  it('the tags input reads back every filter as written: key, key= or key=value (1,000 cases)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(key, fc.option(value, { nil: undefined })), { maxLength: 4 }), (pairs) => {
+        const filters = pairs.map(([k, v]) => ({ key: k, value: v }))
+        expect(parseTags(filters.map(formatTagFilter).join('\n'))).toEqual(filters)
+      }),
+      { numRuns: 1000 }
     )
   })
 })

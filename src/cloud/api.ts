@@ -1,9 +1,10 @@
 import type { Authenticator } from './auth'
 import type { Logger, Sleep } from '../shared/ports'
 import { errorMessage, formatSeconds } from '../shared/text'
-import { ApiError, TransportError, parseErrorBody } from './errors'
+import { ApiError, TransportError, gatewayCode, parseErrorBody } from './errors'
 import type { HttpRequest, HttpResponse, Transport } from './http'
 import { type RetryPolicy, parseRetryAfterMs, retryDelayMs } from './retry'
+import { formatQuery } from './signer'
 
 export interface ApiClientOptions {
   transport: Transport
@@ -49,11 +50,21 @@ export interface ApiResponse {
   headers: HttpResponse['headers']
 }
 
-/** Codes that mean "rejected for load, nothing was done, try later", whatever the status. */
-const THROTTLING_CODES = new Set(['APIG.0308', 'APIGW.0308', 'Common.0024', 'Common.1503'])
+/**
+ * Codes that mean "rejected for load, nothing was done, try later", whatever the status. Gateway
+ * codes in either spelling (APIG./APIGW.) go through {@link gatewayCode} first.
+ */
+const THROTTLING_CODES = new Set(['APIG.0308', 'Common.0024', 'Common.1503'])
+/** The gateway's "the token expired, get a new one" (401). */
+const TOKEN_EXPIRED = 'APIG.0307'
+
+function isThrottlingCode(code: string | undefined): boolean {
+  const normal = gatewayCode(code)
+  return normal !== undefined && THROTTLING_CODES.has(normal)
+}
 
 export function isThrottling(error: ApiError): boolean {
-  return error.status === 429 || (error.code !== undefined && THROTTLING_CODES.has(error.code))
+  return error.status === 429 || isThrottlingCode(error.code)
 }
 
 function isRetryable(error: ApiError | TransportError, idempotent: boolean): boolean {
@@ -88,7 +99,7 @@ export function interpretResponse(response: HttpResponse, what: string, nowMs: n
   }
   const details = parseErrorBody(body)
   // Throttling can arrive as a 2xx (HTTP 202 with Common.0024): that is not an acceptance.
-  if (!ok || (details.code !== undefined && THROTTLING_CODES.has(details.code))) {
+  if (!ok || isThrottlingCode(details.code)) {
     throw new ApiError(response.status, details.code, details.message, requestId, what, retryAfterMs)
   }
   return { status: response.status, body, requestId, headers: response.headers }
@@ -109,7 +120,7 @@ export class ApiClient {
         if (!(error instanceof ApiError || error instanceof TransportError)) throw error
         if (
           error instanceof ApiError &&
-          error.code === 'APIG.0307' &&
+          gatewayCode(error.code) === TOKEN_EXPIRED &&
           sent.request !== undefined &&
           (await this.options.authenticator.renew(sent.request))
         ) {
@@ -141,7 +152,8 @@ export class ApiClient {
   private async attempt(call: ApiRequest, sent: { request?: HttpRequest }): Promise<ApiResponse> {
     const { transport, authenticator, clock, log } = this.options
     const url = new URL(call.path, call.endpoint)
-    for (const [key, value] of Object.entries(call.query ?? {})) url.searchParams.append(key, value)
+    // Not URLSearchParams, which writes a space as `+`: the wire carries what is signed (`%20`).
+    url.search = formatQuery(Object.entries(call.query ?? {}))
     const body = call.body === undefined ? '' : JSON.stringify(call.body)
     const headers: Record<string, string> = { Host: url.host }
     if (body !== '') headers['Content-Type'] = 'application/json'

@@ -3,9 +3,19 @@ export type CloudName = 'huaweicloud' | 'huaweicloud-eu' | 'otc'
 interface CloudPreset {
   title: string
   regions: string[]
-  ecs(region: string): string
+  /** The ECS host, then any other host the sources give for it, tried only when it does not resolve. */
+  ecs(region: string): string[]
   iam(region: string): string
 }
+
+/**
+ * Huawei Cloud regions with no IAM host in the SDKs' IAM region tables (Node `IamRegion.ts`, Go
+ * `iam_endpoint.go`); the SDKs use the global host for them. Every other region has
+ * `iam.{region}.myhuaweicloud.com`.
+ */
+const NO_REGIONAL_IAM = new Set(['af-north-1', 'ap-southeast-5', 'cn-north-11', 'cn-south-4', 'cn-southwest-3'])
+/** The SDKs' `DEFAULT_IAM_ENDPOINT`: IAM accepts every call on it, whatever the region. */
+const GLOBAL_IAM = 'https://iam.myhuaweicloud.com'
 
 /**
  * Default endpoints per cloud. Huawei Cloud's regions are those of its SDKs' ECS region tables;
@@ -49,20 +59,22 @@ const CLOUDS: Record<CloudName, CloudPreset> = {
       'sa-brazil-1',
       'tr-west-1'
     ],
-    ecs: (region) => `https://ecs.${region}.myhuaweicloud.com`,
-    iam: (region) => `https://iam.${region}.myhuaweicloud.com`
+    ecs: (region) => [`https://ecs.${region}.myhuaweicloud.com`],
+    iam: (region) => (NO_REGIONAL_IAM.has(region) ? GLOBAL_IAM : `https://iam.${region}.myhuaweicloud.com`)
   },
   'huaweicloud-eu': {
     title: "Huawei Cloud's European site",
     regions: ['eu-west-101'],
-    ecs: (region) => `https://ecs.${region}.myhuaweicloud.eu`,
+    // Terraform and the site's other services say `.eu`; the SDKs' ECS tables say `.com`.
+    ecs: (region) => [`https://ecs.${region}.myhuaweicloud.eu`, `https://ecs.${region}.myhuaweicloud.com`],
     iam: (region) => `https://iam.${region}.myhuaweicloud.eu`
   },
   otc: {
     title: 'Open Telekom Cloud',
     regions: ['eu-de', 'eu-nl', 'eu-ch2'],
-    ecs: (region) =>
-      region === 'eu-ch2' ? 'https://ecs.eu-ch2.sc.otc.t-systems.com' : `https://ecs.${region}.otc.t-systems.com`,
+    ecs: (region) => [
+      region === 'eu-ch2' ? 'https://ecs.eu-ch2.sc.otc.t-systems.com' : `https://ecs.${region}.otc.t-systems.com`
+    ],
     iam: (region) =>
       region === 'eu-ch2' ? 'https://iam-pub.eu-ch2.sc.otc.t-systems.com' : `https://iam.${region}.otc.t-systems.com`
   }
@@ -75,11 +87,19 @@ export function describeCloud(cloud: CloudName): { title: string; regions: reado
   return CLOUDS[cloud]
 }
 
+/** A cloud's default endpoints for a region: `ecsAlternatives` are tried, in order, when `ecs` does not resolve. */
+export interface DefaultEndpoints {
+  ecs: URL
+  ecsAlternatives: URL[]
+  iam: URL
+}
+
 /** The cloud's default endpoints when it knows the region, else undefined. */
-export function knownEndpoints(cloud: CloudName, region: string): { ecs: URL; iam: URL } | undefined {
+export function knownEndpoints(cloud: CloudName, region: string): DefaultEndpoints | undefined {
   const preset = CLOUDS[cloud]
   if (!preset.regions.includes(region)) return undefined
-  return { ecs: new URL(preset.ecs(region)), iam: new URL(preset.iam(region)) }
+  const [ecs, ...ecsAlternatives] = preset.ecs(region).map((host) => new URL(host))
+  return { ecs, ecsAlternatives, iam: new URL(preset.iam(region)) }
 }
 
 /**

@@ -1,5 +1,6 @@
-import type { ApiClient, ApiRequest } from './api'
+import type { ApiClient, ApiRequest, ApiResponse } from './api'
 import { ApiError } from './errors'
+import { HostFailover } from './failover'
 import { type Operation, actionBody } from './server-action'
 
 /** A server as `GET /v1/{project_id}/cloudservers/detail` lists it, reduced to what selection needs. */
@@ -7,17 +8,22 @@ export interface ListedServer {
   id: string
   name: string
   status: string
-  /** `key=value` strings, as the API returns them. */
+  /** `key=value` strings, or a bare `key` when the value is empty, as the API returns them. */
   tags: string[]
 }
 
-/** The server states the ECS API documents. */
+/**
+ * The server states the ECS API documents: the SDKs' ServerDetail `status` (17 values) and
+ * UNKNOWN from the list's `status` filter (docs/api-contract.md, "Server states").
+ */
 export const SERVER_STATES = [
   'ACTIVE',
   'BUILD',
+  'DELETED',
   'ERROR',
   'HARD_REBOOT',
   'MIGRATING',
+  'PAUSED',
   'REBOOT',
   'REBUILD',
   'RESIZE',
@@ -25,9 +31,13 @@ export const SERVER_STATES = [
   'SHELVED',
   'SHELVED_OFFLOADED',
   'SHUTOFF',
+  'SOFT_DELETED',
+  'SUSPENDED',
   'UNKNOWN',
   'VERIFY_RESIZE'
 ]
+
+const SILENT = { info() {}, warning() {}, debug() {} }
 
 /** Job IDs go into a URL path, so only a conservative alphabet is accepted. */
 const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/
@@ -38,11 +48,26 @@ export type SubmitAnswer =
   | { accepted: false; problem: string; requestId: string | undefined }
 
 export class EcsClient {
+  private readonly hosts: HostFailover
+
+  /** `endpoint`: the ECS endpoint, or the candidate hosts of a default one (see {@link HostFailover}). */
   constructor(
     private readonly api: ApiClient,
-    private readonly endpoint: URL,
+    endpoint: URL | HostFailover,
     readonly projectId: string
-  ) {}
+  ) {
+    this.hosts = endpoint instanceof HostFailover ? endpoint : new HostFailover([endpoint], SILENT, 'ECS')
+  }
+
+  /** The ECS endpoint in use now. */
+  get endpoint(): URL {
+    return this.hosts.current
+  }
+
+  /** Sends a call to the ECS host in use, under this client's project. */
+  private send(call: Omit<ApiRequest, 'endpoint' | 'projectId'>): Promise<ApiResponse> {
+    return this.hosts.send((endpoint) => this.api.request({ ...call, endpoint, projectId: this.projectId }))
+  }
 
   /**
    * Submits one restart request. Throttled retries stop before they would wait past `giveUpAt`;
@@ -54,14 +79,12 @@ export class EcsClient {
     what: string,
     limits: Pick<ApiRequest, 'giveUpAt' | 'onThrottled'> = {}
   ): Promise<SubmitAnswer> {
-    const response = await this.api.request({
+    const response = await this.send({
       what,
       ...limits,
       method: 'POST',
-      endpoint: this.endpoint,
       path: `/v1/${encodeURIComponent(this.projectId)}/cloudservers/action`,
       body: actionBody(operation, serverIds),
-      projectId: this.projectId,
       idempotent: false
     })
     const jobId = (response.body as { job_id?: unknown } | undefined)?.job_id
@@ -83,45 +106,54 @@ export class EcsClient {
   }
 
   /**
-   * Every server of the project (of one enterprise project, when given), page by page; the
-   * offset is a page number. Servers seen on two pages (the list moved meanwhile) count once.
+   * Every server of the project (of one enterprise project, when given), page by page with
+   * `marker` (the ID of the last server of the previous page): unlike page numbers, it skips no
+   * server when others are created or deleted meanwhile. Servers seen twice count once.
    */
   async listServers(enterpriseProjectId: string | undefined, giveUpAt?: number): Promise<ListedServer[]> {
     const servers = new Map<string, ListedServer>()
-    for (let page = 1; page <= MAX_PAGES; page++) {
-      const query: Record<string, string> = { offset: String(page), limit: String(PAGE_SIZE) }
-      if (enterpriseProjectId !== undefined) query.enterprise_project_id = enterpriseProjectId
-      const response = await this.api.request({
-        what: `Listing servers (page ${page})`,
-        giveUpAt,
-        method: 'GET',
-        endpoint: this.endpoint,
-        path: `/v1/${encodeURIComponent(this.projectId)}/cloudservers/detail`,
-        query,
-        projectId: this.projectId,
-        idempotent: true
-      })
-      const items = (response.body as { servers?: unknown } | undefined)?.servers
-      const list = Array.isArray(items) ? items : []
+    const markers = new Map<string, number>()
+    let marker: string | undefined
+    for (let page = 1; ; page++) {
+      const list = await this.listPage(page, marker, enterpriseProjectId, giveUpAt)
       for (const item of list) {
         const server = asListedServer(item)
         if (server !== undefined) servers.set(server.id, server)
       }
-      if (list.length < PAGE_SIZE) break
+      if (list.length < PAGE_SIZE) return [...servers.values()]
+      marker = nextMarker(list, page, markers)
     }
-    return [...servers.values()]
+  }
+
+  private async listPage(
+    page: number,
+    marker: string | undefined,
+    enterpriseProjectId: string | undefined,
+    giveUpAt: number | undefined
+  ): Promise<unknown[]> {
+    const query: Record<string, string> = { limit: String(PAGE_SIZE) }
+    if (marker !== undefined) query.marker = marker
+    if (enterpriseProjectId !== undefined) query.enterprise_project_id = enterpriseProjectId
+    const response = await this.send({
+      what: `Listing servers (page ${page})`,
+      giveUpAt,
+      method: 'GET',
+      path: `/v1/${encodeURIComponent(this.projectId)}/cloudservers/detail`,
+      query,
+      idempotent: true
+    })
+    const items = (response.body as { servers?: unknown } | undefined)?.servers
+    return Array.isArray(items) ? (items as unknown[]) : []
   }
 
   /** A server's state, e.g. ACTIVE or REBOOT; `null` when the server no longer exists. */
   async getServerStatus(serverId: string, giveUpAt?: number): Promise<string | null> {
     try {
-      const response = await this.api.request({
+      const response = await this.send({
         what: `Status of server ${serverId}`,
         giveUpAt,
         method: 'GET',
-        endpoint: this.endpoint,
         path: `/v1/${encodeURIComponent(this.projectId)}/cloudservers/${encodeURIComponent(serverId)}`,
-        projectId: this.projectId,
         idempotent: true
       })
       const status = (response.body as { server?: { status?: unknown } } | undefined)?.server?.status
@@ -134,13 +166,11 @@ export class EcsClient {
 
   /** The raw job document; {@link interpretJob} makes sense of it. */
   async getJob(jobId: string, giveUpAt?: number): Promise<unknown> {
-    const response = await this.api.request({
+    const response = await this.send({
       what: `Status of job ${jobId}`,
       giveUpAt,
       method: 'GET',
-      endpoint: this.endpoint,
       path: `/v1/${encodeURIComponent(this.projectId)}/jobs/${encodeURIComponent(jobId)}`,
-      projectId: this.projectId,
       idempotent: true
     })
     return response.body
@@ -151,6 +181,25 @@ export class EcsClient {
 const PAGE_SIZE = 1000
 /** A safety stop for a listing that never ends (1,000 pages are a million servers). */
 const MAX_PAGES = 1000
+
+/**
+ * The marker for the page after `page` (a full one): the ID of its last server, as listed. A
+ * marker seen before means the paging does not advance; the listing stops there, with an error,
+ * rather than loop.
+ */
+function nextMarker(list: unknown[], page: number, markers: Map<string, number>): string {
+  const last = (list[list.length - 1] as { id?: unknown } | null)?.id
+  const stop = (why: string): Error =>
+    new Error(`Listing servers stopped after page ${page}: ${why}. Select with server-ids instead, or try again.`)
+  if (typeof last !== 'string' || last === '') throw stop('its last server has no ID to continue from')
+  const seen = markers.get(last)
+  if (seen !== undefined) {
+    throw stop(`it ends with server ${last} like page ${seen}, so the cloud's paging does not advance`)
+  }
+  if (page >= MAX_PAGES) throw stop(`more than ${MAX_PAGES} pages of ${PAGE_SIZE} servers`)
+  markers.set(last, page)
+  return last
+}
 
 function asListedServer(value: unknown): ListedServer | undefined {
   const server = value as { id?: unknown; name?: unknown; status?: unknown; tags?: unknown } | null

@@ -34,11 +34,26 @@ export class TransportError extends Error {
   constructor(
     readonly what: string,
     readonly reason: string,
-    readonly sent: boolean
+    readonly sent: boolean,
+    /** The system error code, e.g. ENOTFOUND, when there was one. */
+    readonly code?: string
   ) {
     super(`${what} got no complete answer: ${reason}`)
     this.name = 'TransportError'
   }
+}
+
+/**
+ * The API gateway writes its codes as `APIG.xxxx` or `APIGW.xxxx` (both documented, same meaning):
+ * this gives one spelling, `APIG.xxxx`, for either; other codes come back unchanged.
+ */
+export function gatewayCode(code: string | undefined): string | undefined {
+  return code?.replace(/^APIGW\./, 'APIG.')
+}
+
+/** The host name did not resolve (ENOTFOUND, EAI_AGAIN): proof that nothing was sent. */
+export function isUnresolvedHost(error: unknown): error is TransportError {
+  return error instanceof TransportError && !error.sent && (error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN')
 }
 
 export interface ErrorDetails {
@@ -52,9 +67,35 @@ function stringOrNumber(value: unknown): string | undefined {
   return undefined
 }
 
+/** `{"<fault>": {"code", "message"}}` with exactly one key, as Nova writes its errors. */
+function novaFault(record: Record<string, unknown>): ErrorDetails | undefined {
+  const keys = Object.keys(record)
+  if (keys.length !== 1) return undefined
+  const inner = record[keys[0]]
+  if (typeof inner !== 'object' || inner === null || Array.isArray(inner)) return undefined
+  const { code, message } = inner as Record<string, unknown>
+  if (stringOrNumber(code) === undefined && stringOrNumber(message) === undefined) return undefined
+  // Nova's code repeats the HTTP status; the fault's name (e.g. itemNotFound) says more.
+  return { code: typeof code === 'string' && code !== '' ? code : keys[0], message: stringOrNumber(message) }
+}
+
+/** A message that is itself a JSON-encoded Nova fault (seen inside ECS errors) gives its own message. */
+function unwrapMessage(message: string | undefined): string | undefined {
+  if (message === undefined || !message.trimStart().startsWith('{')) return message
+  try {
+    const parsed = JSON.parse(message) as unknown
+    const fault =
+      typeof parsed === 'object' && parsed !== null ? novaFault(parsed as Record<string, unknown>) : undefined
+    return fault?.message === undefined ? message : `${fault.code}: ${fault.message}`
+  } catch {
+    return message
+  }
+}
+
 /**
  * Reads `{"error":{"code","message"}}` (ECS and Keystone, whose code is a number),
- * `{"error_code","error_msg"}` (API gateway and IAM) and `{"code","message"}`.
+ * `{"error_code","error_msg"}` (API gateway and IAM), `{"code","message"}`, and Nova's
+ * `{"itemNotFound":{"code":404,"message"}}` (any single key: badRequest, forbidden, overLimit…).
  */
 export function parseErrorBody(body: unknown): ErrorDetails {
   if (typeof body !== 'object' || body === null) return {}
@@ -62,10 +103,12 @@ export function parseErrorBody(body: unknown): ErrorDetails {
   const nested = record.error
   if (typeof nested === 'object' && nested !== null) {
     const inner = nested as Record<string, unknown>
-    return { code: stringOrNumber(inner.code), message: stringOrNumber(inner.message) }
+    return { code: stringOrNumber(inner.code), message: unwrapMessage(stringOrNumber(inner.message)) }
   }
-  return {
+  const flat = {
     code: stringOrNumber(record.error_code) ?? stringOrNumber(record.code),
     message: stringOrNumber(record.error_msg) ?? stringOrNumber(record.message) ?? stringOrNumber(record.error)
   }
+  if (flat.code !== undefined || flat.message !== undefined) return flat
+  return novaFault(record) ?? {}
 }

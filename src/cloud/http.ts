@@ -47,12 +47,13 @@ const NOT_SENT_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID'
 ])
 
-function describeCause(error: unknown): { reason: string; sent: boolean } {
+function describeCause(error: unknown): { reason: string; sent: boolean; code: string | undefined } {
   const code = (error as NodeJS.ErrnoException | undefined)?.code
   const message = error instanceof Error ? error.message : String(error)
   return {
     reason: code && !message.includes(code) ? `${code} ${message}` : message,
-    sent: !(code !== undefined && NOT_SENT_CODES.has(code))
+    sent: !(code !== undefined && NOT_SENT_CODES.has(code)),
+    code
   }
 }
 
@@ -96,10 +97,10 @@ export function createHttpTransport(options: TransportOptions): Transport {
   return {
     send(request, what, signal) {
       return new Promise<HttpResponse>((resolve, reject) => {
-        const fail = (reason: string, sent: boolean): void => {
+        const fail = (reason: string, sent: boolean, code?: string): void => {
           clearTimeout(timer)
           signal?.removeEventListener('abort', cancel)
-          reject(new TransportError(what, reason, sent))
+          reject(new TransportError(what, reason, sent, code))
         }
         const cancel = (): void => fail('the run was cancelled while waiting for the answer', true)
         const timer = setTimeout(() => fail(`timed out after ${options.timeoutMs / 1000} s`, true), options.timeoutMs)
@@ -115,8 +116,8 @@ export function createHttpTransport(options: TransportOptions): Transport {
             resolve(response)
           },
           (error: unknown) => {
-            const { reason, sent } = describeCause(error)
-            fail(reason, sent)
+            const { reason, sent, code } = describeCause(error)
+            fail(reason, sent, code)
           }
         )
       })

@@ -56,12 +56,39 @@ export function canonicalUri(pathname: string): string {
   return encoded.endsWith('/') ? encoded : `${encoded}/`
 }
 
-export function canonicalQuery(params: URLSearchParams): string {
-  return [...params]
-    .map(([key, value]) => [encodeComponent(key), encodeComponent(value)])
-    .sort(([k1, v1], [k2, v2]) => compare(k1, k2) || compare(v1, v2))
-    .map(([key, value]) => `${key}=${value}`)
-    .join('&')
+/**
+ * The query of a URL as it goes on the wire, read as the gateway reads it (RFC 3986): split on
+ * `&` and the first `=`, each part percent-decoded once, `+` a plus sign (not a space).
+ */
+export function wireQueryPairs(search: string): [string, string][] {
+  const pairs: [string, string][] = []
+  for (const pair of search.replace(/^\?/, '').split('&')) {
+    if (pair === '') continue
+    const equals = pair.indexOf('=')
+    const key = equals === -1 ? pair : pair.slice(0, equals)
+    pairs.push([decodeSegment(key), equals === -1 ? '' : decodeSegment(pair.slice(equals + 1))])
+  }
+  return pairs
+}
+
+/**
+ * The query string to put on the wire: each key and value encoded as the canonical query encodes
+ * it (a space is `%20`, never `+`), in the order given. Both SDKs send `%20` too.
+ */
+export function formatQuery(pairs: Iterable<readonly [string, string]>): string {
+  return [...pairs].map(([key, value]) => `${encodeComponent(key)}=${encodeComponent(value)}`).join('&')
+}
+
+/**
+ * Pairs sorted by raw key and, for a repeated key, by raw value (UTF-8 byte order, as the Go SDK's
+ * `sort.Strings` and the signing guide), then encoded: keys `a0` and `a:` give `a0=…&a%3A=…`.
+ */
+export function canonicalQuery(pairs: Iterable<readonly [string, string]>): string {
+  return formatQuery([...pairs].sort(([k1, v1], [k2, v2]) => byteOrder(k1, k2) || byteOrder(v1, v2)))
+}
+
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'))
 }
 
 function compare(a: string, b: string): number {
@@ -84,7 +111,7 @@ export function canonicalRequest(input: SigningInput): string {
   return [
     input.method.toUpperCase(),
     canonicalUri(input.url.pathname),
-    canonicalQuery(input.url.searchParams),
+    canonicalQuery(wireQueryPairs(input.url.search)),
     headers.map(([name, value]) => `${name}:${value}\n`).join(''),
     headers.map(([name]) => name).join(';'),
     sha256Hex(input.body)

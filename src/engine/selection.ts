@@ -1,7 +1,16 @@
 import type { ListedServer } from '../cloud/ecs'
 
+/**
+ * A tag the servers must carry: `value` undefined for the key with any value (bare or not), `''`
+ * for a bare key or an empty value, else exactly that value.
+ */
+export interface TagFilter {
+  key: string
+  value: string | undefined
+}
+
 export interface Filters {
-  tags: { key: string; value: string }[]
+  tags: TagFilter[]
   /** Exact name, or a glob with `*` and `?`. */
   name: string | undefined
   /** Only servers in one of these states; empty for any. */
@@ -20,10 +29,37 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${pattern}$`, 'su')
 }
 
+/**
+ * A server's tag as the API lists it: `key=value`, or the bare `key` when the value is empty
+ * (the SDKs' ServerDetail: "如果value为空字符串，则仅返回key"). The key ends at the first `=`.
+ */
+export function splitTag(tag: string): { key: string; value: string } {
+  const equals = tag.indexOf('=')
+  return equals === -1 ? { key: tag, value: '' } : { key: tag.slice(0, equals), value: tag.slice(equals + 1) }
+}
+
+/** The filter as the user writes it: `key`, `key=` or `key=value`. */
+export function formatTagFilter({ key, value }: TagFilter): string {
+  return value === undefined ? key : `${key}=${value}`
+}
+
+function carriesTag(tags: readonly string[], filter: TagFilter): boolean {
+  return tags.some((tag) => {
+    const { key, value } = splitTag(tag)
+    return key === filter.key && (filter.value === undefined || value === filter.value)
+  })
+}
+
+function describeMissingTag(filter: TagFilter): string {
+  if (filter.value === undefined) return `no tag ${filter.key} (with any value)`
+  if (filter.value === '') return `no tag ${filter.key} without a value`
+  return `no tag ${formatTagFilter(filter)}`
+}
+
 /** Why the server does not match the filters, or null when it does. */
 export function mismatch(server: ListedServer, filters: Filters): string | null {
-  for (const { key, value } of filters.tags) {
-    if (!server.tags.includes(`${key}=${value}`)) return `filtered out: no tag ${key}=${value}`
+  for (const filter of filters.tags) {
+    if (!carriesTag(server.tags, filter)) return `filtered out: ${describeMissingTag(filter)}`
   }
   if (filters.name !== undefined && !globToRegExp(filters.name).test(server.name)) {
     return `filtered out: name ${JSON.stringify(server.name)} does not match ${JSON.stringify(filters.name)}`

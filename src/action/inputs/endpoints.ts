@@ -1,4 +1,11 @@
-import { CLOUD_NAMES, type CloudName, describeCloud, federationIamEndpoint, knownEndpoints } from '../../cloud/clouds'
+import {
+  CLOUD_NAMES,
+  type CloudName,
+  type DefaultEndpoints,
+  describeCloud,
+  federationIamEndpoint,
+  knownEndpoints
+} from '../../cloud/clouds'
 import { InputError } from '../errors'
 import { type InputSource, type Problems, firstSet, quoted, trimmedInput } from './source'
 
@@ -12,6 +19,8 @@ export interface EndpointInputs {
   region: string | undefined
   cloud: CloudName
   endpoint: URL
+  /** Other ECS hosts to try when the default `endpoint` does not resolve; none when `endpoint` was given. */
+  endpointAlternatives: URL[]
   /** Where the project is looked up; undefined when `project-id` is given and no region is. */
   iamEndpoint: URL | undefined
   /** Where GitHub OIDC sign-in goes: `iam-endpoint` when given, else the cloud's federation host. */
@@ -57,7 +66,7 @@ export function parseCloud(text: string): CloudName {
 }
 
 /** The cloud's default endpoints for a region it knows; an InputError naming the known regions otherwise. */
-export function defaultEndpoints(cloud: CloudName, region: string): { ecs: URL; iam: URL } {
+export function defaultEndpoints(cloud: CloudName, region: string): DefaultEndpoints {
   const endpoints = knownEndpoints(cloud, region)
   if (endpoints !== undefined) return endpoints
   const { title, regions } = describeCloud(cloud)
@@ -132,6 +141,7 @@ export function readEndpoints(source: InputSource, usesToken: boolean, problems:
     projectId,
     cloud,
     endpoint: endpointFor('endpoint', 'ecs') as URL,
+    endpointAlternatives: missing.ecs ? (defaults?.ecsAlternatives ?? []) : [],
     iamEndpoint,
     oidcIamEndpoint: missing.iam ? (federationIamEndpoint(cloud, region) ?? iamEndpoint) : iamEndpoint
   }

@@ -82,15 +82,21 @@ function entries(text: string): string[] {
     .filter((entry) => entry !== '')
 }
 
-/** `key=value` per line or comma-separated; every tag must match. */
+/**
+ * `key=value`, `key=` (a bare tag or an empty value) or `key` alone (any value), per line or
+ * comma-separated; every tag must match.
+ */
 export function parseTags(text: string): Filters['tags'] {
   return entries(text).map((entry) => {
     const equals = entry.indexOf('=')
-    const key = equals === -1 ? '' : entry.slice(0, equals).trim()
+    const key = (equals === -1 ? entry : entry.slice(0, equals)).trim()
     if (key === '' || /[\s=]/.test(key)) {
-      throw new InputError('tags', `${JSON.stringify(entry.slice(0, 60))} is not a tag; write key=value, e.g. app=web`)
+      throw new InputError(
+        'tags',
+        `${JSON.stringify(entry.slice(0, 60))} is not a tag; write key=value, key= (no value) or key alone (any value), e.g. app=web`
+      )
     }
-    return { key, value: entry.slice(equals + 1).trim() }
+    return { key, value: equals === -1 ? undefined : entry.slice(equals + 1).trim() }
   })
 }
 

@@ -45,18 +45,20 @@ export class EcsClient {
   ) {}
 
   /**
-   * Submits one restart request. Throttled retries stop before they would wait past `giveUpAt`;
-   * `onThrottled` hears of each throttling answer, so the caller can slow down.
+   * Submits one restart request, once: a throttling or busy answer is thrown at once (an
+   * {@link ApiError}), for the caller to wait and send again. Retries of a request that certainly
+   * never left (connection refused) stop before they would wait past `giveUpAt`.
    */
   async submit(
     operation: Operation,
     serverIds: readonly string[],
     what: string,
-    limits: Pick<ApiRequest, 'giveUpAt' | 'onThrottled'> = {}
+    limits: Pick<ApiRequest, 'giveUpAt'> = {}
   ): Promise<SubmitAnswer> {
     const response = await this.api.request({
       what,
       ...limits,
+      callerRetriesRefusals: true,
       method: 'POST',
       endpoint: this.endpoint,
       path: `/v1/${encodeURIComponent(this.projectId)}/cloudservers/action`,
@@ -112,8 +114,11 @@ export class EcsClient {
     return [...servers.values()]
   }
 
-  /** A server's state, e.g. ACTIVE or REBOOT; `null` when the server no longer exists. */
-  async getServerStatus(serverId: string, giveUpAt?: number): Promise<string | null> {
+  /**
+   * A server's `status` (e.g. ACTIVE or REBOOT) and `OS-EXT-STS:task_state` (e.g. powering-off;
+   * null when no task is in progress); `null` when the server no longer exists.
+   */
+  async getServerStatus(serverId: string, giveUpAt?: number): Promise<ServerState | null> {
     try {
       const response = await this.api.request({
         what: `Status of server ${serverId}`,
@@ -124,8 +129,8 @@ export class EcsClient {
         projectId: this.projectId,
         idempotent: true
       })
-      const status = (response.body as { server?: { status?: unknown } } | undefined)?.server?.status
-      return typeof status === 'string' ? status : 'UNKNOWN'
+      const server = (response.body as { server?: Record<string, unknown> } | undefined)?.server
+      return readServerState(server)
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) return null
       throw error
@@ -145,6 +150,24 @@ export class EcsClient {
     })
     return response.body
   }
+}
+
+/** What a server shows of its state: settled only once `taskState` is null. */
+export interface ServerState {
+  status: string
+  /**
+   * `OS-EXT-STS:task_state`; null when absent, null or empty (no task in progress). Any other
+   * value, even of an odd type, counts as a task in progress.
+   */
+  taskState: string | null
+}
+
+function readServerState(server: Record<string, unknown> | undefined): ServerState {
+  const status = server?.status
+  const task = server?.['OS-EXT-STS:task_state']
+  const taskText =
+    typeof task === 'string' ? task.trim() : task === undefined || task === null ? '' : JSON.stringify(task)
+  return { status: typeof status === 'string' ? status : 'UNKNOWN', taskState: taskText === '' ? null : taskText }
 }
 
 /** Servers per page of `GET /v1/{project_id}/cloudservers/detail`, the API's maximum. */

@@ -436,6 +436,58 @@ describe('execute', () => {
     }
   )
 
+  it.each([
+    { kind: 'stop', target: 'SHUTOFF', before: 'ACTIVE', task: 'powering-off' },
+    { kind: 'start', target: 'ACTIVE', before: 'SHUTOFF', task: 'powering-on' },
+    { kind: 'reboot', target: 'ACTIVE', before: 'ACTIVE', task: 'reboot_started' }
+  ] as const)(
+    'waits for a server to settle: a task in progress keeps it waiting, whatever its status ($kind)',
+    async ({ kind, target, before, task }) => {
+      // The job succeeds at 1 s; the server shows its old status with the task until 4 s.
+      const cloud = fakeCloud({
+        status: (_, now) => (now < 4000 ? { status: before, taskState: task } : { status: target, taskState: null })
+      })
+      const { results } = await runScenario(ids(1), 1, cloud, {
+        ...options,
+        operation: { kind, type: 'SOFT' },
+        waitForTargetState: true,
+        deadline: 600_000
+      })
+      expect(results[0].outcome).toBe('succeeded')
+      expect(cloud.statusReads.at(-1)?.at).toBeGreaterThanOrEqual(4000)
+      expect(cloud.logs).toContain(`Waiting for 1 servers to report ${target} with no task in progress`)
+    }
+  )
+
+  it('names the task a server was still carrying out at the deadline', async () => {
+    const cloud = fakeCloud({ status: () => ({ status: 'ACTIVE', taskState: 'powering-off' }) })
+    const { results } = await runScenario(ids(1), 1, cloud, {
+      ...options,
+      operation: { kind: 'stop', type: 'SOFT' },
+      waitForTargetState: true,
+      deadline: 5000
+    })
+    expect(results[0]).toMatchObject({ outcome: 'pending' })
+    expect(results[0].error_message).toBe(
+      'Not confirmed: the job succeeded, but timeout-seconds ran out before the server reported SHUTOFF (last ACTIVE, task powering-off).'
+    )
+  })
+
+  it('fails a server that settled elsewhere only once its task is done', async () => {
+    const cloud = fakeCloud({
+      status: (_, now) => (now < 3000 ? { status: 'ACTIVE', taskState: 'powering-off' } : 'ERROR')
+    })
+    const { results } = await runScenario(ids(1), 1, cloud, {
+      ...options,
+      operation: { kind: 'stop', type: 'SOFT' },
+      waitForTargetState: true,
+      deadline: 600_000
+    })
+    expect(results[0]).toMatchObject({ outcome: 'failed' })
+    expect(results[0].error_message).toBe('The job succeeded, but the server then reported ERROR, not SHUTOFF.')
+    expect(cloud.statusReads.at(-1)?.at).toBeGreaterThanOrEqual(3000)
+  })
+
   it('counts each server once toward the budget when a refused batch was split', async () => {
     const cloud = fakeCloud({
       submit: (serverIds, call) =>

@@ -459,14 +459,11 @@ describe('execute', () => {
     }
   )
 
+  const stopAndWait = { ...options, operation: { kind: 'stop', type: 'SOFT' }, waitForTargetState: true } as const
+
   it('names the task a server was still carrying out at the deadline', async () => {
     const cloud = fakeCloud({ status: () => ({ status: 'ACTIVE', taskState: 'powering-off' }) })
-    const { results } = await runScenario(ids(1), 1, cloud, {
-      ...options,
-      operation: { kind: 'stop', type: 'SOFT' },
-      waitForTargetState: true,
-      deadline: 5000
-    })
+    const { results } = await runScenario(ids(1), 1, cloud, { ...stopAndWait, deadline: 5000 })
     expect(results[0]).toMatchObject({ outcome: 'pending' })
     expect(results[0].error_message).toBe(
       'Not confirmed: the job succeeded, but timeout-seconds ran out before the server reported SHUTOFF (last ACTIVE, task powering-off).'
@@ -477,12 +474,7 @@ describe('execute', () => {
     const cloud = fakeCloud({
       status: (_, now) => (now < 3000 ? { status: 'ACTIVE', taskState: 'powering-off' } : 'ERROR')
     })
-    const { results } = await runScenario(ids(1), 1, cloud, {
-      ...options,
-      operation: { kind: 'stop', type: 'SOFT' },
-      waitForTargetState: true,
-      deadline: 600_000
-    })
+    const { results } = await runScenario(ids(1), 1, cloud, { ...stopAndWait, deadline: 600_000 })
     expect(results[0]).toMatchObject({ outcome: 'failed' })
     expect(results[0].error_message).toBe('The job succeeded, but the server then reported ERROR, not SHUTOFF.')
     expect(cloud.statusReads.at(-1)?.at).toBeGreaterThanOrEqual(3000)

@@ -320,7 +320,8 @@ export async function runContender(
   const emulator = await EcsEmulator.start({
     latencyMs: model.latencyMs,
     jobDurationMs: model.jobMs,
-    rateLimit: { servers: model.limitServers, windowMs: model.windowMs },
+    // Retry-After as when the results were recorded (the emulator's default now sends none).
+    rateLimit: { servers: model.limitServers, windowMs: model.windowMs, retryAfter: true },
     recordRequests: false
   })
   try {

@@ -96,7 +96,7 @@ function planRun(inputs: ActionInputs, chosen: string[], outcome: Outcome, ecs: 
   const pacedMinutes = Math.ceil(chosen.length / inputs.maxServersPerMinute) - 1
   if (pacedMinutes * 60_000 > inputs.timeoutMs) {
     io.log.warning(
-      `At max-servers-per-minute ${inputs.maxServersPerMinute}, sending all ${plural(chosen.length, 'server')} takes about ${pacedMinutes} min, longer than timeout-seconds (${inputs.timeoutMs / 1000} s): batches due after it will fail as not submitted. Raise timeout-seconds, or max-servers-per-minute if your account's quota allows.`
+      `At max-servers-per-minute ${inputs.maxServersPerMinute}, sending all ${plural(chosen.length, 'server')} takes about ${pacedMinutes} min, longer than timeout-seconds (${inputs.timeoutMs / 1000} s): batches due after it will fail as not submitted, and waits for throttling (up to a minute each) come on top. Raise timeout-seconds, or max-servers-per-minute if your account's quota allows.`
     )
   }
   return plan
@@ -148,7 +148,7 @@ async function perform(inputs: ActionInputs, outcome: Outcome, io: ActionIO): Pr
     outcome.runs = await execute(
       plan,
       { ...inputs, deadline, maxFailures },
-      { ecs, ledger: outcome.ledger, log, clock, sleep, signal }
+      { ecs, ledger: outcome.ledger, log, clock, sleep, random, signal }
     )
   } finally {
     transport.close()

@@ -81,8 +81,8 @@ describe('ECS client against the emulator', () => {
     expect(emulator.restartCount(ids(1)[0])).toBe(0)
   })
 
-  it('retries throttling (429 with Retry-After, 202 Common.0024) and restarts each server once', async () => {
-    const { ecs, emulator, logs } = await setup()
+  it('hands a throttled or busy restart straight back, unsent again, for the executor to wait and resend', async () => {
+    const { ecs, emulator } = await setup()
     emulator.inject(
       'submit',
       {
@@ -91,12 +91,20 @@ describe('ECS client against the emulator', () => {
         body: gatewayError('APIG.0308', 'The throttling threshold has been reached.'),
         headers: { 'Retry-After': '0' }
       },
-      { kind: 'respond', status: 202, body: ecsError('Common.0024', 'exceeds flow over limit') }
+      { kind: 'respond', status: 202, body: ecsError('Common.0024', 'exceeds flow over limit') },
+      { kind: 'respond', status: 501, body: ecsError('Ecs.0603', 'Other commands are being executed.') }
     )
+    for (const [status, code] of [
+      [429, 'APIG.0308'],
+      [202, 'Common.0024'],
+      [501, 'Ecs.0603']
+    ] as const) {
+      await expect(ecs.submit(operation, ids(3), 'Restart batch 1 of 1')).rejects.toMatchObject({ status, code })
+    }
+    expect(emulator.requests.map((r) => r.status)).toEqual([429, 202, 501])
+    expect(ids(3).map((id) => emulator.restartCount(id))).toEqual([0, 0, 0])
     await expect(ecs.submit(operation, ids(3), 'Restart batch 1 of 1')).resolves.toMatchObject({ accepted: true })
-    expect(emulator.requests.map((r) => r.status)).toEqual([429, 202, 200])
     expect(ids(3).map((id) => emulator.restartCount(id))).toEqual([1, 1, 1])
-    expect(logs.filter((l) => l.includes('throttled'))).toHaveLength(2)
   })
 
   it.each(['reset', 'reset-after-processing'] as const)(
@@ -197,7 +205,7 @@ describe('ECS client against the emulator', () => {
     ])
     expect((await ecs.listServers('ep')).map((s) => s.id)).toEqual(inventory.slice(0, 5).map((s) => s.id))
     expect(emulator.requests.at(-1)?.query.get('enterprise_project_id')).toBe('ep')
-    await expect(ecs.getServerStatus(inventory[0].id)).resolves.toBe('ACTIVE')
+    await expect(ecs.getServerStatus(inventory[0].id)).resolves.toEqual({ status: 'ACTIVE', taskState: null })
     await expect(ecs.getServerStatus(ids(1, 9999)[0])).resolves.toBeNull()
   })
 
@@ -265,9 +273,15 @@ describe('ECS client against the emulator', () => {
     emulator.inject(
       'server',
       { kind: 'respond', status: 200, body: { server: {} } },
-      { kind: 'respond', status: 500, body: {} }
+      { kind: 'respond', status: 500, body: {} },
+      { kind: 'respond', status: 200, body: { server: { status: 'ACTIVE', 'OS-EXT-STS:task_state': 'powering-off' } } },
+      { kind: 'respond', status: 200, body: { server: { status: 'SHUTOFF', 'OS-EXT-STS:task_state': '' } } },
+      { kind: 'respond', status: 200, body: { server: { status: 'SHUTOFF', 'OS-EXT-STS:task_state': 7 } } }
     )
-    await expect(ecs.getServerStatus('x')).resolves.toBe('UNKNOWN')
+    await expect(ecs.getServerStatus('x')).resolves.toEqual({ status: 'UNKNOWN', taskState: null })
+    await expect(ecs.getServerStatus('x')).resolves.toEqual({ status: 'ACTIVE', taskState: 'powering-off' })
+    await expect(ecs.getServerStatus('x')).resolves.toEqual({ status: 'SHUTOFF', taskState: null })
+    await expect(ecs.getServerStatus('x')).resolves.toEqual({ status: 'SHUTOFF', taskState: '7' })
   })
 
   it('runs a whole plan against the emulator: every server restarted exactly once', async () => {
@@ -296,6 +310,7 @@ describe('ECS client against the emulator', () => {
         log: { info() {}, warning() {}, debug() {} },
         clock: () => Date.now(),
         sleep: (ms) => delay(ms),
+        random: () => 0.5,
         signal: new AbortController().signal
       }
     )

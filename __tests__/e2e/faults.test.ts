@@ -51,6 +51,36 @@ const subJob = (id: string, status: string, code: string | null = null) => ({
   fail_reason: code === null ? null : `failure ${code}`
 })
 
+/**
+ * The cloud throttles without Retry-After for more than a minute of its own clock: the documented
+ * limit (here 2 servers per minute, so one batch a minute) counts on the emulator's clock, which
+ * each throttled answer moves 10 s ahead, as the minute passes while the action waits. Each batch
+ * after the first is throttled 6 times (more than the 5 attempts the action used to make) before
+ * the window frees up.
+ */
+function sustainedThrottling(): Scenario {
+  let offset = 0
+  return {
+    name: 'throttled without Retry-After for over a minute of the cloud clock, every server restarted once',
+    emulator: {
+      rateLimit: { servers: 2, windowMs: 60_000 },
+      now: () => Date.now() + offset,
+      onRequest: (request) => {
+        if (request.route === 'submit' && request.status === 429) offset += 10_000
+      }
+    },
+    check: (run, emulator) => {
+      expect(outcomes(run).succeeded).toEqual(SERVERS)
+      for (const id of SERVERS) expect(emulator.restartCount(id)).toBe(1)
+      expect(emulator.counters().throttled).toBe(12)
+      expect(offset).toBe(120_000)
+      expect(emulator.requests.filter((r) => r.status === 429).every((r) => r.route === 'submit')).toBe(true)
+      expect(run.stdout).toMatch(/throttled .*APIG\.0308.*; retrying in [\d.]+ s \(attempt 7\), until timeout-seconds/)
+      expect(run.stdout).not.toMatch(/Retry-After asks/)
+    }
+  }
+}
+
 const scenarios: Scenario[] = [
   {
     name: 'no fault',
@@ -62,7 +92,9 @@ const scenarios: Scenario[] = [
     check: (run, emulator) => {
       expect(outcomes(run).succeeded).toEqual(SERVERS)
       expect(emulator.requests.filter((r) => r.route === 'submit')).toHaveLength(4)
-      expect(run.stdout).toMatch(/throttled .*APIG\.0308.*; retrying in 0 s as Retry-After asks \(attempt 2 of 5\)/)
+      expect(run.stdout).toMatch(
+        /throttled .*APIG\.0308.*; retrying in 0 s as Retry-After asks \(attempt 2\), until timeout-seconds/
+      )
     }
   },
   {
@@ -91,9 +123,39 @@ const scenarios: Scenario[] = [
       const { failed, results } = outcomes(run)
       expect(failed).toEqual(SERVERS)
       expect(results[0].error_message).toMatch(
-        /^Not submitted: the cloud was still throttling when the retries ran out/
+        /^Not submitted: the cloud was still throttling after 1 attempt, and waiting again would pass timeout-seconds/
       )
-      expect(run.stdout).toMatch(/not retrying, since waiting 5 s would pass timeout-seconds/)
+      expect(run.stdout).toMatch(/not retrying, since waiting 5 s would pass timeout-seconds \(1 attempt so far\)/)
+    }
+  },
+  sustainedThrottling(),
+  {
+    name: 'refused with 501 Ecs.0603 (servers busy), then accepted',
+    faults: [['submit', throttled(501, ecsError('Ecs.0603', 'Other commands are being executed.'))]],
+    check: (run, emulator) => {
+      expect(outcomes(run).succeeded).toEqual(SERVERS)
+      expect(emulator.requests.filter((r) => r.route === 'submit')).toHaveLength(4)
+      expect(run.stdout).toMatch(/refused because its servers are busy .*Ecs\.0603.*; retrying in 0 s/)
+    }
+  },
+  {
+    name: 'job queries refused 400 Common.0011 for a while after each submission',
+    emulator: { jobHiddenMs: 400 },
+    check: (run, emulator) => {
+      expect(outcomes(run).succeeded).toEqual(SERVERS)
+      expect(emulator.counters().outcomes['400']).toBeGreaterThan(0)
+      expect(run.stdout).toMatch(/Common\.0011.*; the job may not be visible yet, so asking again next round/)
+    }
+  },
+  {
+    name: 'servers still ACTIVE, task powering-off, after their stop job succeeded',
+    emulator: { inventory: SERVERS.map((id) => ({ id, name: id })), taskSettleMs: 400 },
+    inputs: { operation: 'stop', 'wait-for-active': 'true' },
+    check: (run, emulator) => {
+      expect(outcomes(run).succeeded).toEqual(SERVERS)
+      // Read again while the task ran (the job had reported SUCCESS already), not failed as ACTIVE.
+      expect(run.stdout).toMatch(/Waiting for \d servers to report SHUTOFF with no task in progress/)
+      expect(emulator.requests.filter((r) => r.route === 'server').length).toBeGreaterThan(SERVERS.length)
     }
   },
   {

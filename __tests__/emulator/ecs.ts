@@ -137,9 +137,10 @@ export class EcsService {
     }
 
     const distinct = new Set(servers)
+    // Start and stop count against the limit like reboot (the documented 1000 per minute is for each).
+    const throttled = fleet.limiter.admit(distinct.size)
+    if (throttled) return throttled
     if (action === 'reboot') {
-      const throttled = fleet.limiter.admit(distinct.size)
-      if (throttled) return throttled
       for (let i = 0; i < servers.length; i++) fleet.noteReboot(servers[i], hard, failures.get(i))
     }
     for (const id of distinct) fleet.countRestart(id)
@@ -189,7 +190,8 @@ export class EcsService {
 
   private queryJob(projectId: string, jobId: string): Reply {
     const job = this.jobs.get(jobId)
-    if (!job || job.projectId !== projectId) {
+    const hidden = job !== undefined && this.fleet.now() - job.submittedAt < this.fleet.jobHiddenMs
+    if (!job || job.projectId !== projectId || hidden) {
       return { status: 400, body: ecsError('Common.0011', 'Failed to query system tasks.') }
     }
     const duration = this.fleet.jobDurationMs

@@ -6,6 +6,9 @@ import { Inventory } from './inventory'
 import type { EmulatorOptions, ServerFailure, ServerRejection } from './options'
 import { RateLimiter } from './rate-limit'
 
+/** Default `taskSettleMs`: a server's task outlasts its job a little. */
+const DEFAULT_TASK_SETTLE_MS = 100
+
 /** The last restart of a server (batch or Nova), which is what the Nova show-server route reports. */
 export interface ServerRestart {
   at: number
@@ -18,6 +21,8 @@ export class Fleet {
   readonly limiter: RateLimiter
   /** Time from submission until a job (or a Nova reboot) is over. */
   readonly jobDurationMs: number
+  /** Time from submission during which the job's query is answered as for an unknown job. */
+  readonly jobHiddenMs: number
   /** What happens to a server that does not exist; see `EmulatorOptions.unknownServers`. */
   readonly unknownServers: 'reject' | 'sub-job'
   /** How the inventory changes after each list page (`EmulatorOptions.churnWhileListing`). */
@@ -35,9 +40,10 @@ export class Fleet {
     options: EmulatorOptions,
     readonly now: () => number
   ) {
-    this.inventory = new Inventory(options.inventory ?? [], now)
+    this.inventory = new Inventory(options.inventory ?? [], now, options.taskSettleMs ?? DEFAULT_TASK_SETTLE_MS)
     this.limiter = new RateLimiter(options.rateLimit, now)
     this.jobDurationMs = Math.max(0, options.jobDurationMs ?? 100)
+    this.jobHiddenMs = options.jobHiddenMs ?? 0
     this.unknownServers = options.unknownServers ?? 'sub-job'
     this.churnWhileListing = { create: 0, delete: 0, ...options.churnWhileListing }
     this.knownServers =

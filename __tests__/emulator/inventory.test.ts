@@ -1,7 +1,16 @@
 /** The inventory: listing, server details and states that follow actions. */
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_PROJECT_ID } from '.'
-import { actionBody, call, manualClock, queryJob, submit, useEmulators } from '../support/emulator-calls'
+import {
+  SUBMIT_PATH,
+  actionBody,
+  call,
+  manualClock,
+  queryJob,
+  rebootBody,
+  submit,
+  useEmulators
+} from '../support/emulator-calls'
 
 const startEmulator = useEmulators()
 
@@ -90,43 +99,89 @@ describe('inventory: listing, server details and states', () => {
     })
   })
 
-  it('shows a server, follows its state through a reboot, and fails servers in the wrong state', async () => {
+  const STATE_FIELDS = ['status', 'OS-EXT-STS:vm_state', 'OS-EXT-STS:task_state', 'OS-EXT-STS:power_state'] as const
+
+  it('shows a server, follows its state and task through a reboot, and fails servers in the wrong state', async () => {
     const clock = manualClock()
-    const emulator = await startEmulator({ inventory, now: clock.now, jobDurationMs: 1000 })
-    const status = async (id: string): Promise<string> => {
+    const emulator = await startEmulator({ inventory, now: clock.now, jobDurationMs: 1000, taskSettleMs: 300 })
+    const state = async (id: string): Promise<unknown[]> => {
       const response = await call(emulator, `/v1/${DEFAULT_PROJECT_ID}/cloudservers/${id}`, {
         date: new Date(clock.now())
       })
-      return ((await response.json()) as { server: { status: string } }).server.status
+      const { server } = (await response.json()) as { server: Record<string, unknown> }
+      expect(server.locked).toBe(false)
+      return STATE_FIELDS.map((field) => server[field])
     }
+    expect(await state('srv-4')).toEqual(['SHUTOFF', 'stopped', null, 4])
     const jobId = await submit(emulator, ['srv-1', 'srv-4'], { date: new Date(clock.now()) })
-    expect(await status('srv-1')).toBe('REBOOT')
+    expect(await state('srv-1')).toEqual(['REBOOT', 'active', 'reboot_started', 1])
     clock.advance(1000)
-    expect(await status('srv-1')).toBe('ACTIVE')
+    // The job has finished, the server's task not yet.
     const job = await queryJob(emulator, jobId, { date: new Date(clock.now()) })
+    expect(job.status).toBe('FAIL')
+    expect(await state('srv-1')).toEqual(['REBOOT', 'active', 'reboot_started', 1])
+    const again = await call(emulator, SUBMIT_PATH, { body: rebootBody(['srv-1']), date: new Date(clock.now()) })
+    expect(again.status).toBe(200)
+    clock.advance(300)
+    expect(await state('srv-1')).toEqual(['ACTIVE', 'active', null, 1])
     expect(job.entities.sub_jobs.map((s) => [s.entities.server_id, s.status, s.error_code])).toEqual([
       ['srv-1', 'SUCCESS', null],
       ['srv-4', 'FAIL', 'Ecs.0100']
     ])
+    // The second reboot came while the first's task was still running: its sub-job failed.
+    clock.advance(1000)
+    const second = await queryJob(emulator, ((await again.json()) as { job_id: string }).job_id, {
+      date: new Date(clock.now())
+    })
+    expect(second.entities.sub_jobs.map((s) => [s.status, s.error_code])).toEqual([['FAIL', 'Ecs.0100']])
     expect(
       (await call(emulator, `/v1/${DEFAULT_PROJECT_ID}/cloudservers/nope`, { date: new Date(clock.now()) })).status
     ).toBe(404)
   })
 
-  it('stops and starts servers, and lets a test change a state at any time', async () => {
-    const emulator = await startEmulator({ inventory, jobDurationMs: 0 })
-    const status = async (id: string): Promise<string> =>
-      (
-        (await (await call(emulator, `/v1/${DEFAULT_PROJECT_ID}/cloudservers/${id}`)).json()) as {
-          server: { status: string }
-        }
-      ).server.status
-    await submit(emulator, ['srv-0'], { body: actionBody('os-stop', ['srv-0']) })
-    expect(await status('srv-0')).toBe('SHUTOFF')
-    await submit(emulator, ['srv-4'], { body: actionBody('os-start', ['srv-4']) })
-    expect(await status('srv-4')).toBe('ACTIVE')
+  it('keeps ACTIVE with task powering-off a moment after a stop job succeeded (and SHUTOFF, powering-on, after a start)', async () => {
+    const clock = manualClock()
+    const emulator = await startEmulator({ inventory, now: clock.now, jobDurationMs: 0 })
+    const date = () => new Date(clock.now())
+    const state = async (id: string): Promise<unknown[]> => {
+      const listed = (await (
+        await call(emulator, `/v1/${DEFAULT_PROJECT_ID}/cloudservers/detail?offset=1&limit=10`, { date: date() })
+      ).json()) as { servers: Record<string, unknown>[] }
+      const server = listed.servers.find((s) => s.id === id) as Record<string, unknown>
+      return STATE_FIELDS.map((field) => server[field])
+    }
+    const stopJob = await submit(emulator, ['srv-0'], { body: actionBody('os-stop', ['srv-0']), date: date() })
+    expect((await queryJob(emulator, stopJob, { date: date() })).status).toBe('SUCCESS')
+    expect(await state('srv-0')).toEqual(['ACTIVE', 'active', 'powering-off', 1])
+    await submit(emulator, ['srv-4'], { body: actionBody('os-start', ['srv-4']), date: date() })
+    expect(await state('srv-4')).toEqual(['SHUTOFF', 'stopped', 'powering-on', 4])
+    clock.advance(99)
+    expect(await state('srv-0')).toEqual(['ACTIVE', 'active', 'powering-off', 1])
+    clock.advance(1) // the default taskSettleMs, 100
+    expect(await state('srv-0')).toEqual(['SHUTOFF', 'stopped', null, 4])
+    expect(await state('srv-4')).toEqual(['ACTIVE', 'active', null, 1])
     emulator.setServerStatus('srv-2', 'ERROR')
-    expect(await status('srv-2')).toBe('ERROR')
+    expect(await state('srv-2')).toEqual(['ERROR', 'error', null, 0])
     expect(() => emulator.setServerStatus('nope', 'ACTIVE')).toThrow(/not in the inventory/)
+  })
+
+  it.each([
+    ['taskSettleMs', -1],
+    ['jobHiddenMs', Number.NaN]
+  ])('start() refuses %s %s', async (name, value) => {
+    await expect(startEmulator({ [name]: value })).rejects.toThrow(new RegExp(`${name} must be a finite number >= 0`))
+  })
+
+  it('answers a job query 400 Common.0011 for jobHiddenMs after the submission, then shows the job', async () => {
+    const clock = manualClock()
+    const emulator = await startEmulator({ now: clock.now, jobHiddenMs: 5000 })
+    const jobId = await submit(emulator, ['srv-x'], { date: clock.date() })
+    const path = `/v1/${DEFAULT_PROJECT_ID}/jobs/${jobId}`
+    clock.advance(4999)
+    const hidden = await call(emulator, path, { date: clock.date() })
+    expect(hidden.status).toBe(400)
+    expect(await hidden.json()).toMatchObject({ error: { code: 'Common.0011' } })
+    clock.advance(1)
+    expect((await call(emulator, path, { date: clock.date() })).status).toBe(200)
   })
 })

@@ -1,21 +1,66 @@
 /**
  * The project's servers (`EmulatorOptions.inventory`) and their states, which follow the actions
- * accepted for them: REBOOT/HARD_REBOOT while a reboot's job runs, ACTIVE or SHUTOFF after it.
+ * accepted for them. Each server shows `status`, `OS-EXT-STS:vm_state`, `OS-EXT-STS:task_state`
+ * and `OS-EXT-STS:power_state` as ECS documents them (`云服务器状态.md`, tables 3 and 4): while an
+ * action's task runs, the task state is set and the status is what the vm state and task give
+ * (REBOOT or HARD_REBOOT for a reboot; still ACTIVE while powering-off; still SHUTOFF while
+ * powering-on). The task outlasts the job by `taskSettleMs`, so a job may report SUCCESS while its
+ * servers are still moving.
  */
 import type { EmulatorServer } from './options'
 
 /** The three batch actions of `POST /v1/{project_id}/cloudservers/action`. */
 export type Action = 'reboot' | 'os-start' | 'os-stop'
 
-/** The state a server must be in for an action; any other fails its sub-job with Ecs.0100. */
+/** The state a server must be in for an action; any other (or a task in progress) fails its sub-job with Ecs.0100. */
 const STATE_NEEDED: Record<Action, string> = { reboot: 'ACTIVE', 'os-stop': 'ACTIVE', 'os-start': 'SHUTOFF' }
 const STATE_AFTER: Record<Action, string> = { reboot: 'ACTIVE', 'os-stop': 'SHUTOFF', 'os-start': 'ACTIVE' }
+
+/** `OS-EXT-STS:vm_state` for each status (table 4); statuses not listed there have none. */
+const VM_STATE: Record<string, string> = {
+  ACTIVE: 'active',
+  REBOOT: 'active',
+  HARD_REBOOT: 'active',
+  MIGRATING: 'active',
+  REBUILD: 'active',
+  RESIZE: 'active',
+  SHUTOFF: 'stopped',
+  VERIFY_RESIZE: 'resized',
+  REVERT_RESIZE: 'resized',
+  ERROR: 'error',
+  DELETED: 'deleted',
+  BUILD: 'building',
+  SHELVED: 'shelved',
+  SHELVED_OFFLOADED: 'shelved_offloaded'
+}
+/** Nova's power states: 0 NOSTATE, 1 RUNNING, 4 SHUTDOWN. */
+const POWER_STATE: Record<string, number> = { active: 1, resized: 1, stopped: 4, shelved: 4, shelved_offloaded: 4 }
+
+interface Task {
+  /** `OS-EXT-STS:task_state` while it runs. */
+  state: string
+  /** `status` while it runs. */
+  during: string
+  /** `status` once it is over, at `endsAt`. */
+  after: string
+  endsAt: number
+}
 
 interface InventoryServer extends EmulatorServer {
   status: string
   tags: string[]
-  /** While an accepted action's job runs: the state shown until `at`, and the state after it. */
-  until?: { at: number; during: string; after: string }
+  task?: Task
+}
+
+/** The task an accepted action starts, as table 4 pairs task states and statuses. */
+function taskOf(action: Action, hard: boolean, status: string): Omit<Task, 'endsAt'> {
+  const after = STATE_AFTER[action]
+  if (action === 'reboot') {
+    return hard
+      ? { state: 'reboot_started_hard', during: 'HARD_REBOOT', after }
+      : { state: 'reboot_started', during: 'REBOOT', after }
+  }
+  return { state: action === 'os-stop' ? 'powering-off' : 'powering-on', during: status, after }
 }
 
 /**
@@ -34,7 +79,9 @@ export class Inventory {
 
   constructor(
     servers: EmulatorServer[],
-    private readonly now: () => number
+    private readonly now: () => number,
+    /** How long a server's task outlasts its job. */
+    private readonly taskSettleMs = 0
   ) {
     for (const server of servers) {
       this.servers.set(server.id, { ...server, status: server.status ?? 'ACTIVE', tags: server.tags ?? [] })
@@ -68,26 +115,29 @@ export class Inventory {
     return this.servers.has(serverId)
   }
 
-  /** True for a listed server not in the state `action` needs now; false for servers not listed. */
+  /** True for a listed server not in the state `action` needs now, or busy with a task; false for servers not listed. */
   inWrongState(serverId: string, action: Action): boolean {
     const server = this.servers.get(serverId)
-    return server !== undefined && this.statusOf(server) !== STATE_NEEDED[action]
+    if (server === undefined) return false
+    this.settle(server)
+    return server.task !== undefined || server.status !== STATE_NEEDED[action]
   }
 
-  /** A listed server's accepted action: its state during the job (`jobDurationMs`), then after it. */
+  /** A listed server's accepted action: its task runs for the job (`jobDurationMs`) and `taskSettleMs` more. */
   begin(serverId: string, action: Action, hard: boolean, jobDurationMs: number): void {
     const server = this.servers.get(serverId)
     if (server === undefined) return
-    const during = action === 'reboot' ? (hard ? 'HARD_REBOOT' : 'REBOOT') : server.status
-    server.until = { at: this.now() + jobDurationMs, during, after: STATE_AFTER[action] }
+    this.settle(server)
+    const endsAt = this.now() + jobDurationMs + this.taskSettleMs
+    server.task = { ...taskOf(action, hard, server.status), endsAt }
   }
 
-  /** Sets a server's state now, ending any action's effect on it. */
+  /** Sets a server's state now, ending any task on it. */
   setStatus(serverId: string, status: string): void {
     const server = this.servers.get(serverId)
     if (server === undefined) throw new Error(`${serverId} is not in the inventory`)
     server.status = status
-    delete server.until
+    delete server.task
   }
 
   /**
@@ -130,21 +180,28 @@ export class Inventory {
   }
 
   private describe(server: InventoryServer): object {
+    this.settle(server)
+    const { task } = server
+    const status = task?.during ?? server.status
+    // The vm state is the stable one the task started from.
+    const vmState: string | null = server.status in VM_STATE ? VM_STATE[server.status] : null
     return {
       id: server.id,
       name: server.name,
-      status: this.statusOf(server),
+      status,
       tags: server.tags.map(listedTag),
-      enterprise_project_id: server.enterpriseProjectId ?? '0'
+      enterprise_project_id: server.enterpriseProjectId ?? '0',
+      'OS-EXT-STS:vm_state': vmState,
+      'OS-EXT-STS:task_state': task?.state ?? null,
+      'OS-EXT-STS:power_state': vmState !== null && vmState in POWER_STATE ? POWER_STATE[vmState] : 0,
+      locked: false
     }
   }
 
-  /** A server's state now: during an action's job, then after it. */
-  private statusOf(server: InventoryServer): string {
-    if (server.until === undefined) return server.status
-    if (this.now() < server.until.at) return server.until.during
-    server.status = server.until.after
-    delete server.until
-    return server.status
+  /** Ends a task whose time is up: the server takes the state the action leads to. */
+  private settle(server: InventoryServer): void {
+    if (server.task === undefined || this.now() < server.task.endsAt) return
+    server.status = server.task.after
+    delete server.task
   }
 }

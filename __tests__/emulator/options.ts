@@ -82,8 +82,12 @@ export interface EmulatorOptions {
    * `GET /v1/{project_id}/cloudservers/{server_id}`. When set (and `servers` is not), only these
    * servers exist. Their state follows the actions: a server not in the state an action needs
    * (ACTIVE for reboot and os-stop, SHUTOFF for os-start) fails its sub-job with Ecs.0100; an
-   * accepted one shows REBOOT/HARD_REBOOT during a reboot's job, and ACTIVE (reboot, os-start) or
-   * SHUTOFF (os-stop) once the job has finished. `setServerStatus()` changes one at any time.
+   * accepted one runs a task (`OS-EXT-STS:task_state` reboot_started, reboot_started_hard,
+   * powering-off or powering-on) for the job and `taskSettleMs` more: meanwhile it shows
+   * REBOOT/HARD_REBOOT (reboot), or keeps ACTIVE (os-stop) or SHUTOFF (os-start), and is in the
+   * wrong state for another action; then ACTIVE (reboot, os-start) or SHUTOFF (os-stop), task null.
+   * List and detail answers carry `OS-EXT-STS:vm_state`, `task_state`, `power_state` and `locked`.
+   * `setServerStatus()` changes one at any time.
    */
   inventory?: EmulatorServer[]
   /**
@@ -93,6 +97,19 @@ export interface EmulatorOptions {
    * paging skips none.
    */
   churnWhileListing?: { create?: number; delete?: number }
+  /**
+   * How long a server's task (see `inventory`) outlasts its job, per `now()`: right after a stop job
+   * reported SUCCESS, the server still shows ACTIVE with task powering-off. Default 100 (harsher
+   * than a cloud that settles at once); 0 settles with the job. `start()` throws a RangeError unless
+   * it is a finite number >= 0.
+   */
+  taskSettleMs?: number
+  /**
+   * For this long after a submission (per `now()`), a query of the new job is answered 400
+   * `Common.0011` as for an unknown job, as a cloud whose jobs become visible late would. Default 0.
+   * `start()` throws a RangeError unless it is a finite number >= 0.
+   */
+  jobHiddenMs?: number
   /** Port to listen on, 127.0.0.1 only; default 0 (any free port). */
   port?: number
   /** AK -> SK (and security token for temporary credentials); default DEFAULT_CREDENTIALS. */
@@ -141,9 +158,10 @@ export interface EmulatorOptions {
    * would otherwise be accepted (a batch `reboot` POST after every other check, or a Nova reboot,
    * which counts one server) is counted by its distinct servers in a sliding window: if the servers
    * accepted in the last `windowMs` plus its own would exceed `servers`, it is answered 429
-   * `APIG.0308` "The throttling threshold has been reached." with a `Retry-After` header (the whole
-   * seconds, rounded up, until it would fit) and nothing is restarted. A request of more servers
-   * than the limit fits only into an empty window. `os-start` and `os-stop` are not limited.
+   * `APIG.0308` "The throttling threshold has been reached." and nothing is restarted; no source
+   * shows the cloud sending `Retry-After`, so the answer has none unless `retryAfter` is true (then
+   * the whole seconds, rounded up, until it would fit). A request of more servers than the limit
+   * fits only into an empty window. `os-start` and `os-stop` count like `reboot`.
    * `start()` throws a RangeError unless `servers` is a positive integer and `windowMs` a positive
    * finite number.
    */
@@ -184,6 +202,8 @@ export interface EmulatorOptions {
 export interface RateLimit {
   servers: number
   windowMs: number
+  /** Send `Retry-After` on throttled answers; default false (as far as any source shows, the cloud does not). */
+  retryAfter?: boolean
 }
 
 /** What `counters()` returns: a summary that costs no memory per request. */
@@ -295,9 +315,12 @@ export function validateOptions(options: EmulatorOptions): void {
       throw new RangeError(`rejectServers[${JSON.stringify(id)}].status must be an integer in 400-599, not ${status}`)
     }
   }
-  const { latencyMs, rateLimit } = options
-  if (latencyMs !== undefined && !(Number.isFinite(latencyMs) && latencyMs >= 0)) {
-    throw new RangeError(`latencyMs must be a finite number >= 0, not ${latencyMs}`)
+  const { rateLimit } = options
+  for (const name of ['latencyMs', 'taskSettleMs', 'jobHiddenMs'] as const) {
+    const value = options[name]
+    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
+      throw new RangeError(`${name} must be a finite number >= 0, not ${value}`)
+    }
   }
   if (rateLimit !== undefined) {
     if (!Number.isInteger(rateLimit.servers) || rateLimit.servers < 1) {

@@ -54,15 +54,17 @@ export class RateLimiter {
   /** Requests answered 429. */
   throttled = 0
   private readonly window: SlidingWindow | undefined
+  private readonly retryAfter: boolean
 
   constructor(
     limit: RateLimit | undefined,
     private readonly now: () => number
   ) {
     this.window = limit ? new SlidingWindow({ ...limit }) : undefined
+    this.retryAfter = limit?.retryAfter ?? false
   }
 
-  /** The 429 APIG.0308 answer when `servers` more restarts would exceed the limit now; else admits them. */
+  /** The 429 APIG.0308 answer (with `Retry-After` only when asked for) when `servers` more restarts would exceed the limit now; else admits them. */
   admit(servers: number): Reply | undefined {
     if (!this.window) return undefined
     const now = this.now()
@@ -72,7 +74,7 @@ export class RateLimiter {
       return {
         status: 429,
         body: gatewayError('APIG.0308', THROTTLED_MESSAGE),
-        headers: { 'Retry-After': String(Math.ceil(waitMs / 1000)) }
+        headers: this.retryAfter ? { 'Retry-After': String(Math.ceil(waitMs / 1000)) } : undefined
       }
     }
     this.window.add(now, servers)

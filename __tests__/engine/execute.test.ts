@@ -1,113 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import type { EcsClient, SubmitAnswer } from '../../src/cloud/ecs'
 import { ApiError, TransportError } from '../../src/cloud/errors'
-import type { ExecutionOptions } from '../../src/engine/batch-run'
 import { SPLIT_REQUEST_BUDGET, classifySubmitFailure, execute } from '../../src/engine/execute'
 import { Ledger } from '../../src/engine/ledger'
 import { planBatches } from '../../src/engine/plan'
-
-const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => `server-${i}`)
-
-interface CloudControl {
-  /** Moves the virtual clock, as a slow request would. */
-  advance(ms: number): void
-  /** Cancels the run, as the runner's SIGINT does. */
-  cancel(): void
-}
-type SubmitScript = (serverIds: readonly string[], call: number, cloud: CloudControl) => SubmitAnswer | Error
-type JobScript = (jobId: string, serverIds: readonly string[], ageMs: number) => unknown
-
-/** A cloud in memory on a virtual clock: sleeping only moves the clock, so no timers run. */
-function fakeCloud(
-  options: { submit?: SubmitScript; job?: JobScript; status?: (id: string, now: number) => string | null | Error } = {}
-) {
-  let now = 0
-  const jobs = new Map<string, { serverIds: readonly string[]; submittedAt: number }>()
-  const polls: { jobId: string; at: number }[] = []
-  const logs: string[] = []
-  let submits = 0
-  const sent: string[][] = []
-  const statusReads: { id: string; at: number }[] = []
-  const submittedAt: number[] = []
-  const controller = new AbortController()
-  const control: CloudControl = {
-    advance: (ms) => (now += ms),
-    cancel: () => controller.abort('SIGINT')
-  }
-  const finishAfter1s: JobScript = (_, serverIds, age) =>
-    age >= 1000
-      ? {
-          status: 'SUCCESS',
-          entities: { sub_jobs: serverIds.map((id) => ({ status: 'SUCCESS', entities: { server_id: id } })) }
-        }
-      : { status: 'RUNNING' }
-  const ecs: Pick<EcsClient, 'submit' | 'getJob' | 'getServerStatus'> = {
-    submit(_operation, serverIds, _what, limits) {
-      const call = ++submits
-      sent.push([...serverIds])
-      submittedAt.push(now)
-      const answer = options.submit?.(serverIds, call, control) ?? {
-        accepted: true as const,
-        jobId: `job-${call}`,
-        requestId: 'r'
-      }
-      // As the API client does: throttling answers are reported before they are retried or thrown.
-      if (answer instanceof ApiError && answer.status === 429) limits?.onThrottled?.()
-      if (answer instanceof Error) return Promise.reject(answer)
-      if (answer.accepted) jobs.set(answer.jobId, { serverIds, submittedAt: now })
-      return Promise.resolve(answer)
-    },
-    getServerStatus(id) {
-      statusReads.push({ id, at: now })
-      const status = (options.status ?? (() => 'ACTIVE'))(id, now)
-      return status instanceof Error ? Promise.reject(status) : Promise.resolve(status)
-    },
-    getJob(jobId) {
-      polls.push({ jobId, at: now })
-      const job = jobs.get(jobId)
-      if (job === undefined) return Promise.reject(new Error(`unknown job ${jobId}`))
-      const document = (options.job ?? finishAfter1s)(jobId, job.serverIds, now - job.submittedAt)
-      return document instanceof Error ? Promise.reject(document) : Promise.resolve(document)
-    }
-  }
-  const deps = (ledger: Ledger) => ({
-    ecs,
-    ledger,
-    log: { info: (m: string) => logs.push(m), warning: (m: string) => logs.push(`WARN ${m}`), debug: () => {} },
-    clock: () => now,
-    sleep: (ms: number) => {
-      now += ms
-      return Promise.resolve()
-    },
-    signal: controller.signal
-  })
-  return { deps, polls, logs, sent, submittedAt, statusReads, now: () => now, submits: () => submits }
-}
-
-const options: ExecutionOptions = {
-  operation: { kind: 'reboot', type: 'SOFT' },
-  wait: true,
-  deadline: 10_000,
-  pollIntervalMs: 250,
-  maxServersPerMinute: Number.POSITIVE_INFINITY,
-  waitForTargetState: false,
-  pauseMs: 0,
-  maxFailures: 0
-}
-
-async function runScenario(
-  serverIds: string[],
-  batchSize: number,
-  cloud: ReturnType<typeof fakeCloud>,
-  opts = options
-) {
-  const ledger = new Ledger(serverIds)
-  const runs = await execute(planBatches(serverIds, batchSize), opts, cloud.deps(ledger))
-  const results = [...ledger.results().values()]
-  // Nothing is lost: every server is reported exactly once, in input order.
-  expect(results.map((r) => r.id)).toEqual(serverIds)
-  return { runs, results, byOutcome: (o: string) => results.filter((r) => r.outcome === o).map((r) => r.id) }
-}
+import { JOB_REFUSAL_GRACE_MS } from '../../src/engine/wait'
+import { fakeCloud, ids, options, runScenario } from '../support/fake-cloud'
 
 describe('execute', () => {
   it('submits every batch, then polls all jobs in shared rounds until they finish', async () => {
@@ -223,7 +120,7 @@ describe('execute', () => {
     )
   })
 
-  it('keeps polling through transient poll errors and gives up on a job whose status cannot be read', async () => {
+  it('keeps polling through transient poll errors, and through a job query refused 4xx until the deadline', async () => {
     let calls = 0
     const cloud = fakeCloud({
       job: (jobId, _serverIds, age) => {
@@ -236,16 +133,79 @@ describe('execute', () => {
           : { status: 'RUNNING', entities: { sub_jobs: [{ status: 'FAIL', entities: { server_id: 'stranger' } }] } }
       }
     })
+    // The deadline (10 s) comes before the grace period for a refused job (60 s) is over.
     const { runs, results } = await runScenario(ids(2), 1, cloud)
-    expect(runs.map((r) => r.status)).toEqual(['SUCCESS', 'status unreadable'])
+    expect(runs.map((r) => r.status)).toEqual(['SUCCESS', 'timed out'])
     expect(results[0].outcome).toBe('succeeded')
     expect(results[1]).toMatchObject({ outcome: 'pending', job_id: 'job-2' })
-    expect(results[1].error_message).toMatch(/could not be read: .*Common\.0011/)
+    expect(results[1].error_message).toMatch(
+      /^Not confirmed: job job-2 had not finished when timeout-seconds ran out \(last status not read\); last error: .*Common\.0011/
+    )
+    expect(cloud.polls.filter((p) => p.jobId === 'job-2').at(-1)?.at).toBe(10_000)
+    expect(cloud.logs).toContainEqual(
+      expect.stringMatching(
+        /Common\.0011.*; the job may not be visible yet, so asking again next round \(for up to 60 s\)$/
+      )
+    )
     expect(
       cloud.logs.some((l) => l.startsWith('WARN') && l.includes('ECONNRESET') && l.includes('trying again next round'))
     ).toBe(true)
     expect(cloud.logs.some((l) => l.includes('1 servers that were not in request 1; ignored: stranger'))).toBe(true)
   })
+
+  it('confirms a job whose query is refused 4xx for its first seconds, as a job not yet visible', async () => {
+    const cloud = fakeCloud({
+      job: (jobId, serverIds, age) =>
+        age < 20_000
+          ? new ApiError(400, 'Common.0011', 'Failed to query system tasks.', 'r', `Status of job ${jobId}`)
+          : {
+              status: 'SUCCESS',
+              entities: { sub_jobs: serverIds.map((id) => ({ status: 'SUCCESS', entities: { server_id: id } })) }
+            }
+    })
+    const { runs, byOutcome } = await runScenario(ids(2), 2, cloud, {
+      ...options,
+      deadline: 600_000,
+      pollIntervalMs: 5000
+    })
+    expect(byOutcome('succeeded')).toEqual(ids(2))
+    expect(runs.map((r) => r.status)).toEqual(['SUCCESS'])
+    expect(cloud.polls.map((p) => p.at)).toEqual([5000, 10_000, 15_000, 20_000])
+  })
+
+  it('gives up on a job refused 4xx for the whole grace period: its servers stay pending, never failed', async () => {
+    const cloud = fakeCloud({
+      job: (jobId) => new ApiError(404, 'Common.0011', 'Failed to query system tasks.', 'r', `Status of job ${jobId}`)
+    })
+    const { runs, results } = await runScenario(ids(2), 2, cloud, {
+      ...options,
+      deadline: 600_000,
+      pollIntervalMs: 5000
+    })
+    expect(runs.map((r) => r.status)).toEqual(['status unreadable'])
+    expect(results.map((r) => r.outcome)).toEqual(['pending', 'pending'])
+    expect(results[0].error_message).toMatch(
+      /^Not confirmed: the job was accepted, but its status could not be read \(it was refused for 60 s, last: .*HTTP 404, Common\.0011.*\)\. The operation may have been carried out; the request was not sent again\.$/
+    )
+    // Refused first at 5 s, given up at 65 s: 13 polls, and none after.
+    expect(cloud.polls.map((p) => p.at).at(-1)).toBe(65_000)
+    expect(cloud.polls).toHaveLength(13)
+    expect(JOB_REFUSAL_GRACE_MS).toBe(60_000)
+  })
+
+  it.each([401, 403])(
+    'stops polling a job at once when its query is answered %i, to protect the key',
+    async (status) => {
+      const cloud = fakeCloud({
+        job: (jobId) => new ApiError(status, 'APIG.0301', 'verify aksk signature fail', 'r', `Status of job ${jobId}`)
+      })
+      const { runs, results } = await runScenario(ids(1), 1, cloud)
+      expect(runs.map((r) => r.status)).toEqual(['status unreadable'])
+      expect(cloud.polls).toHaveLength(1)
+      expect(results[0]).toMatchObject({ outcome: 'pending' })
+      expect(results[0].error_message).toMatch(/could not be read \(the cloud refused to show it, last: .*APIG\.0301/)
+    }
+  )
 
   it('splits a batch the cloud refuses for some servers, so the others are still restarted', async () => {
     const refused = new Set(['server-2', 'server-5'])
@@ -351,7 +311,7 @@ describe('execute', () => {
     expect(cloud.logs.filter((l) => l.startsWith('Poll round'))).toHaveLength(5)
   })
 
-  it('lowers the pace when the cloud throttles although paced', async () => {
+  it('lowers the pace when the cloud throttles although paced, and sends the throttled request again', async () => {
     let throttledOnce = false
     const cloud = fakeCloud({
       submit: (_, call, control) => {
@@ -363,13 +323,21 @@ describe('execute', () => {
         return { accepted: true, jobId: `job-${call}`, requestId: 'r' }
       }
     })
-    const { results } = await runScenario(ids(8), 2, cloud, { ...options, maxServersPerMinute: 100, deadline: 600_000 })
+    const { byOutcome } = await runScenario(ids(8), 2, cloud, {
+      ...options,
+      maxServersPerMinute: 100,
+      deadline: 600_000
+    })
     expect(cloud.logs).toContain(
       'WARN Throttled although paced: lowering the pace to 75 servers per minute for the rest of this run.'
     )
-    // The throttled request's servers failed (this fake does not retry); the last batch went at the lowered pace.
-    expect(results.filter((r) => r.outcome === 'failed').map((r) => r.id)).toEqual(['server-4', 'server-5'])
-    expect(cloud.submittedAt).toEqual([0, 1224, 2448, 3448])
+    expect(byOutcome('succeeded')).toEqual(ids(8))
+    // Throttled at 3448; the first wait is the batch's share of a minute at the lowered pace (1632 ms),
+    // with half of it jittered (random 0.5 here): 1224 ms. The last batch goes at the lowered pace.
+    expect(cloud.submittedAt).toEqual([0, 1224, 2448, 4672, 6304])
+    expect(cloud.logs).toContain(
+      'Restart batch 3 of 4 throttled (x failed with HTTP 429, APIG.0308: throttled (X-Request-Id: r)); retrying in 1.22 s (attempt 2), until timeout-seconds'
+    )
   })
 
   it('rolls wave by wave, pausing between waves, and stops once failures exceed the budget', async () => {
@@ -467,6 +435,50 @@ describe('execute', () => {
       expect(results[0].error_message).toBe(`The job succeeded, but the server then reported ${other}, not ${target}.`)
     }
   )
+
+  it.each([
+    { kind: 'stop', target: 'SHUTOFF', before: 'ACTIVE', task: 'powering-off' },
+    { kind: 'start', target: 'ACTIVE', before: 'SHUTOFF', task: 'powering-on' },
+    { kind: 'reboot', target: 'ACTIVE', before: 'ACTIVE', task: 'reboot_started' }
+  ] as const)(
+    'waits for a server to settle: a task in progress keeps it waiting, whatever its status ($kind)',
+    async ({ kind, target, before, task }) => {
+      // The job succeeds at 1 s; the server shows its old status with the task until 4 s.
+      const cloud = fakeCloud({
+        status: (_, now) => (now < 4000 ? { status: before, taskState: task } : { status: target, taskState: null })
+      })
+      const { results } = await runScenario(ids(1), 1, cloud, {
+        ...options,
+        operation: { kind, type: 'SOFT' },
+        waitForTargetState: true,
+        deadline: 600_000
+      })
+      expect(results[0].outcome).toBe('succeeded')
+      expect(cloud.statusReads.at(-1)?.at).toBeGreaterThanOrEqual(4000)
+      expect(cloud.logs).toContain(`Waiting for 1 servers to report ${target} with no task in progress`)
+    }
+  )
+
+  const stopAndWait = { ...options, operation: { kind: 'stop', type: 'SOFT' }, waitForTargetState: true } as const
+
+  it('names the task a server was still carrying out at the deadline', async () => {
+    const cloud = fakeCloud({ status: () => ({ status: 'ACTIVE', taskState: 'powering-off' }) })
+    const { results } = await runScenario(ids(1), 1, cloud, { ...stopAndWait, deadline: 5000 })
+    expect(results[0]).toMatchObject({ outcome: 'pending' })
+    expect(results[0].error_message).toBe(
+      'Not confirmed: the job succeeded, but timeout-seconds ran out before the server reported SHUTOFF (last ACTIVE, task powering-off).'
+    )
+  })
+
+  it('fails a server that settled elsewhere only once its task is done', async () => {
+    const cloud = fakeCloud({
+      status: (_, now) => (now < 3000 ? { status: 'ACTIVE', taskState: 'powering-off' } : 'ERROR')
+    })
+    const { results } = await runScenario(ids(1), 1, cloud, { ...stopAndWait, deadline: 600_000 })
+    expect(results[0]).toMatchObject({ outcome: 'failed' })
+    expect(results[0].error_message).toBe('The job succeeded, but the server then reported ERROR, not SHUTOFF.')
+    expect(cloud.statusReads.at(-1)?.at).toBeGreaterThanOrEqual(3000)
+  })
 
   it('counts each server once toward the budget when a refused batch was split', async () => {
     const cloud = fakeCloud({

@@ -39,8 +39,12 @@ export interface ApiRequest {
   idempotent: boolean
   /** No retry is started that would wait past this time (ms since the epoch). */
   giveUpAt?: number
-  /** Told of every throttling answer to this request, before any retry. */
-  onThrottled?: () => void
+  /**
+   * True: a refusal that asks to come back later (throttling, or a busy server) is thrown at once,
+   * for a caller that waits its own way (the executor paces restart requests and follows jobs
+   * meanwhile). Default false: retried here like other retryable answers.
+   */
+  callerRetriesRefusals?: boolean
 }
 
 export interface ApiResponse {
@@ -65,6 +69,14 @@ function isThrottlingCode(code: string | undefined): boolean {
 
 export function isThrottling(error: ApiError): boolean {
   return error.status === 429 || isThrottlingCode(error.code)
+}
+
+/**
+ * `Ecs.0603` (documented with HTTP 501): other commands are being executed on the servers, try
+ * again in a minute. A refusal: nothing was done.
+ */
+export function isBusy(error: ApiError): boolean {
+  return error.code === 'Ecs.0603'
 }
 
 function isRetryable(error: ApiError | TransportError, idempotent: boolean): boolean {
@@ -128,7 +140,8 @@ export class ApiClient {
           attempt--
           continue
         }
-        if (error instanceof ApiError && isThrottling(error)) call.onThrottled?.()
+        const refusal = error instanceof ApiError && (isThrottling(error) || isBusy(error))
+        if (refusal && call.callerRetriesRefusals === true) throw error
         if (attempt >= retry.maxAttempts || !isRetryable(error, call.idempotent)) throw error
         const retryAfterMs = error instanceof ApiError ? error.retryAfterMs : undefined
         const delay = retryDelayMs(attempt, retryAfterMs, retry, random)

@@ -70,18 +70,20 @@ export class EcsClient {
   }
 
   /**
-   * Submits one restart request. Throttled retries stop before they would wait past `giveUpAt`;
-   * `onThrottled` hears of each throttling answer, so the caller can slow down.
+   * Submits one restart request, once: a throttling or busy answer is thrown at once (an
+   * {@link ApiError}), for the caller to wait and send again. Retries of a request that certainly
+   * never left (connection refused) stop before they would wait past `giveUpAt`.
    */
   async submit(
     operation: Operation,
     serverIds: readonly string[],
     what: string,
-    limits: Pick<ApiRequest, 'giveUpAt' | 'onThrottled'> = {}
+    limits: Pick<ApiRequest, 'giveUpAt'> = {}
   ): Promise<SubmitAnswer> {
     const response = await this.send({
       what,
       ...limits,
+      callerRetriesRefusals: true,
       method: 'POST',
       path: `/v1/${encodeURIComponent(this.projectId)}/cloudservers/action`,
       body: actionBody(operation, serverIds),
@@ -146,8 +148,11 @@ export class EcsClient {
     return Array.isArray(items) ? (items as unknown[]) : []
   }
 
-  /** A server's state, e.g. ACTIVE or REBOOT; `null` when the server no longer exists. */
-  async getServerStatus(serverId: string, giveUpAt?: number): Promise<string | null> {
+  /**
+   * A server's `status` (e.g. ACTIVE or REBOOT) and `OS-EXT-STS:task_state` (e.g. powering-off;
+   * null when no task is in progress); `null` when the server no longer exists.
+   */
+  async getServerStatus(serverId: string, giveUpAt?: number): Promise<ServerState | null> {
     try {
       const response = await this.send({
         what: `Status of server ${serverId}`,
@@ -156,8 +161,8 @@ export class EcsClient {
         path: `/v1/${encodeURIComponent(this.projectId)}/cloudservers/${encodeURIComponent(serverId)}`,
         idempotent: true
       })
-      const status = (response.body as { server?: { status?: unknown } } | undefined)?.server?.status
-      return typeof status === 'string' ? status : 'UNKNOWN'
+      const server = (response.body as { server?: Record<string, unknown> } | undefined)?.server
+      return readServerState(server)
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) return null
       throw error
@@ -175,6 +180,24 @@ export class EcsClient {
     })
     return response.body
   }
+}
+
+/** What a server shows of its state: settled only once `taskState` is null. */
+export interface ServerState {
+  status: string
+  /**
+   * `OS-EXT-STS:task_state`; null when absent, null or empty (no task in progress). Any other
+   * value, even of an odd type, counts as a task in progress.
+   */
+  taskState: string | null
+}
+
+function readServerState(server: Record<string, unknown> | undefined): ServerState {
+  const status = server?.status
+  const task = server?.['OS-EXT-STS:task_state']
+  const taskText =
+    typeof task === 'string' ? task.trim() : task === undefined || task === null ? '' : JSON.stringify(task)
+  return { status: typeof status === 'string' ? status : 'UNKNOWN', taskState: taskText === '' ? null : taskText }
 }
 
 /** Servers per page of `GET /v1/{project_id}/cloudservers/detail`, the API's maximum. */

@@ -43,6 +43,8 @@ export interface ExecutionDeps {
   log: Logger
   clock: Clock
   sleep: Sleep
+  /** In [0, 1): spreads the waits before a refused restart request is sent again. */
+  random: () => number
   /** Aborted when the workflow is cancelled. */
   signal: AbortSignal
 }

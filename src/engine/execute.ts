@@ -1,9 +1,11 @@
-import { isThrottling } from '../cloud/api'
+import type { SubmitAnswer } from '../cloud/ecs'
 import { ApiError, TransportError } from '../cloud/errors'
+import { formatSeconds } from '../shared/text'
 import { type BatchRun, type ExecutionDeps, type ExecutionOptions, batchRun } from './batch-run'
 import { TARGET_STATE, describeOperation } from './operation'
 import { Pacer } from './pacer'
 import type { Batch, Plan } from './plan'
+import { type Refusal, describeRefusal, refusalOf, refusalWait, retryLine } from './refusal'
 import { JobPoller, waitForServerStates } from './wait'
 
 /**
@@ -36,11 +38,13 @@ export function classifySubmitFailure(error: ApiError | TransportError, verb = '
         }
       : { certain: true, code: null, message: `Not submitted: ${error.message}.` }
   }
-  if (isThrottling(error)) {
+  const refusal = refusalOf(error)
+  if (refusal !== undefined) {
+    const still = refusal === 'throttled' ? 'the cloud was still throttling' : 'its servers were still busy'
     return {
       certain: true,
       code: error.code ?? null,
-      message: `Not submitted: the cloud was still throttling when the retries ran out. ${error.message}`
+      message: `Not submitted: ${still} when the run had to stop. ${error.message}`
     }
   }
   if (error.status >= 400 && error.status < 500) {
@@ -163,7 +167,7 @@ class Executor {
     else if (time > clock()) await sleep(Math.min(time, this.options.deadline) - clock(), signal)
   }
 
-  private readonly onThrottled = (): void => {
+  private onThrottled(): void {
     const before = this.pacer.serversPerMinute
     const limit = this.pacer.throttled()
     if (limit < before) {
@@ -185,38 +189,96 @@ class Executor {
     await this.submit(run, what)
   }
 
+  /**
+   * Sends the request; one the cloud refused for now (throttled, or its servers busy) did nothing,
+   * so it goes again after a wait, until timeout-seconds. Anything else is never sent twice.
+   */
   private async submit(run: BatchRun, what: string): Promise<void> {
-    const { ecs, ledger, log } = this.deps
-    try {
-      const answer = await ecs.submit(this.options.operation, run.serverIds, what, {
-        giveUpAt: this.options.deadline,
-        onThrottled: this.onThrottled
-      })
-      // Even a 2xx without a usable job ID may have counted against the cloud's limit.
-      this.pacer.record(run.serverIds.length)
-      if (answer.accepted) {
-        run.jobId = answer.jobId
-        run.status = 'submitted'
-        this.poller?.track(run)
-        ledger.markSubmitted(run.serverIds, answer.jobId)
-        log.info(`${what}: ${run.serverIds.length} servers accepted, job ${answer.jobId}`)
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const answer = await this.deps.ecs.submit(this.options.operation, run.serverIds, what, {
+          giveUpAt: this.options.deadline
+        })
+        this.recordAnswer(run, what, answer)
         return
+      } catch (error) {
+        if (!(error instanceof ApiError || error instanceof TransportError)) throw error
+        const refusal = error instanceof ApiError ? refusalOf(error) : undefined
+        if (refusal === undefined) {
+          await this.submitFailed(run, what, error)
+          return
+        }
+        const stop = await this.waitToResend(run, what, error as ApiError, refusal, attempt)
+        if (stop !== null) {
+          await this.submitFailed(run, what, error, stop)
+          return
+        }
       }
-      run.status = 'outcome unknown'
-      run.problem = `${what}: ${answer.problem} (X-Request-Id: ${answer.requestId ?? 'none'}).`
-      ledger.markPending(
-        run.serverIds,
-        null,
-        `Outcome unknown: ${run.problem} The batch was not sent again, since that could ${this.verb.toLowerCase()} the servers twice.`
-      )
-      log.warning(run.problem)
-    } catch (error) {
-      if (!(error instanceof ApiError || error instanceof TransportError)) throw error
-      await this.submitFailed(run, what, error)
     }
   }
 
-  private async submitFailed(run: BatchRun, what: string, error: ApiError | TransportError): Promise<void> {
+  /**
+   * Waits before a refused request goes again: the refusal's wait (see {@link refusalWait}), and
+   * no sooner than the pace allows. Following jobs meanwhile. Returns why it must not go again.
+   */
+  private async waitToResend(
+    run: BatchRun,
+    what: string,
+    error: ApiError,
+    refusal: Refusal,
+    attempt: number
+  ): Promise<string | null> {
+    const { clock, log, random } = this.deps
+    // The pace drops once per throttled request; its further refusals wait longer instead.
+    if (refusal === 'throttled' && attempt === 1) this.onThrottled()
+    const firstStepMs = Math.max(this.options.pollIntervalMs, this.pacer.shareMs(run.serverIds.length))
+    const wait = refusalWait(refusal, error, attempt, firstStepMs, random)
+    const now = clock()
+    const at = Math.max(now + wait.ms, this.pacer.availableAt())
+    const refused = `${what} ${describeRefusal(refusal, error)}`
+    if (at > this.options.deadline) {
+      const tries = attempt === 1 ? '1 attempt' : `${attempt} attempts`
+      log.warning(
+        `${refused}; not retrying, since waiting ${formatSeconds(at - now)} would pass timeout-seconds (${tries} so far)`
+      )
+      const still = refusal === 'throttled' ? 'the cloud was still throttling' : 'its servers were still busy'
+      return `Not submitted: ${still} after ${tries}, and waiting again would pass timeout-seconds. ${error.message}`
+    }
+    const paced = at > now + wait.ms
+    log.info(`${refused}; ${retryLine({ ms: at - now, because: paced ? ' at the pace' : wait.because }, attempt + 1)}`)
+    await this.idleUntil(at)
+    return this.whyStop()
+  }
+
+  private recordAnswer(run: BatchRun, what: string, answer: SubmitAnswer): void {
+    const { ledger, log } = this.deps
+    // Even a 2xx without a usable job ID may have counted against the cloud's limit.
+    this.pacer.record(run.serverIds.length)
+    if (answer.accepted) {
+      run.jobId = answer.jobId
+      run.status = 'submitted'
+      this.poller?.track(run)
+      ledger.markSubmitted(run.serverIds, answer.jobId)
+      log.info(`${what}: ${run.serverIds.length} servers accepted, job ${answer.jobId}`)
+      return
+    }
+    run.status = 'outcome unknown'
+    run.problem = `${what}: ${answer.problem} (X-Request-Id: ${answer.requestId ?? 'none'}).`
+    ledger.markPending(
+      run.serverIds,
+      null,
+      `Outcome unknown: ${run.problem} The batch was not sent again, since that could ${this.verb.toLowerCase()} the servers twice.`
+    )
+    log.warning(run.problem)
+  }
+
+  /** `stop`: why a request the cloud refused for now was not sent again. */
+  private async submitFailed(
+    run: BatchRun,
+    what: string,
+    error: ApiError | TransportError,
+    stop?: string
+  ): Promise<void> {
     const { ledger, log } = this.deps
     const refusedForSome = isServerLevelRejection(error) && run.serverIds.length > 1
     if (refusedForSome && this.splitBudget >= 2) {
@@ -224,10 +286,11 @@ class Executor {
       return
     }
     const failure = classifySubmitFailure(error, this.verb.toLowerCase())
+    if (stop !== undefined) failure.message = stop
     if (refusedForSome) {
       failure.message += ` The request was refused as a whole, and the split budget (${SPLIT_REQUEST_BUDGET} extra requests) was spent before the servers it refused could be told apart from the others.`
     }
-    const rejected = error instanceof ApiError && !isThrottling(error)
+    const rejected = error instanceof ApiError && refusalOf(error) === undefined
     run.status = failure.certain ? (rejected ? 'rejected' : 'not submitted') : 'outcome unknown'
     run.problem = error.message
     if (failure.certain) ledger.markFailed(run.serverIds, failure.code, failure.message)

@@ -30,7 +30,12 @@ export class Pacer {
 
   /** A request of `servers` went now: the next waits for its share of the minute. */
   record(servers: number): void {
-    this.nextAt = this.clock() + Math.ceil((servers * RATE_WINDOW_MS * SAFETY) / this.limit)
+    this.nextAt = this.clock() + this.shareMs(servers)
+  }
+
+  /** The share of the minute that `servers` take at the pace now in force. */
+  shareMs(servers: number): number {
+    return Math.ceil((servers * RATE_WINDOW_MS * SAFETY) / this.limit)
   }
 
   /** Throttled although paced: slows down, and returns the pace now in force. */

@@ -1,5 +1,6 @@
 import { isThrottling } from '../cloud/api'
 import { ApiError } from '../cloud/errors'
+import type { ServerState } from '../cloud/ecs'
 import { interpretJob } from '../cloud/jobs'
 import { errorMessage, formatSeconds } from '../shared/text'
 import type { BatchRun, ExecutionDeps } from './batch-run'
@@ -20,6 +21,13 @@ function isRefusal(error: unknown): error is ApiError {
   return error instanceof ApiError && error.status >= 400 && error.status < 500 && !isThrottling(error)
 }
 
+/**
+ * How long a job's status may be refused (a non-throttling 4xx such as `Common.0011`) before the
+ * poller gives up on it. A job just accepted may not be visible yet: one such answer proves
+ * nothing. Counted from the first refusal in a row; an answer in between starts it again.
+ */
+export const JOB_REFUSAL_GRACE_MS = 60_000
+
 export interface PollOptions {
   /** When to stop waiting (ms since the epoch); unfinished servers stay pending. */
   deadline: number
@@ -36,6 +44,8 @@ export class JobPoller {
   private readonly tracked: BatchRun[] = []
   private readonly lastStatus = new Map<BatchRun, string>()
   private readonly lastError = new Map<BatchRun, string>()
+  /** When the job's status was first refused, for jobs whose last answer was a refusal. */
+  private readonly refusedSince = new Map<BatchRun, number>()
   private nextRoundAt = Number.POSITIVE_INFINITY
   private round = 0
   private readonly started: number
@@ -110,17 +120,13 @@ export class JobPoller {
       document = await ecs.getJob(jobId, this.options.deadline)
     } catch (error) {
       const message = errorMessage(error)
-      if (isRefusal(error)) {
-        run.status = 'status unreadable'
-        run.problem = message
-        ledger.explainAwaiting(jobId, `The job was accepted but its status could not be read: ${message}`)
-        return
-      }
       this.lastError.set(run, message)
-      if (!this.cancelled()) log.warning(`${message}; trying again next round`)
+      if (isRefusal(error)) this.refused(run, error)
+      else if (!this.cancelled()) log.warning(`${message}; trying again next round`)
       return
     }
     this.lastError.delete(run)
+    this.refusedSince.delete(run)
     const observation = interpretJob(document, run.serverIds)
     this.lastStatus.set(run, observation.status)
     for (const id of observation.succeeded) if (ledger.isAwaiting(id)) ledger.markSucceeded(id)
@@ -140,6 +146,34 @@ export class JobPoller {
       }
       log.info(`Request ${run.label} (job ${jobId}) finished: ${observation.status}`)
     }
+  }
+
+  /**
+   * A refused status query: an authentication failure stops at once (repeating it locks the key);
+   * any other refusal is asked again next round, until the grace period has passed.
+   */
+  private refused(run: BatchRun, error: ApiError): void {
+    const now = this.deps.clock()
+    const since = this.refusedSince.get(run) ?? now
+    this.refusedSince.set(run, since)
+    const jobId = run.jobId as string
+    if (!error.isAuthFailure && now - since < JOB_REFUSAL_GRACE_MS) {
+      if (!this.cancelled()) {
+        this.deps.log.warning(
+          `${error.message}; the job may not be visible yet, so asking again next round (for up to ${formatSeconds(JOB_REFUSAL_GRACE_MS)})`
+        )
+      }
+      return
+    }
+    const how = error.isAuthFailure
+      ? 'the cloud refused to show it'
+      : `it was refused for ${formatSeconds(now - since)}`
+    run.status = 'status unreadable'
+    run.problem = error.message
+    this.deps.ledger.explainAwaiting(
+      jobId,
+      `Not confirmed: the job was accepted, but its status could not be read (${how}, last: ${error.message}). The operation may have been carried out; the request was not sent again.`
+    )
   }
 
   private explainUnfinished(): void {
@@ -177,10 +211,26 @@ const TRANSITIONAL_STATES = new Set([
   'REBUILD'
 ])
 
+/** "ACTIVE", or "ACTIVE, task powering-off" while a task is in progress. */
+function describeState(state: ServerState | undefined): string {
+  if (state === undefined) return 'not read'
+  return state.taskState === null ? state.status : `${state.status}, task ${state.taskState}`
+}
+
+/**
+ * Where a server stands: `true` once it is settled in `target`, `false` while it is still on its
+ * way (a task in progress, whatever its status, or a transitional status), or why it failed.
+ */
+function settled(state: ServerState | undefined, target: string): boolean | string {
+  if (state === undefined || state.taskState !== null || TRANSITIONAL_STATES.has(state.status)) return false
+  return state.status === target || `The job succeeded, but the server then reported ${state.status}, not ${target}.`
+}
+
 /**
  * After a job reported success, waits until each of its servers reports `target` (ACTIVE after a
- * restart or start, SHUTOFF after a stop). A server that settles in another state fails; one still
- * on its way at the deadline stays pending.
+ * restart or start, SHUTOFF after a stop) with no task in progress (`OS-EXT-STS:task_state`
+ * empty): right after a stop job a server may still show ACTIVE, task powering-off. A server that
+ * settles in another state fails; one still on its way at the deadline stays pending.
  */
 export async function waitForServerStates(
   serverIds: readonly string[],
@@ -189,15 +239,15 @@ export async function waitForServerStates(
   deps: ExecutionDeps
 ): Promise<void> {
   const { ecs, ledger, log, clock, sleep, signal } = deps
-  const lastSeen = new Map<string, string>()
+  const lastSeen = new Map<string, ServerState>()
   let waiting = [...serverIds]
   let refusal: string | undefined
   const cancelled = (): boolean => signal.aborted
   while (waiting.length > 0 && !cancelled() && refusal === undefined && clock() < options.deadline) {
     await forEachLimited(waiting, POLL_CONCURRENCY, async (id) => {
       try {
-        const status = await ecs.getServerStatus(id, options.deadline)
-        lastSeen.set(id, status ?? 'DELETED')
+        const state = await ecs.getServerStatus(id, options.deadline)
+        lastSeen.set(id, state ?? { status: 'DELETED', taskState: null })
       } catch (error) {
         // A refusal (say, no permission to read servers) would only repeat: stop asking.
         if (isRefusal(error)) refusal = `its status could not be read (${errorMessage(error)})`
@@ -206,25 +256,23 @@ export async function waitForServerStates(
     })
     const still: string[] = []
     for (const id of waiting) {
-      const status = lastSeen.get(id)
-      if (status === target) continue
-      if (status === undefined || TRANSITIONAL_STATES.has(status)) still.push(id)
-      else ledger.markFailed([id], null, `The job succeeded, but the server then reported ${status}, not ${target}.`)
+      const verdict = settled(lastSeen.get(id), target)
+      if (verdict === false) still.push(id)
+      else if (verdict !== true) ledger.markFailed([id], null, verdict)
     }
     waiting = still
     if (waiting.length === 0) break
-    log.info(`Waiting for ${waiting.length} servers to report ${target}`)
+    log.info(`Waiting for ${waiting.length} servers to report ${target} with no task in progress`)
     const now = clock()
     if (now >= options.deadline) break
     await sleep(Math.min(options.pollIntervalMs, options.deadline - now), signal)
   }
   for (const id of waiting) {
-    const seen = lastSeen.get(id) ?? 'not read'
     const why = refusal ?? (cancelled() ? 'the run was cancelled' : 'timeout-seconds ran out')
     ledger.markPending(
       [id],
       null,
-      `Not confirmed: the job succeeded, but ${why} before the server reported ${target} (last ${seen}).`
+      `Not confirmed: the job succeeded, but ${why} before the server reported ${target} (last ${describeState(lastSeen.get(id))}).`
     )
   }
 }

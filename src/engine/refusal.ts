@@ -1,0 +1,58 @@
+import { isBusy, isThrottling } from '../cloud/api'
+import type { ApiError } from '../cloud/errors'
+import { formatSeconds } from '../shared/text'
+
+/**
+ * Why the cloud refused a restart request for now, having done nothing: throttled (429
+ * `APIG(W).0308`, 202 `Common.0024`, 503 `Common.1503`) or busy (501 `Ecs.0603`, "other commands
+ * are being executed, try again in a minute").
+ */
+export type Refusal = 'throttled' | 'busy'
+
+export function refusalOf(error: ApiError): Refusal | undefined {
+  if (isThrottling(error)) return 'throttled'
+  if (isBusy(error)) return 'busy'
+  return undefined
+}
+
+/** The cloud counts its limits per minute: no wait needs to be longer than that window. */
+export const MAX_REFUSAL_WAIT_MS = 60_000
+/** `Ecs.0603` asks to try again in a minute; the jitter adds up to a quarter more. */
+const BUSY_WAIT_MS = 60_000
+
+export interface RefusalWait {
+  ms: number
+  /** Why this long, for the log: empty, or " as Retry-After asks". */
+  because: string
+}
+
+/**
+ * The wait before attempt `attempt + 1` of a refused request (`attempt` counts from 1). A
+ * `Retry-After` is honoured as given. Otherwise a throttled request waits "equal jitter" (half
+ * fixed, half random) over a step that starts at `firstStepMs` and doubles with each refusal, up
+ * to a minute; a busy one waits the documented minute plus up to 15 s of jitter.
+ */
+export function refusalWait(
+  refusal: Refusal,
+  error: ApiError,
+  attempt: number,
+  firstStepMs: number,
+  random: () => number
+): RefusalWait {
+  if (error.retryAfterMs !== undefined) return { ms: error.retryAfterMs, because: ' as Retry-After asks' }
+  if (refusal === 'busy') return { ms: Math.round(BUSY_WAIT_MS * (1 + random() / 4)), because: '' }
+  const step = Math.min(MAX_REFUSAL_WAIT_MS, Math.max(1, firstStepMs) * 2 ** Math.min(attempt - 1, 30))
+  return { ms: Math.round(step / 2 + (random() * step) / 2), because: '' }
+}
+
+/** How a refusal reads in the log, e.g. "throttled (… APIG.0308 …)". */
+export function describeRefusal(refusal: Refusal, error: ApiError): string {
+  return refusal === 'throttled'
+    ? `throttled (${error.message})`
+    : `refused because its servers are busy with other commands (${error.message})`
+}
+
+/** "retrying in 23 s (attempt 4), until timeout-seconds" */
+export function retryLine(wait: RefusalWait, nextAttempt: number): string {
+  return `retrying in ${formatSeconds(wait.ms)}${wait.because} (attempt ${nextAttempt}), until timeout-seconds`
+}

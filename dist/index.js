@@ -37741,6 +37741,14 @@ class InputErrors extends Error {
 
 ;// CONCATENATED MODULE: ./src/cloud/clouds.ts
 /**
+ * Huawei Cloud regions with no IAM host in the SDKs' IAM region tables (Node `IamRegion.ts`, Go
+ * `iam_endpoint.go`); the SDKs use the global host for them. Every other region has
+ * `iam.{region}.myhuaweicloud.com`.
+ */
+const NO_REGIONAL_IAM = new Set(['af-north-1', 'ap-southeast-5', 'cn-north-11', 'cn-south-4', 'cn-southwest-3']);
+/** The SDKs' `DEFAULT_IAM_ENDPOINT`: IAM accepts every call on it, whatever the region. */
+const GLOBAL_IAM = 'https://iam.myhuaweicloud.com';
+/**
  * Default endpoints per cloud. Huawei Cloud's regions are those of its SDKs' ECS region tables;
  * the European site (eu-west-101) has its own domain; Open Telekom Cloud's Swiss region uses an
  * `sc.` subdomain and, for IAM, the `iam-pub` host. The README cites the sources.
@@ -37782,19 +37790,22 @@ const CLOUDS = {
             'sa-brazil-1',
             'tr-west-1'
         ],
-        ecs: (region) => `https://ecs.${region}.myhuaweicloud.com`,
-        iam: (region) => `https://iam.${region}.myhuaweicloud.com`
+        ecs: (region) => [`https://ecs.${region}.myhuaweicloud.com`],
+        iam: (region) => (NO_REGIONAL_IAM.has(region) ? GLOBAL_IAM : `https://iam.${region}.myhuaweicloud.com`)
     },
     'huaweicloud-eu': {
         title: "Huawei Cloud's European site",
         regions: ['eu-west-101'],
-        ecs: (region) => `https://ecs.${region}.myhuaweicloud.eu`,
+        // Terraform and the site's other services say `.eu`; the SDKs' ECS tables say `.com`.
+        ecs: (region) => [`https://ecs.${region}.myhuaweicloud.eu`, `https://ecs.${region}.myhuaweicloud.com`],
         iam: (region) => `https://iam.${region}.myhuaweicloud.eu`
     },
     otc: {
         title: 'Open Telekom Cloud',
         regions: ['eu-de', 'eu-nl', 'eu-ch2'],
-        ecs: (region) => region === 'eu-ch2' ? 'https://ecs.eu-ch2.sc.otc.t-systems.com' : `https://ecs.${region}.otc.t-systems.com`,
+        ecs: (region) => [
+            region === 'eu-ch2' ? 'https://ecs.eu-ch2.sc.otc.t-systems.com' : `https://ecs.${region}.otc.t-systems.com`
+        ],
         iam: (region) => region === 'eu-ch2' ? 'https://iam-pub.eu-ch2.sc.otc.t-systems.com' : `https://iam.${region}.otc.t-systems.com`
     }
 };
@@ -37808,7 +37819,8 @@ function knownEndpoints(cloud, region) {
     const preset = CLOUDS[cloud];
     if (!preset.regions.includes(region))
         return undefined;
-    return { ecs: new URL(preset.ecs(region)), iam: new URL(preset.iam(region)) };
+    const [ecs, ...ecsAlternatives] = preset.ecs(region).map((host) => new URL(host));
+    return { ecs, ecsAlternatives, iam: new URL(preset.iam(region)) };
 }
 /**
  * Where GitHub OIDC sign-in goes unless `iam-endpoint` says otherwise. On Huawei Cloud it is the
@@ -37969,6 +37981,7 @@ function readEndpoints(source, usesToken, problems) {
         projectId,
         cloud,
         endpoint: endpointFor('endpoint', 'ecs'),
+        endpointAlternatives: missing.ecs ? (defaults?.ecsAlternatives ?? []) : [],
         iamEndpoint,
         oidcIamEndpoint: missing.iam ? (federationIamEndpoint(cloud, region) ?? iamEndpoint) : iamEndpoint
     };
@@ -38034,13 +38047,28 @@ class TransportError extends Error {
     what;
     reason;
     sent;
-    constructor(what, reason, sent) {
+    code;
+    constructor(what, reason, sent, 
+    /** The system error code, e.g. ENOTFOUND, when there was one. */
+    code) {
         super(`${what} got no complete answer: ${reason}`);
         this.what = what;
         this.reason = reason;
         this.sent = sent;
+        this.code = code;
         this.name = 'TransportError';
     }
+}
+/**
+ * The API gateway writes its codes as `APIG.xxxx` or `APIGW.xxxx` (both documented, same meaning):
+ * this gives one spelling, `APIG.xxxx`, for either; other codes come back unchanged.
+ */
+function gatewayCode(code) {
+    return code?.replace(/^APIGW\./, 'APIG.');
+}
+/** The host name did not resolve (ENOTFOUND, EAI_AGAIN): proof that nothing was sent. */
+function isUnresolvedHost(error) {
+    return error instanceof TransportError && !error.sent && (error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN');
 }
 function stringOrNumber(value) {
     if (typeof value === 'string' && value !== '')
@@ -38049,9 +38077,37 @@ function stringOrNumber(value) {
         return String(value);
     return undefined;
 }
+/** `{"<fault>": {"code", "message"}}` with exactly one key, as Nova writes its errors. */
+function novaFault(record) {
+    const keys = Object.keys(record);
+    if (keys.length !== 1)
+        return undefined;
+    const inner = record[keys[0]];
+    if (typeof inner !== 'object' || inner === null || Array.isArray(inner))
+        return undefined;
+    const { code, message } = inner;
+    if (stringOrNumber(code) === undefined && stringOrNumber(message) === undefined)
+        return undefined;
+    // Nova's code repeats the HTTP status; the fault's name (e.g. itemNotFound) says more.
+    return { code: typeof code === 'string' && code !== '' ? code : keys[0], message: stringOrNumber(message) };
+}
+/** A message that is itself a JSON-encoded Nova fault (seen inside ECS errors) gives its own message. */
+function unwrapMessage(message) {
+    if (message === undefined || !message.trimStart().startsWith('{'))
+        return message;
+    try {
+        const parsed = JSON.parse(message);
+        const fault = typeof parsed === 'object' && parsed !== null ? novaFault(parsed) : undefined;
+        return fault?.message === undefined ? message : `${fault.code}: ${fault.message}`;
+    }
+    catch {
+        return message;
+    }
+}
 /**
  * Reads `{"error":{"code","message"}}` (ECS and Keystone, whose code is a number),
- * `{"error_code","error_msg"}` (API gateway and IAM) and `{"code","message"}`.
+ * `{"error_code","error_msg"}` (API gateway and IAM), `{"code","message"}`, and Nova's
+ * `{"itemNotFound":{"code":404,"message"}}` (any single key: badRequest, forbidden, overLimit…).
  */
 function parseErrorBody(body) {
     if (typeof body !== 'object' || body === null)
@@ -38060,12 +38116,92 @@ function parseErrorBody(body) {
     const nested = record.error;
     if (typeof nested === 'object' && nested !== null) {
         const inner = nested;
-        return { code: stringOrNumber(inner.code), message: stringOrNumber(inner.message) };
+        return { code: stringOrNumber(inner.code), message: unwrapMessage(stringOrNumber(inner.message)) };
     }
-    return {
+    const flat = {
         code: stringOrNumber(record.error_code) ?? stringOrNumber(record.code),
         message: stringOrNumber(record.error_msg) ?? stringOrNumber(record.message) ?? stringOrNumber(record.error)
     };
+    if (flat.code !== undefined || flat.message !== undefined)
+        return flat;
+    return novaFault(record) ?? {};
+}
+
+;// CONCATENATED MODULE: ./src/cloud/failover.ts
+
+/**
+ * The hosts a service may be reached on, the default first. A request moves to the next host only
+ * when the current one's name does not resolve (ENOTFOUND, EAI_AGAIN: nothing was sent, so even a
+ * restart may go again). The first host that resolves is kept for the rest of the run.
+ *
+ * Only for default endpoints whose sources disagree (Huawei Cloud's European site); an endpoint
+ * the user gave has no alternative.
+ */
+class HostFailover {
+    candidates;
+    log;
+    service;
+    index = 0;
+    settled;
+    constructor(candidates, log, 
+    /** Names the service in the log, e.g. "ECS". */
+    service) {
+        this.candidates = candidates;
+        this.log = log;
+        this.service = service;
+        if (candidates.length === 0)
+            throw new Error('HostFailover needs at least one host');
+        this.settled = candidates.length === 1;
+    }
+    /** The host in use now: the default until it failed to resolve. */
+    get current() {
+        return this.candidates[this.index];
+    }
+    /** Runs `send` against the current host, moving on while host names do not resolve. */
+    async send(send) {
+        for (;;) {
+            const index = this.index;
+            const endpoint = this.candidates[index];
+            try {
+                const result = await send(endpoint);
+                this.settle(index);
+                return result;
+            }
+            catch (error) {
+                // Another request moved on meanwhile: try again on the host it moved to.
+                if (isUnresolvedHost(error) && index !== this.index)
+                    continue;
+                if (this.settled || !isUnresolvedHost(error)) {
+                    this.settle(index);
+                    throw error;
+                }
+                this.moveOn(index, error);
+            }
+        }
+    }
+    /** The host at `index` resolved (any answer, or a failure after the name was found): keep it. */
+    settle(index) {
+        if (this.settled || index !== this.index)
+            return;
+        this.settled = true;
+        const note = index === 0 ? '' : ` (after ${this.hosts(0, index)} did not resolve)`;
+        this.log.info(`${this.service} host ${this.candidates[index].host} answered${note}; using it for the rest of the run.`);
+    }
+    /** The host at `index` did not resolve: the next one, or an error naming every host tried. */
+    moveOn(index, error) {
+        const host = this.candidates[index].host;
+        if (index + 1 >= this.candidates.length) {
+            throw new TransportError(error.what, `no ${this.service} host resolves (${this.hosts(0, index + 1)}; last: ${error.reason}); set 'endpoint' to your region's ${this.service} endpoint`, false, error.code);
+        }
+        this.index = index + 1;
+        this.log.warning(`${this.service} host ${host} does not resolve (${error.code ?? error.reason}), so nothing was sent to it; trying ${this.candidates[this.index].host}.`);
+    }
+    hosts(from, to) {
+        return this.candidates
+            .slice(from, to)
+            .map((url) => url.host)
+            .join(', ');
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/cloud/server-action.ts
@@ -38080,13 +38216,19 @@ function actionBody(operation, serverIds) {
 ;// CONCATENATED MODULE: ./src/cloud/ecs.ts
 
 
-/** The server states the ECS API documents. */
+
+/**
+ * The server states the ECS API documents: the SDKs' ServerDetail `status` (17 values) and
+ * UNKNOWN from the list's `status` filter (docs/api-contract.md, "Server states").
+ */
 const SERVER_STATES = [
     'ACTIVE',
     'BUILD',
+    'DELETED',
     'ERROR',
     'HARD_REBOOT',
     'MIGRATING',
+    'PAUSED',
     'REBOOT',
     'REBUILD',
     'RESIZE',
@@ -38094,33 +38236,45 @@ const SERVER_STATES = [
     'SHELVED',
     'SHELVED_OFFLOADED',
     'SHUTOFF',
+    'SOFT_DELETED',
+    'SUSPENDED',
     'UNKNOWN',
     'VERIFY_RESIZE'
 ];
+const SILENT = { info() { }, warning() { }, debug() { } };
 /** Job IDs go into a URL path, so only a conservative alphabet is accepted. */
 const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 class EcsClient {
     api;
-    endpoint;
     projectId;
+    hosts;
+    /** `endpoint`: the ECS endpoint, or the candidate hosts of a default one (see {@link HostFailover}). */
     constructor(api, endpoint, projectId) {
         this.api = api;
-        this.endpoint = endpoint;
         this.projectId = projectId;
+        this.hosts = endpoint instanceof HostFailover ? endpoint : new HostFailover([endpoint], SILENT, 'ECS');
+    }
+    /** The ECS endpoint in use now. */
+    get endpoint() {
+        return this.hosts.current;
+    }
+    /** Sends a call to the ECS host in use, under this client's project. */
+    send(call) {
+        return this.hosts.send((endpoint) => this.api.request({ ...call, endpoint, projectId: this.projectId }));
     }
     /**
-     * Submits one restart request. Throttled retries stop before they would wait past `giveUpAt`;
-     * `onThrottled` hears of each throttling answer, so the caller can slow down.
+     * Submits one restart request, once: a throttling or busy answer is thrown at once (an
+     * {@link ApiError}), for the caller to wait and send again. Retries of a request that certainly
+     * never left (connection refused) stop before they would wait past `giveUpAt`.
      */
     async submit(operation, serverIds, what, limits = {}) {
-        const response = await this.api.request({
+        const response = await this.send({
             what,
             ...limits,
+            callerRetriesRefusals: true,
             method: 'POST',
-            endpoint: this.endpoint,
             path: `/v1/${encodeURIComponent(this.projectId)}/cloudservers/action`,
             body: actionBody(operation, serverIds),
-            projectId: this.projectId,
             idempotent: false
         });
         const jobId = response.body?.job_id;
@@ -38141,51 +38295,58 @@ class EcsClient {
         return { accepted: true, jobId, requestId: response.requestId };
     }
     /**
-     * Every server of the project (of one enterprise project, when given), page by page; the
-     * offset is a page number. Servers seen on two pages (the list moved meanwhile) count once.
+     * Every server of the project (of one enterprise project, when given), page by page with
+     * `marker` (the ID of the last server of the previous page): unlike page numbers, it skips no
+     * server when others are created or deleted meanwhile. Servers seen twice count once.
      */
     async listServers(enterpriseProjectId, giveUpAt) {
         const servers = new Map();
-        for (let page = 1; page <= MAX_PAGES; page++) {
-            const query = { offset: String(page), limit: String(PAGE_SIZE) };
-            if (enterpriseProjectId !== undefined)
-                query.enterprise_project_id = enterpriseProjectId;
-            const response = await this.api.request({
-                what: `Listing servers (page ${page})`,
-                giveUpAt,
-                method: 'GET',
-                endpoint: this.endpoint,
-                path: `/v1/${encodeURIComponent(this.projectId)}/cloudservers/detail`,
-                query,
-                projectId: this.projectId,
-                idempotent: true
-            });
-            const items = response.body?.servers;
-            const list = Array.isArray(items) ? items : [];
+        const markers = new Map();
+        let marker;
+        for (let page = 1;; page++) {
+            const list = await this.listPage(page, marker, enterpriseProjectId, giveUpAt);
             for (const item of list) {
                 const server = asListedServer(item);
                 if (server !== undefined)
                     servers.set(server.id, server);
             }
             if (list.length < PAGE_SIZE)
-                break;
+                return [...servers.values()];
+            marker = nextMarker(list, page, markers);
         }
-        return [...servers.values()];
     }
-    /** A server's state, e.g. ACTIVE or REBOOT; `null` when the server no longer exists. */
+    async listPage(page, marker, enterpriseProjectId, giveUpAt) {
+        const query = { limit: String(PAGE_SIZE) };
+        if (marker !== undefined)
+            query.marker = marker;
+        if (enterpriseProjectId !== undefined)
+            query.enterprise_project_id = enterpriseProjectId;
+        const response = await this.send({
+            what: `Listing servers (page ${page})`,
+            giveUpAt,
+            method: 'GET',
+            path: `/v1/${encodeURIComponent(this.projectId)}/cloudservers/detail`,
+            query,
+            idempotent: true
+        });
+        const items = response.body?.servers;
+        return Array.isArray(items) ? items : [];
+    }
+    /**
+     * A server's `status` (e.g. ACTIVE or REBOOT) and `OS-EXT-STS:task_state` (e.g. powering-off;
+     * null when no task is in progress); `null` when the server no longer exists.
+     */
     async getServerStatus(serverId, giveUpAt) {
         try {
-            const response = await this.api.request({
+            const response = await this.send({
                 what: `Status of server ${serverId}`,
                 giveUpAt,
                 method: 'GET',
-                endpoint: this.endpoint,
                 path: `/v1/${encodeURIComponent(this.projectId)}/cloudservers/${encodeURIComponent(serverId)}`,
-                projectId: this.projectId,
                 idempotent: true
             });
-            const status = response.body?.server?.status;
-            return typeof status === 'string' ? status : 'UNKNOWN';
+            const server = response.body?.server;
+            return readServerState(server);
         }
         catch (error) {
             if (error instanceof ApiError && error.status === 404)
@@ -38195,22 +38356,45 @@ class EcsClient {
     }
     /** The raw job document; {@link interpretJob} makes sense of it. */
     async getJob(jobId, giveUpAt) {
-        const response = await this.api.request({
+        const response = await this.send({
             what: `Status of job ${jobId}`,
             giveUpAt,
             method: 'GET',
-            endpoint: this.endpoint,
             path: `/v1/${encodeURIComponent(this.projectId)}/jobs/${encodeURIComponent(jobId)}`,
-            projectId: this.projectId,
             idempotent: true
         });
         return response.body;
     }
 }
+function readServerState(server) {
+    const status = server?.status;
+    const task = server?.['OS-EXT-STS:task_state'];
+    const taskText = typeof task === 'string' ? task.trim() : task === undefined || task === null ? '' : JSON.stringify(task);
+    return { status: typeof status === 'string' ? status : 'UNKNOWN', taskState: taskText === '' ? null : taskText };
+}
 /** Servers per page of `GET /v1/{project_id}/cloudservers/detail`, the API's maximum. */
 const PAGE_SIZE = 1000;
 /** A safety stop for a listing that never ends (1,000 pages are a million servers). */
 const MAX_PAGES = 1000;
+/**
+ * The marker for the page after `page` (a full one): the ID of its last server, as listed. A
+ * marker seen before means the paging does not advance; the listing stops there, with an error,
+ * rather than loop.
+ */
+function nextMarker(list, page, markers) {
+    const last = list[list.length - 1]?.id;
+    const stop = (why) => new Error(`Listing servers stopped after page ${page}: ${why}. Select with server-ids instead, or try again.`);
+    if (typeof last !== 'string' || last === '')
+        throw stop('its last server has no ID to continue from');
+    const seen = markers.get(last);
+    if (seen !== undefined) {
+        throw stop(`it ends with server ${last} like page ${seen}, so the cloud's paging does not advance`);
+    }
+    if (page >= MAX_PAGES)
+        throw stop(`more than ${MAX_PAGES} pages of ${PAGE_SIZE} servers`);
+    markers.set(last, page);
+    return last;
+}
 function asListedServer(value) {
     const server = value;
     if (typeof server?.id !== 'string')
@@ -38257,11 +38441,36 @@ function globToRegExp(glob) {
     const pattern = glob.replace(/[.*+?^${}()|[\]\\]/g, (char) => char === '*' ? '.*' : char === '?' ? '.' : `\\${char}`);
     return new RegExp(`^${pattern}$`, 'su');
 }
+/**
+ * A server's tag as the API lists it: `key=value`, or the bare `key` when the value is empty
+ * (the SDKs' ServerDetail: "如果value为空字符串，则仅返回key"). The key ends at the first `=`.
+ */
+function splitTag(tag) {
+    const equals = tag.indexOf('=');
+    return equals === -1 ? { key: tag, value: '' } : { key: tag.slice(0, equals), value: tag.slice(equals + 1) };
+}
+/** The filter as the user writes it: `key`, `key=` or `key=value`. */
+function formatTagFilter({ key, value }) {
+    return value === undefined ? key : `${key}=${value}`;
+}
+function carriesTag(tags, filter) {
+    return tags.some((tag) => {
+        const { key, value } = splitTag(tag);
+        return key === filter.key && (filter.value === undefined || value === filter.value);
+    });
+}
+function describeMissingTag(filter) {
+    if (filter.value === undefined)
+        return `no tag ${filter.key} (with any value)`;
+    if (filter.value === '')
+        return `no tag ${filter.key} without a value`;
+    return `no tag ${formatTagFilter(filter)}`;
+}
 /** Why the server does not match the filters, or null when it does. */
 function mismatch(server, filters) {
-    for (const { key, value } of filters.tags) {
-        if (!server.tags.includes(`${key}=${value}`))
-            return `filtered out: no tag ${key}=${value}`;
+    for (const filter of filters.tags) {
+        if (!carriesTag(server.tags, filter))
+            return `filtered out: ${describeMissingTag(filter)}`;
     }
     if (filters.name !== undefined && !globToRegExp(filters.name).test(server.name)) {
         return `filtered out: name ${JSON.stringify(server.name)} does not match ${JSON.stringify(filters.name)}`;
@@ -38413,15 +38622,18 @@ function entries(text) {
         .map((entry) => entry.trim())
         .filter((entry) => entry !== '');
 }
-/** `key=value` per line or comma-separated; every tag must match. */
+/**
+ * `key=value`, `key=` (a bare tag or an empty value) or `key` alone (any value), per line or
+ * comma-separated; every tag must match.
+ */
 function parseTags(text) {
     return entries(text).map((entry) => {
         const equals = entry.indexOf('=');
-        const key = equals === -1 ? '' : entry.slice(0, equals).trim();
+        const key = (equals === -1 ? entry : entry.slice(0, equals)).trim();
         if (key === '' || /[\s=]/.test(key)) {
-            throw new InputError('tags', `${JSON.stringify(entry.slice(0, 60))} is not a tag; write key=value, e.g. app=web`);
+            throw new InputError('tags', `${JSON.stringify(entry.slice(0, 60))} is not a tag; write key=value, key= (no value) or key alone (any value), e.g. app=web`);
         }
-        return { key, value: entry.slice(equals + 1).trim() };
+        return { key, value: equals === -1 ? undefined : entry.slice(equals + 1).trim() };
     });
 }
 function parseName(text) {
@@ -38924,12 +39136,37 @@ function canonicalUri(pathname) {
         .join('/');
     return encoded.endsWith('/') ? encoded : `${encoded}/`;
 }
-function canonicalQuery(params) {
-    return [...params]
-        .map(([key, value]) => [encodeComponent(key), encodeComponent(value)])
-        .sort(([k1, v1], [k2, v2]) => compare(k1, k2) || compare(v1, v2))
-        .map(([key, value]) => `${key}=${value}`)
-        .join('&');
+/**
+ * The query of a URL as it goes on the wire, read as the gateway reads it (RFC 3986): split on
+ * `&` and the first `=`, each part percent-decoded once, `+` a plus sign (not a space).
+ */
+function wireQueryPairs(search) {
+    const pairs = [];
+    for (const pair of search.replace(/^\?/, '').split('&')) {
+        if (pair === '')
+            continue;
+        const equals = pair.indexOf('=');
+        const key = equals === -1 ? pair : pair.slice(0, equals);
+        pairs.push([decodeSegment(key), equals === -1 ? '' : decodeSegment(pair.slice(equals + 1))]);
+    }
+    return pairs;
+}
+/**
+ * The query string to put on the wire: each key and value encoded as the canonical query encodes
+ * it (a space is `%20`, never `+`), in the order given. Both SDKs send `%20` too.
+ */
+function formatQuery(pairs) {
+    return [...pairs].map(([key, value]) => `${encodeComponent(key)}=${encodeComponent(value)}`).join('&');
+}
+/**
+ * Pairs sorted by raw key and, for a repeated key, by raw value (UTF-8 byte order, as the Go SDK's
+ * `sort.Strings` and the signing guide), then encoded: keys `a0` and `a:` give `a0=…&a%3A=…`.
+ */
+function canonicalQuery(pairs) {
+    return formatQuery([...pairs].sort(([k1, v1], [k2, v2]) => byteOrder(k1, k2) || byteOrder(v1, v2)));
+}
+function byteOrder(a, b) {
+    return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 function compare(a, b) {
     if (a === b)
@@ -38949,7 +39186,7 @@ function canonicalRequest(input) {
     return [
         input.method.toUpperCase(),
         canonicalUri(input.url.pathname),
-        canonicalQuery(input.url.searchParams),
+        canonicalQuery(wireQueryPairs(input.url.search)),
         headers.map(([name, value]) => `${name}:${value}\n`).join(''),
         headers.map(([name]) => name).join(';'),
         sha256Hex(input.body)
@@ -39337,10 +39574,27 @@ function retryDelayMs(attempt, retryAfterMs, policy, random) {
 
 
 
-/** Codes that mean "rejected for load, nothing was done, try later", whatever the status. */
-const THROTTLING_CODES = new Set(['APIG.0308', 'APIGW.0308', 'Common.0024', 'Common.1503']);
+
+/**
+ * Codes that mean "rejected for load, nothing was done, try later", whatever the status. Gateway
+ * codes in either spelling (APIG./APIGW.) go through {@link gatewayCode} first.
+ */
+const THROTTLING_CODES = new Set(['APIG.0308', 'Common.0024', 'Common.1503']);
+/** The gateway's "the token expired, get a new one" (401). */
+const TOKEN_EXPIRED = 'APIG.0307';
+function isThrottlingCode(code) {
+    const normal = gatewayCode(code);
+    return normal !== undefined && THROTTLING_CODES.has(normal);
+}
 function isThrottling(error) {
-    return error.status === 429 || (error.code !== undefined && THROTTLING_CODES.has(error.code));
+    return error.status === 429 || isThrottlingCode(error.code);
+}
+/**
+ * `Ecs.0603` (documented with HTTP 501): other commands are being executed on the servers, try
+ * again in a minute. A refusal: nothing was done.
+ */
+function isBusy(error) {
+    return error.code === 'Ecs.0603';
 }
 function isRetryable(error, idempotent) {
     if (error instanceof TransportError)
@@ -39375,7 +39629,7 @@ function interpretResponse(response, what, nowMs) {
     }
     const details = parseErrorBody(body);
     // Throttling can arrive as a 2xx (HTTP 202 with Common.0024): that is not an acceptance.
-    if (!ok || (details.code !== undefined && THROTTLING_CODES.has(details.code))) {
+    if (!ok || isThrottlingCode(details.code)) {
         throw new ApiError(response.status, details.code, details.message, requestId, what, retryAfterMs);
     }
     return { status: response.status, body, requestId, headers: response.headers };
@@ -39399,15 +39653,16 @@ class ApiClient {
                 if (!(error instanceof ApiError || error instanceof TransportError))
                     throw error;
                 if (error instanceof ApiError &&
-                    error.code === 'APIG.0307' &&
+                    gatewayCode(error.code) === TOKEN_EXPIRED &&
                     sent.request !== undefined &&
                     (await this.options.authenticator.renew(sent.request))) {
                     log.info(`${call.what}: the token had expired; signed in again and retrying once`);
                     attempt--;
                     continue;
                 }
-                if (error instanceof ApiError && isThrottling(error))
-                    call.onThrottled?.();
+                const refusal = error instanceof ApiError && (isThrottling(error) || isBusy(error));
+                if (refusal && call.callerRetriesRefusals === true)
+                    throw error;
                 if (attempt >= retry.maxAttempts || !isRetryable(error, call.idempotent))
                     throw error;
                 const retryAfterMs = error instanceof ApiError ? error.retryAfterMs : undefined;
@@ -39427,8 +39682,8 @@ class ApiClient {
     async attempt(call, sent) {
         const { transport, authenticator, clock, log } = this.options;
         const url = new URL(call.path, call.endpoint);
-        for (const [key, value] of Object.entries(call.query ?? {}))
-            url.searchParams.append(key, value);
+        // Not URLSearchParams, which writes a space as `+`: the wire carries what is signed (`%20`).
+        url.search = formatQuery(Object.entries(call.query ?? {}));
         const body = call.body === undefined ? '' : JSON.stringify(call.body);
         const headers = { Host: url.host };
         if (body !== '')
@@ -39471,7 +39726,8 @@ function describeCause(error) {
     const message = error instanceof Error ? error.message : String(error);
     return {
         reason: code && !message.includes(code) ? `${code} ${message}` : message,
-        sent: !(code !== undefined && NOT_SENT_CODES.has(code))
+        sent: !(code !== undefined && NOT_SENT_CODES.has(code)),
+        code
     };
 }
 function readBody(message, maxBytes) {
@@ -39510,10 +39766,10 @@ function createHttpTransport(options) {
     return {
         send(request, what, signal) {
             return new Promise((resolve, reject) => {
-                const fail = (reason, sent) => {
+                const fail = (reason, sent, code) => {
                     clearTimeout(timer);
                     signal?.removeEventListener('abort', cancel);
-                    reject(new TransportError(what, reason, sent));
+                    reject(new TransportError(what, reason, sent, code));
                 };
                 const cancel = () => fail('the run was cancelled while waiting for the answer', true);
                 const timer = setTimeout(() => fail(`timed out after ${options.timeoutMs / 1000} s`, true), options.timeoutMs);
@@ -39527,8 +39783,8 @@ function createHttpTransport(options) {
                     signal?.removeEventListener('abort', cancel);
                     resolve(response);
                 }, (error) => {
-                    const { reason, sent } = describeCause(error);
-                    fail(reason, sent);
+                    const { reason, sent, code } = describeCause(error);
+                    fail(reason, sent, code);
                 });
             });
         },
@@ -39586,13 +39842,56 @@ class Pacer {
     }
     /** A request of `servers` went now: the next waits for its share of the minute. */
     record(servers) {
-        this.nextAt = this.clock() + Math.ceil((servers * RATE_WINDOW_MS * SAFETY) / this.limit);
+        this.nextAt = this.clock() + this.shareMs(servers);
+    }
+    /** The share of the minute that `servers` take at the pace now in force. */
+    shareMs(servers) {
+        return Math.ceil((servers * RATE_WINDOW_MS * SAFETY) / this.limit);
     }
     /** Throttled although paced: slows down, and returns the pace now in force. */
     throttled() {
         this.limit = Math.max(1, Math.floor(this.limit * SLOWDOWN));
         return this.limit;
     }
+}
+
+;// CONCATENATED MODULE: ./src/engine/refusal.ts
+
+
+function refusalOf(error) {
+    if (isThrottling(error))
+        return 'throttled';
+    if (isBusy(error))
+        return 'busy';
+    return undefined;
+}
+/** The cloud counts its limits per minute: no wait needs to be longer than that window. */
+const MAX_REFUSAL_WAIT_MS = 60_000;
+/** `Ecs.0603` asks to try again in a minute; the jitter adds up to a quarter more. */
+const BUSY_WAIT_MS = 60_000;
+/**
+ * The wait before attempt `attempt + 1` of a refused request (`attempt` counts from 1). A
+ * `Retry-After` is honoured as given. Otherwise a throttled request waits "equal jitter" (half
+ * fixed, half random) over a step that starts at `firstStepMs` and doubles with each refusal, up
+ * to a minute; a busy one waits the documented minute plus up to 15 s of jitter.
+ */
+function refusalWait(refusal, error, attempt, firstStepMs, random) {
+    if (error.retryAfterMs !== undefined)
+        return { ms: error.retryAfterMs, because: ' as Retry-After asks' };
+    if (refusal === 'busy')
+        return { ms: Math.round(BUSY_WAIT_MS * (1 + random() / 4)), because: '' };
+    const step = Math.min(MAX_REFUSAL_WAIT_MS, Math.max(1, firstStepMs) * 2 ** Math.min(attempt - 1, 30));
+    return { ms: Math.round(step / 2 + (random() * step) / 2), because: '' };
+}
+/** How a refusal reads in the log, e.g. "throttled (… APIG.0308 …)". */
+function describeRefusal(refusal, error) {
+    return refusal === 'throttled'
+        ? `throttled (${error.message})`
+        : `refused because its servers are busy with other commands (${error.message})`;
+}
+/** "retrying in 23 s (attempt 4), until timeout-seconds" */
+function retryLine(wait, nextAttempt) {
+    return `retrying in ${formatSeconds(wait.ms)}${wait.because} (attempt ${nextAttempt}), until timeout-seconds`;
 }
 
 ;// CONCATENATED MODULE: ./src/cloud/jobs.ts
@@ -39675,6 +39974,12 @@ function isRefusal(error) {
     return error instanceof ApiError && error.status >= 400 && error.status < 500 && !isThrottling(error);
 }
 /**
+ * How long a job's status may be refused (a non-throttling 4xx such as `Common.0011`) before the
+ * poller gives up on it. A job just accepted may not be visible yet: one such answer proves
+ * nothing. Counted from the first refusal in a row; an answer in between starts it again.
+ */
+const JOB_REFUSAL_GRACE_MS = 60_000;
+/**
  * Follows the jobs of accepted restart requests: one poll round per interval for all unfinished
  * jobs (not a timer per job), recording each server's outcome as its sub-job finishes. Rounds
  * also run while the executor idles between paced submissions, so early jobs are followed while
@@ -39686,6 +39991,8 @@ class JobPoller {
     tracked = [];
     lastStatus = new Map();
     lastError = new Map();
+    /** When the job's status was first refused, for jobs whose last answer was a refusal. */
+    refusedSince = new Map();
     nextRoundAt = Number.POSITIVE_INFINITY;
     round = 0;
     started;
@@ -39757,18 +40064,15 @@ class JobPoller {
         }
         catch (error) {
             const message = errorMessage(error);
-            if (isRefusal(error)) {
-                run.status = 'status unreadable';
-                run.problem = message;
-                ledger.explainAwaiting(jobId, `The job was accepted but its status could not be read: ${message}`);
-                return;
-            }
             this.lastError.set(run, message);
-            if (!this.cancelled())
+            if (isRefusal(error))
+                this.refused(run, error);
+            else if (!this.cancelled())
                 log.warning(`${message}; trying again next round`);
             return;
         }
         this.lastError.delete(run);
+        this.refusedSince.delete(run);
         const observation = interpretJob(document, run.serverIds);
         this.lastStatus.set(run, observation.status);
         for (const id of observation.succeeded)
@@ -39789,6 +40093,28 @@ class JobPoller {
             }
             log.info(`Request ${run.label} (job ${jobId}) finished: ${observation.status}`);
         }
+    }
+    /**
+     * A refused status query: an authentication failure stops at once (repeating it locks the key);
+     * any other refusal is asked again next round, until the grace period has passed.
+     */
+    refused(run, error) {
+        const now = this.deps.clock();
+        const since = this.refusedSince.get(run) ?? now;
+        this.refusedSince.set(run, since);
+        const jobId = run.jobId;
+        if (!error.isAuthFailure && now - since < JOB_REFUSAL_GRACE_MS) {
+            if (!this.cancelled()) {
+                this.deps.log.warning(`${error.message}; the job may not be visible yet, so asking again next round (for up to ${formatSeconds(JOB_REFUSAL_GRACE_MS)})`);
+            }
+            return;
+        }
+        const how = error.isAuthFailure
+            ? 'the cloud refused to show it'
+            : `it was refused for ${formatSeconds(now - since)}`;
+        run.status = 'status unreadable';
+        run.problem = error.message;
+        this.deps.ledger.explainAwaiting(jobId, `Not confirmed: the job was accepted, but its status could not be read (${how}, last: ${error.message}). The operation may have been carried out; the request was not sent again.`);
     }
     explainUnfinished() {
         for (const run of this.open()) {
@@ -39819,10 +40145,26 @@ const TRANSITIONAL_STATES = new Set([
     'VERIFY_RESIZE',
     'REBUILD'
 ]);
+/** "ACTIVE", or "ACTIVE, task powering-off" while a task is in progress. */
+function describeState(state) {
+    if (state === undefined)
+        return 'not read';
+    return state.taskState === null ? state.status : `${state.status}, task ${state.taskState}`;
+}
+/**
+ * Where a server stands: `true` once it is settled in `target`, `false` while it is still on its
+ * way (a task in progress, whatever its status, or a transitional status), or why it failed.
+ */
+function settled(state, target) {
+    if (state === undefined || state.taskState !== null || TRANSITIONAL_STATES.has(state.status))
+        return false;
+    return state.status === target || `The job succeeded, but the server then reported ${state.status}, not ${target}.`;
+}
 /**
  * After a job reported success, waits until each of its servers reports `target` (ACTIVE after a
- * restart or start, SHUTOFF after a stop). A server that settles in another state fails; one still
- * on its way at the deadline stays pending.
+ * restart or start, SHUTOFF after a stop) with no task in progress (`OS-EXT-STS:task_state`
+ * empty): right after a stop job a server may still show ACTIVE, task powering-off. A server that
+ * settles in another state fails; one still on its way at the deadline stays pending.
  */
 async function waitForServerStates(serverIds, target, options, deps) {
     const { ecs, ledger, log, clock, sleep, signal } = deps;
@@ -39833,8 +40175,8 @@ async function waitForServerStates(serverIds, target, options, deps) {
     while (waiting.length > 0 && !cancelled() && refusal === undefined && clock() < options.deadline) {
         await forEachLimited(waiting, POLL_CONCURRENCY, async (id) => {
             try {
-                const status = await ecs.getServerStatus(id, options.deadline);
-                lastSeen.set(id, status ?? 'DELETED');
+                const state = await ecs.getServerStatus(id, options.deadline);
+                lastSeen.set(id, state ?? { status: 'DELETED', taskState: null });
             }
             catch (error) {
                 // A refusal (say, no permission to read servers) would only repeat: stop asking.
@@ -39846,31 +40188,29 @@ async function waitForServerStates(serverIds, target, options, deps) {
         });
         const still = [];
         for (const id of waiting) {
-            const status = lastSeen.get(id);
-            if (status === target)
-                continue;
-            if (status === undefined || TRANSITIONAL_STATES.has(status))
+            const verdict = settled(lastSeen.get(id), target);
+            if (verdict === false)
                 still.push(id);
-            else
-                ledger.markFailed([id], null, `The job succeeded, but the server then reported ${status}, not ${target}.`);
+            else if (verdict !== true)
+                ledger.markFailed([id], null, verdict);
         }
         waiting = still;
         if (waiting.length === 0)
             break;
-        log.info(`Waiting for ${waiting.length} servers to report ${target}`);
+        log.info(`Waiting for ${waiting.length} servers to report ${target} with no task in progress`);
         const now = clock();
         if (now >= options.deadline)
             break;
         await sleep(Math.min(options.pollIntervalMs, options.deadline - now), signal);
     }
     for (const id of waiting) {
-        const seen = lastSeen.get(id) ?? 'not read';
         const why = refusal ?? (cancelled() ? 'the run was cancelled' : 'timeout-seconds ran out');
-        ledger.markPending([id], null, `Not confirmed: the job succeeded, but ${why} before the server reported ${target} (last ${seen}).`);
+        ledger.markPending([id], null, `Not confirmed: the job succeeded, but ${why} before the server reported ${target} (last ${describeState(lastSeen.get(id))}).`);
     }
 }
 
 ;// CONCATENATED MODULE: ./src/engine/execute.ts
+
 
 
 
@@ -39899,11 +40239,13 @@ function classifySubmitFailure(error, verb = 'restart') {
             }
             : { certain: true, code: null, message: `Not submitted: ${error.message}.` };
     }
-    if (isThrottling(error)) {
+    const refusal = refusalOf(error);
+    if (refusal !== undefined) {
+        const still = refusal === 'throttled' ? 'the cloud was still throttling' : 'its servers were still busy';
         return {
             certain: true,
             code: error.code ?? null,
-            message: `Not submitted: the cloud was still throttling when the retries ran out. ${error.message}`
+            message: `Not submitted: ${still} when the run had to stop. ${error.message}`
         };
     }
     if (error.status >= 400 && error.status < 500) {
@@ -40022,13 +40364,13 @@ class Executor {
         else if (time > clock())
             await sleep(Math.min(time, this.options.deadline) - clock(), signal);
     }
-    onThrottled = () => {
+    onThrottled() {
         const before = this.pacer.serversPerMinute;
         const limit = this.pacer.throttled();
         if (limit < before) {
             this.deps.log.warning(`Throttled although paced: lowering the pace to ${limit} servers per minute for the rest of this run.`);
         }
-    };
+    }
     /** Sends one restart request once the pace allows it, unless the run must stop first. */
     async pacedSubmit(run, what) {
         await this.idleUntil(this.pacer.availableAt());
@@ -40040,35 +40382,79 @@ class Executor {
         }
         await this.submit(run, what);
     }
+    /**
+     * Sends the request; one the cloud refused for now (throttled, or its servers busy) did nothing,
+     * so it goes again after a wait, until timeout-seconds. Anything else is never sent twice.
+     */
     async submit(run, what) {
-        const { ecs, ledger, log } = this.deps;
-        try {
-            const answer = await ecs.submit(this.options.operation, run.serverIds, what, {
-                giveUpAt: this.options.deadline,
-                onThrottled: this.onThrottled
-            });
-            // Even a 2xx without a usable job ID may have counted against the cloud's limit.
-            this.pacer.record(run.serverIds.length);
-            if (answer.accepted) {
-                run.jobId = answer.jobId;
-                run.status = 'submitted';
-                this.poller?.track(run);
-                ledger.markSubmitted(run.serverIds, answer.jobId);
-                log.info(`${what}: ${run.serverIds.length} servers accepted, job ${answer.jobId}`);
+        for (let attempt = 1;; attempt++) {
+            try {
+                const answer = await this.deps.ecs.submit(this.options.operation, run.serverIds, what, {
+                    giveUpAt: this.options.deadline
+                });
+                this.recordAnswer(run, what, answer);
                 return;
             }
-            run.status = 'outcome unknown';
-            run.problem = `${what}: ${answer.problem} (X-Request-Id: ${answer.requestId ?? 'none'}).`;
-            ledger.markPending(run.serverIds, null, `Outcome unknown: ${run.problem} The batch was not sent again, since that could ${this.verb.toLowerCase()} the servers twice.`);
-            log.warning(run.problem);
-        }
-        catch (error) {
-            if (!(error instanceof ApiError || error instanceof TransportError))
-                throw error;
-            await this.submitFailed(run, what, error);
+            catch (error) {
+                if (!(error instanceof ApiError || error instanceof TransportError))
+                    throw error;
+                const refusal = error instanceof ApiError ? refusalOf(error) : undefined;
+                if (refusal === undefined) {
+                    await this.submitFailed(run, what, error);
+                    return;
+                }
+                const stop = await this.waitToResend(run, what, error, refusal, attempt);
+                if (stop !== null) {
+                    await this.submitFailed(run, what, error, stop);
+                    return;
+                }
+            }
         }
     }
-    async submitFailed(run, what, error) {
+    /**
+     * Waits before a refused request goes again: the refusal's wait (see {@link refusalWait}), and
+     * no sooner than the pace allows. Following jobs meanwhile. Returns why it must not go again.
+     */
+    async waitToResend(run, what, error, refusal, attempt) {
+        const { clock, log, random } = this.deps;
+        // The pace drops once per throttled request; its further refusals wait longer instead.
+        if (refusal === 'throttled' && attempt === 1)
+            this.onThrottled();
+        const firstStepMs = Math.max(this.options.pollIntervalMs, this.pacer.shareMs(run.serverIds.length));
+        const wait = refusalWait(refusal, error, attempt, firstStepMs, random);
+        const now = clock();
+        const at = Math.max(now + wait.ms, this.pacer.availableAt());
+        const refused = `${what} ${describeRefusal(refusal, error)}`;
+        if (at > this.options.deadline) {
+            const tries = attempt === 1 ? '1 attempt' : `${attempt} attempts`;
+            log.warning(`${refused}; not retrying, since waiting ${formatSeconds(at - now)} would pass timeout-seconds (${tries} so far)`);
+            const still = refusal === 'throttled' ? 'the cloud was still throttling' : 'its servers were still busy';
+            return `Not submitted: ${still} after ${tries}, and waiting again would pass timeout-seconds. ${error.message}`;
+        }
+        const paced = at > now + wait.ms;
+        log.info(`${refused}; ${retryLine({ ms: at - now, because: paced ? ' at the pace' : wait.because }, attempt + 1)}`);
+        await this.idleUntil(at);
+        return this.whyStop();
+    }
+    recordAnswer(run, what, answer) {
+        const { ledger, log } = this.deps;
+        // Even a 2xx without a usable job ID may have counted against the cloud's limit.
+        this.pacer.record(run.serverIds.length);
+        if (answer.accepted) {
+            run.jobId = answer.jobId;
+            run.status = 'submitted';
+            this.poller?.track(run);
+            ledger.markSubmitted(run.serverIds, answer.jobId);
+            log.info(`${what}: ${run.serverIds.length} servers accepted, job ${answer.jobId}`);
+            return;
+        }
+        run.status = 'outcome unknown';
+        run.problem = `${what}: ${answer.problem} (X-Request-Id: ${answer.requestId ?? 'none'}).`;
+        ledger.markPending(run.serverIds, null, `Outcome unknown: ${run.problem} The batch was not sent again, since that could ${this.verb.toLowerCase()} the servers twice.`);
+        log.warning(run.problem);
+    }
+    /** `stop`: why a request the cloud refused for now was not sent again. */
+    async submitFailed(run, what, error, stop) {
         const { ledger, log } = this.deps;
         const refusedForSome = isServerLevelRejection(error) && run.serverIds.length > 1;
         if (refusedForSome && this.splitBudget >= 2) {
@@ -40076,10 +40462,12 @@ class Executor {
             return;
         }
         const failure = classifySubmitFailure(error, this.verb.toLowerCase());
+        if (stop !== undefined)
+            failure.message = stop;
         if (refusedForSome) {
             failure.message += ` The request was refused as a whole, and the split budget (${SPLIT_REQUEST_BUDGET} extra requests) was spent before the servers it refused could be told apart from the others.`;
         }
-        const rejected = error instanceof ApiError && !isThrottling(error);
+        const rejected = error instanceof ApiError && refusalOf(error) === undefined;
         run.status = failure.certain ? (rejected ? 'rejected' : 'not submitted') : 'outcome unknown';
         run.problem = error.message;
         if (failure.certain)
@@ -40238,6 +40626,7 @@ class Ledger {
 
 
 
+
 const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 const USER_AGENT = 'ecs-batch-restart (GitHub Action)';
 const TITLES = {
@@ -40254,7 +40643,8 @@ async function connect(inputs, options, deadline, io) {
         projectId = await lookupProjectId(api, inputs.iamEndpoint, inputs.region, deadline);
         io.log.info(`Project of region ${inputs.region}: ${projectId}`);
     }
-    return new EcsClient(api, inputs.endpoint, projectId);
+    const hosts = new HostFailover([inputs.endpoint, ...inputs.endpointAlternatives], io.log, 'ECS');
+    return new EcsClient(api, hosts, projectId);
 }
 /** The servers to act on: the IDs given, narrowed by the filters and states when asked to. */
 async function main_select(inputs, ecs, io) {
@@ -40275,11 +40665,11 @@ function planRun(inputs, chosen, outcome, ecs, io) {
     const plan = planBatches(chosen, batchSize, inputs.rolling);
     outcome.plan = plan;
     const waves = plan.waves.length > 1 ? `, ${plural(plan.waves.length, 'wave')}` : '';
-    outcome.request = `${inputs.dryRun ? 'Dry run: ' : ''}${describeOperation(inputs.operation)} of ${plural(chosen.length, 'server')} in ${plural(plan.batchCount, 'batch')}${waves} via ${inputs.endpoint.host}`;
+    outcome.request = `${inputs.dryRun ? 'Dry run: ' : ''}${describeOperation(inputs.operation)} of ${plural(chosen.length, 'server')} in ${plural(plan.batchCount, 'batch')}${waves} via ${ecs.endpoint.host}`;
     io.log.info(`${outcome.request} (project ${ecs.projectId}), batches of up to ${batchSize}`);
     const pacedMinutes = Math.ceil(chosen.length / inputs.maxServersPerMinute) - 1;
     if (pacedMinutes * 60_000 > inputs.timeoutMs) {
-        io.log.warning(`At max-servers-per-minute ${inputs.maxServersPerMinute}, sending all ${plural(chosen.length, 'server')} takes about ${pacedMinutes} min, longer than timeout-seconds (${inputs.timeoutMs / 1000} s): batches due after it will fail as not submitted. Raise timeout-seconds, or max-servers-per-minute if your account's quota allows.`);
+        io.log.warning(`At max-servers-per-minute ${inputs.maxServersPerMinute}, sending all ${plural(chosen.length, 'server')} takes about ${pacedMinutes} min, longer than timeout-seconds (${inputs.timeoutMs / 1000} s): batches due after it will fail as not submitted, and waits for throttling (up to a minute each) come on top. Raise timeout-seconds, or max-servers-per-minute if your account's quota allows.`);
     }
     return plan;
 }
@@ -40324,7 +40714,7 @@ async function perform(inputs, outcome, io) {
             return;
         }
         const maxFailures = resolveAmount(inputs.maxFailures, selection.chosen.length, 'down', 0, Number.MAX_SAFE_INTEGER);
-        outcome.runs = await execute(plan, { ...inputs, deadline, maxFailures }, { ecs, ledger: outcome.ledger, log, clock, sleep, signal });
+        outcome.runs = await execute(plan, { ...inputs, deadline, maxFailures }, { ecs, ledger: outcome.ledger, log, clock, sleep, random, signal });
     }
     finally {
         transport.close();

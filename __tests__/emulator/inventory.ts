@@ -14,11 +14,25 @@ const STATE_AFTER: Record<Action, string> = { reboot: 'ACTIVE', 'os-stop': 'SHUT
 interface InventoryServer extends EmulatorServer {
   status: string
   tags: string[]
-  /** While an accepted action's job runs: the state shown until `at`, and the state after it. */
-  until?: { at: number; during: string; after: string }
+  /** When `status` began (-Infinity: from the start). */
+  since: number
+  /** While an accepted action's job runs: the state shown from `from` until `at`, and the state after it. */
+  until?: { from: number; at: number; during: string; after: string }
+}
+
+/** A server's state at an instant, and since when it has been in it. */
+export interface ServerState {
+  status: string
+  since: number
 }
 
 export class Inventory {
+  /**
+   * Load-balancing hook: called before any server's state changes (an action begins, a test or the
+   * Auto Scaling model sets a state, a job's end is taken in), so a model that replays time lazily
+   * (`stateAt`) can first catch up with the state as it was.
+   */
+  beforeChange: (() => void) | undefined
   private readonly servers = new Map<string, InventoryServer>()
 
   constructor(
@@ -26,7 +40,12 @@ export class Inventory {
     private readonly now: () => number
   ) {
     for (const server of servers) {
-      this.servers.set(server.id, { ...server, status: server.status ?? 'ACTIVE', tags: server.tags ?? [] })
+      this.servers.set(server.id, {
+        ...server,
+        status: server.status ?? 'ACTIVE',
+        tags: server.tags ?? [],
+        since: -Infinity
+      })
     }
   }
 
@@ -48,16 +67,34 @@ export class Inventory {
   begin(serverId: string, action: Action, hard: boolean, jobDurationMs: number): void {
     const server = this.servers.get(serverId)
     if (server === undefined) return
-    const during = action === 'reboot' ? (hard ? 'HARD_REBOOT' : 'REBOOT') : server.status
-    server.until = { at: this.now() + jobDurationMs, during, after: STATE_AFTER[action] }
+    this.beforeChange?.()
+    const status = this.statusOf(server)
+    const during = action === 'reboot' ? (hard ? 'HARD_REBOOT' : 'REBOOT') : status
+    const now = this.now()
+    server.until = { from: now, at: now + jobDurationMs, during, after: STATE_AFTER[action] }
   }
 
-  /** Sets a server's state now, ending any action's effect on it. */
-  setStatus(serverId: string, status: string): void {
+  /** Sets a server's state at `at` (default now), ending any action's effect on it. */
+  setStatus(serverId: string, status: string, at = this.now()): void {
     const server = this.servers.get(serverId)
     if (server === undefined) throw new Error(`${serverId} is not in the inventory`)
+    this.beforeChange?.()
     server.status = status
+    server.since = at
     delete server.until
+  }
+
+  /**
+   * A listed server's state at `t` (not before its last change), without taking anything in; used
+   * by the load-balancing model to replay time. Undefined for servers not listed.
+   */
+  stateAt(serverId: string, t: number): ServerState | undefined {
+    const server = this.servers.get(serverId)
+    if (server === undefined) return undefined
+    const { until } = server
+    if (until === undefined) return { status: server.status, since: server.since }
+    if (t < until.at) return { status: until.during, since: until.from }
+    return { status: until.after, since: until.at }
   }
 
   /**
@@ -94,7 +131,11 @@ export class Inventory {
   private statusOf(server: InventoryServer): string {
     if (server.until === undefined) return server.status
     if (this.now() < server.until.at) return server.until.during
+    this.beforeChange?.()
+    // The hook may have taken the end in already (through `stateAt`, which changes nothing).
+    if (server.until === undefined) return server.status
     server.status = server.until.after
+    server.since = server.until.at
     delete server.until
     return server.status
   }

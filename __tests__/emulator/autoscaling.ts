@@ -17,7 +17,7 @@
  * ERROR, and unless the group is paused, removed at once (and recorded in `removals`).
  */
 import type { Route } from './core'
-import { newMember, shownStatus } from './elb-health'
+import { newMember, shownStatus, type PoolState } from './elb-health'
 import { ecsError, isPlainObject, NOT_JSON, parseBody, type Reply } from './http'
 import type { LoadBalancing } from './load-balancing'
 import type { EmulatorScalingGroup, LoadBalancingRouteName, RequestRateLimit } from './lb-options'
@@ -40,6 +40,8 @@ interface Group {
   name: string
   instances: Instance[]
   poolIds: string[]
+  /** The pools of `poolIds`, resolved at start. */
+  pools: PoolState[]
   listenerWeight: number
   auditMethod: 'ELB_AUDIT' | 'NOVA_AUDIT'
   auditTimeMinutes: number
@@ -51,7 +53,8 @@ const asError = (status: number, code: string, message: string): Reply => ({ sta
 
 function buildGroup(spec: EmulatorScalingGroup): Group {
   const minutes = spec.auditTimeMinutes ?? 5
-  if (!AUDIT_MINUTES.has(minutes)) throw new RangeError(`scaling group ${spec.id}: auditTimeMinutes must be 0, 1, 5, 15, 60 or 180`)
+  if (!AUDIT_MINUTES.has(minutes))
+    throw new RangeError(`scaling group ${spec.id}: auditTimeMinutes must be 0, 1, 5, 15, 60 or 180`)
   const poolIds = spec.poolIds ?? []
   return {
     id: spec.id,
@@ -68,6 +71,7 @@ function buildGroup(spec: EmulatorScalingGroup): Group {
       }
     }),
     poolIds,
+    pools: [],
     listenerWeight: spec.listenerWeight ?? 1,
     auditMethod: spec.auditMethod ?? (poolIds.length > 0 ? 'ELB_AUDIT' : 'NOVA_AUDIT'),
     auditTimeMinutes: minutes,
@@ -87,10 +91,15 @@ export class AutoScalingService {
   ) {
     const now = world.now()
     this.groups = specs.map((spec) => buildGroup(spec))
-    this.limiter = new RateLimiter(rateLimit && { servers: rateLimit.requests, windowMs: rateLimit.windowMs }, world.now)
+    this.limiter = new RateLimiter(
+      rateLimit && { servers: rateLimit.requests, windowMs: rateLimit.windowMs },
+      world.now
+    )
     for (const group of this.groups) {
       for (const poolId of group.poolIds) {
-        if (world.pool(poolId) === undefined) throw new RangeError(`scaling group ${group.id}: no pool ${poolId}`)
+        const pool = world.pool(poolId)
+        if (pool === undefined) throw new RangeError(`scaling group ${group.id}: no pool ${poolId}`)
+        group.pools.push(pool)
       }
       const period = group.auditTimeMinutes === 0 ? 10_000 : group.auditTimeMinutes * 60_000
       world.addTicker({ start: now, period, count: 0, run: (t) => this.audit(group, t) }, 'audit')
@@ -145,8 +154,7 @@ export class AutoScalingService {
       return status === 'ACTIVE' ? undefined : `NOVA_AUDIT: server ${status}`
     }
     if (t < instance.joinedAt + group.graceSeconds * 1000) return undefined
-    for (const poolId of group.poolIds) {
-      const pool = this.world.pool(poolId)!
+    for (const pool of group.pools) {
       const member = pool.members.find((m) => m.serverId === instance.serverId && shownStatus(pool, m) === 'OFFLINE')
       if (member) return `ELB_AUDIT: member ${member.id} of pool ${pool.id} OFFLINE`
     }
@@ -156,7 +164,7 @@ export class AutoScalingService {
   /** Takes the instance out of the group and its pools; deletes the server when AS created it. */
   private remove(group: Group, instance: Instance, t: number, reason: string): void {
     group.instances = group.instances.filter((i) => i !== instance)
-    for (const poolId of group.poolIds) this.world.removeMembers(this.world.pool(poolId)!, instance.serverId)
+    for (const pool of group.pools) this.world.removeMembers(pool, instance.serverId)
     const deleted = instance.createdBy === 'auto'
     if (deleted && this.world.inventory.has(instance.serverId)) {
       this.world.inventory.setStatus(instance.serverId, 'DELETED', t)
@@ -241,17 +249,26 @@ export class AutoScalingService {
       if (parsed === NOT_JSON || !isPlainObject(parsed)) return asError(400, 'AS.0022', 'request body error.')
       const { action, instances_id: ids } = parsed
       if (action !== 'ENTER_STANDBY' && action !== 'EXIT_STANDBY') {
-        return asError(400, 'AS.0022', `request body error: the emulator supports only ENTER_STANDBY and EXIT_STANDBY, not ${String(action)}.`)
+        return asError(
+          400,
+          'AS.0022',
+          `request body error: the emulator supports only ENTER_STANDBY and EXIT_STANDBY, not ${String(action)}.`
+        )
       }
-      if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_STANDBY_INSTANCES || !ids.every((v) => typeof v === 'string')) {
+      if (
+        !Array.isArray(ids) ||
+        ids.length === 0 ||
+        ids.length > MAX_STANDBY_INSTANCES ||
+        !ids.every((v) => typeof v === 'string')
+      ) {
         return asError(400, 'AS.0022', `request body error: instances_id must hold 1-${MAX_STANDBY_INSTANCES} ids.`)
       }
       const needed = action === 'ENTER_STANDBY' ? 'INSERVICE' : 'STANDBY'
-      const instances = (ids as string[]).map((serverId) => group.instances.find((i) => i.serverId === serverId))
+      const instances = ids.map((serverId) => group.instances.find((i) => i.serverId === serverId))
       const wrong = instances.findIndex((instance) => instance?.lifeCycle !== needed)
       if (wrong >= 0) {
         const code = action === 'ENTER_STANDBY' ? 'AS.4015' : 'AS.4038'
-        return asError(400, code, `Instance ${String(ids[wrong])} is not ${needed} in AS group ${group.id}.`)
+        return asError(400, code, `Instance ${ids[wrong]} is not ${needed} in AS group ${group.id}.`)
       }
       for (const instance of instances as Instance[]) {
         if (action === 'ENTER_STANDBY') this.enterStandby(group, instance)
@@ -263,15 +280,14 @@ export class AutoScalingService {
 
   private enterStandby(group: Group, instance: Instance): void {
     instance.lifeCycle = 'STANDBY'
-    for (const poolId of group.poolIds) this.world.removeMembers(this.world.pool(poolId)!, instance.serverId)
+    for (const pool of group.pools) this.world.removeMembers(pool, instance.serverId)
   }
 
   private exitStandby(group: Group, instance: Instance): void {
     const now = this.world.now()
     instance.lifeCycle = 'INSERVICE'
     instance.joinedAt = now
-    for (const poolId of group.poolIds) {
-      const pool = this.world.pool(poolId)!
+    for (const pool of group.pools) {
       const address = this.world.addressOf(instance.serverId)
       pool.members.push(newMember(instance.serverId, address, 80, group.listenerWeight, 'INITIAL', now))
     }

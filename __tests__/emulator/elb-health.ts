@@ -129,7 +129,15 @@ export function buildLoadBalancers(
       monitor: pool.healthMonitor && monitorOf(pool, pool.healthMonitor),
       members: pool.members.map((m) => {
         const weight = m.weight ?? 1
-        const member = newMember(m.serverId, m.address ?? addressOf(m.serverId), m.protocolPort ?? 80, weight, 'ONLINE', now, m.id)
+        const member = newMember(
+          m.serverId,
+          m.address ?? addressOf(m.serverId),
+          m.protocolPort ?? 80,
+          weight,
+          'ONLINE',
+          now,
+          m.id
+        )
         member.health = servingAt(m.serverId) && !forcedOffline(lb, member) ? 'ONLINE' : 'OFFLINE'
         return member
       }),

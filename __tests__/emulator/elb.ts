@@ -76,7 +76,10 @@ export class ElbService {
     private readonly projectOf: () => string,
     rateLimit: RequestRateLimit | undefined
   ) {
-    this.limiter = new RateLimiter(rateLimit && { servers: rateLimit.requests, windowMs: rateLimit.windowMs }, world.now)
+    this.limiter = new RateLimiter(
+      rateLimit && { servers: rateLimit.requests, windowMs: rateLimit.windowMs },
+      world.now
+    )
   }
 
   routes(): Route[] {
@@ -98,7 +101,9 @@ export class ElbService {
       route('elb-loadbalancer', 'GET', '/loadbalancers/([^/]+)', ([id]) => this.showLoadBalancer(id)),
       route('elb-statuses', 'GET', '/loadbalancers/([^/]+)/statuses', ([id]) => this.statuses(id)),
       route('elb-pools', 'GET', '/pools', (_, url) => this.listPools(url)),
-      route('elb-pool', 'GET', '/pools/([^/]+)', ([id]) => this.withPool(id, (pool) => this.ok({ pool: this.describePool(pool) }))),
+      route('elb-pool', 'GET', '/pools/([^/]+)', ([id]) =>
+        this.withPool(id, (pool) => this.ok({ pool: this.describePool(pool) }))
+      ),
       route('elb-members', 'GET', '/pools/([^/]+)/members', ([id], url) => this.listMembers(id, url)),
       route('elb-member', 'GET', '/pools/([^/]+)/members/([^/]+)', ([poolId, id]) => this.showMember(poolId, id)),
       route('elb-member-update', 'PUT', '/pools/([^/]+)/members/([^/]+)', ([poolId, id], _, body) =>
@@ -132,7 +137,10 @@ export class ElbService {
     lbs = filter(lbs, url, 'provisioning_status', (lb) => this.provisioning(lb))
     const paged = page(lbs, url)
     if ('status' in paged) return paged
-    return this.ok({ loadbalancers: paged.items.map((lb) => this.describeLoadBalancer(lb)), page_info: paged.page_info })
+    return this.ok({
+      loadbalancers: paged.items.map((lb) => this.describeLoadBalancer(lb)),
+      page_info: paged.page_info
+    })
   }
 
   private showLoadBalancer(id: string): Reply {
@@ -386,7 +394,9 @@ export class ElbService {
         name: pool.name,
         provisioning_status: 'ACTIVE',
         operating_status: operating,
-        healthmonitor: pool.monitor ? { id: pool.monitor.id, type: pool.monitor.type, provisioning_status: 'ACTIVE' } : {},
+        healthmonitor: pool.monitor
+          ? { id: pool.monitor.id, type: pool.monitor.type, provisioning_status: 'ACTIVE' }
+          : {},
         members
       }
     })
@@ -397,7 +407,14 @@ export class ElbService {
       operating_status: 'ONLINE',
       pools: [pools[i]]
     }))
-    const tree = { id: lb.id, name: lb.name, provisioning_status: this.provisioning(lb), operating_status: 'ONLINE', listeners, pools }
+    const tree = {
+      id: lb.id,
+      name: lb.name,
+      provisioning_status: this.provisioning(lb),
+      operating_status: 'ONLINE',
+      listeners,
+      pools
+    }
     return this.ok({ statuses: { loadbalancer: tree } })
   }
 }

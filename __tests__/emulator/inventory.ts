@@ -132,11 +132,16 @@ export class Inventory {
     if (server.until === undefined) return server.status
     if (this.now() < server.until.at) return server.until.during
     this.beforeChange?.()
-    // The hook may have taken the end in already (through `stateAt`, which changes nothing).
-    if (server.until === undefined) return server.status
-    server.status = server.until.after
-    server.since = server.until.at
+    // Read again: the hook may have changed the server (Auto Scaling deleting it).
+    const until = this.jobOf(server)
+    if (until === undefined) return server.status
+    server.status = until.after
+    server.since = until.at
     delete server.until
     return server.status
+  }
+
+  private jobOf(server: InventoryServer): InventoryServer['until'] {
+    return server.until
   }
 }

@@ -61,8 +61,7 @@ export class LoadBalancing {
   readonly removals: ScalingRemoval[] = []
   private readonly pools = new Map<string, PoolState>()
   private readonly traffic = new Map<string, PoolTrafficState>()
-  private readonly tickers: Ticker[] = []
-  private readonly phases = new Map<Ticker, number>()
+  private readonly tickers: { ticker: Ticker; phase: number }[] = []
   private readonly bootDelayMs: number
   private readonly serverBootDelayMs: Record<string, number>
   private advancing = false
@@ -113,8 +112,7 @@ export class LoadBalancing {
 
   /** Registers something periodic (the AS audits). */
   addTicker(ticker: Ticker, phase: Phase): void {
-    this.tickers.push(ticker)
-    this.phases.set(ticker, PHASES.indexOf(phase))
+    this.tickers.push({ ticker, phase: PHASES.indexOf(phase) })
   }
 
   /** Whether the server answers at `t`: ACTIVE, and booted (`bootDelayMs`) since it turned ACTIVE. */
@@ -202,7 +200,8 @@ export class LoadBalancing {
   rangeOf(poolId: string): { healthy: { min: number; max: number }; serving: { min: number; max: number } } {
     const samples = this.samplesOf(poolId)
     // A pool is sampled when it is created, so there is always a range.
-    return { healthy: sampleRange(samples, 'healthy')!, serving: sampleRange(samples, 'serving')! }
+    const none = { min: 0, max: 0 }
+    return { healthy: sampleRange(samples, 'healthy') ?? none, serving: sampleRange(samples, 'serving') ?? none }
   }
 
   private trafficState(poolId: string): PoolTrafficState {
@@ -217,7 +216,7 @@ export class LoadBalancing {
     const traffic = new PoolTrafficState()
     this.traffic.set(pool.id, traffic)
     const monitored = isMonitored(pool)
-    const probePeriod = monitored ? pool.monitor!.delay * 1000 : UNMONITORED_SAMPLE_MS
+    const probePeriod = monitored && pool.monitor ? pool.monitor.delay * 1000 : UNMONITORED_SAMPLE_MS
     this.addTicker(
       {
         start,
@@ -234,7 +233,10 @@ export class LoadBalancing {
       'probe'
     )
     if (pool.requestsPerSecond > 0) {
-      this.addTicker({ start, period: 1000 / pool.requestsPerSecond, count: 0, run: (t) => this.request(pool, traffic, t) }, 'traffic')
+      this.addTicker(
+        { start, period: 1000 / pool.requestsPerSecond, count: 0, run: (t) => this.request(pool, traffic, t) },
+        'traffic'
+      )
     }
     traffic.sample(this.sample(pool, start))
   }
@@ -264,10 +266,9 @@ export class LoadBalancing {
     let best: Ticker | undefined
     let bestAt = Infinity
     let bestPhase = Infinity
-    for (const ticker of this.tickers) {
+    for (const { ticker, phase } of this.tickers) {
       const at = ticker.start + (ticker.count + 1) * ticker.period
       if (at > now) continue
-      const phase = this.phases.get(ticker)!
       if (at < bestAt || (at === bestAt && phase < bestPhase)) {
         best = ticker
         bestAt = at

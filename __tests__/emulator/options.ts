@@ -182,8 +182,7 @@ export interface EmulatorCounters {
    * Requests received per route, counted on arrival. The identity routes ('id-token',
    * 'password-token', 'github-oidc') show up only once such a request has arrived.
    */
-  requests: Record<RouteName | 'unknown', number> &
-    Partial<Record<IdentityRouteName | LoadBalancingRouteName, number>>
+  requests: Record<RouteName | 'unknown', number> & Partial<Record<IdentityRouteName | LoadBalancingRouteName, number>>
   /** Requests by outcome: the HTTP status answered (injected answers included), 'reset' or 'hang'. */
   outcomes: Record<string, number>
   /** Requests the rate limit answered 429 APIG.0308. */

@@ -68,7 +68,10 @@ export class PoolTrafficState {
 }
 
 /** The lowest and highest value of a sample field, or undefined without samples. */
-export function sampleRange(samples: PoolSample[], field: 'healthy' | 'serving'): { min: number; max: number } | undefined {
+export function sampleRange(
+  samples: PoolSample[],
+  field: 'healthy' | 'serving'
+): { min: number; max: number } | undefined {
   if (samples.length === 0) return undefined
   let min = Infinity
   let max = -Infinity

@@ -19,9 +19,8 @@
 import type { Route } from './core'
 import { newMember, shownStatus, type PoolState } from './elb-health'
 import { ecsError, isPlainObject, NOT_JSON, parseBody, type Reply } from './http'
-import type { LoadBalancing } from './load-balancing'
-import type { EmulatorScalingGroup, LoadBalancingRouteName, RequestRateLimit } from './lb-options'
-import { RateLimiter } from './rate-limit'
+import { serviceRoutes, type LoadBalancing } from './load-balancing'
+import type { EmulatorScalingGroup, RequestRateLimit } from './lb-options'
 
 /** At most this many instances per batch instance action (批量操作实例). */
 export const MAX_STANDBY_INSTANCES = 10
@@ -82,19 +81,13 @@ function buildGroup(spec: EmulatorScalingGroup): Group {
 
 export class AutoScalingService {
   private readonly groups: Group[]
-  private readonly limiter: RateLimiter
-
   constructor(
     specs: EmulatorScalingGroup[],
     private readonly world: LoadBalancing,
-    rateLimit: RequestRateLimit | undefined
+    private readonly rateLimit: RequestRateLimit | undefined
   ) {
     const now = world.now()
     this.groups = specs.map((spec) => buildGroup(spec))
-    this.limiter = new RateLimiter(
-      rateLimit && { servers: rateLimit.requests, windowMs: rateLimit.windowMs },
-      world.now
-    )
     for (const group of this.groups) {
       for (const poolId of group.poolIds) {
         const pool = world.pool(poolId)
@@ -107,19 +100,7 @@ export class AutoScalingService {
   }
 
   routes(): Route[] {
-    const base = '^/autoscaling-api/v1/([^/]+)'
-    const route = (
-      name: LoadBalancingRouteName,
-      method: Route['method'],
-      path: string,
-      handle: (params: string[], url: URL, body: string) => Reply
-    ): Route => ({
-      name,
-      method,
-      path: new RegExp(`${base}${path}$`),
-      auth: 'project',
-      handle: ({ params, url, body }) => this.limiter.admit(1) ?? handle(params, url, body)
-    })
+    const route = serviceRoutes('/autoscaling-api/v1/([^/]+)', this.rateLimit, this.world.now)
     return [
       route('as-groups', 'GET', '/scaling_group', (_, url) => this.listGroups(url)),
       route('as-group', 'GET', '/scaling_group/([^/]+)', ([id]) =>

@@ -8,9 +8,8 @@
 import type { Route } from './core'
 import { changeWeight, shownStatus, type LoadBalancerState, type MemberState, type PoolState } from './elb-health'
 import { gatewayError, isPlainObject, NOT_JSON, parseBody, type Reply } from './http'
-import type { LoadBalancing } from './load-balancing'
-import type { LoadBalancingRouteName, RequestRateLimit } from './lb-options'
-import { RateLimiter } from './rate-limit'
+import { serviceRoutes, type LoadBalancing } from './load-balancing'
+import type { RequestRateLimit } from './lb-options'
 
 /** At most this many members per batch update (BatchUpdateMembers). */
 export const MAX_BATCH_MEMBERS = 200
@@ -69,33 +68,14 @@ function filter<T>(items: T[], url: URL, name: string, field: (item: T) => unkno
 const listenerId = (pool: PoolState): string => `listener-${pool.id}`
 
 export class ElbService {
-  private readonly limiter: RateLimiter
-
   constructor(
     private readonly world: LoadBalancing,
     private readonly projectOf: () => string,
-    rateLimit: RequestRateLimit | undefined
-  ) {
-    this.limiter = new RateLimiter(
-      rateLimit && { servers: rateLimit.requests, windowMs: rateLimit.windowMs },
-      world.now
-    )
-  }
+    private readonly rateLimit: RequestRateLimit | undefined
+  ) {}
 
   routes(): Route[] {
-    const v3 = '^/v3/([^/]+)/elb'
-    const route = (
-      name: LoadBalancingRouteName,
-      method: Route['method'],
-      path: string,
-      handle: (params: string[], url: URL, body: string) => Reply
-    ): Route => ({
-      name,
-      method,
-      path: new RegExp(`${v3}${path}$`),
-      auth: 'project',
-      handle: ({ params, url, body }) => this.limiter.admit(1) ?? handle(params, url, body)
-    })
+    const route = serviceRoutes('/v3/([^/]+)/elb', this.rateLimit, this.world.now)
     return [
       route('elb-loadbalancers', 'GET', '/loadbalancers', (_, url) => this.listLoadBalancers(url)),
       route('elb-loadbalancer', 'GET', '/loadbalancers/([^/]+)', ([id]) => this.showLoadBalancer(id)),

@@ -20,10 +20,34 @@ import {
   type MemberState,
   type PoolState
 } from './elb-health'
+import type { Route } from './core'
+import type { Reply } from './http'
 import type { Inventory } from './inventory'
-import type { PoolSample, PoolTraffic, ScalingRemoval } from './lb-options'
+import type { LoadBalancingRouteName, PoolSample, PoolTraffic, RequestRateLimit, ScalingRemoval } from './lb-options'
 import type { EmulatorOptions } from './options'
+import { RateLimiter } from './rate-limit'
 import { PoolTrafficState, sampleRange, type Candidate } from './traffic'
+
+/** A route factory for one service: project routes under `prefix`, throttled by `rateLimit`. */
+export function serviceRoutes(
+  prefix: string,
+  rateLimit: RequestRateLimit | undefined,
+  now: () => number
+): (
+  name: LoadBalancingRouteName,
+  method: Route['method'],
+  path: string,
+  handle: (params: string[], url: URL, body: string) => Reply
+) => Route {
+  const limiter = new RateLimiter(rateLimit && { servers: rateLimit.requests, windowMs: rateLimit.windowMs }, now)
+  return (name, method, path, handle) => ({
+    name,
+    method,
+    path: new RegExp(`^${prefix}${path}$`),
+    auth: 'project',
+    handle: ({ params, url, body }) => limiter.admit(1) ?? handle(params, url, body)
+  })
+}
 
 /** Something that happens every `period` ms from `start` on: the k-th time at start + k * period. */
 export interface Ticker {

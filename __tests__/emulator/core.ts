@@ -13,11 +13,12 @@ import {
   type EmulatorCounters,
   type Fault,
   type IdentityRouteName,
+  type LoadBalancingRouteName,
   type RecordedRequest,
   type RouteName
 } from './options'
 
-export type AnyRouteName = RouteName | IdentityRouteName
+export type AnyRouteName = RouteName | IdentityRouteName | LoadBalancingRouteName
 
 /** How a request authenticated, checked once on arrival. */
 export interface Verification {
@@ -44,7 +45,7 @@ export interface RouteContext {
 
 export interface Route {
   name: AnyRouteName
-  method: 'GET' | 'POST'
+  method: 'GET' | 'POST' | 'PUT'
   /** The whole path; on 'project' routes the first capture is the project id. */
   path: RegExp
   /**
@@ -66,6 +67,8 @@ export interface CoreOptions {
   onRequest?: (request: RecordedRequest) => void
   latencyMs?: number
   recordRequests?: boolean
+  /** Called before any route processes a request (load balancing: catch up with the clock). */
+  beforeProcess?: () => void
 }
 
 /** A route path that matches exactly this path. */
@@ -268,6 +271,7 @@ export class EmulatorCore {
 
   /** A route's normal answer, once the request is authenticated (and its project may be used). */
   private process({ req, url, route, verification, record }: Pending): Reply {
+    this.options.beforeProcess?.()
     const captures = route.path.exec(url.pathname)?.slice(1) ?? []
     const decoded = captures.map((segment) => decodeSafely(segment))
     const context: RouteContext = { req, url, body: record.body, params: decoded, projectId: '', verification }

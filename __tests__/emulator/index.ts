@@ -33,15 +33,19 @@
  * - options.ts, http.ts: the public types and constants, the error shapes.
  */
 import { createGuard } from './auth'
+import { AutoScalingService } from './autoscaling'
 import { EmulatorCore, type AnyRouteName } from './core'
 import { EcsService } from './ecs'
+import { ElbService } from './elb'
 import { Fleet } from './fleet'
 import { githubOidcRoute } from './github-oidc'
 import { IamService } from './iam'
+import { LoadBalancing, type LoadBalancingView } from './load-balancing'
 import { novaRoutes } from './nova'
 import { TemporaryKeys } from './security-tokens'
 import {
   DEFAULT_CREDENTIALS,
+  DEFAULT_PROJECTS,
   GITHUB_OIDC_PATH,
   validateOptions,
   type EmulatorCounters,
@@ -53,14 +57,18 @@ import {
 import { SignatureVerifier } from './signature'
 
 export * from './options'
+export type { LoadBalancingView } from './load-balancing'
 export { ecsError, gatewayError, iamError, keystoneError } from './http'
 
 export class EcsEmulator {
   readonly url: string
   readonly requests: RecordedRequest[]
+  /** The ELB and Auto Scaling model: traffic counters, pool samples, AS removals (lb-options.ts). */
+  readonly loadBalancing: LoadBalancingView
 
   private constructor(
     private readonly core: EmulatorCore,
+    world: LoadBalancing,
     private readonly fleet: Fleet,
     private readonly ecs: EcsService,
     private readonly iam: IamService,
@@ -69,6 +77,7 @@ export class EcsEmulator {
   ) {
     this.url = core.url
     this.requests = core.requests
+    this.loadBalancing = world.view()
   }
 
   static async start(options: EmulatorOptions = {}): Promise<EcsEmulator> {
@@ -82,7 +91,12 @@ export class EcsEmulator {
     const signatures = new SignatureVerifier(options.credentials ?? DEFAULT_CREDENTIALS, now, (accessKeyId) =>
       temporaryKeys.lookup(accessKeyId)
     )
-    const core = new EmulatorCore(createGuard(signatures, iam), options)
+    // Load balancing (ELB v3, Auto Scaling, traffic): replays its clock before every request.
+    const world = new LoadBalancing(options, fleet.inventory, now)
+    const projectId = Object.values(options.projects ?? DEFAULT_PROJECTS)[0]
+    const elb = new ElbService(world, () => projectId, options.loadBalancing?.rateLimit)
+    const autoscaling = new AutoScalingService(options.scalingGroups ?? [], world, options.loadBalancing?.rateLimit)
+    const core = new EmulatorCore(createGuard(signatures, iam), { ...options, beforeProcess: () => world.advance() })
     core.addRoutes([
       ...ecs.routes(),
       ...novaRoutes(fleet),
@@ -90,9 +104,10 @@ export class EcsEmulator {
       temporaryKeys.route(),
       githubOidcRoute(options.githubOidc, now)
     ])
+    core.addRoutes([...elb.routes(), ...autoscaling.routes()])
     await core.listen(options.port)
     origin = core.url
-    return new EcsEmulator(core, fleet, ecs, iam, temporaryKeys, options.githubOidc)
+    return new EcsEmulator(core, world, fleet, ecs, iam, temporaryKeys, options.githubOidc)
   }
 
   /** Queues faults for a route; each matching request consumes one, in order. */

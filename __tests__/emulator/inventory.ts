@@ -43,17 +43,28 @@ interface Task {
   during: string
   /** `status` once it is over, at `endsAt`. */
   after: string
+  /** When it began. */
+  from: number
   endsAt: number
 }
 
 interface InventoryServer extends EmulatorServer {
   status: string
   tags: string[]
+  /** When `status` began (-Infinity: from the start). */
+  since: number
   task?: Task
 }
 
+/** A server's state at an instant, since when it has been in it, and the task it is carrying out. */
+export interface ServerState {
+  status: string
+  since: number
+  task?: string
+}
+
 /** The task an accepted action starts, as table 4 pairs task states and statuses. */
-function taskOf(action: Action, hard: boolean, status: string): Omit<Task, 'endsAt'> {
+function taskOf(action: Action, hard: boolean, status: string): Omit<Task, 'from' | 'endsAt'> {
   const after = STATE_AFTER[action]
   if (action === 'reboot') {
     return hard
@@ -72,6 +83,12 @@ function listedTag(tag: string): string {
 }
 
 export class Inventory {
+  /**
+   * Load-balancing hook: called before any server's state changes (an action begins, a test or the
+   * Auto Scaling model sets a state, a task's end is taken in), so a model that replays time lazily
+   * (`stateAt`) can first catch up with the state as it was.
+   */
+  beforeChange: (() => void) | undefined
   private readonly servers = new Map<string, InventoryServer>()
   /** Listing order, newest first as Nova sorts (created_at desc); deleted servers keep their place for markers. */
   private readonly order: string[] = []
@@ -84,7 +101,12 @@ export class Inventory {
     private readonly taskSettleMs = 0
   ) {
     for (const server of servers) {
-      this.servers.set(server.id, { ...server, status: server.status ?? 'ACTIVE', tags: server.tags ?? [] })
+      this.servers.set(server.id, {
+        ...server,
+        status: server.status ?? 'ACTIVE',
+        tags: server.tags ?? [],
+        since: -Infinity
+      })
       this.order.push(server.id)
     }
   }
@@ -92,7 +114,7 @@ export class Inventory {
   /** A new server, listed first (the newest); its ID is UUID-shaped and never reused. */
   create(): string {
     const id = `ffffffff-0000-4000-8000-${String(++this.created).padStart(12, '0')}`
-    this.servers.set(id, { id, name: `created-${this.created}`, status: 'ACTIVE', tags: [] })
+    this.servers.set(id, { id, name: `created-${this.created}`, status: 'ACTIVE', tags: [], since: this.now() })
     this.order.unshift(id)
     return id
   }
@@ -127,17 +149,33 @@ export class Inventory {
   begin(serverId: string, action: Action, hard: boolean, jobDurationMs: number): void {
     const server = this.servers.get(serverId)
     if (server === undefined) return
+    this.beforeChange?.()
     this.settle(server)
-    const endsAt = this.now() + jobDurationMs + this.taskSettleMs
-    server.task = { ...taskOf(action, hard, server.status), endsAt }
+    const from = this.now()
+    server.task = { ...taskOf(action, hard, server.status), from, endsAt: from + jobDurationMs + this.taskSettleMs }
   }
 
-  /** Sets a server's state now, ending any task on it. */
-  setStatus(serverId: string, status: string): void {
+  /** Sets a server's state at `at` (default now), ending any task on it. */
+  setStatus(serverId: string, status: string, at = this.now()): void {
     const server = this.servers.get(serverId)
     if (server === undefined) throw new Error(`${serverId} is not in the inventory`)
+    this.beforeChange?.()
     server.status = status
+    server.since = at
     delete server.task
+  }
+
+  /**
+   * A listed server's state at `t` (not before its last change), without taking anything in; used
+   * by the load-balancing model to replay time. Undefined for servers not listed.
+   */
+  stateAt(serverId: string, t: number): ServerState | undefined {
+    const server = this.servers.get(serverId)
+    if (server === undefined) return undefined
+    const { task } = server
+    if (task === undefined) return { status: server.status, since: server.since }
+    if (t < task.endsAt) return { status: task.during, since: task.from, task: task.state }
+    return { status: task.after, since: task.endsAt }
   }
 
   /**
@@ -201,7 +239,12 @@ export class Inventory {
   /** Ends a task whose time is up: the server takes the state the action leads to. */
   private settle(server: InventoryServer): void {
     if (server.task === undefined || this.now() < server.task.endsAt) return
-    server.status = server.task.after
+    this.beforeChange?.()
+    // Read again: the hook may have changed the server (Auto Scaling deleting it).
+    const { task } = server
+    if (task === undefined) return
+    server.status = task.after
+    server.since = task.endsAt
     delete server.task
   }
 }

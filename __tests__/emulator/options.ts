@@ -5,6 +5,9 @@
  */
 import type { IncomingHttpHeaders } from 'node:http'
 import type { KeyObject } from 'node:crypto'
+import type { LoadBalancingOptions, LoadBalancingRouteName } from './lb-options'
+
+export type * from './lb-options'
 
 export interface EmulatorCredential {
   secretAccessKey: string
@@ -74,7 +77,8 @@ export interface EmulatorGithubOidc {
   expiresInSeconds?: number
 }
 
-export interface EmulatorOptions {
+/** `LoadBalancingOptions` (lb-options.ts): ELB load balancers, Auto Scaling groups, traffic. */
+export interface EmulatorOptions extends LoadBalancingOptions {
   /**
    * The project's servers for `GET /v1/{project_id}/cloudservers/detail` (newest first; pages by
    * `marker`, the ID of the last server of the previous page, or by the deprecated `offset`, a page
@@ -212,7 +216,7 @@ export interface EmulatorCounters {
    * Requests received per route, counted on arrival. The identity routes ('id-token',
    * 'password-token', 'github-oidc') show up only once such a request has arrived.
    */
-  requests: Record<RouteName | 'unknown', number> & Partial<Record<IdentityRouteName, number>>
+  requests: Record<RouteName | 'unknown', number> & Partial<Record<IdentityRouteName | LoadBalancingRouteName, number>>
   /** Requests by outcome: the HTTP status answered (injected answers included), 'reset' or 'hang'. */
   outcomes: Record<string, number>
   /** Requests the rate limit answered 429 APIG.0308. */
@@ -288,7 +292,7 @@ export type Fault =
   | { kind: 'pass' }
 
 export interface RecordedRequest {
-  route: RouteName | IdentityRouteName | 'unknown'
+  route: RouteName | IdentityRouteName | LoadBalancingRouteName | 'unknown'
   method: string
   /** The path as received, without the query. */
   path: string

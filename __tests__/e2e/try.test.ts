@@ -1,32 +1,13 @@
-import { spawn } from 'node:child_process'
-import { readFile, rm } from 'node:fs/promises'
-import { dirname, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_FLEET_FILE, loadFleetFile } from '../emulator/fleet-file'
+import { runScript, takeSummaries } from '../support/run-script'
 
 // `npm run try -- <case>`: each case runs the bundled action against the in-process emulator's
 // default fleet and prints the inputs, the log, the outputs and the summary path.
 
-const root = resolve(__dirname, '../..')
-
 async function tryCase(name: string): Promise<{ code: number | null; output: string; summaries: string[] }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/try.ts', name], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let output = ''
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  const code = await new Promise<number | null>((done) => child.on('close', done))
-  const summaries: string[] = []
-  // The script keeps its folders for the person who ran it to open; the test reads and removes them.
-  for (const [, path] of output.matchAll(
-    /^Job summary \(HTML, as GitHub renders it on the run page\): (\S+summary\.html)$/gm
-  )) {
-    summaries.push(await readFile(path, 'utf8'))
-    await rm(dirname(path), { recursive: true, force: true })
-  }
-  return { code, output, summaries }
+  const { code, output } = await runScript('scripts/try.ts', [name])
+  return { code, output, summaries: await takeSummaries(output) }
 }
 
 const fleet = await loadFleetFile(DEFAULT_FLEET_FILE)

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto'
 import { DEFAULT_ACCESS_KEY, DEFAULT_REGION, EcsEmulator, type ServerFailure } from '../__tests__/emulator'
-import { runAction } from '../__tests__/support/run-action'
+import { runAndShow } from './show-run'
 
 const SERVER_COUNT = 2500
 
@@ -23,32 +23,6 @@ const FAILURES: [number, ServerFailure][] = [
   [2222, { code: 'Ecs.0227', reason: 'Failed to reboot.' }]
 ]
 
-/** Prints the log as the runner's page shows it: debug hidden, groups folded, annotations marked. */
-function showLikeTheRunner(stdout: string): void {
-  const decode = (text: string): string =>
-    text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%3A/g, ':').replace(/%2C/g, ',').replace(/%25/g, '%')
-  let folded = false
-  for (const line of stdout.split('\n')) {
-    const command = /^::([a-z-]+) ?([^:]*)::(.*)$/.exec(line)
-    if (folded) {
-      folded = command?.[1] !== 'endgroup'
-      continue
-    }
-    if (command === null) {
-      if (line !== '') console.log(`  ${line}`)
-      continue
-    }
-    const [, name, properties, message] = command
-    if (name === 'group') {
-      console.log(`  ▸ ${message}`)
-      folded = true
-    } else if (name === 'error' || name === 'warning') {
-      const title = /title=([^,]*)/.exec(properties)?.[1]
-      console.log(`  ${name === 'error' ? 'Error' : 'Warning'}: ${title ? `${decode(title)}: ` : ''}${decode(message)}`)
-    }
-  }
-}
-
 async function main(): Promise<void> {
   const servers = Array.from({ length: SERVER_COUNT }, (_, i) => serverId(i))
   const emulator = await EcsEmulator.start({
@@ -58,33 +32,20 @@ async function main(): Promise<void> {
   const { accessKeyId, secretAccessKey } = DEFAULT_ACCESS_KEY
   console.log(`Emulator listening on ${emulator.url}; restarting ${SERVER_COUNT} simulated servers.\n`)
   try {
-    const run = await runAction(
-      {
-        'server-ids': servers.join('\n'),
-        type: 'SOFT',
-        region: DEFAULT_REGION,
-        endpoint: emulator.url,
-        'iam-endpoint': emulator.url,
-        'access-key-id': accessKeyId,
-        'secret-access-key': secretAccessKey,
-        'batch-size': '1000',
-        // The emulator has no rate limit; against the cloud the default of 1000 paces batches a minute apart.
-        'max-servers-per-minute': '100000',
-        'poll-interval-seconds': '0.5',
-        'fail-on-error': 'true'
-      },
-      { keepFiles: true }
-    )
-    console.log('--- The step log, as the workflow run page shows it (groups folded) ---')
-    showLikeTheRunner(run.stdout)
-    console.log('\n--- Outputs (GITHUB_OUTPUT) ---')
-    for (const [name, value] of Object.entries(run.outputs)) {
-      const shown = value.length > 300 ? `${value.slice(0, 300)}… (${value.length} characters)` : value
-      console.log(`${name}: ${shown}`)
-    }
-    const signed = emulator.requests.filter((r) => r.signatureValid).length
-    console.log(`\nThe emulator verified ${signed} of ${emulator.requests.length} request signatures.`)
-    console.log(`Job summary (HTML, as GitHub renders it on the run page): ${run.summaryPath}`)
+    const run = await runAndShow(emulator, {
+      'server-ids': servers.join('\n'),
+      type: 'SOFT',
+      region: DEFAULT_REGION,
+      endpoint: emulator.url,
+      'iam-endpoint': emulator.url,
+      'access-key-id': accessKeyId,
+      'secret-access-key': secretAccessKey,
+      'batch-size': '1000',
+      // The emulator has no rate limit; against the cloud the default of 1000 paces batches a minute apart.
+      'max-servers-per-minute': '100000',
+      'poll-interval-seconds': '0.5',
+      'fail-on-error': 'true'
+    })
     console.log(
       `The action exited with code ${run.exitCode}${run.exitCode === 1 ? ': the step fails, since 3 servers were made to fail' : ''}.`
     )

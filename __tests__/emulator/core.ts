@@ -6,6 +6,7 @@
  * Services (ECS, Nova, IAM, GitHub OIDC) depend on this module; it depends on none of them.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import { decodeSafely, gatewayError, isPlainObject, newHexId, notFound, type Reply } from './http'
 import {
@@ -69,6 +70,8 @@ export interface CoreOptions {
   recordRequests?: boolean
   /** Called before any route processes a request (load balancing: catch up with the clock). */
   beforeProcess?: () => void
+  /** Serve HTTPS with this PEM key and certificate (chain) instead of HTTP; see `EmulatorOptions.tls`. */
+  tls?: { key: string; cert: string }
 }
 
 /** A route path that matches exactly this path. */
@@ -96,7 +99,7 @@ export class EmulatorCore {
     requests: { submit: 0, job: 0, projects: 0, 'nova-action': 0, 'nova-server': 0, list: 0, server: 0, unknown: 0 },
     outcomes: {}
   }
-  private readonly server: Server = createServer()
+  private readonly server: Server
   private readonly sockets = new Set<Socket>()
   private readonly timers = new Set<NodeJS.Timeout>()
   private closing: Promise<void> | undefined
@@ -104,7 +107,9 @@ export class EmulatorCore {
   constructor(
     private readonly guard: Guard,
     private readonly options: CoreOptions = {}
-  ) {}
+  ) {
+    this.server = options.tls ? createHttpsServer(options.tls) : createServer()
+  }
 
   /** Adds a service's routes; a path matches at most one route. */
   addRoutes(routes: Route[]): void {
@@ -123,7 +128,7 @@ export class EmulatorCore {
         resolve()
       })
     })
-    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    this.url = `${this.options.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`
     server.on('connection', (socket: Socket) => {
       this.sockets.add(socket)
       socket.once('close', () => this.sockets.delete(socket))

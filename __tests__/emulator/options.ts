@@ -200,6 +200,12 @@ export interface EmulatorOptions extends LoadBalancingOptions {
    * variables that point `getIDToken()` here. Default unset: that route answers 404.
    */
   githubOidc?: EmulatorGithubOidc
+  /**
+   * Extension (proxy and custom-CA tests): serve HTTPS with this PEM private key and certificate
+   * (a leaf, optionally followed by its chain) instead of HTTP; `url` is then `https://127.0.0.1:{port}`.
+   * Default unset: plain HTTP.
+   */
+  tls?: { key: string; cert: string }
 }
 
 /** Servers restarted per sliding window; see `EmulatorOptions.rateLimit`. */

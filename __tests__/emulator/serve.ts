@@ -2,14 +2,22 @@
  * Runs the ECS + IAM emulator stand-alone:
  *
  *   npx tsx __tests__/emulator/serve.ts [--port N] [--job-duration-ms N]
- *     [--fail <server-id>=<code>[:<reason>]]... [--server <id>]...
+ *     [--fleet <file.json>|none] [--fail <server-id>=<code>[:<reason>]]... [--server <id>]...
  *     [--unknown-servers reject|sub-job] [--verbose]
  *
  * Prints one JSON line to stdout ({"url","accessKeyId","secretAccessKey","projectId","region"}),
- * logs one line per request to stderr with --verbose, and closes cleanly on SIGINT/SIGTERM (exit 0).
- * Without --server every server id exists; with it only the listed ids do.
+ * the fleet to stderr, logs one line per request to stderr with --verbose, and closes cleanly on
+ * SIGINT/SIGTERM (exit 0).
+ *
+ * Servers: by default the fleet of examples/fleet.json (12 named, tagged servers; one stopped, two
+ * whose restart fails), so that selection by tag, name and state works as against a real project.
+ * `--fleet file.json` (or the ECS_EMULATOR_FLEET environment variable) loads another fleet in that
+ * format (see fleet-file.ts); `--fleet none` has no listed servers and lets every server id exist,
+ * and `--server` (which implies `--fleet none`) lets only the ids given exist. `--fail` adds
+ * failures on top of the fleet's. A bad flag or fleet file exits 2 with the reason.
  */
 import { parseArgs } from 'node:util'
+import { DEFAULT_FLEET_FILE, FleetFileError, loadFleetFile, reasonFor, type FleetSpec } from './fleet-file'
 import {
   DEFAULT_ACCESS_KEY,
   DEFAULT_PROJECT_ID,
@@ -20,14 +28,6 @@ import {
   type ServerFailure
 } from '.'
 
-const KNOWN_REASONS: Record<string, string> = {
-  'Ecs.0100': 'The ECS status does not meet requirements.',
-  'Ecs.0114': 'The ECS does not exist.',
-  'Ecs.0227': 'Failed to reboot.',
-  'Ecs.0605': 'ECS locked.',
-  'Ecs.0611': 'Batch operation failed.'
-}
-
 class UsageError extends Error {}
 
 function nonNegativeInteger(flag: string, value: string | undefined): number | undefined {
@@ -36,7 +36,27 @@ function nonNegativeInteger(flag: string, value: string | undefined): number | u
   return Number(value)
 }
 
-function parseServeArgs(argv: string[]): { options: EmulatorOptions; verbose: boolean } {
+interface ServeArgs {
+  options: EmulatorOptions
+  verbose: boolean
+  /** The fleet file to load; undefined for none. */
+  fleet: string | undefined
+}
+
+/** `--fleet`, else ECS_EMULATOR_FLEET, else the default fleet; none with `--fleet none` or `--server`. */
+function fleetFile(flag: string | undefined, servers: string[] | undefined): string | undefined {
+  const chosen = flag ?? process.env.ECS_EMULATOR_FLEET
+  if (servers && servers.length > 0) {
+    if (chosen !== undefined && chosen !== 'none') {
+      throw new UsageError('--server lists the only servers that exist; it cannot be combined with a fleet file')
+    }
+    return undefined
+  }
+  if (chosen === '') throw new UsageError('--fleet needs a file name, or none')
+  return chosen === 'none' ? undefined : (chosen ?? DEFAULT_FLEET_FILE)
+}
+
+function parseServeArgs(argv: string[]): ServeArgs {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -46,6 +66,7 @@ function parseServeArgs(argv: string[]): { options: EmulatorOptions; verbose: bo
       'job-duration-ms': { type: 'string' },
       fail: { type: 'string', multiple: true },
       server: { type: 'string', multiple: true },
+      fleet: { type: 'string' },
       'unknown-servers': { type: 'string' },
       verbose: { type: 'boolean', default: false }
     }
@@ -60,7 +81,7 @@ function parseServeArgs(argv: string[]): { options: EmulatorOptions; verbose: bo
     const rest = spec.slice(eq + 1)
     const colon = rest.indexOf(':')
     const code = colon < 0 ? rest : rest.slice(0, colon)
-    const reason = colon < 0 ? (KNOWN_REASONS[code] ?? `Emulated failure ${code}.`) : rest.slice(colon + 1)
+    const reason = colon < 0 ? reasonFor(code) : rest.slice(colon + 1)
     serverFailures[id] = { code, reason }
   }
   const unknown = values['unknown-servers']
@@ -71,6 +92,7 @@ function parseServeArgs(argv: string[]): { options: EmulatorOptions; verbose: bo
   if (port !== undefined && port > 65535) throw new UsageError('--port must be at most 65535')
   return {
     verbose: values.verbose,
+    fleet: fleetFile(values.fleet, values.server),
     options: {
       port,
       jobDurationMs: nonNegativeInteger('--job-duration-ms', values['job-duration-ms']),
@@ -86,11 +108,38 @@ function logLine(request: RecordedRequest): string {
   return `${new Date().toISOString()} ${request.method} ${request.path}${query ? `?${query}` : ''} -> ${request.status}${request.signatureValid ? '' : ' (signature invalid)'}`
 }
 
+/** The fleet, one server a line, so that whoever started the emulator knows what it holds. */
+function describeFleet(file: string, fleet: FleetSpec): string {
+  const lines = fleet.servers.map((server) => {
+    const failure = fleet.failures[server.id] as ServerFailure | undefined
+    const tags = (server.tags ?? []).join(',')
+    return `  ${server.name.padEnd(10)} ${server.id}  ${(server.status ?? 'ACTIVE').padEnd(8)} ${tags}${failure ? `  (restart fails: ${failure.code})` : ''}`
+  })
+  return `serve: ${fleet.servers.length} servers from ${file}:\n${lines.join('\n')}\n`
+}
+
+async function parseAndLoad(argv: string[]): Promise<Omit<ServeArgs, 'fleet'>> {
+  const { options, verbose, fleet: file } = parseServeArgs(argv)
+  if (file === undefined) return { options, verbose }
+  const fleet = await loadFleetFile(file)
+  process.stderr.write(describeFleet(file, fleet))
+  return {
+    verbose,
+    options: { ...options, inventory: fleet.servers, serverFailures: { ...fleet.failures, ...options.serverFailures } }
+  }
+}
+
 async function main(): Promise<void> {
-  let parsed: ReturnType<typeof parseServeArgs>
+  let parsed: Omit<ServeArgs, 'fleet'>
   try {
-    parsed = parseServeArgs(process.argv.slice(2))
+    parsed = await parseAndLoad(process.argv.slice(2))
   } catch (error) {
+    if (!(
+      error instanceof UsageError ||
+      error instanceof FleetFileError ||
+      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ))
+      throw error
     process.stderr.write(`serve: ${(error as Error).message}\n`)
     process.exitCode = 2
     return

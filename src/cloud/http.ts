@@ -44,14 +44,32 @@ const NOT_SENT_CODES = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
   'SELF_SIGNED_CERT_IN_CHAIN',
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
   'ERR_TLS_CERT_ALTNAME_INVALID'
 ])
+
+/**
+ * TLS errors of a certificate signed by a CA Node does not trust: what a TLS-inspecting proxy or a
+ * private endpoint with its own CA causes, and what NODE_EXTRA_CA_CERTS fixes.
+ */
+const UNTRUSTED_CA_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY'
+])
+
+export const UNTRUSTED_CA_HINT =
+  "the server's certificate is signed by a CA this runner does not trust. Behind a TLS-inspecting proxy or with a private CA, set the NODE_EXTRA_CA_CERTS environment variable of the job to the path of that CA's PEM file"
 
 function describeCause(error: unknown): { reason: string; sent: boolean; code: string | undefined } {
   const code = (error as NodeJS.ErrnoException | undefined)?.code
   const message = error instanceof Error ? error.message : String(error)
+  const reason = code && !message.includes(code) ? `${code} ${message}` : message
   return {
-    reason: code && !message.includes(code) ? `${code} ${message}` : message,
+    reason: code !== undefined && UNTRUSTED_CA_CODES.has(code) ? `${reason}: ${UNTRUSTED_CA_HINT}` : reason,
     sent: !(code !== undefined && NOT_SENT_CODES.has(code)),
     code
   }

@@ -5,6 +5,7 @@ import { type IssuedToken, signInHint, tokenFromIdToken, tokenFromPassword } fro
 import type { ActionIO } from './action-io'
 import type { ActionInputs } from './inputs'
 import type { AuthConfig } from './inputs/sign-in'
+import { idTokenFacts } from './oidc-hint'
 
 /** The promise's value, unless the run is cancelled first. */
 function untilCancelled<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
@@ -32,6 +33,7 @@ export async function signIn(
   const iamEndpoint = inputs.iamEndpoint as URL
   const scope = inputs.projectId !== undefined ? { id: inputs.projectId } : { name: inputs.region as string }
   async function obtain(): Promise<IssuedToken> {
+    let idToken: string | undefined
     try {
       if (auth.mode === 'password') return await tokenFromPassword(iam, iamEndpoint, auth, scope)
       if (!io.env.ACTIONS_ID_TOKEN_REQUEST_URL || !io.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
@@ -39,11 +41,13 @@ export async function signIn(
           'GitHub gave this job no OIDC token: add `permissions: id-token: write` to the workflow or job (pull requests from forks never get one).'
         )
       }
-      const idToken = await untilCancelled(io.getIDToken(auth.audience), io.cancellation)
+      idToken = await untilCancelled(io.getIDToken(auth.audience), io.cancellation)
       return await tokenFromIdToken(iam, iamEndpoint, auth.idpId, idToken, scope)
     } catch (error) {
       if (error instanceof ApiError) {
-        throw new Error(`${error.message}. ${signInHint(error, auth.mode)}`, { cause: error })
+        // The OIDC facts are a separate piece (oidc-hint.ts), so the exchange itself can change apart from them.
+        const facts = auth.mode === 'oidc' ? ` ${idTokenFacts(idToken, auth.idpId, auth.audience)}` : ''
+        throw new Error(`${error.message}. ${signInHint(error, auth.mode)}${facts}`, { cause: error })
       }
       throw error
     }

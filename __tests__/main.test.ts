@@ -188,12 +188,16 @@ describe('run', () => {
     }
     const strict = recordingIO(base)
     await run(strict.io)
-    expect(strict.record.failed[0]).toMatch(/^Nothing selected/)
+    expect(strict.record.failed[0]).toBe(
+      `Nothing selected: the filters matched none of the 2 servers listed in project ${DEFAULT_PROJECT_ID}: no server name matches "web-*". (Set allow-empty: true if an empty selection is expected.)`
+    )
     const relaxed = recordingIO({ ...base, 'allow-empty': 'true', operation: 'start' })
     await run(relaxed.io)
     expect(relaxed.record.failed).toEqual([])
     expect(relaxed.record.outputs.status).toBe('succeeded')
-    expect(relaxed.record.lines).toContain('Nothing selected, and allow-empty is true: nothing to do.')
+    expect(relaxed.record.lines).toContain(
+      `Nothing selected, and allow-empty is true: nothing to do. Why: the filters matched none of the 2 servers listed in project ${DEFAULT_PROJECT_ID}: no server name matches "web-*".`
+    )
   })
 
   it('signs in with GitHub OIDC (temporary keys, project looked up) or a password (project from the token)', async () => {

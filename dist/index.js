@@ -37833,11 +37833,52 @@ function federationIamEndpoint(cloud, region) {
     return region === undefined ? undefined : knownEndpoints(cloud, region)?.iam;
 }
 
+;// CONCATENATED MODULE: ./src/shared/text.ts
+function errorMessage(error) {
+    return error instanceof Error ? error.message : String(error);
+}
+/** A duration for people: "0.25 s", "7.5 s", "12 s". */
+function formatSeconds(ms) {
+    return `${Number((ms / 1000).toFixed(2))} s`;
+}
+/** A longer duration for people, rounded: "45 s", "3 min 5 s", "2 h 10 min". */
+function formatDuration(ms) {
+    const seconds = Math.max(0, Math.ceil(ms / 1000));
+    if (seconds < 60)
+        return `${seconds} s`;
+    const minutes = Math.floor(seconds / 60);
+    if (minutes < 60)
+        return seconds % 60 === 0 ? `${minutes} min` : `${minutes} min ${seconds % 60} s`;
+    return minutes % 60 === 0 ? `${Math.floor(minutes / 60)} h` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+/** "1 server", "1,000 servers", "2 batches". */
+function plural(count, noun) {
+    const many = /(ch|sh|s|x)$/.test(noun) ? `${noun}es` : `${noun}s`;
+    return `${count.toLocaleString('en-US')} ${count === 1 ? noun : many}`;
+}
+/**
+ * The text with the user-info part of a URL hidden: `https://user:pass@host` becomes
+ * `https://***@host`. Everything between the scheme and the last `@` goes, so a password holding
+ * `@`, `/`, `:` or spaces cannot leak either; text with no `@` is unchanged.
+ */
+function hideUserInfo(text) {
+    const at = text.lastIndexOf('@');
+    if (at === -1)
+        return text;
+    const scheme = /^\s*[a-z][a-z0-9+.-]*:\/\//i.exec(text)?.[0] ?? '';
+    return `${scheme}***${text.slice(at)}`;
+}
+
 ;// CONCATENATED MODULE: ./src/action/inputs/source.ts
 
-/** A value quoted back in an error message, shortened so a pasted file cannot flood the log. */
-function quoted(token) {
-    const shown = token.length > 40 ? `${token.slice(0, 40)}…` : token;
+
+/**
+ * A value quoted back in an error message: any user-info (`https://user:pass@host`) hidden first,
+ * then shortened so a pasted file cannot flood the log.
+ */
+function quoted(token, max = 40) {
+    const safe = hideUserInfo(token);
+    const shown = safe.length > max ? `${safe.slice(0, max)}…` : safe;
     return JSON.stringify(shown);
 }
 /** The input, trimmed; '' when not set. */
@@ -37889,8 +37930,10 @@ class Problems {
 
 
 
+
 const REGION = /^[a-z][a-z0-9]*(-[a-z0-9]+)+$/;
-const PROJECT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** Huawei Cloud project IDs are 32 hexadecimal characters. */
+const PROJECT_ID = /^[0-9a-f]{32}$/i;
 function isLoopback(hostname) {
     const host = hostname.replace(/^\[|\]$/g, '');
     return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
@@ -37903,18 +37946,22 @@ function parseEndpoint(name, text) {
     catch {
         throw new InputError(name, `${quoted(text)} is not a URL; use https://host, e.g. https://ecs.ap-southeast-1.myhuaweicloud.com`);
     }
+    if (url.username !== '' || url.password !== '') {
+        // Never quote the user-info back: it is often a password.
+        throw new InputError(name, `${quoted(text)} is not allowed: remove the user name and password from the URL and give only the scheme, host and port (sign in with the sign-in inputs instead)`);
+    }
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
         throw new InputError(name, `${quoted(text)} is not allowed; use https:// (plain http:// only for 127.0.0.1, ::1 or localhost)`);
     }
-    if (url.username !== '' || url.password !== '' || url.pathname !== '/' || url.search !== '' || url.hash !== '') {
-        throw new InputError(name, `${quoted(text)} is not allowed; give only the scheme, host and port, with no path, query or credentials`);
+    if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
+        throw new InputError(name, `${quoted(text)} is not allowed; give only the scheme, host and port, with no path or query`);
     }
     return url;
 }
 function parseCloud(text) {
     const cloud = (text || 'huaweicloud').toLowerCase();
     if (!CLOUD_NAMES.includes(cloud)) {
-        throw new InputError('cloud', `${JSON.stringify(text.slice(0, 40))} is not allowed; use ${CLOUD_NAMES.join(', ')}`);
+        throw new InputError('cloud', `${quoted(text)} is not allowed; use ${CLOUD_NAMES.join(', ')}`);
     }
     return cloud;
 }
@@ -37925,7 +37972,7 @@ function defaultEndpoints(cloud, region) {
         return endpoints;
     const { title, regions } = describeCloud(cloud);
     const hint = cloud === 'huaweicloud' && region === 'eu-west-101' ? ' It is the European site: set cloud: huaweicloud-eu.' : '';
-    throw new InputError('region', `${JSON.stringify(region.length > 40 ? `${region.slice(0, 40)}…` : region)} is not among the ${title} regions this action knows (${regions.join(', ')}).${hint} For another region, set endpoint and iam-endpoint.`);
+    throw new InputError('region', `${quoted(region)} is not among the ${title} regions this action knows (${regions.join(', ')}).${hint} For another region, set endpoint and iam-endpoint.`);
 }
 function readRegion(source, problems) {
     const region = firstSet(source, 'region', ['HUAWEI_CLOUD_REGION']) || undefined;
@@ -37940,10 +37987,10 @@ function readProjectId(source, problems) {
     const projectId = firstSet(source, 'project-id', ['HUAWEI_CLOUD_PROJECT_ID', 'HUAWEICLOUD_SDK_PROJECT_ID']) || undefined;
     problems.check(() => {
         if (projectId !== undefined && !PROJECT_ID.test(projectId)) {
-            throw new InputError('project-id', 'must be letters, digits, "-" or "_" (the ID from My Credentials > Projects)');
+            throw new InputError('project-id', `must be 32 hexadecimal characters (0-9, a-f), the ID from My Credentials > API Credentials > Projects; got ${plural(projectId.length, 'character')}${/[^0-9a-f]/i.test(projectId) ? ', some of them not hexadecimal' : ''}`);
         }
     });
-    return projectId;
+    return projectId?.toLowerCase();
 }
 /**
  * `region`, `project-id`, `cloud`, `endpoint` and `iam-endpoint`. IAM is needed to look the
@@ -37975,12 +38022,14 @@ function readEndpoints(source, usesToken, problems) {
             return problems.check(() => parseEndpoint(name, text));
         return defaults?.[service];
     }
+    // Read in this order, so the problems are listed in the order of action.yml.
+    const endpoint = endpointFor('endpoint', 'ecs');
     const iamEndpoint = endpointFor('iam-endpoint', 'iam');
     return {
         region,
         projectId,
         cloud,
-        endpoint: endpointFor('endpoint', 'ecs'),
+        endpoint,
         endpointAlternatives: missing.ecs ? (defaults?.ecsAlternatives ?? []) : [],
         iamEndpoint,
         oidcIamEndpoint: missing.iam ? (federationIamEndpoint(cloud, region) ?? iamEndpoint) : iamEndpoint
@@ -38487,13 +38536,16 @@ function mismatch(server, filters) {
  */
 function selectServers(requested, listed, filters, requiredState) {
     if (listed === undefined)
-        return { considered: [...requested], chosen: [...requested], skipped: [] };
+        return { considered: [...requested], chosen: [...requested], skipped: [], known: new Map() };
     const byId = new Map(listed.map((server) => [server.id, server]));
     const considered = requested.length > 0 ? [...requested] : listed.filter((s) => mismatch(s, filters) === null).map((s) => s.id);
     const chosen = [];
     const skipped = [];
+    const known = new Map();
     for (const id of considered) {
         const server = byId.get(id);
+        if (server !== undefined)
+            known.set(id, { name: server.name, status: server.status });
         const reason = server === undefined
             ? 'not found: the project lists no such server'
             : (mismatch(server, filters) ??
@@ -38505,7 +38557,7 @@ function selectServers(requested, listed, filters, requiredState) {
         else
             skipped.push({ id, reason });
     }
-    return { considered, chosen, skipped };
+    return { considered, chosen, skipped, known };
 }
 
 ;// CONCATENATED MODULE: ./src/action/inputs/values.ts
@@ -38535,13 +38587,15 @@ function parseInteger(name, text, fallback, min, max) {
 /** A whole number from `min` to `max`, or a percentage from 1% to 100%. */
 function parseAmount(name, text, fallback, min, max) {
     const percent = /^(\d+)%$/.exec(text);
-    if (percent === null)
-        return { count: parseInteger(name, text, fallback, min, max) };
-    const value = Number(percent[1]);
-    if (!(value >= 1 && value <= 100)) {
-        throw new InputError(name, `${quoted(text)} is not allowed; use a whole number from ${min} to ${max}, or 1% to 100%`);
+    const value = percent === null ? Number.NaN : Number(percent[1]);
+    if (value >= 1 && value <= 100)
+        return { percent: value };
+    if (percent === null && (text === '' || /^\d+$/.test(text))) {
+        const count = text === '' ? fallback : Number(text);
+        if (count >= min && count <= max)
+            return { count };
     }
-    return { percent: value };
+    throw new InputError(name, `${quoted(text)} is not allowed; use a whole number from ${min} to ${max}, or a percentage of the selected servers from 1% to 100% (e.g. 25%)`);
 }
 /** The amount for `total` servers: a percentage rounds `rounding`, then is kept within bounds. */
 function resolveAmount(amount, total, rounding, min, max) {
@@ -38557,9 +38611,10 @@ function parseSeconds(name, text, fallbackSeconds, limits) {
     const value = /^(\d+(\.\d*)?|\.\d+)$/.test(text) ? Number(text) : Number.NaN;
     const ms = Math.round(value * 1000);
     // Milliseconds are the resolution: a value that rounds to 0 ms is zero.
-    const low = limits.allowZero ? ms >= 0 : ms >= 1;
+    const low = limits.min !== undefined ? ms >= limits.min * 1000 : limits.allowZero ? ms >= 0 : ms >= 1;
     if (!(low && value <= limits.max)) {
-        const range = limits.allowZero ? `from 0 to ${limits.max}` : `from 0.001 to ${limits.max}`;
+        const from = limits.min ?? (limits.allowZero ? 0 : 0.001);
+        const range = `from ${from} to ${limits.max}`;
         throw new InputError(name, `${quoted(text)} is not allowed; use a number of seconds ${range} (decimals allowed)`);
     }
     return ms;
@@ -38588,7 +38643,10 @@ function parseServerIds(text, input = 'server-ids') {
     }
     const invalid = ids.filter((id) => !UUID.test(id));
     if (invalid.length > 0) {
-        const shown = invalid.slice(0, 5).map(quoted).join(', ');
+        const shown = invalid
+            .slice(0, 5)
+            .map((token) => quoted(token))
+            .join(', ');
         const more = invalid.length > 5 ? ` and ${invalid.length - 5} more` : '';
         const last = ids[ids.length - 1];
         // The runner passes each input in one environment variable, which Linux caps at 128 KiB.
@@ -38599,7 +38657,11 @@ function parseServerIds(text, input = 'server-ids') {
     }
     return ids;
 }
-/** A file of IDs inside the workspace, in the same format as `server-ids`. */
+/** The text without `#` comments: whole comment lines, and a `# note` after an ID. */
+function withoutComments(text) {
+    return text.replace(/#[^\n]*/g, '');
+}
+/** A file of IDs inside the workspace, in the same format as `server-ids`, with `#` comments allowed. */
 function readServerIdsFile(path, workspace, readFile) {
     const full = (0,external_node_path_namespaceObject.resolve)(workspace, path);
     const inside = (0,external_node_path_namespaceObject.relative)(workspace, full);
@@ -38614,7 +38676,7 @@ function readServerIdsFile(path, workspace, readFile) {
         const code = error.code ?? 'unreadable';
         throw new InputError('server-ids-file', `${quoted(path)} cannot be read (${code}); check the path relative to the workspace`);
     }
-    return parseServerIds(text, 'server-ids-file');
+    return parseServerIds(withoutComments(text), 'server-ids-file');
 }
 function entries(text) {
     return text
@@ -38631,7 +38693,7 @@ function parseTags(text) {
         const equals = entry.indexOf('=');
         const key = (equals === -1 ? entry : entry.slice(0, equals)).trim();
         if (key === '' || /[\s=]/.test(key)) {
-            throw new InputError('tags', `${JSON.stringify(entry.slice(0, 60))} is not a tag; write key=value, key= (no value) or key alone (any value), e.g. app=web`);
+            throw new InputError('tags', `${quoted(entry, 60)} is not a tag; write key=value, key= (no value) or key alone (any value), e.g. app=web`);
         }
         return { key, value: equals === -1 ? undefined : entry.slice(equals + 1).trim() };
     });
@@ -38649,7 +38711,7 @@ function parseStatuses(text) {
         ...new Set(entries(text).map((entry) => {
             const state = entry.toUpperCase();
             if (!SERVER_STATES.includes(state)) {
-                throw new InputError('status', `${JSON.stringify(entry.slice(0, 40))} is not a server state; use any of ${SERVER_STATES.join(', ')}`);
+                throw new InputError('status', `${quoted(entry)} is not a server state; use any of ${SERVER_STATES.join(', ')}`);
             }
             return state;
         }))
@@ -38712,12 +38774,15 @@ function readSecrets(source) {
     };
 }
 /** The ways to sign in that the inputs (not the environment) configure. */
-function configuredWays(source, secrets) {
-    const given = (name) => trimmedInput(source, name) !== '';
+function configuredWays(source) {
+    const way = (label, inputs) => {
+        const input = inputs.find((name) => trimmedInput(source, name) !== '');
+        return input === undefined ? [] : [{ label, input }];
+    };
     return [
-        ...(given('access-key-id') || given('secret-access-key') ? ['access-key-id/secret-access-key'] : []),
-        ...(given('idp-id') ? ['idp-id (OIDC)'] : []),
-        ...(given('iam-username') || secrets.iamPassword !== '' ? ['iam-username/iam-password'] : [])
+        ...way('access-key-id/secret-access-key', ['access-key-id', 'secret-access-key']),
+        ...way('idp-id (OIDC)', ['idp-id']),
+        ...way('iam-username/iam-password', ['iam-username', 'iam-password'])
     ];
 }
 function readOidc(source) {
@@ -38769,13 +38834,13 @@ function readAccessKey(source, { secretAccessKey, securityToken }) {
  * (`idp-id`) or an IAM password (`iam-username`). Several at once, or none, is an error.
  */
 function parseSignIn(source, secrets) {
-    const configured = configuredWays(source, secrets);
+    const configured = configuredWays(source);
     if (configured.length > 1) {
-        throw new InputError('idp-id', `only one way to sign in may be configured, but these are: ${configured.join(', ')}`);
+        throw new InputError(configured[0].input, `only one way to sign in may be configured, but these are: ${configured.map((way) => way.label).join(', ')}; remove all but one`);
     }
-    if (configured[0]?.startsWith('idp-id'))
+    if (configured[0]?.label.startsWith('idp-id'))
         return readOidc(source);
-    if (configured[0]?.startsWith('iam-username'))
+    if (configured[0]?.label.startsWith('iam-username'))
         return readPassword(source, secrets.iamPassword);
     return readAccessKey(source, secrets);
 }
@@ -38807,7 +38872,13 @@ function readTimes(source, problems) {
     return {
         maxServersPerMinute: problems.check(() => parseInteger('max-servers-per-minute', input('max-servers-per-minute'), DEFAULT_SERVERS_PER_MINUTE, 1, MAX_SERVERS_PER_MINUTE)),
         wait: problems.check(() => parseBoolean('wait', input('wait'), true)),
-        timeoutMs: problems.check(() => parseSeconds('timeout-seconds', input('timeout-seconds'), 600, { allowZero: true, max: MAX_TIMEOUT_SECONDS })),
+        timeoutMs: problems.check(() => 
+        // 0 would fail every server as not submitted: at least a second, for signing in and one request.
+        parseSeconds('timeout-seconds', input('timeout-seconds'), 600, {
+            allowZero: false,
+            min: 1,
+            max: MAX_TIMEOUT_SECONDS
+        })),
         pollIntervalMs: problems.check(() => parseSeconds('poll-interval-seconds', input('poll-interval-seconds'), 5, {
             allowZero: false,
             max: MAX_POLL_INTERVAL_SECONDS
@@ -38856,17 +38927,41 @@ function readInputs(source) {
     return { ...servers, ...endpoints, ...pacing, operation, dryRun, auth: auth, failOnError };
 }
 
-;// CONCATENATED MODULE: ./src/shared/text.ts
-function errorMessage(error) {
-    return error instanceof Error ? error.message : String(error);
+;// CONCATENATED MODULE: ./src/engine/known.ts
+
+/** "web-1 (6f1c2a3b…)" when the name is known, else the whole ID. */
+function serverLabel(id, known) {
+    const name = known.get(id)?.name;
+    return name ? `${name} (${id.slice(0, 8)}…)` : id;
 }
-/** A duration for people: "0.25 s", "7.5 s", "12 s". */
-function formatSeconds(ms) {
-    return `${Number((ms / 1000).toFixed(2))} s`;
+/** "web-1 (6f1c2a3b…, ACTIVE)" when listed, else the whole ID. */
+function serverLabelWithState(id, known) {
+    const facts = known.get(id);
+    if (facts === undefined)
+        return id;
+    return facts.name ? `${facts.name} (${id.slice(0, 8)}…, ${facts.status})` : `${id} (${facts.status})`;
 }
-/** "1 server", "1,000 servers", "2 batches". */
-function plural(count, noun) {
-    return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : noun === 'batch' ? 'es' : 's'}`;
+/** "web-1 (6f1c…) and web-2 (…)": the first `limit` labels, then "and N more". */
+function firstFew(labels, limit = 5) {
+    const shown = labels.slice(0, limit).join(', ');
+    return labels.length > limit ? `${shown} and ${labels.length - limit} more` : shown;
+}
+/** Planned servers the listing saw in another state than the operation needs. */
+function outOfState(plan, known, requiredState) {
+    return plan.waves
+        .flat()
+        .flatMap((batch) => batch.serverIds.filter((id) => (known.get(id)?.status ?? requiredState) !== requiredState));
+}
+/**
+ * A warning about planned servers in another state than `operation` (e.g. "SOFT restart") needs:
+ * the cloud fails them or refuses their batch. Undefined when there are none (or none were listed).
+ */
+function outOfStateWarning(plan, known, requiredState, operation) {
+    const off = outOfState(plan, known, requiredState);
+    if (off.length === 0)
+        return undefined;
+    const one = off.length === 1;
+    return `${plural(off.length, 'planned server')} ${one ? 'is' : 'are'} not ${requiredState}, which a ${operation} needs, so the cloud will fail ${one ? 'it' : 'them'} (or refuse the batch): ${firstFew(off.map((id) => serverLabelWithState(id, known)))}. Set skip-inactive: true to leave such servers out.`;
 }
 
 ;// CONCATENATED MODULE: ./src/engine/plan.ts
@@ -38890,7 +38985,126 @@ function describePlan(plan) {
     return plan.waves.flatMap((wave, index) => wave.map((batch) => ({ wave: index + 1, batch: batch.number, server_ids: batch.serverIds })));
 }
 
+;// CONCATENATED MODULE: ./src/action/html.ts
+/** Rows shown per table: the summary must stay far below GitHub's 1 MiB per step. */
+const SUMMARY_ROW_LIMIT = 100;
+const CELL_TEXT_LIMIT = 300;
+function escapeHtml(text) {
+    return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+function cell(text, tag = 'td') {
+    const raw = text === null ? '' : String(text);
+    const shown = raw.length > CELL_TEXT_LIMIT ? `${raw.slice(0, CELL_TEXT_LIMIT)}…` : raw;
+    return `<${tag}>${escapeHtml(shown)}</${tag}>`;
+}
+function table(headers, rows) {
+    const head = `<tr>${headers.map((h) => cell(h, 'th')).join('')}</tr>`;
+    const body = rows.map((row) => `<tr>${row.map((value) => cell(value)).join('')}</tr>`).join('\n');
+    return `<table>\n${head}\n${body}\n</table>`;
+}
+/** The first SUMMARY_ROW_LIMIT of `rows`, made only for those, and a line counting the rest. */
+function cappedTable(headers, items, row, noun, output) {
+    const shown = table(headers, items.slice(0, SUMMARY_ROW_LIMIT).map(row));
+    const hidden = items.length - SUMMARY_ROW_LIMIT;
+    if (hidden <= 0)
+        return shown;
+    return `${shown}\n<p>${hidden} more ${noun} are not shown here; the <code>${output}</code> output lists them all.</p>`;
+}
+/** Text of several lines as HTML: lines starting with "- " become a list, the others paragraphs. */
+function paragraphsAndLists(text, lead = '') {
+    const parts = [];
+    let items = [];
+    const flush = () => {
+        if (items.length > 0)
+            parts.push(`<ul>\n${items.map((item) => `<li>${escapeHtml(item)}</li>`).join('\n')}\n</ul>`);
+        items = [];
+    };
+    for (const line of text.split('\n')) {
+        if (line.startsWith('- '))
+            items.push(line.slice(2));
+        else if (line.trim() !== '') {
+            flush();
+            parts.push(`<p>${parts.length === 0 ? lead : ''}${escapeHtml(line)}</p>`);
+        }
+    }
+    flush();
+    return parts.join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/action/summary-sections.ts
+
+
+/** "4.2 s" under a minute, "3 min 5 s" above. */
+function shortDuration(ms) {
+    return ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : formatDuration(ms);
+}
+/** Time since the run started, e.g. "+4.2 s"; empty for a time that never came. */
+function since(startedAt, time) {
+    return time === null ? '' : `+${shortDuration(Math.max(0, time - startedAt))}`;
+}
+/** A dry run's plan: each wave and batch with its servers' names and current states. */
+function planSection(plan, known, requiredState) {
+    const parts = [
+        `<h3>Plan: ${escapeHtml(plural(plan.batchCount, 'batch'))} in ${escapeHtml(plural(plan.waves.length, 'wave'))}</h3>`
+    ];
+    if (known.size === 0)
+        parts.push('<p>Names and states are shown for servers the action listed.</p>');
+    const rows = plan.waves.flatMap((wave, index) => wave.flatMap((batch) => batch.serverIds.map((id) => ({ wave: index + 1, batch: batch.number, id }))));
+    parts.push(cappedTable(['Wave', 'Batch', 'Server ID', 'Name', 'State now', 'Note'], rows, ({ wave, batch, id }) => {
+        const facts = known.get(id);
+        const note = facts !== undefined && requiredState !== undefined && facts.status !== requiredState
+            ? `⚠️ not ${requiredState}: will fail`
+            : '';
+        return [wave, batch, id, facts?.name ?? '', facts?.status ?? '', note];
+    }, 'servers', 'plan'));
+    return parts.join('\n');
+}
+/** A wave's row: from its first request to the end of its last job (open while any is). */
+function waveRow(wave, runs, startedAt) {
+    const sent = runs.map((run) => run.submittedAt).filter((time) => time !== null);
+    const first = sent.length > 0 ? Math.min(...sent) : null;
+    const ends = runs.filter((run) => run.submittedAt !== null && run.status !== 'split').map((run) => run.finishedAt);
+    const last = ends.length > 0 && !ends.includes(null) ? Math.max(...ends) : null;
+    const took = first !== null && last !== null ? shortDuration(last - first) : '';
+    return [wave, `all ${runs.length}`, since(startedAt, first), since(startedAt, last), took, ''];
+}
+/**
+ * When each wave and request was sent and finished, relative to the start of the run, so a
+ * person sees where the time went. A table: GitHub renders it everywhere a summary is shown.
+ */
+function timelineSection(runs, startedAt) {
+    if (!runs.some((run) => run.submittedAt !== null))
+        return '';
+    const waves = [...new Set(runs.map((run) => run.wave))];
+    const rows = [];
+    for (const wave of waves) {
+        const ofWave = runs.filter((run) => run.wave === wave);
+        if (waves.length > 1)
+            rows.push(waveRow(wave, ofWave, startedAt));
+        for (const run of ofWave) {
+            const took = run.submittedAt !== null && run.finishedAt !== null ? shortDuration(run.finishedAt - run.submittedAt) : '';
+            rows.push([
+                wave,
+                run.label,
+                since(startedAt, run.submittedAt),
+                since(startedAt, run.finishedAt),
+                took,
+                run.status
+            ]);
+        }
+    }
+    const shown = table(['Wave', 'Batch', 'Sent', 'Finished', 'Took', 'Status'], rows.slice(0, SUMMARY_ROW_LIMIT));
+    const hidden = rows.length - SUMMARY_ROW_LIMIT;
+    const note = hidden > 0 ? `\n<p>${hidden} more rows are not shown here.</p>` : '';
+    return `<h3>Timeline</h3>\n<p>Times since the run started; an empty Finished means the job was not seen to finish (timed out, or not waited for).</p>\n${shown}${note}`;
+}
+
 ;// CONCATENATED MODULE: ./src/action/report.ts
+
+
+
+
+
 
 function countOutcomes(results) {
     const counts = { succeeded: 0, failed: 0, pending: 0, skipped: 0 };
@@ -38957,32 +39171,10 @@ function* buildOutputs(results, runs, status, plan, resultsFile) {
     yield ['results', jsonPieces(results.values())];
     yield ['results-file', [resultsFile]];
 }
-/** Rows shown per table: the summary must stay far below GitHub's 1 MiB per step. */
-const SUMMARY_ROW_LIMIT = 100;
-const CELL_TEXT_LIMIT = 300;
 /** GitHub shows about ten error annotations per step; more only hide each other. */
 const ANNOTATION_LIMIT = 10;
-function escapeHtml(text) {
-    return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-function cell(text, tag = 'td') {
-    const raw = text === null ? '' : String(text);
-    const shown = raw.length > CELL_TEXT_LIMIT ? `${raw.slice(0, CELL_TEXT_LIMIT)}…` : raw;
-    return `<${tag}>${escapeHtml(shown)}</${tag}>`;
-}
-function table(headers, rows) {
-    const head = `<tr>${headers.map((h) => cell(h, 'th')).join('')}</tr>`;
-    const body = rows.map((row) => `<tr>${row.map((value) => cell(value)).join('')}</tr>`).join('\n');
-    return `<table>\n${head}\n${body}\n</table>`;
-}
-/** The first SUMMARY_ROW_LIMIT of `rows`, made only for those, and a line counting the rest. */
-function cappedTable(headers, items, row, noun, output) {
-    const shown = table(headers, items.slice(0, SUMMARY_ROW_LIMIT).map(row));
-    const hidden = items.length - SUMMARY_ROW_LIMIT;
-    if (hidden <= 0)
-        return shown;
-    return `${shown}\n<p>${hidden} more ${noun} are not shown here; the <code>${output}</code> output lists them all.</p>`;
-}
+/** Servers named in one annotation before "and N more". */
+const ANNOTATED_SERVERS = 5;
 function tallyBatches(runs, results) {
     return runs.map((run) => {
         const tally = { run, succeeded: 0, failed: 0, pending: 0, skipped: 0 };
@@ -38998,68 +39190,126 @@ const STATUS_LABEL = {
     submitted: '📨 submitted (not waited for)',
     'dry-run': '🧪 dry run, nothing was changed'
 };
-/** The job summary as HTML; every piece of text from inputs or the cloud is escaped. */
-function renderSummary(results, runs, status, context) {
+/** The servers of the plan, when it was only planned (a dry run). */
+function plannedIds(status, plan) {
+    if (status !== 'dry-run' || plan === undefined)
+        return new Set();
+    return new Set(plan.waves.flat().flatMap((batch) => batch.serverIds));
+}
+function countsTable(results, planned) {
     const counts = countOutcomes(results);
-    const parts = [
-        `<h2>${escapeHtml(context.title)}: ${STATUS_LABEL[status]}</h2>`,
-        `<p>${escapeHtml(context.request)}; took ${(context.durationMs / 1000).toFixed(1)} s.${context.runUrl ? ` <a href="${escapeHtml(context.runUrl)}">Workflow run</a>.` : ''}</p>`
-    ];
-    if (context.error !== undefined)
-        parts.push(`<p><strong>Error:</strong> ${escapeHtml(context.error)}</p>`);
-    parts.push(table(['Servers', 'Succeeded', 'Failed', 'Pending', 'Skipped'], [[results.size, counts.succeeded, counts.failed, counts.pending, counts.skipped]]));
-    if (runs.length > 0) {
-        const waves = new Set(runs.map((run) => run.wave)).size;
-        parts.push(`<h3>Batches${waves > 1 ? ` in ${waves} waves` : ''}</h3>`);
-        parts.push(cappedTable(['Wave', 'Batch', 'Job ID', 'Servers', 'Succeeded', 'Failed', 'Pending', 'Skipped', 'Final status'], tallyBatches(runs, results), ({ run, succeeded, failed, pending, skipped }) => [
-            run.wave,
-            run.label,
-            run.jobId,
-            run.serverIds.length,
-            succeeded,
-            failed,
-            pending,
-            skipped,
-            run.status
-        ], 'batches', 'job-ids'));
+    if (planned.size > 0) {
+        return table(['Servers', 'Planned', 'Skipped'], [[results.size, planned.size, counts.skipped - planned.size]]);
     }
+    return table(['Servers', 'Succeeded', 'Failed', 'Pending', 'Skipped'], [[results.size, counts.succeeded, counts.failed, counts.pending, counts.skipped]]);
+}
+function batchesTable(runs, results) {
+    const waves = new Set(runs.map((run) => run.wave)).size;
+    return `<h3>Batches${waves > 1 ? ` in ${waves} waves` : ''}</h3>\n${cappedTable(['Wave', 'Batch', 'Job ID', 'Servers', 'Succeeded', 'Failed', 'Pending', 'Skipped', 'Final status'], tallyBatches(runs, results), ({ run, succeeded, failed, pending, skipped }) => [
+        run.wave,
+        run.label,
+        run.jobId,
+        run.serverIds.length,
+        succeeded,
+        failed,
+        pending,
+        skipped,
+        run.status
+    ], 'batches', 'job-ids')}`;
+}
+/** A table per outcome that needs a look: failed, pending, skipped (not counting a dry run's planned servers). */
+function serverTables(results, planned, known) {
+    const parts = [];
+    const named = known.size > 0;
     for (const [outcome, heading, output] of [
         ['failed', 'Failed servers', 'failed-ids'],
         ['pending', 'Pending servers (outcome not confirmed)', 'pending-ids'],
         ['skipped', 'Skipped servers', 'skipped-ids']
     ]) {
-        const matching = [...withOutcome(results, outcome)];
+        const matching = [...withOutcome(results, outcome)].filter((result) => !planned.has(result.id));
         if (matching.length === 0)
             continue;
         parts.push(`<h3>${heading}</h3>`);
-        parts.push(cappedTable(['Server ID', 'Job ID', 'Error code', 'Reason'], matching, (result) => [result.id, result.job_id, result.error_code, result.error_message], 'servers', output));
+        parts.push(cappedTable(named
+            ? ['Server ID', 'Name', 'Job ID', 'Error code', 'Reason']
+            : ['Server ID', 'Job ID', 'Error code', 'Reason'], matching, (result) => [
+            result.id,
+            ...(named ? [known.get(result.id)?.name ?? ''] : []),
+            result.job_id,
+            result.error_code,
+            result.error_message
+        ], 'servers', output));
     }
-    return `${parts.join('\n')}\n`;
+    return parts;
 }
-/** One annotation per batch that did not fully succeed, capped, with a closing count. */
-function batchAnnotations(runs) {
+/** The job summary as HTML; every piece of text from inputs or the cloud is escaped. */
+function renderSummary(results, runs, status, context, details = {}) {
+    const known = details.known ?? new Map();
+    const planned = plannedIds(status, details.plan);
+    const parts = [
+        `<h2>${escapeHtml(context.title)}: ${STATUS_LABEL[status]}</h2>`,
+        `<p>${escapeHtml(context.request)}; took ${(context.durationMs / 1000).toFixed(1)} s.${context.runUrl ? ` <a href="${escapeHtml(context.runUrl)}">Workflow run</a>.` : ''}</p>`
+    ];
+    // Input errors come one per line ("- Input 'x': …"): a list reads better than one paragraph.
+    if (context.error !== undefined)
+        parts.push(paragraphsAndLists(context.error, '<strong>Error:</strong> '));
+    for (const warning of context.warnings ?? []) {
+        parts.push(`<p><strong>⚠️ Warning:</strong> ${escapeHtml(warning)}</p>`);
+    }
+    parts.push(countsTable(results, planned));
+    if (planned.size > 0 && details.plan !== undefined)
+        parts.push(planSection(details.plan, known, details.requiredState));
+    else if (runs.length > 0) {
+        parts.push(batchesTable(runs, results));
+        if (context.startedAt !== undefined)
+            parts.push(timelineSection(runs, context.startedAt));
+    }
+    parts.push(...serverTables(results, planned, known));
+    return `${parts.filter(Boolean).join('\n')}\n`;
+}
+/** "web-1 (6f1c2a3b…) Ecs.0100, web-2 (…) pending and 3 more": the servers that did not succeed. */
+function troubledServers(run, results, known) {
+    const labels = run.serverIds.flatMap((id) => {
+        const result = results.get(id);
+        if (result === undefined || result.outcome === 'succeeded' || result.outcome === 'skipped')
+            return [];
+        const detail = result.outcome === 'failed' ? (result.error_code ?? 'failed') : result.outcome;
+        return [`${serverLabel(id, known)} ${detail}`];
+    });
+    return labels.length === 0 ? '' : `Servers: ${firstFew(labels, ANNOTATED_SERVERS)}.`;
+}
+function withServers(problem, servers) {
+    return servers === '' ? problem : `${problem.replace(/\.$/, '')}. ${servers}`;
+}
+/**
+ * One annotation per batch that did not fully succeed, naming its first few troubled servers,
+ * capped, with a closing count. A split batch names none: its parts have their own annotations.
+ */
+function batchAnnotations(runs, results = new Map(), known = new Map()) {
     const troubled = runs.filter((run) => run.problem !== null);
     const annotations = troubled.slice(0, ANNOTATION_LIMIT).map((run) => ({
         title: `Batch ${run.label}: ${run.status}`,
-        message: run.problem
+        message: withServers(run.problem, run.status === 'split' ? '' : troubledServers(run, results, known))
     }));
     if (troubled.length > ANNOTATION_LIMIT) {
+        const more = troubled.length - ANNOTATION_LIMIT;
         annotations.push({
             title: 'More batches had problems',
-            message: `${troubled.length - ANNOTATION_LIMIT} more batches did not fully succeed; the job summary lists them all.`
+            message: `${plural(more, 'more batch')} did not fully succeed; the job summary lists them all.`
         });
     }
     return annotations;
 }
-/** Log lines per batch, one per server, for a collapsible group each; made one group at a time. */
-function* batchLogGroups(runs, results) {
+/** Log lines per batch, one per server (with its name when listed), for a collapsible group each; made one group at a time. */
+function* batchLogGroups(runs, results, known = new Map()) {
     for (const { run, succeeded, failed, pending } of tallyBatches(runs, results)) {
         yield {
             title: `Batch ${run.label}: job ${run.jobId ?? 'none'}, ${run.status}, ${succeeded} succeeded, ${failed} failed, ${pending} pending`,
             lines: run.serverIds.map((id) => {
                 const result = results.get(id);
                 const detail = [result.error_code, result.error_message].filter(Boolean).join(' ');
-                return `${id} ${result.outcome}${detail ? ` ${detail}` : ''}`;
+                const name = known.get(id)?.name;
+                return `${id}${name ? ` (${name})` : ''} ${result.outcome}${detail ? ` ${detail}` : ''}`;
             })
         };
     }
@@ -39087,14 +39337,15 @@ function writeOutputs(record, io) {
 }
 /** The log groups, annotations, outputs, results file and job summary of a finished run. */
 async function publish(record, context, io) {
-    const { results, runs, status } = record;
-    for (const group of batchLogGroups(runs, results))
+    const { results, runs, status, known } = record;
+    for (const group of batchLogGroups(runs, results, known))
         io.log.group(group.title, group.lines);
-    for (const annotation of batchAnnotations(runs))
+    for (const annotation of batchAnnotations(runs, results, known))
         io.log.error(annotation.message, annotation.title);
     writeOutputs(record, io);
     try {
-        await io.writeSummary(renderSummary(results, runs, status, context));
+        const details = { plan: record.plan, known, requiredState: record.requiredState };
+        await io.writeSummary(renderSummary(results, runs, status, context, details));
     }
     catch (error) {
         io.log.warning(`The job summary could not be written: ${errorMessage(error)}`);
@@ -39442,7 +39693,45 @@ function signInHint(error, step) {
     return 'See the README section on GitHub OIDC sign-in.';
 }
 
+;// CONCATENATED MODULE: ./src/action/oidc-hint.ts
+function claim(payload, name) {
+    const value = payload[name];
+    return typeof value === 'string' ? value.slice(0, 200) : undefined;
+}
+/**
+ * The issuer and subject of a JWT, read from its payload without verifying it (IAM did that);
+ * nothing when it is not a JWT. Never returns or prints the token itself.
+ */
+function readIdTokenClaims(idToken) {
+    const parts = idToken.split('.');
+    const payload = parts.length === 3 ? parts[1] : '';
+    if (!/^[A-Za-z0-9_-]+$/.test(payload))
+        return undefined;
+    try {
+        const parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+            return undefined;
+        const record = parsed;
+        return { iss: claim(record, 'iss'), sub: claim(record, 'sub') };
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * What the action knows about a refused ID-token exchange, for comparing with the identity
+ * provider's settings and conversion rules: IAM's own answer is often only "The id_token is invalid."
+ */
+function idTokenFacts(idToken, idpId, audience) {
+    const claims = idToken === undefined ? undefined : readIdTokenClaims(idToken);
+    const token = claims === undefined
+        ? ''
+        : ` The token's issuer (iss) is ${JSON.stringify(claims.iss ?? 'missing')} (the provider's idp_url must equal it) and its subject (sub) is ${JSON.stringify(claims.sub ?? 'missing')} (the identity conversion rules must match it).`;
+    return `The action asked GitHub for an ID token with audience ${JSON.stringify(audience)} (oidc-audience), which must equal the identity provider's client_id.${token} Identity provider ID (idp-id): ${JSON.stringify(idpId)}.`;
+}
+
 ;// CONCATENATED MODULE: ./src/action/sign-in.ts
+
 
 
 
@@ -39457,14 +39746,18 @@ function untilCancelled(promise, signal) {
         promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', cancel));
     });
 }
-/** The step's promise, with an IAM refusal turned into an error that says what to fix. */
-async function explained(step, promise) {
+/**
+ * The step's promise, with an IAM refusal turned into an error that says what to fix, and what
+ * the action knows that helps (`facts`).
+ */
+async function explained(step, promise, facts = '') {
     try {
         return await promise;
     }
     catch (error) {
-        if (error instanceof ApiError)
-            throw new Error(`${error.message}. ${signInHint(error, step)}`, { cause: error });
+        if (error instanceof ApiError) {
+            throw new Error(`${error.message}. ${signInHint(error, step)}${facts && ` ${facts}`}`, { cause: error });
+        }
         throw error;
     }
 }
@@ -39488,7 +39781,9 @@ async function gitHubIdToken(audience, io) {
  */
 async function oidcAccessKeys(auth, iam, iamEndpoint, io) {
     const idToken = await gitHubIdToken(auth.audience, io);
-    const token = await explained('oidc', unscopedTokenFromIdToken(iam, iamEndpoint, auth.idpId, idToken));
+    const token = await explained('oidc', unscopedTokenFromIdToken(iam, iamEndpoint, auth.idpId, idToken), 
+    // IAM's own answer is often only "The id_token is invalid.": say what to compare it with.
+    idTokenFacts(idToken, auth.idpId, auth.audience));
     io.maskSecret(token);
     const keys = await explained('temporary-keys', temporaryAccessKeys(iam, iamEndpoint, token));
     for (const secret of [keys.accessKeyId, keys.secretAccessKey, keys.securityToken])
@@ -39719,13 +40014,28 @@ const NOT_SENT_CODES = new Set([
     'DEPTH_ZERO_SELF_SIGNED_CERT',
     'SELF_SIGNED_CERT_IN_CHAIN',
     'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'UNABLE_TO_GET_ISSUER_CERT',
+    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
     'ERR_TLS_CERT_ALTNAME_INVALID'
 ]);
+/**
+ * TLS errors of a certificate signed by a CA Node does not trust: what a TLS-inspecting proxy or a
+ * private endpoint with its own CA causes, and what NODE_EXTRA_CA_CERTS fixes.
+ */
+const UNTRUSTED_CA_CODES = new Set([
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'UNABLE_TO_GET_ISSUER_CERT',
+    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY'
+]);
+const UNTRUSTED_CA_HINT = "the server's certificate is signed by a CA this runner does not trust. Behind a TLS-inspecting proxy or with a private CA, set the NODE_EXTRA_CA_CERTS environment variable of the job to the path of that CA's PEM file";
 function describeCause(error) {
     const code = error?.code;
     const message = error instanceof Error ? error.message : String(error);
+    const reason = code && !message.includes(code) ? `${code} ${message}` : message;
     return {
-        reason: code && !message.includes(code) ? `${code} ${message}` : message,
+        reason: code !== undefined && UNTRUSTED_CA_CODES.has(code) ? `${reason}: ${UNTRUSTED_CA_HINT}` : reason,
         sent: !(code !== undefined && NOT_SENT_CODES.has(code)),
         code
     };
@@ -39797,7 +40107,16 @@ function createHttpTransport(options) {
 ;// CONCATENATED MODULE: ./src/engine/batch-run.ts
 /** A batch's run before any request: `status` says why (not submitted yet, skipped, planned). */
 function batchRun(batch, wave, status) {
-    return { label: String(batch.number), wave, serverIds: batch.serverIds, jobId: null, status, problem: null };
+    return {
+        label: String(batch.number),
+        wave,
+        serverIds: batch.serverIds,
+        jobId: null,
+        status,
+        problem: null,
+        submittedAt: null,
+        finishedAt: null
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/engine/operation.ts
@@ -39819,6 +40138,28 @@ const RATE_WINDOW_MS = 60_000;
 const SAFETY = 1.02;
 /** How much the pace drops each time the cloud throttles although paced. */
 const SLOWDOWN = 0.75;
+/** How long a request of `servers` holds the next one back at `limit` servers per minute. */
+function spacingMs(servers, limit) {
+    return Math.ceil((servers * RATE_WINDOW_MS * SAFETY) / limit);
+}
+/**
+ * The earliest time after the first request at which the plan's last request can go, at `limit`
+ * servers per minute with `pauseMs` between waves. The jobs' own time (which rolling waves also
+ * wait for) is not known beforehand, so the run takes at least this long, usually more.
+ */
+function earliestLastRequestMs(plan, limit, pauseMs) {
+    let now = 0;
+    let nextAt = 0;
+    for (const [index, wave] of plan.waves.entries()) {
+        if (index > 0)
+            now += pauseMs;
+        for (const batch of wave) {
+            now = Math.max(now, nextAt);
+            nextAt = now + spacingMs(batch.serverIds.length, limit);
+        }
+    }
+    return now;
+}
 /**
  * Spaces restart requests evenly at `limit` servers per minute (a request of n servers takes
  * n/limit of a minute, before the next may go), instead of bursting and bouncing off the cloud's
@@ -39846,7 +40187,7 @@ class Pacer {
     }
     /** The share of the minute that `servers` take at the pace now in force. */
     shareMs(servers) {
-        return Math.ceil((servers * RATE_WINDOW_MS * SAFETY) / this.limit);
+        return spacingMs(servers, this.limit);
     }
     /** Throttled although paced: slows down, and returns the pace now in force. */
     throttled() {
@@ -40087,9 +40428,10 @@ class JobPoller {
         }
         if (observation.finished) {
             run.status = observation.status;
+            run.finishedAt = this.deps.clock();
             const failed = observation.failed.length;
             if (failed > 0) {
-                run.problem = `${failed} of ${run.serverIds.length} servers failed (job ${jobId}, ${observation.status})`;
+                run.problem = `${failed} of ${plural(run.serverIds.length, 'server')} failed (job ${jobId}, ${observation.status})`;
             }
             log.info(`Request ${run.label} (job ${jobId}) finished: ${observation.status}`);
         }
@@ -40197,7 +40539,7 @@ async function waitForServerStates(serverIds, target, options, deps) {
         waiting = still;
         if (waiting.length === 0)
             break;
-        log.info(`Waiting for ${waiting.length} servers to report ${target} with no task in progress`);
+        log.info(`Waiting for ${plural(waiting.length, 'server')} to report ${target} with no task in progress`);
         const now = clock();
         if (now >= options.deadline)
             break;
@@ -40217,6 +40559,7 @@ async function waitForServerStates(serverIds, target, options, deps) {
 
 
 
+
 /**
  * Codes with which the cloud refuses a whole batch because of some of its servers. Splitting
  * the batch finds those servers, so the others are still restarted.
@@ -40224,6 +40567,8 @@ async function waitForServerStates(serverIds, target, options, deps) {
 const SERVER_LEVEL_CODES = new Set(['Ecs.0114', 'Ecs.0614', 'Ecs.0100', 'Ecs.0605']);
 /** Extra restart requests a run may spend on isolating refused servers, so a bad list cannot flood the API. */
 const SPLIT_REQUEST_BUDGET = 64;
+/** A wait for the pace at least this long is announced in the log, so a long run is never silent. */
+const ANNOUNCED_WAIT_MS = 5000;
 /**
  * Whether a failed restart request certainly did nothing (its servers failed, never
  * restarted) or may have reached the cloud (pending: sending it again could restart twice).
@@ -40285,6 +40630,8 @@ class Executor {
     verb;
     stopReason = null;
     splitBudget = SPLIT_REQUEST_BUDGET;
+    /** Servers of the plan not yet sent (or given up on), for the time-left estimate. */
+    unsent;
     constructor(plan, options, deps) {
         this.plan = plan;
         this.options = options;
@@ -40292,6 +40639,7 @@ class Executor {
         this.pacer = new Pacer(options.maxServersPerMinute, deps.clock);
         this.poller = options.wait ? new JobPoller(deps, options) : undefined;
         this.verb = capitalize(describeOperation(options.operation).split(' ').pop());
+        this.unsent = plan.waves.flat().reduce((sum, batch) => sum + batch.serverIds.length, 0);
     }
     async run() {
         let abortReason = null;
@@ -40342,7 +40690,8 @@ class Executor {
         const failures = tally.failed + tally.pending + tally.submitted;
         if (failures <= this.options.maxFailures)
             return null;
-        const reason = `Skipped: ${failures} servers failed or were not confirmed by the end of wave ${waveNumber}, more than max-failures (${this.options.maxFailures}), so the remaining waves were not started.`;
+        const counted = failures === 1 ? '1 server failed or was' : `${plural(failures, 'server')} failed or were`;
+        const reason = `Skipped: ${counted} not confirmed by the end of wave ${waveNumber}, more than max-failures (${this.options.maxFailures}), so the remaining waves were not started.`;
         this.deps.log.warning(reason);
         return reason;
     }
@@ -40371,9 +40720,23 @@ class Executor {
             this.deps.log.warning(`Throttled although paced: lowering the pace to ${limit} servers per minute for the rest of this run.`);
         }
     }
+    /** Says in the log what goes next and when, when the pace makes it wait a while. */
+    announce(what, at, servers) {
+        const wait = at - this.deps.clock();
+        if (wait < ANNOUNCED_WAIT_MS)
+            return;
+        const limit = this.pacer.serversPerMinute;
+        // Until the last request can go: this wait, then the spacing of all but the last servers left.
+        const left = wait + spacingMs(Math.max(0, this.unsent - servers), limit);
+        this.deps.log.info(`Next: ${what.charAt(0).toLowerCase()}${what.slice(1)} in ${formatDuration(wait)} at ${limit.toLocaleString('en-US')} servers/min; about ${formatDuration(left)} left to send the rest`);
+    }
     /** Sends one restart request once the pace allows it, unless the run must stop first. */
     async pacedSubmit(run, what) {
-        await this.idleUntil(this.pacer.availableAt());
+        const at = this.pacer.availableAt();
+        this.announce(what, at, run.serverIds.length);
+        await this.idleUntil(at);
+        if (!run.label.includes('.'))
+            this.unsent -= run.serverIds.length;
         const reason = this.whyStop();
         if (reason !== null) {
             run.problem = reason;
@@ -40387,6 +40750,7 @@ class Executor {
      * so it goes again after a wait, until timeout-seconds. Anything else is never sent twice.
      */
     async submit(run, what) {
+        run.submittedAt = this.deps.clock();
         for (let attempt = 1;; attempt++) {
             try {
                 const answer = await this.deps.ecs.submit(this.options.operation, run.serverIds, what, {
@@ -40445,17 +40809,20 @@ class Executor {
             run.status = 'submitted';
             this.poller?.track(run);
             ledger.markSubmitted(run.serverIds, answer.jobId);
-            log.info(`${what}: ${run.serverIds.length} servers accepted, job ${answer.jobId}`);
+            log.info(`${what}: ${plural(run.serverIds.length, 'server')} accepted, job ${answer.jobId}`);
             return;
         }
+        run.finishedAt = this.deps.clock();
         run.status = 'outcome unknown';
         run.problem = `${what}: ${answer.problem} (X-Request-Id: ${answer.requestId ?? 'none'}).`;
         ledger.markPending(run.serverIds, null, `Outcome unknown: ${run.problem} The batch was not sent again, since that could ${this.verb.toLowerCase()} the servers twice.`);
-        log.warning(run.problem);
+        // Not a warning: the report annotates each troubled batch once, with its servers.
+        log.info(run.problem);
     }
     /** `stop`: why a request the cloud refused for now was not sent again. */
     async submitFailed(run, what, error, stop) {
-        const { ledger, log } = this.deps;
+        const { ledger, log, clock } = this.deps;
+        run.finishedAt = clock();
         const refusedForSome = isServerLevelRejection(error) && run.serverIds.length > 1;
         if (refusedForSome && this.splitBudget >= 2) {
             await this.split(run, error);
@@ -40476,7 +40843,8 @@ class Executor {
             this.pacer.record(run.serverIds.length);
             ledger.markPending(run.serverIds, failure.code, failure.message);
         }
-        log.warning(`${what}: ${failure.message}`);
+        // Not a warning: the report annotates each troubled batch once, with its servers.
+        log.info(`${what}: ${failure.message}`);
         if (error instanceof ApiError && error.isAuthFailure) {
             // The same credentials would fail again, and repeated failures lock the access key.
             this.stopReason = `Not submitted: request ${run.label} was refused (${error.message}), so no further requests were sent.`;
@@ -40495,7 +40863,9 @@ class Executor {
                 label: `${run.label}.${index + 1}`,
                 serverIds,
                 status: 'not submitted',
-                problem: null
+                problem: null,
+                submittedAt: null,
+                finishedAt: null
             };
             this.runs.push(part);
             await this.pacedSubmit(part, `${this.verb} request ${part.label} (part of batch ${run.label.split('.')[0]})`);
@@ -40604,7 +40974,137 @@ class Ledger {
     }
 }
 
+;// CONCATENATED MODULE: ./src/engine/empty-selection.ts
+
+
+/** Near-misses are only offered for strings this short, which keeps the comparison cheap. */
+const MAX_COMPARED_LENGTH = 128;
+const MAX_SUGGESTIONS = 3;
+/**
+ * Edits (insert, delete, replace, swap two neighbours) from `a` to `b`, or `limit + 1` as soon as
+ * it is known to exceed `limit`.
+ */
+function editDistance(a, b, limit) {
+    if (Math.abs(a.length - b.length) > limit)
+        return limit + 1;
+    let before = [];
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const current = [i];
+        for (let j = 1; j <= b.length; j++) {
+            let best = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+                best = Math.min(best, before[j - 2] + 1);
+            current.push(best);
+        }
+        if (Math.min(...current) > limit)
+            return limit + 1;
+        before = previous;
+        previous = current;
+    }
+    return previous[b.length];
+}
+/** The candidates closest to `wanted`: the same ignoring case, or a typo or two away. */
+function closest(wanted, candidates) {
+    const limit = wanted.length <= 8 ? 1 : 2;
+    const scored = [];
+    for (const candidate of new Set(candidates)) {
+        if (candidate === wanted || candidate.length > MAX_COMPARED_LENGTH)
+            continue;
+        // Case is never a typo's only difference worth counting: compare ignoring it.
+        const distance = editDistance(wanted.toLowerCase(), candidate.toLowerCase(), limit);
+        if (distance <= limit)
+            scored.push([candidate, distance]);
+    }
+    return scored
+        .sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0]))
+        .slice(0, MAX_SUGGESTIONS)
+        .map(([candidate]) => candidate);
+}
+function suggestion(found) {
+    return found.length > 0 ? ` (closest: ${found.map((f) => JSON.stringify(hideUserInfo(f))).join(', ')})` : '';
+}
+/** The names that match the glob ignoring case, else (for a plain name) those a typo or two away. */
+function nameSuggestions(glob, names) {
+    const loose = new RegExp(globToRegExp(glob).source, 'isu');
+    const ignoringCase = names.filter((name) => loose.test(name)).slice(0, MAX_SUGGESTIONS);
+    if (ignoringCase.length > 0 || /[*?]/.test(glob))
+        return ignoringCase;
+    return closest(glob, names);
+}
+/** One phrase per filter that matches none of the listed servers, with near-misses where there are some. */
+function filterMisses(filters, listed) {
+    const misses = [];
+    const only = (part) => ({ tags: [], name: undefined, statuses: [], ...part });
+    for (const tag of filters.tags) {
+        if (listed.some((server) => mismatch(server, only({ tags: [tag] })) === null))
+            continue;
+        const text = `${tag.key}=${tag.value}`;
+        misses.push(`no server has the tag ${JSON.stringify(text)}${suggestion(closest(text, listed.flatMap((s) => s.tags)))}`);
+    }
+    const name = filters.name;
+    if (name !== undefined && !listed.some((server) => mismatch(server, only({ name })) === null)) {
+        const names = listed.map((server) => server.name);
+        misses.push(`no server name matches ${JSON.stringify(hideUserInfo(name))}${suggestion(nameSuggestions(name, names))}`);
+    }
+    if (filters.statuses.length > 0 && !listed.some((server) => filters.statuses.includes(server.status))) {
+        misses.push(`no server is ${filters.statuses.join(' or ')} (${describeStates(listed)})`);
+    }
+    return misses;
+}
+/** "3 ACTIVE, 1 SHUTOFF". */
+function describeStates(servers) {
+    const counts = new Map();
+    for (const server of servers)
+        counts.set(server.status, (counts.get(server.status) ?? 0) + 1);
+    return [...counts].map(([state, count]) => `${count} ${state}`).join(', ');
+}
+/** Why the IDs given selected nothing: missing, filtered out, or in the wrong state. */
+function explainRequested(request, selection) {
+    const { requested, listed, where } = request;
+    const count = (prefix) => selection.skipped.filter((s) => s.reason.startsWith(prefix)).length;
+    const missing = count('not found');
+    if (missing === requested.length) {
+        return `none of the ${plural(requested.length, 'server')} named by server-ids and server-ids-file exist in ${where}, which lists ${plural(listed.length, 'server')}. Check the IDs, and that project-id or region (and enterprise-project-id) point where the servers are.`;
+    }
+    const filtered = count('filtered out');
+    const wrongState = count('wrong state');
+    const parts = [
+        missing > 0 ? `${missing} ${missing === 1 ? 'does' : 'do'} not exist in ${where}` : '',
+        filtered > 0 ? `${filtered} did not match the filters` : '',
+        wrongState > 0
+            ? `${wrongState} ${wrongState === 1 ? 'was' : 'were'} not ${request.requiredState} (skip-inactive)`
+            : ''
+    ];
+    const named = new Set(requested);
+    const misses = filterMisses(request.filters, listed.filter((s) => named.has(s.id)));
+    return `of the ${plural(requested.length, 'server')} named, ${parts.filter(Boolean).join(', ')}.${misses.length > 0 ? ` Among them, ${misses.join('; ')}.` : ''}`;
+}
+/**
+ * Why a selection came out empty, in one or two sentences for the error: the IDs given do not
+ * exist, the filters matched none of the listed servers (with near-misses for tags and names),
+ * or `skip-inactive` left none.
+ */
+function explainNothingSelected(request, selection) {
+    const { listed, filters, where } = request;
+    if (request.requested.length > 0)
+        return explainRequested(request, selection);
+    if (listed.length === 0) {
+        return `${where} lists no servers. Check project-id or region, enterprise-project-id, and that the credentials may list servers.`;
+    }
+    const matched = listed.filter((server) => mismatch(server, filters) === null);
+    if (matched.length > 0) {
+        return `the filters matched ${plural(matched.length, 'server')} in ${where}, but skip-inactive left none: they are ${describeStates(matched)}, and the operation needs ${request.requiredState ?? 'another state'}.`;
+    }
+    const misses = filterMisses(filters, listed);
+    const why = misses.length > 0 ? misses.join('; ') : 'each filter matches some servers, but none matches all of them';
+    return `the filters matched none of the ${plural(listed.length, 'server')} listed in ${where}: ${why}.`;
+}
+
 ;// CONCATENATED MODULE: ./src/main.ts
+
+
+
 
 
 
@@ -40646,7 +41146,18 @@ async function connect(inputs, options, deadline, io) {
     const hosts = new HostFailover([inputs.endpoint, ...inputs.endpointAlternatives], io.log, 'ECS');
     return new EcsClient(api, hosts, projectId);
 }
-/** The servers to act on: the IDs given, narrowed by the filters and states when asked to. */
+/** "project 0123… (region ap-southeast-1, enterprise project all_granted_eps)", for messages. */
+function describeWhere(inputs, ecs) {
+    const details = [
+        inputs.region !== undefined ? `region ${inputs.region}` : '',
+        inputs.enterpriseProjectId !== undefined ? `enterprise project ${inputs.enterpriseProjectId}` : ''
+    ].filter(Boolean);
+    return `project ${ecs.projectId}${details.length > 0 ? ` (${details.join(', ')})` : ''}`;
+}
+/**
+ * The servers to act on: the IDs given, narrowed by the filters and states when asked to; when
+ * none are left, `emptyReason` says why.
+ */
 async function main_select(inputs, ecs, io) {
     const requiredState = inputs.skipInactive ? REQUIRED_STATE[inputs.operation.kind] : undefined;
     // A dry run always lists, which checks the credentials and finds IDs the project does not have.
@@ -40656,21 +41167,41 @@ async function main_select(inputs, ecs, io) {
     const listed = await ecs.listServers(inputs.enterpriseProjectId);
     const selection = selectServers(inputs.serverIds, listed, inputs.filters, requiredState);
     io.log.info(`Selected ${plural(selection.chosen.length, 'server')} of ${plural(listed.length, 'server')} in the project; ${selection.skipped.length} skipped.`);
-    return selection;
+    if (selection.chosen.length > 0)
+        return selection;
+    const request = { requested: inputs.serverIds, listed, filters: inputs.filters, requiredState };
+    return {
+        ...selection,
+        emptyReason: explainNothingSelected({ ...request, where: describeWhere(inputs, ecs) }, selection)
+    };
+}
+/**
+ * Refuses a plan whose requests cannot all be sent before `deadline` at the pace: better to fail
+ * before the first request, naming the time needed, than to restart part of the fleet.
+ */
+function checkFits(inputs, chosen, sendingMs, deadline, io) {
+    const left = deadline - io.clock();
+    if (sendingMs <= left)
+        return;
+    const needed = Math.ceil((inputs.timeoutMs - left + sendingMs) / 1000) + 1;
+    throw new Error(`The plan cannot finish within timeout-seconds (${inputs.timeoutMs / 1000} s): at max-servers-per-minute ${inputs.maxServersPerMinute.toLocaleString('en-US')}, sending all ${plural(chosen, 'server')} takes at least ${formatDuration(sendingMs)}${inputs.pauseMs > 0 ? ' with pause-seconds between waves' : ''}, before any waiting for the jobs. Nothing was restarted. Raise timeout-seconds above ${needed} (plus the time the jobs take), raise max-servers-per-minute if your account's quota allows, or select fewer servers.`);
 }
 /** Cuts the chosen servers into batches and waves, and says so in the log and `outcome.request`. */
-function planRun(inputs, chosen, outcome, ecs, io) {
+function planRun(inputs, chosen, outcome, ecs, deadline, io) {
     // A batch larger than the pace allows per minute could never be sent within it.
     const batchSize = Math.min(resolveAmount(inputs.batchSize, chosen.length, 'up', 1, MAX_BATCH_SIZE), inputs.maxServersPerMinute);
     const plan = planBatches(chosen, batchSize, inputs.rolling);
     outcome.plan = plan;
     const waves = plan.waves.length > 1 ? `, ${plural(plan.waves.length, 'wave')}` : '';
     outcome.request = `${inputs.dryRun ? 'Dry run: ' : ''}${describeOperation(inputs.operation)} of ${plural(chosen.length, 'server')} in ${plural(plan.batchCount, 'batch')}${waves} via ${ecs.endpoint.host}`;
-    io.log.info(`${outcome.request} (project ${ecs.projectId}), batches of up to ${batchSize}`);
-    const pacedMinutes = Math.ceil(chosen.length / inputs.maxServersPerMinute) - 1;
-    if (pacedMinutes * 60_000 > inputs.timeoutMs) {
-        io.log.warning(`At max-servers-per-minute ${inputs.maxServersPerMinute}, sending all ${plural(chosen.length, 'server')} takes about ${pacedMinutes} min, longer than timeout-seconds (${inputs.timeoutMs / 1000} s): batches due after it will fail as not submitted, and waits for throttling (up to a minute each) come on top. Raise timeout-seconds, or max-servers-per-minute if your account's quota allows.`);
+    const sendingMs = earliestLastRequestMs(plan, inputs.maxServersPerMinute, inputs.pauseMs);
+    io.log.info(`${outcome.request} (project ${ecs.projectId}), batches of up to ${batchSize}, at ${inputs.maxServersPerMinute.toLocaleString('en-US')} servers/min: sending takes about ${formatDuration(sendingMs)}, then waiting for the jobs (timeout-seconds ${inputs.timeoutMs / 1000} s)`);
+    const warning = outOfStateWarning(plan, outcome.known, outcome.requiredState, describeOperation(inputs.operation));
+    if (warning !== undefined) {
+        io.log.warning(warning);
+        outcome.warnings.push(warning);
     }
+    checkFits(inputs, chosen.length, sendingMs, deadline, io);
     return plan;
 }
 /** A dry run: every planned server is skipped with the batch and wave it would be in. */
@@ -40678,7 +41209,8 @@ function recordDryRun(inputs, plan, outcome, io) {
     const what = describeOperation(inputs.operation).toLowerCase();
     for (const [index, wave] of plan.waves.entries()) {
         for (const batch of wave) {
-            io.log.info(`Wave ${index + 1}, batch ${batch.number}: ${batch.serverIds.join(', ')}`);
+            const servers = batch.serverIds.map((id) => serverLabelWithState(id, outcome.known));
+            io.log.info(`Wave ${index + 1}, batch ${batch.number}: ${servers.join(', ')}`);
             outcome.ledger.markSkipped(batch.serverIds, `Dry run: would ${what} in batch ${batch.number}, wave ${index + 1}.`);
             outcome.runs.push(batchRun(batch, index + 1, 'planned'));
         }
@@ -40699,16 +41231,18 @@ async function perform(inputs, outcome, io) {
         const ecs = await connect(inputs, options, deadline, io);
         const selection = await main_select(inputs, ecs, io);
         outcome.ledger = new Ledger(selection.considered);
+        outcome.known = selection.known;
         for (const { id, reason } of selection.skipped)
             outcome.ledger.markSkipped([id], `Skipped: ${reason}.`);
         if (selection.chosen.length === 0) {
+            const why = selection.emptyReason ?? 'no servers were given';
             if (!inputs.allowEmpty) {
-                throw new Error('Nothing selected: no server matched server-ids and the filters. Check the tags, name and status (or set allow-empty: true when that is expected).');
+                throw new Error(`Nothing selected: ${why} (Set allow-empty: true if an empty selection is expected.)`);
             }
-            io.log.info('Nothing selected, and allow-empty is true: nothing to do.');
+            io.log.info(`Nothing selected, and allow-empty is true: nothing to do. Why: ${why}`);
             return;
         }
-        const plan = planRun(inputs, selection.chosen, outcome, ecs, io);
+        const plan = planRun(inputs, selection.chosen, outcome, ecs, deadline, io);
         if (inputs.dryRun) {
             recordDryRun(inputs, plan, outcome, io);
             return;
@@ -40741,6 +41275,9 @@ function refusedOutcome(error, io) {
         ledger,
         runs: [],
         plan: undefined,
+        known: new Map(),
+        warnings: [],
+        requiredState: REQUIRED_STATE.reboot,
         waited: false,
         dryRun: false,
         failOnError: true,
@@ -40763,6 +41300,9 @@ async function attempt(io) {
         ledger: new Ledger(inputs.serverIds),
         runs: [],
         plan: undefined,
+        known: new Map(),
+        warnings: [],
+        requiredState: REQUIRED_STATE[inputs.operation.kind],
         waited: inputs.wait,
         dryRun: inputs.dryRun,
         failOnError: inputs.failOnError,
@@ -40786,8 +41326,8 @@ async function run(io = githubActionIO()) {
         const outcome = await attempt(io);
         const results = outcome.ledger.results();
         const status = outcome.error !== undefined ? 'failed' : outcome.dryRun ? 'dry-run' : overallStatus(results, outcome.waited);
-        const { title, request, error } = outcome;
-        await publish({ results, runs: outcome.runs, plan: outcome.plan, status }, { title, request, error, durationMs: io.clock() - started, runUrl: io.runUrl() }, io);
+        const { title, request, error, known, requiredState, warnings } = outcome;
+        await publish({ results, runs: outcome.runs, plan: outcome.plan, status, known, requiredState }, { title, request, error, warnings, startedAt: started, durationMs: io.clock() - started, runUrl: io.runUrl() }, io);
         if (outcome.error !== undefined)
             io.setFailed(outcome.error);
         else if (io.cancellation.aborted) {

@@ -18,9 +18,12 @@ import { type BatchRun, batchRun } from './engine/batch-run'
 import { execute } from './engine/execute'
 import { Ledger } from './engine/ledger'
 import { REQUIRED_STATE, describeOperation } from './engine/operation'
+import { explainNothingSelected } from './engine/empty-selection'
+import { type KnownServers, outOfStateWarning, serverLabelWithState } from './engine/known'
+import { earliestLastRequestMs } from './engine/pacer'
 import { type Plan, planBatches } from './engine/plan'
 import { type Selection, hasFilters, selectServers } from './engine/selection'
-import { errorMessage, plural } from './shared/text'
+import { errorMessage, formatDuration, plural } from './shared/text'
 
 const MAX_RESPONSE_BYTES = 10 * 1024 * 1024
 const USER_AGENT = 'ecs-batch-restart (GitHub Action)'
@@ -29,6 +32,12 @@ interface Outcome {
   ledger: Ledger
   runs: BatchRun[]
   plan: Plan | undefined
+  /** Names and states of the servers the run listed. */
+  known: KnownServers
+  /** The state the operation needs a server in, e.g. ACTIVE for a restart. */
+  requiredState: string
+  /** Warnings about the plan, for the summary as well as the log. */
+  warnings: string[]
   waited: boolean
   dryRun: boolean
   failOnError: boolean
@@ -66,8 +75,24 @@ async function connect(
   return new EcsClient(api, hosts, projectId)
 }
 
-/** The servers to act on: the IDs given, narrowed by the filters and states when asked to. */
-async function select(inputs: ActionInputs, ecs: EcsClient, io: ActionIO): Promise<Selection> {
+/** "project 0123… (region ap-southeast-1, enterprise project all_granted_eps)", for messages. */
+function describeWhere(inputs: ActionInputs, ecs: EcsClient): string {
+  const details = [
+    inputs.region !== undefined ? `region ${inputs.region}` : '',
+    inputs.enterpriseProjectId !== undefined ? `enterprise project ${inputs.enterpriseProjectId}` : ''
+  ].filter(Boolean)
+  return `project ${ecs.projectId}${details.length > 0 ? ` (${details.join(', ')})` : ''}`
+}
+
+/**
+ * The servers to act on: the IDs given, narrowed by the filters and states when asked to; when
+ * none are left, `emptyReason` says why.
+ */
+async function select(
+  inputs: ActionInputs,
+  ecs: EcsClient,
+  io: ActionIO
+): Promise<Selection & { emptyReason?: string }> {
   const requiredState = inputs.skipInactive ? REQUIRED_STATE[inputs.operation.kind] : undefined
   // A dry run always lists, which checks the credentials and finds IDs the project does not have.
   if (!hasFilters(inputs.filters) && requiredState === undefined && !inputs.dryRun) {
@@ -78,11 +103,36 @@ async function select(inputs: ActionInputs, ecs: EcsClient, io: ActionIO): Promi
   io.log.info(
     `Selected ${plural(selection.chosen.length, 'server')} of ${plural(listed.length, 'server')} in the project; ${selection.skipped.length} skipped.`
   )
-  return selection
+  if (selection.chosen.length > 0) return selection
+  const request = { requested: inputs.serverIds, listed, filters: inputs.filters, requiredState }
+  return {
+    ...selection,
+    emptyReason: explainNothingSelected({ ...request, where: describeWhere(inputs, ecs) }, selection)
+  }
+}
+
+/**
+ * Refuses a plan whose requests cannot all be sent before `deadline` at the pace: better to fail
+ * before the first request, naming the time needed, than to restart part of the fleet.
+ */
+function checkFits(inputs: ActionInputs, chosen: number, sendingMs: number, deadline: number, io: ActionIO): void {
+  const left = deadline - io.clock()
+  if (sendingMs <= left) return
+  const needed = Math.ceil((inputs.timeoutMs - left + sendingMs) / 1000) + 1
+  throw new Error(
+    `The plan cannot finish within timeout-seconds (${inputs.timeoutMs / 1000} s): at max-servers-per-minute ${inputs.maxServersPerMinute.toLocaleString('en-US')}, sending all ${plural(chosen, 'server')} takes at least ${formatDuration(sendingMs)}${inputs.pauseMs > 0 ? ' with pause-seconds between waves' : ''}, before any waiting for the jobs. Nothing was restarted. Raise timeout-seconds above ${needed} (plus the time the jobs take), raise max-servers-per-minute if your account's quota allows, or select fewer servers.`
+  )
 }
 
 /** Cuts the chosen servers into batches and waves, and says so in the log and `outcome.request`. */
-function planRun(inputs: ActionInputs, chosen: string[], outcome: Outcome, ecs: EcsClient, io: ActionIO): Plan {
+function planRun(
+  inputs: ActionInputs,
+  chosen: string[],
+  outcome: Outcome,
+  ecs: EcsClient,
+  deadline: number,
+  io: ActionIO
+): Plan {
   // A batch larger than the pace allows per minute could never be sent within it.
   const batchSize = Math.min(
     resolveAmount(inputs.batchSize, chosen.length, 'up', 1, MAX_BATCH_SIZE),
@@ -92,13 +142,16 @@ function planRun(inputs: ActionInputs, chosen: string[], outcome: Outcome, ecs: 
   outcome.plan = plan
   const waves = plan.waves.length > 1 ? `, ${plural(plan.waves.length, 'wave')}` : ''
   outcome.request = `${inputs.dryRun ? 'Dry run: ' : ''}${describeOperation(inputs.operation)} of ${plural(chosen.length, 'server')} in ${plural(plan.batchCount, 'batch')}${waves} via ${ecs.endpoint.host}`
-  io.log.info(`${outcome.request} (project ${ecs.projectId}), batches of up to ${batchSize}`)
-  const pacedMinutes = Math.ceil(chosen.length / inputs.maxServersPerMinute) - 1
-  if (pacedMinutes * 60_000 > inputs.timeoutMs) {
-    io.log.warning(
-      `At max-servers-per-minute ${inputs.maxServersPerMinute}, sending all ${plural(chosen.length, 'server')} takes about ${pacedMinutes} min, longer than timeout-seconds (${inputs.timeoutMs / 1000} s): batches due after it will fail as not submitted, and waits for throttling (up to a minute each) come on top. Raise timeout-seconds, or max-servers-per-minute if your account's quota allows.`
-    )
+  const sendingMs = earliestLastRequestMs(plan, inputs.maxServersPerMinute, inputs.pauseMs)
+  io.log.info(
+    `${outcome.request} (project ${ecs.projectId}), batches of up to ${batchSize}, at ${inputs.maxServersPerMinute.toLocaleString('en-US')} servers/min: sending takes about ${formatDuration(sendingMs)}, then waiting for the jobs (timeout-seconds ${inputs.timeoutMs / 1000} s)`
+  )
+  const warning = outOfStateWarning(plan, outcome.known, outcome.requiredState, describeOperation(inputs.operation))
+  if (warning !== undefined) {
+    io.log.warning(warning)
+    outcome.warnings.push(warning)
   }
+  checkFits(inputs, chosen.length, sendingMs, deadline, io)
   return plan
 }
 
@@ -107,7 +160,8 @@ function recordDryRun(inputs: ActionInputs, plan: Plan, outcome: Outcome, io: Ac
   const what = describeOperation(inputs.operation).toLowerCase()
   for (const [index, wave] of plan.waves.entries()) {
     for (const batch of wave) {
-      io.log.info(`Wave ${index + 1}, batch ${batch.number}: ${batch.serverIds.join(', ')}`)
+      const servers = batch.serverIds.map((id) => serverLabelWithState(id, outcome.known))
+      io.log.info(`Wave ${index + 1}, batch ${batch.number}: ${servers.join(', ')}`)
       outcome.ledger.markSkipped(batch.serverIds, `Dry run: would ${what} in batch ${batch.number}, wave ${index + 1}.`)
       outcome.runs.push(batchRun(batch, index + 1, 'planned'))
     }
@@ -129,17 +183,17 @@ async function perform(inputs: ActionInputs, outcome: Outcome, io: ActionIO): Pr
     const ecs = await connect(inputs, options, deadline, io)
     const selection = await select(inputs, ecs, io)
     outcome.ledger = new Ledger(selection.considered)
+    outcome.known = selection.known
     for (const { id, reason } of selection.skipped) outcome.ledger.markSkipped([id], `Skipped: ${reason}.`)
     if (selection.chosen.length === 0) {
+      const why = selection.emptyReason ?? 'no servers were given'
       if (!inputs.allowEmpty) {
-        throw new Error(
-          'Nothing selected: no server matched server-ids and the filters. Check the tags, name and status (or set allow-empty: true when that is expected).'
-        )
+        throw new Error(`Nothing selected: ${why} (Set allow-empty: true if an empty selection is expected.)`)
       }
-      io.log.info('Nothing selected, and allow-empty is true: nothing to do.')
+      io.log.info(`Nothing selected, and allow-empty is true: nothing to do. Why: ${why}`)
       return
     }
-    const plan = planRun(inputs, selection.chosen, outcome, ecs, io)
+    const plan = planRun(inputs, selection.chosen, outcome, ecs, deadline, io)
     if (inputs.dryRun) {
       recordDryRun(inputs, plan, outcome, io)
       return
@@ -175,6 +229,9 @@ function refusedOutcome(error: InputErrors, io: ActionIO): Outcome {
     ledger,
     runs: [],
     plan: undefined,
+    known: new Map(),
+    warnings: [],
+    requiredState: REQUIRED_STATE.reboot,
     waited: false,
     dryRun: false,
     failOnError: true,
@@ -196,6 +253,9 @@ async function attempt(io: ActionIO): Promise<Outcome> {
     ledger: new Ledger(inputs.serverIds),
     runs: [],
     plan: undefined,
+    known: new Map(),
+    warnings: [],
+    requiredState: REQUIRED_STATE[inputs.operation.kind],
     waited: inputs.wait,
     dryRun: inputs.dryRun,
     failOnError: inputs.failOnError,
@@ -220,10 +280,10 @@ export async function run(io: ActionIO = githubActionIO()): Promise<void> {
     const results = outcome.ledger.results()
     const status =
       outcome.error !== undefined ? 'failed' : outcome.dryRun ? 'dry-run' : overallStatus(results, outcome.waited)
-    const { title, request, error } = outcome
+    const { title, request, error, known, requiredState, warnings } = outcome
     await publish(
-      { results, runs: outcome.runs, plan: outcome.plan, status },
-      { title, request, error, durationMs: io.clock() - started, runUrl: io.runUrl() },
+      { results, runs: outcome.runs, plan: outcome.plan, status, known, requiredState },
+      { title, request, error, warnings, startedAt: started, durationMs: io.clock() - started, runUrl: io.runUrl() },
       io
     )
     if (outcome.error !== undefined) io.setFailed(outcome.error)

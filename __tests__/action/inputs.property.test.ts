@@ -47,6 +47,7 @@ const RUNS = {
   parseSecondsSubMillisecond: 500,
   parseEndpointValid: 500,
   parseEndpoint: 2500,
+  parseEndpointUserInfo: 500,
   readInputs: 2000
 }
 const TOTAL = Object.values(RUNS).reduce((sum, n) => sum + n, 0)
@@ -152,13 +153,14 @@ function checkInteger(text: string, fallback: number, min: number, max: number, 
 
 const DECIMAL = /^([0-9]+(\.[0-9]*)?|\.[0-9]+)$/
 
-function checkSeconds(text: string, fallbackSeconds: number, { allowZero, max }: SecondsLimits, ms: number) {
+function checkSeconds(text: string, fallbackSeconds: number, { allowZero, max, min }: SecondsLimits, ms: number) {
   if (text === '') return ms === fallbackSeconds * 1000 ? [] : [`expected the fallback ${fallbackSeconds * 1000} ms`]
   return [
     ...(DECIMAL.test(text) ? [] : ['the text is not a plain decimal']),
     ...(Number.isInteger(ms) ? [] : ['not whole milliseconds']),
     ...(ms === Math.round(Number(text) * 1000) ? [] : ['not Math.round(Number(text) * 1000)']),
     ...((allowZero ? ms >= 0 : ms > 0) ? [] : [allowZero ? 'below 0 ms' : 'not above 0 ms']),
+    ...(min === undefined || ms >= min * 1000 ? [] : [`below ${min} s`]),
     ...(ms <= max * 1000 ? [] : [`above ${max * 1000} ms`])
   ]
 }
@@ -250,7 +252,7 @@ const integerExamples = (texts: string[]) =>
   texts.map((text): IntegerCase => ({ text, range: RANGES[0], input: 'batch-size', fallback: 7 }))
 
 const LIMITS: [string, number, SecondsLimits][] = [
-  ['timeout-seconds', 600, { allowZero: true, max: 6 * 60 * 60 }],
+  ['timeout-seconds', 600, { allowZero: false, min: 1, max: 6 * 60 * 60 }],
   ['poll-interval-seconds', 5, { allowZero: false, max: 300 }],
   ['request-timeout-seconds', 30, { allowZero: false, max: 300 }],
   ['new-delay', 1, { allowZero: true, max: 10 }],
@@ -258,7 +260,8 @@ const LIMITS: [string, number, SecondsLimits][] = [
 ]
 const secondsTrial = (text: string, [input, fallback, limits]: (typeof LIMITS)[number]): Trial<number> => {
   const ms = DECIMAL.test(text) ? Math.round(Number(text) * 1000) : Number.NaN
-  const valid = text === '' || ((limits.allowZero ? ms >= 0 : ms > 0) && Number(text) <= limits.max)
+  const low = limits.min !== undefined ? ms >= limits.min * 1000 : limits.allowZero ? ms >= 0 : ms > 0
+  const valid = text === '' || (low && Number(text) <= limits.max)
   const parse = () => parseSeconds(input, text, fallback, limits)
   return { input, valid, parse, check: (value) => checkSeconds(text, fallback, limits, value) }
 }
@@ -394,6 +397,42 @@ describe('input parsers, property-tested', () => {
     check: (url) => checkEndpoint(text, url)
   })
 
+  it(`parseEndpoint: ${fmt(RUNS.parseEndpointUserInfo)} URLs with user-info are refused without quoting it`, () => {
+    // The user and password carry markers found nowhere else, so any echo of either shows.
+    const userInfo = fc.record({
+      user: arb.garbage(12).map((text) => `usr${text}Q`),
+      password: fc.option(
+        arb.garbage(16).map((text) => `pwd${text}Z`),
+        { nil: undefined }
+      ),
+      url: arb.validEndpoint,
+      tail: fc.constantFrom('', '/', '/v1', '?x=1', '#frag')
+    })
+    const cases = fc.tuple(userInfo, endpointName)
+    holds(
+      RUNS.parseEndpointUserInfo,
+      cases,
+      ([{ user, password, url, tail }, input]) => {
+        const [scheme, rest] = url.split('://')
+        const text = `${scheme}://${user}${password === undefined ? '' : `:${password}`}@${rest}${tail}`
+        let message = ''
+        try {
+          parseEndpoint(input, text)
+        } catch (error) {
+          expect(rejectionProblem(error, input)).toBeUndefined()
+          message = (error as Error).message
+        }
+        expect(message, `accepted ${text}`).not.toBe('')
+        for (const part of [user, password]) if (part !== undefined) expect(message).not.toContain(part)
+        // The markers, in case a part came back percent-encoded or cut short.
+        expect(message).not.toMatch(/usr|pwd/)
+        return 'rejected'
+      },
+      [],
+      0
+    )
+  })
+
   it(`parseEndpoint: ${fmt(RUNS.parseEndpointValid)} valid endpoints are accepted as the URL they name`, () => {
     const cases = fc.tuple(arb.validEndpoint, endpointName)
     holds(RUNS.parseEndpointValid, cases, (c) => outcome(endpointTrial(c, true)), [], 0)
@@ -426,7 +465,7 @@ const ENV_FALLBACKS: Record<string, string[]> = {
 const SECRETS = ['secret-access-key', 'security-token', 'iam-password']
 /** In every generated secret and nowhere else, so any echo of a secret can be spotted. */
 const SECRET_MARKER = 'zSeCrEtz'
-const TIMEOUT = { allowZero: true, max: 6 * 60 * 60 }
+const TIMEOUT = { allowZero: false, min: 1, max: 6 * 60 * 60 }
 const INTERVAL = { allowZero: false, max: 300 } // poll-interval-seconds and request-timeout-seconds
 const REGIONS = words('ap-southeast-1 ap-southeast-3 cn-north-4 cn-east-3 la-south-2 af-south-1 eu-west-101')
 
@@ -455,8 +494,9 @@ const FIELDS: Record<string, Field> = {
     ...words('../ %2e%2e -ap-1 ap--1 ap- 1ap-x ар-southeast-1 ap-southeast-１ ap-southeast-1# ap-southeast-1@evil'),
     ...words('ap.southeast-1 ap-south/east-1 evil.com-1 ap-southeast-1%2f.. ap-southeast-1:443 ap-southeast-1\nx')
   ]),
-  'project-id': field(arb.word(`${arb.ALNUM}-_`, 1, 64), [
-    ...words('../jobs p/1 p%2F1 p.1 p?x p#x рroject ０ p\0'),
+  'project-id': field(arb.word('0123456789abcdefABCDEF', 32, 32), [
+    ...words('../jobs p/1 p%2F1 p.1 p?x p#x рroject ０ p\0 ap-southeast-1 0123456789abcdef0123456789abcde'),
+    ...words('0123456789abcdef0123456789abcdef0 0123456789abcdeg0123456789abcdef 01234567-89ab-cdef-0123-456789abcdef'),
     'p 1'
   ]),
   'access-key-id': field(arb.word(arb.ALNUM, 1, 128), [
@@ -608,9 +648,9 @@ function checkActionInputs(c: InputsCase, r: ActionInputs): string[] {
   const region = effective(c, 'region') || undefined
   expect(r.region === region, `region: expected ${String(region)}`)
   expect(r.region === undefined || /^[a-z][a-z0-9]*(-[a-z0-9]+)+$/.test(r.region), 'region: not a host name part')
-  const projectId = effective(c, 'project-id') || undefined
+  const projectId = effective(c, 'project-id').toLowerCase() || undefined
   expect(r.projectId === projectId, `projectId: expected ${String(projectId)}`)
-  expect(r.projectId === undefined || /^[A-Za-z0-9_-]{1,64}$/.test(r.projectId), 'projectId: could change the path')
+  expect(r.projectId === undefined || /^[0-9a-f]{32}$/.test(r.projectId), 'projectId: not 32 lower-case hex digits')
   expect(r.projectId !== undefined || r.iamEndpoint !== undefined, 'no project ID and no IAM endpoint to look it up')
   if (r.auth.mode === 'oidc') expect(r.auth.idpId === c.inputs['idp-id'].trim(), 'idpId is not the idp-id given')
   else if (r.auth.mode === 'password') expect(r.auth.username === c.inputs['iam-username'].trim(), 'wrong username')

@@ -104,7 +104,7 @@ describe('readInputs', () => {
       source({
         ...valid,
         type: 'hard',
-        'project-id': 'p-1',
+        'project-id': '0123456789ABCDEF0123456789ABCDEF',
         'security-token': 'tok',
         endpoint: 'http://127.0.0.1:8080',
         'iam-endpoint': 'http://localhost:9',
@@ -118,7 +118,7 @@ describe('readInputs', () => {
     )
     expect(inputs).toMatchObject({
       operation: { type: 'HARD' },
-      projectId: 'p-1',
+      projectId: '0123456789abcdef0123456789abcdef',
       batchSize: { count: 2 },
       wait: false,
       timeoutMs: 1500,
@@ -137,7 +137,7 @@ describe('readInputs', () => {
       HUAWEI_CLOUD_ACCESS_KEY_ID: 'AKFROMACTION',
       HUAWEICLOUD_SDK_AK: 'AKFROMSDK',
       HUAWEICLOUD_SDK_SK: 'sk-from-sdk',
-      HUAWEICLOUD_SDK_PROJECT_ID: 'sdkproject',
+      HUAWEICLOUD_SDK_PROJECT_ID: 'a'.repeat(32),
       HUAWEICLOUD_SDK_SECURITY_TOKEN: 'sdk-token'
     }
     const fromEnv = readInputs(source({ 'server-ids': A }, env))
@@ -147,14 +147,14 @@ describe('readInputs', () => {
       secretAccessKey: 'sk-from-sdk',
       securityToken: 'sdk-token'
     })
-    expect(fromEnv.projectId).toBe('sdkproject')
+    expect(fromEnv.projectId).toBe('a'.repeat(32))
     const explicit = readInputs(
-      source({ ...valid, 'project-id': 'explicit' }, { ...env, HUAWEI_CLOUD_PROJECT_ID: 'action' })
+      source({ ...valid, 'project-id': 'e'.repeat(32) }, { ...env, HUAWEI_CLOUD_PROJECT_ID: 'b'.repeat(32) })
     )
     expect(explicit.region).toBe('ap-southeast-1')
     expect(keyOf(explicit).accessKeyId).toBe('AKEXAMPLE')
     expect(keyOf(explicit).secretAccessKey).toBe('secret/key+value')
-    expect(explicit.projectId).toBe('explicit')
+    expect(explicit.projectId).toBe('e'.repeat(32))
   })
 
   it('masks the secret key and security token the moment they are read, even when other inputs are invalid', () => {
@@ -204,7 +204,7 @@ describe('readInputs', () => {
 
   it('needs no region when endpoint and project-id are given', () => {
     const inputs = readInputs(
-      source({ ...valid, region: '', 'project-id': 'abc', endpoint: 'https://ecs.example.com' })
+      source({ ...valid, region: '', 'project-id': 'c'.repeat(32), endpoint: 'https://ecs.example.com' })
     )
     expect(inputs.region).toBeUndefined()
     expect(inputs.iamEndpoint).toBeUndefined()
@@ -218,6 +218,17 @@ describe('readInputs', () => {
 
   it('rejects a project ID that could change the request path', () => {
     expect(problemsOf({ ...valid, 'project-id': '../jobs' })[0]).toMatch(/^Input 'project-id'/)
+  })
+
+  it.each([
+    ['a project name', 'ap-southeast-1', /got 14 characters, some of them not hexadecimal/],
+    ['31 hex characters', 'a'.repeat(31), /must be 32 hexadecimal characters .*; got 31 characters$/],
+    ['33 hex characters', 'a'.repeat(33), /got 33 characters$/],
+    ['a UUID with dashes', '0123abcd-0123-abcd-0123-0123abcdef01', /some of them not hexadecimal/]
+  ])('rejects %s as project-id before any request', (_, value, problem) => {
+    const [message] = problemsOf({ ...valid, 'project-id': value })
+    expect(message).toMatch(/^Input 'project-id': must be 32 hexadecimal characters/)
+    expect(message).toMatch(problem)
   })
 })
 
@@ -237,12 +248,47 @@ describe('parseEndpoint', () => {
     ['http://127.example.com', /use https:\/\//],
     ['ftp://host', /use https:\/\//],
     ['ecs.example.com', /is not a URL/],
-    ['https://host/v1', /no path, query or credentials/],
-    ['https://user:pw@host', /no path, query or credentials/],
-    ['https://host?x=1', /no path, query or credentials/]
+    ['https://host/v1', /no path or query/],
+    ['https://user:pw@host', /"https:\/\/\*\*\*@host" is not allowed: remove the user name and password/],
+    ['https://host?x=1', /no path or query/]
   ])('rejects %s', (text, problem) => {
     expect(() => parseEndpoint('iam-endpoint', text)).toThrow(problem)
     expect(() => parseEndpoint('iam-endpoint', text)).toThrow(/^Input 'iam-endpoint'/)
+  })
+})
+
+describe('user-info in URLs', () => {
+  it.each([
+    ['endpoint', 'https://svcacct:Pa55w0rd@ecs.example.com', 'https://***@ecs.example.com'],
+    ['endpoint', 'http://usr9:pss7@host', 'http://***@host'],
+    ['iam-endpoint', 'svcacct:Pa55w0rd@iam.example.com', '***@iam.example.com'],
+    ['iam-endpoint', 'https://svcacct:Pa55w0rd@iam.example.com/v3', 'https://***@iam.example.com/v3'],
+    ['endpoint', 'https://svcacct:p@ss w0rd/x@ecs.example.com', 'https://***@ecs.example.com']
+  ])('never quotes the user name or password of %s %s', (name, url, shown) => {
+    const messages = problemsOf({ ...valid, [name]: url })
+    expect(messages).toHaveLength(1)
+    expect(messages[0]).toContain(JSON.stringify(shown))
+    for (const secret of ['svcacct', 'Pa55w0rd', 'usr9', 'pss7', 'p@ss', 'w0rd']) {
+      expect(messages[0]).not.toContain(secret)
+    }
+  })
+
+  it('hides user-info wherever an input is quoted back', () => {
+    const url = 'https://admin:hunter2@example.com'
+    for (const inputs of [
+      { region: url },
+      { cloud: url },
+      { operation: url },
+      { 'server-ids': url },
+      { 'server-ids-file': url },
+      { 'batch-size': url },
+      { status: url },
+      { wait: url }
+    ] as Record<string, string>[]) {
+      const [message] = problemsOf({ ...valid, ...inputs }, { GITHUB_WORKSPACE: '/ws' })
+      expect(message, JSON.stringify(inputs)).toMatch(/^Input '/)
+      expect(message, JSON.stringify(inputs)).not.toMatch(/admin|hunter2/)
+    }
   })
 })
 
@@ -315,6 +361,28 @@ describe('selection and rolling inputs', () => {
     expect(message).toMatch(problem)
   })
 
+  it('reads # comments and blank lines in server-ids-file', () => {
+    const file = `# web tier\n${A}  # web-1\n\n   \n# ${B} retired\n${B.toUpperCase()},${A}# again\n`
+    const inputs = readInputs(
+      source({ ...valid, 'server-ids': '', 'server-ids-file': 'ids' }, { GITHUB_WORKSPACE: '/ws' }, { '/ws/ids': file })
+    )
+    expect(inputs.serverIds).toEqual([A, B])
+  })
+
+  it.each(['0', '0.5', '0.999'])('refuses timeout-seconds %j: the run needs at least a second', (value) => {
+    expect(problemsOf({ ...valid, 'timeout-seconds': value })[0]).toBe(
+      `Input 'timeout-seconds': "${value}" is not allowed; use a number of seconds from 1 to 21600 (decimals allowed)`
+    )
+  })
+
+  it.each(['batch-size', 'max-failures'])('mentions the percentage form in %s errors', (name) => {
+    for (const value of ['many', '2000000', '150%']) {
+      expect(problemsOf({ ...valid, [name]: value })[0]).toMatch(
+        new RegExp(`^Input '${name}': .* or a percentage of the selected servers from 1% to 100% \\(e\\.g\\. 25%\\)$`)
+      )
+    }
+  })
+
   it('names the file when its IDs are invalid', () => {
     const [message] = (() => {
       try {
@@ -371,7 +439,7 @@ describe('selection and rolling inputs', () => {
     [{ operation: 'restart' }, /^Input 'operation': "restart" is not allowed; use reboot, start or stop/],
     [
       { 'batch-size': '0%' },
-      /^Input 'batch-size': "0%" is not allowed; use a whole number from 1 to 1000, or 1% to 100%/
+      /^Input 'batch-size': "0%" is not allowed; use a whole number from 1 to 1000, or a percentage of the selected servers from 1% to 100% \(e\.g\. 25%\)/
     ],
     [{ 'batch-size': '101%' }, /^Input 'batch-size'/],
     [{ 'max-failures': '-1' }, /^Input 'max-failures'/],
@@ -436,6 +504,25 @@ describe('signing in', () => {
     [{}, /^Input 'access-key-id': no credentials/]
   ])('rejects %j', (inputs, problem) => {
     expect(problemsOf({ ...noKeys, ...inputs })[0]).toMatch(problem)
+  })
+
+  it.each([
+    [
+      { 'access-key-id': 'AK', 'secret-access-key': 'SK', 'iam-username': 'u' },
+      'access-key-id',
+      ['access-key-id/secret-access-key', 'iam-username/iam-password']
+    ],
+    [
+      { 'secret-access-key': 'SK', 'iam-password': 'p' },
+      'secret-access-key',
+      ['access-key-id/secret-access-key', 'iam-username/iam-password']
+    ],
+    [{ 'idp-id': 'idp', 'iam-password': 'p' }, 'idp-id', ['idp-id (OIDC)', 'iam-username/iam-password']]
+  ])('names the sign-in inputs actually given when several are: %j', (inputs, input, ways) => {
+    const [message] = problemsOf({ ...noKeys, ...inputs })
+    expect(message).toBe(
+      `Input '${input}': only one way to sign in may be configured, but these are: ${ways.join(', ')}; remove all but one`
+    )
   })
 
   it('prefers an explicit sign-in over keys left in the environment by an earlier step', () => {
@@ -507,7 +594,7 @@ describe('signing in', () => {
   it('accepts a region it does not know when no default endpoint is needed', () => {
     const inputs = readInputs(
       source(
-        { ...valid, region: '', endpoint: 'https://ecs.example.com', 'project-id': 'p1' },
+        { ...valid, region: '', endpoint: 'https://ecs.example.com', 'project-id': 'd'.repeat(32) },
         { HUAWEI_CLOUD_REGION: 'xx-new-1' }
       )
     )

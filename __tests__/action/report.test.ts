@@ -32,6 +32,8 @@ const run = (number: number, serverIds: string[], extra: Partial<BatchRun> = {})
   jobId: `job-${number}`,
   status: 'SUCCESS',
   problem: null,
+  submittedAt: null,
+  finishedAt: null,
   ...extra
 })
 
@@ -200,5 +202,109 @@ describe('batchLogGroups', () => {
         lines: ['a succeeded', 'b failed Ecs.0100 wrong state']
       }
     ])
+  })
+})
+
+describe('names, plans and times in the report', () => {
+  const A = '6f1c2a3b-0000-4000-8000-000000000001'
+  const B = '7a2d3e4f-0000-4000-8000-000000000002'
+  const C = '8b3e4f50-0000-4000-8000-000000000003'
+  const known = new Map([
+    [A, { name: 'web-1', status: 'ACTIVE' }],
+    [B, { name: 'web-2', status: 'SHUTOFF' }]
+  ])
+
+  it('names the troubled servers in annotations, with codes, then "and N more"', () => {
+    const ids = Array.from({ length: 8 }, (_, i) => `${String(i).padStart(8, '0')}-0000-4000-8000-000000000000`)
+    const results = byId(
+      result(A, 'failed', { error_code: 'Ecs.0100' }),
+      result(B, 'pending'),
+      result(C, 'succeeded'),
+      ...ids.map((id) => result(id, 'failed', { error_code: null }))
+    )
+    const annotations = batchAnnotations(
+      [run(1, [A, B, C, ...ids], { status: 'FAIL', problem: '9 of 11 servers failed (job job-1, FAIL)' })],
+      results,
+      known
+    )
+    expect(annotations).toEqual([
+      {
+        title: 'Batch 1: FAIL',
+        message: `9 of 11 servers failed (job job-1, FAIL). Servers: web-1 (6f1c2a3b…) Ecs.0100, web-2 (7a2d3e4f…) pending, ${ids[0]} failed, ${ids[1]} failed, ${ids[2]} failed and 5 more.`
+      }
+    ])
+    // A split batch's parts have their own annotations: the split one names no servers.
+    expect(
+      batchAnnotations([run(2, [A], { status: 'split', problem: 'refused; split in two' })], results, known)
+    ).toEqual([{ title: 'Batch 2: split', message: 'refused; split in two' }])
+    const many = Array.from({ length: ANNOTATION_LIMIT + 1 }, (_, i) => run(i + 1, [], { problem: 'x' }))
+    expect(batchAnnotations(many).at(-1)?.message).toBe(
+      '1 more batch did not fully succeed; the job summary lists them all.'
+    )
+  })
+
+  it('adds the names to the log lines of listed servers', () => {
+    const results = byId(result(A, 'succeeded'), result(C, 'failed', { error_code: 'Ecs.0100' }))
+    expect([...batchLogGroups([run(1, [A, C])], results, known)][0].lines).toEqual([
+      `${A} (web-1) succeeded`,
+      `${C} failed Ecs.0100`
+    ])
+  })
+
+  it('renders a dry run as a plan: planned and skipped counts, each batch with names, states and a warning', () => {
+    const plan = planBatches([A, B], 1, true)
+    const results = byId(
+      result(A, 'skipped', { job_id: null, error_message: 'Dry run: would soft restart in batch 1, wave 1.' }),
+      result(B, 'skipped', { job_id: null, error_message: 'Dry run: would soft restart in batch 2, wave 2.' }),
+      result(C, 'skipped', { job_id: null, error_message: 'Skipped: not found: the project lists no such server.' })
+    )
+    const warning = '1 planned server is not ACTIVE, which a SOFT restart needs'
+    const html = renderSummary(
+      results,
+      [run(1, [A], { status: 'planned', jobId: null }), run(2, [B], { status: 'planned', jobId: null, wave: 2 })],
+      'dry-run',
+      { ...context, warnings: [warning] },
+      { plan, known, requiredState: 'ACTIVE' }
+    )
+    expect(html).toContain(
+      '<tr><th>Servers</th><th>Planned</th><th>Skipped</th></tr>\n<tr><td>3</td><td>2</td><td>1</td></tr>'
+    )
+    expect(html).toContain(`<p><strong>⚠️ Warning:</strong> ${warning}</p>`)
+    expect(html).toContain('<h3>Plan: 2 batches in 2 waves</h3>')
+    expect(html).toContain(`<tr><td>1</td><td>1</td><td>${A}</td><td>web-1</td><td>ACTIVE</td><td></td></tr>`)
+    expect(html).toContain(
+      `<tr><td>2</td><td>2</td><td>${B}</td><td>web-2</td><td>SHUTOFF</td><td>⚠️ not ACTIVE: will fail</td></tr>`
+    )
+    // Only the server left out by the selection is listed as skipped.
+    expect(html).toContain('<h3>Skipped servers</h3>')
+    expect(html).toContain(`<tr><td>${C}</td><td></td><td></td><td></td><td>Skipped: not found`)
+    expect(html).not.toContain(`<tr><td>${A}</td><td>web-1</td>`)
+    expect(html).not.toContain('Job ID</th><th>Servers')
+  })
+
+  it('shows a timeline of when each wave and batch was sent and finished', () => {
+    const results = byId(result(A, 'succeeded'), result(B, 'pending'))
+    const runs = [
+      run(1, [A], { wave: 1, submittedAt: 2_000, finishedAt: 14_500 }),
+      run(2, [B], { wave: 2, status: 'timed out', submittedAt: 80_000, finishedAt: null })
+    ]
+    const html = renderSummary(results, runs, 'timed-out', { ...context, startedAt: 1_000 })
+    expect(html).toContain('<h3>Timeline</h3>')
+    expect(html).toContain('<tr><td>1</td><td>all 1</td><td>+1.0 s</td><td>+13.5 s</td><td>12.5 s</td><td></td></tr>')
+    expect(html).toContain(
+      '<tr><td>1</td><td>1</td><td>+1.0 s</td><td>+13.5 s</td><td>12.5 s</td><td>SUCCESS</td></tr>'
+    )
+    expect(html).toContain('<tr><td>2</td><td>all 1</td><td>+1 min 19 s</td><td></td><td></td><td></td></tr>')
+    expect(html).toContain('<tr><td>2</td><td>2</td><td>+1 min 19 s</td><td></td><td></td><td>timed out</td></tr>')
+    // Nothing sent, no timeline.
+    expect(renderSummary(results, [run(1, [A])], 'failed', { ...context, startedAt: 0 })).not.toContain('Timeline')
+  })
+
+  it('renders several input errors as a list', () => {
+    const error = "2 inputs are invalid:\n- Input 'wait': \"maybe\" is not allowed\n- Input 'type': <x>"
+    const html = renderSummary(new Map(), [], 'failed', { ...context, error })
+    expect(html).toContain(
+      `<p><strong>Error:</strong> 2 inputs are invalid:</p>\n<ul>\n<li>Input &#39;wait&#39;: &#34;maybe&#34; is not allowed</li>\n<li>Input &#39;type&#39;: &#60;x&#62;</li>\n</ul>`
+    )
   })
 })

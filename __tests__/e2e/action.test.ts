@@ -118,30 +118,41 @@ describe('the bundled action', () => {
     expectAccounted(run, servers)
   })
 
-  it('keeps batches within max-servers-per-minute, and paces them within timeout-seconds', async () => {
-    const servers = ids(2)
+  it('keeps batches within max-servers-per-minute, and says how long sending takes', async () => {
+    const servers = ids(1)
     const target = await start()
-    const single = await runAction(
-      inputsFor(target, servers.slice(0, 1), { 'max-servers-per-minute': '1', wait: 'false' })
+    const single = await runAction(inputsFor(target, servers, { 'max-servers-per-minute': '1', wait: 'false' }))
+    expect(single.stdout).toContain(
+      'batches of up to 1, at 1 servers/min: sending takes about 0 s, then waiting for the jobs (timeout-seconds 600 s)'
     )
-    expect(single.stdout).toContain('batches of up to 1')
     expect(single.outputs.status).toBe('submitted')
-    // The second server would have to wait a minute for its turn: timeout-seconds ends the run first.
-    const paced = await runAction(
-      inputsFor(target, servers, { 'max-servers-per-minute': '1', 'timeout-seconds': '0.5' })
+  })
+
+  it('fails a plan that cannot be sent within timeout-seconds before the first request, naming the time it needs', async () => {
+    // The issue's case: 3,000 servers at the default pace (1,000 a minute) with 30 s.
+    const servers = ids(3000)
+    const target = await start()
+    const run = await runAction(
+      inputsFor(target, servers, { 'timeout-seconds': '30', 'project-id': DEFAULT_PROJECT_ID })
     )
-    expect(outcomes(paced).succeeded).toEqual([servers[0]])
-    expect(outcomes(paced).failed).toEqual([servers[1]])
-    expect(outcomes(paced).results[1].error_message).toBe(
-      'Not submitted: timeout-seconds had passed before it could be sent.'
+    expect(run.exitCode).toBe(1)
+    expect(target.requests.filter((r) => r.route === 'submit')).toHaveLength(0)
+    const error = run.stdout.match(/^::error::(The plan cannot finish within timeout-seconds.*)$/m)?.[1] ?? ''
+    expect(error).toMatch(
+      /^The plan cannot finish within timeout-seconds \(30 s\): at max-servers-per-minute 1,000, sending all 3,000 servers takes at least 2 min 3 s, before any waiting for the jobs\. Nothing was restarted\. Raise timeout-seconds above 12\d \(plus the time the jobs take\), raise max-servers-per-minute if your account's quota allows, or select fewer servers\.$/
     )
+    expect(decodeEntities(run.summary)).toContain(`<strong>Error:</strong> ${error}`)
+    const { failed, results } = outcomes(run)
+    expect(failed).toEqual(servers)
+    expect(new Set(results.map((r) => r.error_message))).toEqual(new Set([`Not submitted: ${error}`]))
+    expect(outcomes(run).plan).toHaveLength(3)
   })
 
   it('reports timed-out with the unfinished servers pending', async () => {
     const servers = ids(4)
     const target = await start({ jobDurationMs: 60_000 })
     const run = await runAction(
-      inputsFor(target, servers, { 'project-id': DEFAULT_PROJECT_ID, 'timeout-seconds': '0.3', 'batch-size': '2' })
+      inputsFor(target, servers, { 'project-id': DEFAULT_PROJECT_ID, 'timeout-seconds': '1', 'batch-size': '2' })
     )
     expect(run.exitCode).toBe(1)
     expect(run.outputs.status).toBe('timed-out')
@@ -180,6 +191,11 @@ describe('the bundled action', () => {
     [{ 'batch-size': '1001' }, /Input 'batch-size': "1001" is not allowed; use a whole number from 1 to 1000/],
     [{ 'batch-size': 'ten' }, /Input 'batch-size'/],
     [{ 'timeout-seconds': '-5' }, /Input 'timeout-seconds'/],
+    [
+      { 'timeout-seconds': '0' },
+      /Input 'timeout-seconds': "0" is not allowed; use a number of seconds from 1 to 21600/
+    ],
+    [{ 'project-id': 'ap-southeast-1' }, /Input 'project-id': must be 32 hexadecimal characters/],
     [{ 'poll-interval-seconds': 'fast' }, /Input 'poll-interval-seconds'/],
     [{ endpoint: 'http://ecs.example.com' }, /Input 'endpoint': .*use https:\/\//],
     [{ 'secret-access-key': '' }, /Input 'secret-access-key': required/]
@@ -197,6 +213,25 @@ describe('the bundled action', () => {
       expectAccounted(run, servers)
     }
   })
+
+  it.each(['https://svcacct:Pa55w0rd@ecs.example.com', 'http://svcacct:Pa55w0rd@127.0.0.1:8080'])(
+    'refuses an endpoint with user-info (%s) without ever showing it',
+    async (endpoint) => {
+      const servers = ids(2)
+      const target = await start()
+      const run = await runAction({ ...inputsFor(target, servers), endpoint, 'iam-endpoint': endpoint })
+      expect(run.exitCode).toBe(1)
+      expect(target.requests).toHaveLength(0)
+      expect(run.stdout).toContain(`Input 'endpoint': "${endpoint.replace('svcacct:Pa55w0rd', '***')}" is not allowed`)
+      // Two problems: the summary shows them as a list.
+      expect(run.summary).toMatch(
+        /<strong>Error:<\/strong> 2 inputs are invalid:<\/p>\n<ul>\n<li>Input &#39;endpoint&#39;/
+      )
+      for (const text of [run.stdout, run.stderr, run.summary, JSON.stringify(run.outputs)]) {
+        expect(text).not.toMatch(/svcacct|Pa55w0rd/)
+      }
+    }
+  )
 
   it('fails every server as not submitted when the credentials are refused, and never shows a secret', async () => {
     const servers = ids(3)

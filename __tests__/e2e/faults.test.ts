@@ -292,7 +292,7 @@ const scenarios: Scenario[] = [
   {
     name: 'a job that never finishes',
     emulator: { jobDurationMs: 600_000 },
-    inputs: { 'timeout-seconds': '0.5' },
+    inputs: { 'timeout-seconds': '1' },
     check: (run) => {
       expect(run.outputs.status).toBe('timed-out')
       expect(outcomes(run).pending).toEqual(SERVERS)

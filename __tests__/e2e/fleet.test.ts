@@ -106,10 +106,12 @@ describe('selecting servers', () => {
   })
 
   it('fails when nothing is selected, sending nothing, unless allow-empty', async () => {
-    const emulator = await emulators.start({ inventory: fleet(3) })
+    const emulator = await emulators.start({ inventory: fleet(3, () => ({ tags: ['app=web'] })) })
     const strict = await runAction(inputs(emulator, { tags: 'app=wbe' }))
     expect(strict.exitCode).toBe(1)
-    expect(strict.stdout).toMatch(/::error::Nothing selected: no server matched server-ids and the filters/)
+    const why = `Nothing selected: the filters matched none of the 3 servers listed in project ${DEFAULT_PROJECT_ID}: no server has the tag "app=wbe" (closest: "app=web"). (Set allow-empty: true if an empty selection is expected.)`
+    expect(strict.stdout).toContain(`::error::${why}`)
+    expect(strict.summary).toContain(`<strong>Error:</strong> ${why.replace(/"/g, '&#34;')}`)
     expect(strict.outputs.status).toBe('failed')
     const relaxed = await runAction(inputs(emulator, { tags: 'app=wbe', 'allow-empty': 'true' }))
     expect(relaxed.exitCode).toBe(0)
@@ -117,11 +119,28 @@ describe('selecting servers', () => {
     expect(posts(emulator)).toHaveLength(0)
   })
 
-  it('reads IDs from server-ids-file in the workspace', async () => {
+  it('says why when none of the IDs given exist in the project, and names near-misses of a name', async () => {
+    const emulator = await emulators.start({ inventory: fleet(2, (i) => ({ name: `Web-${i + 1}` })) })
+    const missing = serverIds(2, 50)
+    // A dry run lists the servers, which finds IDs the project does not have.
+    const run = await runAction(
+      inputs(emulator, { 'server-ids': missing.join(','), region: 'ap-southeast-1', 'dry-run': 'true' })
+    )
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toContain(
+      `::error::Nothing selected: none of the 2 servers named by server-ids and server-ids-file exist in project ${DEFAULT_PROJECT_ID} (region ap-southeast-1), which lists 2 servers.`
+    )
+    expect(outcomes(run).skipped).toEqual(missing)
+    const byName = await runAction(inputs(emulator, { name: 'web-*' }))
+    expect(byName.stdout).toContain('no server name matches "web-*" (closest: "Web-1", "Web-2")')
+    expect(posts(emulator)).toHaveLength(0)
+  })
+
+  it('reads IDs from server-ids-file in the workspace, with # comments', async () => {
     const servers = fleet(4)
     const emulator = await emulators.start({ inventory: servers })
     const workspace = await mkdtemp(join(tmpdir(), 'workspace-'))
-    await writeFile(join(workspace, 'ids.txt'), `${servers[2].id}\n${servers[3].id}\n`)
+    await writeFile(join(workspace, 'ids.txt'), `# web tier\n${servers[2].id} # srv-2\n\n${servers[3].id}\n`)
     const run = await runAction(inputs(emulator, { 'server-ids': servers[0].id, 'server-ids-file': 'ids.txt' }), {
       env: { GITHUB_WORKSPACE: workspace }
     })
@@ -150,7 +169,7 @@ describe('selecting servers', () => {
 
 describe('dry run', () => {
   it('resolves and plans with read-only calls, and restarts nothing', async () => {
-    const servers = fleet(10, (i) => ({ tags: i < 7 ? ['app=web'] : [] }))
+    const servers = fleet(10, (i) => ({ tags: i < 7 ? ['app=web'] : [], status: i === 4 ? 'SHUTOFF' : 'ACTIVE' }))
     const emulator = await emulators.start({ inventory: servers })
     const missing = serverIds(1, 50)[0]
     const run = await runAction(
@@ -175,14 +194,27 @@ describe('dry run', () => {
     expect(skipped).toHaveLength(8)
     expect(results[0].error_message).toBe('Dry run: would soft restart in batch 1, wave 1.')
     expect(results[7].error_message).toBe('Skipped: not found: the project lists no such server.')
+    const short = (i: number) => `${servers[i].id.slice(0, 8)}…`
     expect(run.stdout).toContain(
-      `Wave 2, batch 2: ${servers
-        .slice(3, 6)
-        .map((s) => s.id)
-        .join(', ')}`
+      `Wave 2, batch 2: srv-3 (${short(3)}, ACTIVE), srv-4 (${short(4)}, SHUTOFF), srv-5 (${short(5)}, ACTIVE)`
     )
+    // The server a restart cannot act on is flagged before anything is done, in the log and the summary.
+    const warning = `1 planned server is not ACTIVE, which a SOFT restart needs, so the cloud will fail it (or refuse the batch): srv-4 (${short(4)}, SHUTOFF). Set skip-inactive: true to leave such servers out.`
+    expect(run.stdout).toContain(`::warning::${warning}`)
+    expect(run.summary).toContain(`<strong>⚠️ Warning:</strong> ${warning}`)
+    // The summary reads as a plan: planned and skipped counts, each batch with names and states.
+    expect(run.summary).toContain('<tr><td>8</td><td>7</td><td>1</td></tr>')
+    expect(run.summary).toContain('<h3>Plan: 3 batches in 3 waves</h3>')
+    expect(run.summary).toContain(
+      `<tr><td>2</td><td>2</td><td>${servers[4].id}</td><td>srv-4</td><td>SHUTOFF</td><td>⚠️ not ACTIVE: will fail</td></tr>`
+    )
+    expect(run.summary).toContain(
+      `<tr><td>3</td><td>3</td><td>${servers[6].id}</td><td>srv-6</td><td>ACTIVE</td><td></td></tr>`
+    )
+    expect(run.summary.match(/<h3>Skipped servers<\/h3>/g)).toHaveLength(1)
+    expect(run.summary).toContain(`<tr><td>${missing}</td><td></td><td></td><td></td><td>Skipped: not found`)
     expect(run.summary).toContain('🧪 dry run, nothing was changed')
-    expect(run.summary).toContain('Batches in 3 waves')
+    expect(run.summary).not.toContain('Batches in 3 waves')
   })
 })
 
@@ -199,16 +231,28 @@ describe('rolling waves', () => {
         'server-ids': servers.map((s) => s.id).join(','),
         rolling: 'true',
         'batch-size': '25%',
-        'max-failures': '0'
+        'max-failures': '0',
+        // A filter makes the action list the servers, so it knows their names.
+        name: 'srv-*'
       })
     )
     expect(run.exitCode).toBe(1)
+    // The failed server is named in its batch's annotation and log group; the timeline shows each wave.
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `::error title=Batch 2%3A FAIL::1 of 2 servers failed \\(job \\w+, FAIL\\)\\. Servers: srv-3 \\(00000000…\\) Ecs\\.0227\\.`
+      )
+    )
+    expect(run.stdout).toContain(`${servers[3].id} (srv-3) failed Ecs.0227 Failed to reboot.`)
+    expect(run.summary).toMatch(
+      /<h3>Timeline<\/h3>[\s\S]*<tr><td>2<\/td><td>all 1<\/td><td>\+[\d.]+ s<\/td><td>\+[\d.]+ s<\/td>/
+    )
     const { succeeded, failed, skipped, results } = outcomes(run)
     expect(succeeded).toEqual(servers.slice(0, 3).map((s) => s.id))
     expect(failed).toEqual([servers[3].id])
     expect(skipped).toEqual(servers.slice(4).map((s) => s.id))
     expect(results[4].error_message).toMatch(
-      /^Skipped: 1 servers failed or were not confirmed by the end of wave 2, more than max-failures \(0\)/
+      /^Skipped: 1 server failed or was not confirmed by the end of wave 2, more than max-failures \(0\)/
     )
     // Each wave's job was finished (and its servers ACTIVE) before the next was sent.
     const submits = posts(emulator)

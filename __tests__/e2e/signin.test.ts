@@ -203,6 +203,13 @@ describe('GitHub OIDC sign-in', () => {
     expect(run.stdout).toMatch(message)
     expect(emulator.requests.some((r) => r.route === 'submit')).toBe(false)
     expect(failed(run)).toEqual(SERVERS)
+    // What the action knows, to compare with the provider's settings: never the token itself.
+    expect(run.stdout).toContain(
+      `The action asked GitHub for an ID token with audience "${AUDIENCE}" (oidc-audience), which must equal the identity provider's client_id. The token's issuer (iss) is "${github.issuer}"`
+    )
+    expect(run.stdout).toContain('its subject (sub) is "repo:octo/fleet:ref:refs/heads/main"')
+    expect(run.stdout).toMatch(/Identity provider ID \(idp-id\): "idp-(github|nope)"/)
+    expectTokensHidden(run, emulator)
   })
 
   it('fails clearly with an expired ID token', async () => {

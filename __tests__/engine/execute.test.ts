@@ -311,6 +311,47 @@ describe('execute', () => {
     expect(cloud.logs.filter((l) => l.startsWith('Poll round'))).toHaveLength(5)
   })
 
+  it('says what comes next and when while it waits for the pace, and how long sending has left', async () => {
+    const cloud = fakeCloud({
+      job: (_, serverIds) => ({ status: 'SUCCESS', entities: { sub_jobs: [] }, n: serverIds.length })
+    })
+    await runScenario(ids(10), 2, cloud, { ...options, maxServersPerMinute: 4, deadline: 600_000 })
+    const next = cloud.logs.filter((l) => l.startsWith('Next:'))
+    // Every wait is 30.6 s; the time left counts this wait and the spacing of the servers after the next batch.
+    expect(next).toEqual([
+      'Next: restart batch 2 of 5 in 31 s at 4 servers/min; about 2 min 3 s left to send the rest',
+      'Next: restart batch 3 of 5 in 31 s at 4 servers/min; about 1 min 32 s left to send the rest',
+      'Next: restart batch 4 of 5 in 31 s at 4 servers/min; about 1 min 2 s left to send the rest',
+      'Next: restart batch 5 of 5 in 31 s at 4 servers/min; about 31 s left to send the rest'
+    ])
+    // Short waits are not announced.
+    const quick = fakeCloud()
+    await runScenario(ids(10), 2, quick, { ...options, maxServersPerMinute: 1000 })
+    expect(quick.logs.some((l) => l.startsWith('Next:'))).toBe(false)
+  })
+
+  it('records when each request was sent and when its job finished, from the injected clock', async () => {
+    const cloud = fakeCloud({
+      submit: (_, call) =>
+        call === 2
+          ? new ApiError(400, 'Ecs.0001', 'bad request', 'r', 'Restart batch 2 of 3')
+          : { accepted: true, jobId: `job-${call}`, requestId: 'r' }
+    })
+    const { runs } = await runScenario(ids(6), 2, cloud, { ...options, maxServersPerMinute: 120, deadline: 600_000 })
+    // 2 servers at 120 per minute: a request every 1.02 s, though a refused one takes no share of
+    // the pace; jobs take 1 s, and are seen to finish at the poll round (every 250 ms) when they do.
+    expect(runs.map((r) => [r.label, r.status, r.submittedAt, r.finishedAt])).toEqual([
+      ['1', 'SUCCESS', 0, 1000],
+      ['2', 'rejected', 1020, 1020],
+      ['3', 'SUCCESS', 1020, 2020]
+    ])
+    // A refused batch is annotated once by the report: the executor only logs it, with no warning.
+    expect(cloud.logs.filter((l) => l.startsWith('WARN'))).toEqual([])
+    expect(cloud.logs.filter((l) => l.startsWith('Restart batch 2 of 3:'))).toEqual([
+      'Restart batch 2 of 3: Restart batch 2 of 3 failed with HTTP 400, Ecs.0001: bad request (X-Request-Id: r)'
+    ])
+  })
+
   it('lowers the pace when the cloud throttles although paced, and sends the throttled request again', async () => {
     let throttledOnce = false
     const cloud = fakeCloud({
@@ -455,7 +496,7 @@ describe('execute', () => {
       })
       expect(results[0].outcome).toBe('succeeded')
       expect(cloud.statusReads.at(-1)?.at).toBeGreaterThanOrEqual(4000)
-      expect(cloud.logs).toContain(`Waiting for 1 servers to report ${target} with no task in progress`)
+      expect(cloud.logs).toContain(`Waiting for 1 server to report ${target} with no task in progress`)
     }
   )
 

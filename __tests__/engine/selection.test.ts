@@ -127,7 +127,8 @@ describe('selectServers', () => {
     expect(selectServers(['x', 'y'], undefined, none, undefined)).toEqual({
       considered: ['x', 'y'],
       chosen: ['x', 'y'],
-      skipped: []
+      skipped: [],
+      known: new Map()
     })
   })
 
@@ -135,7 +136,11 @@ describe('selectServers', () => {
     expect(selectServers([], listed, web, undefined)).toEqual({
       considered: ['a', 'b'],
       chosen: ['a', 'b'],
-      skipped: []
+      skipped: [],
+      known: new Map([
+        ['a', { name: 'web-1', status: 'ACTIVE' }],
+        ['b', { name: 'web-2', status: 'SHUTOFF' }]
+      ])
     })
   })
 
@@ -146,7 +151,12 @@ describe('selectServers', () => {
       skipped: [
         { id: 'c', reason: 'filtered out: no tag app=web' },
         { id: 'zz', reason: 'not found: the project lists no such server' }
-      ]
+      ],
+      // The names and states of the considered servers the project listed.
+      known: new Map([
+        ['c', { name: 'db-1', status: 'ACTIVE' }],
+        ['a', { name: 'web-1', status: 'ACTIVE' }]
+      ])
     })
   })
 
@@ -154,7 +164,11 @@ describe('selectServers', () => {
     expect(selectServers([], listed, web, 'ACTIVE')).toEqual({
       considered: ['a', 'b'],
       chosen: ['a'],
-      skipped: [{ id: 'b', reason: 'wrong state: SHUTOFF, not ACTIVE' }]
+      skipped: [{ id: 'b', reason: 'wrong state: SHUTOFF, not ACTIVE' }],
+      known: new Map([
+        ['a', { name: 'web-1', status: 'ACTIVE' }],
+        ['b', { name: 'web-2', status: 'SHUTOFF' }]
+      ])
     })
   })
 

@@ -199,15 +199,18 @@ export const validInteger = (min: number, max: number): Arbitrary<string> => {
 export interface SecondsLimits {
   allowZero: boolean
   max: number
+  /** A lower bound above zero (seconds), e.g. 1 for timeout-seconds. */
+  min?: number
 }
 
-export const validSeconds = ({ allowZero, max }: SecondsLimits): Arbitrary<string> =>
+export const validSeconds = ({ allowZero, max, min }: SecondsLimits): Arbitrary<string> =>
   fc
     .record({ whole: fc.integer({ min: 0, max }), digits: word('0123456789', 0, 3), form: fc.nat(2), zero: fc.nat(9) })
     .map(({ whole, digits, form, zero }) => {
       const fraction = whole === max ? '' : digits
       let text = [`${whole}`, `${whole}.${fraction}`, fraction === '' ? `${whole}.` : `.${fraction}`][form]
       if (zero === 0) text = `0${text}`
+      if (min !== undefined && Number(text) < min) return String(min)
       return !allowZero && Math.round(Number(text) * 1000) === 0 ? '0.001' : text
     })
 

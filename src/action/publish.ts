@@ -1,4 +1,5 @@
 import type { BatchRun } from '../engine/batch-run'
+import type { KnownServers } from '../engine/known'
 import type { Results } from '../engine/ledger'
 import type { Plan } from '../engine/plan'
 import { errorMessage } from '../shared/text'
@@ -22,6 +23,10 @@ export interface RunRecord {
   runs: BatchRun[]
   plan: Plan | undefined
   status: RunStatus
+  /** Names and states of the servers the run listed, to name them in the report. */
+  known: KnownServers
+  /** The state the operation needs, to flag planned servers in another one. */
+  requiredState: string
 }
 
 function writeOutputs(record: RunRecord, io: ActionIO): void {
@@ -43,12 +48,13 @@ function writeOutputs(record: RunRecord, io: ActionIO): void {
 
 /** The log groups, annotations, outputs, results file and job summary of a finished run. */
 export async function publish(record: RunRecord, context: SummaryContext, io: ActionIO): Promise<void> {
-  const { results, runs, status } = record
-  for (const group of batchLogGroups(runs, results)) io.log.group(group.title, group.lines)
-  for (const annotation of batchAnnotations(runs)) io.log.error(annotation.message, annotation.title)
+  const { results, runs, status, known } = record
+  for (const group of batchLogGroups(runs, results, known)) io.log.group(group.title, group.lines)
+  for (const annotation of batchAnnotations(runs, results, known)) io.log.error(annotation.message, annotation.title)
   writeOutputs(record, io)
   try {
-    await io.writeSummary(renderSummary(results, runs, status, context))
+    const details = { plan: record.plan, known, requiredState: record.requiredState }
+    await io.writeSummary(renderSummary(results, runs, status, context, details))
   } catch (error) {
     io.log.warning(`The job summary could not be written: ${errorMessage(error)}`)
   }

@@ -1,6 +1,12 @@
 import type { BatchRun } from '../engine/batch-run'
+import { type KnownServers, firstFew, serverLabel } from '../engine/known'
 import type { Outcome, Results, ServerResult } from '../engine/ledger'
 import { type Plan, describePlan } from '../engine/plan'
+import { plural } from '../shared/text'
+import { SUMMARY_ROW_LIMIT, cappedTable, escapeHtml, paragraphsAndLists, table } from './html'
+import { planSection, timelineSection } from './summary-sections'
+
+export { SUMMARY_ROW_LIMIT, escapeHtml }
 
 export type RunStatus = 'succeeded' | 'failed' | 'timed-out' | 'submitted' | 'dry-run'
 
@@ -76,41 +82,10 @@ export function* buildOutputs(
   yield ['results-file', [resultsFile]]
 }
 
-/** Rows shown per table: the summary must stay far below GitHub's 1 MiB per step. */
-export const SUMMARY_ROW_LIMIT = 100
-const CELL_TEXT_LIMIT = 300
 /** GitHub shows about ten error annotations per step; more only hide each other. */
 export const ANNOTATION_LIMIT = 10
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
-}
-
-function cell(text: string | number | null, tag = 'td'): string {
-  const raw = text === null ? '' : String(text)
-  const shown = raw.length > CELL_TEXT_LIMIT ? `${raw.slice(0, CELL_TEXT_LIMIT)}…` : raw
-  return `<${tag}>${escapeHtml(shown)}</${tag}>`
-}
-
-function table(headers: string[], rows: (string | number | null)[][]): string {
-  const head = `<tr>${headers.map((h) => cell(h, 'th')).join('')}</tr>`
-  const body = rows.map((row) => `<tr>${row.map((value) => cell(value)).join('')}</tr>`).join('\n')
-  return `<table>\n${head}\n${body}\n</table>`
-}
-
-/** The first SUMMARY_ROW_LIMIT of `rows`, made only for those, and a line counting the rest. */
-function cappedTable<T>(
-  headers: string[],
-  items: readonly T[],
-  row: (item: T) => (string | number | null)[],
-  noun: string,
-  output: string
-): string {
-  const shown = table(headers, items.slice(0, SUMMARY_ROW_LIMIT).map(row))
-  const hidden = items.length - SUMMARY_ROW_LIMIT
-  if (hidden <= 0) return shown
-  return `${shown}\n<p>${hidden} more ${noun} are not shown here; the <code>${output}</code> output lists them all.</p>`
-}
+/** Servers named in one annotation before "and N more". */
+const ANNOTATED_SERVERS = 5
 
 export type BatchTally = { run: BatchRun } & Record<Outcome, number>
 
@@ -130,6 +105,18 @@ export interface SummaryContext {
   runUrl: string | undefined
   /** An error that stopped the run before or while it restarted anything. */
   error: string | undefined
+  /** When the run started (ms since the epoch), for the timeline. */
+  startedAt?: number
+  /** Warnings about the plan, e.g. servers in a state the operation cannot act on. */
+  warnings?: string[]
+}
+
+/** What the run knew beyond the results: its plan, and the listed servers' names and states. */
+export interface SummaryDetails {
+  plan?: Plan
+  known?: KnownServers
+  /** The state the operation needs, to flag planned servers in another one. */
+  requiredState?: string
 }
 
 const STATUS_LABEL: Record<RunStatus, string> = {
@@ -140,69 +127,107 @@ const STATUS_LABEL: Record<RunStatus, string> = {
   'dry-run': '🧪 dry run, nothing was changed'
 }
 
+/** The servers of the plan, when it was only planned (a dry run). */
+function plannedIds(status: RunStatus, plan: Plan | undefined): ReadonlySet<string> {
+  if (status !== 'dry-run' || plan === undefined) return new Set()
+  return new Set(plan.waves.flat().flatMap((batch) => batch.serverIds))
+}
+
+function countsTable(results: Results, planned: ReadonlySet<string>): string {
+  const counts = countOutcomes(results)
+  if (planned.size > 0) {
+    return table(['Servers', 'Planned', 'Skipped'], [[results.size, planned.size, counts.skipped - planned.size]])
+  }
+  return table(
+    ['Servers', 'Succeeded', 'Failed', 'Pending', 'Skipped'],
+    [[results.size, counts.succeeded, counts.failed, counts.pending, counts.skipped]]
+  )
+}
+
+function batchesTable(runs: readonly BatchRun[], results: Results): string {
+  const waves = new Set(runs.map((run) => run.wave)).size
+  return `<h3>Batches${waves > 1 ? ` in ${waves} waves` : ''}</h3>\n${cappedTable(
+    ['Wave', 'Batch', 'Job ID', 'Servers', 'Succeeded', 'Failed', 'Pending', 'Skipped', 'Final status'],
+    tallyBatches(runs, results),
+    ({ run, succeeded, failed, pending, skipped }) => [
+      run.wave,
+      run.label,
+      run.jobId,
+      run.serverIds.length,
+      succeeded,
+      failed,
+      pending,
+      skipped,
+      run.status
+    ],
+    'batches',
+    'job-ids'
+  )}`
+}
+
+/** A table per outcome that needs a look: failed, pending, skipped (not counting a dry run's planned servers). */
+function serverTables(results: Results, planned: ReadonlySet<string>, known: KnownServers): string[] {
+  const parts: string[] = []
+  const named = known.size > 0
+  for (const [outcome, heading, output] of [
+    ['failed', 'Failed servers', 'failed-ids'],
+    ['pending', 'Pending servers (outcome not confirmed)', 'pending-ids'],
+    ['skipped', 'Skipped servers', 'skipped-ids']
+  ] as const) {
+    const matching = [...withOutcome(results, outcome)].filter((result) => !planned.has(result.id))
+    if (matching.length === 0) continue
+    parts.push(`<h3>${heading}</h3>`)
+    parts.push(
+      cappedTable(
+        named
+          ? ['Server ID', 'Name', 'Job ID', 'Error code', 'Reason']
+          : ['Server ID', 'Job ID', 'Error code', 'Reason'],
+        matching,
+        (result) => [
+          result.id,
+          ...(named ? [known.get(result.id)?.name ?? ''] : []),
+          result.job_id,
+          result.error_code,
+          result.error_message
+        ],
+        'servers',
+        output
+      )
+    )
+  }
+  return parts
+}
+
 /** The job summary as HTML; every piece of text from inputs or the cloud is escaped. */
 export function renderSummary(
   results: Results,
   runs: readonly BatchRun[],
   status: RunStatus,
-  context: SummaryContext
+  context: SummaryContext,
+  details: SummaryDetails = {}
 ): string {
-  const counts = countOutcomes(results)
+  const known = details.known ?? new Map()
+  const planned = plannedIds(status, details.plan)
   const parts = [
     `<h2>${escapeHtml(context.title)}: ${STATUS_LABEL[status]}</h2>`,
     `<p>${escapeHtml(context.request)}; took ${(context.durationMs / 1000).toFixed(1)} s.${
       context.runUrl ? ` <a href="${escapeHtml(context.runUrl)}">Workflow run</a>.` : ''
     }</p>`
   ]
-  if (context.error !== undefined) parts.push(`<p><strong>Error:</strong> ${escapeHtml(context.error)}</p>`)
-  parts.push(
-    table(
-      ['Servers', 'Succeeded', 'Failed', 'Pending', 'Skipped'],
-      [[results.size, counts.succeeded, counts.failed, counts.pending, counts.skipped]]
-    )
-  )
-  if (runs.length > 0) {
-    const waves = new Set(runs.map((run) => run.wave)).size
-    parts.push(`<h3>Batches${waves > 1 ? ` in ${waves} waves` : ''}</h3>`)
-    parts.push(
-      cappedTable(
-        ['Wave', 'Batch', 'Job ID', 'Servers', 'Succeeded', 'Failed', 'Pending', 'Skipped', 'Final status'],
-        tallyBatches(runs, results),
-        ({ run, succeeded, failed, pending, skipped }) => [
-          run.wave,
-          run.label,
-          run.jobId,
-          run.serverIds.length,
-          succeeded,
-          failed,
-          pending,
-          skipped,
-          run.status
-        ],
-        'batches',
-        'job-ids'
-      )
-    )
+  // Input errors come one per line ("- Input 'x': …"): a list reads better than one paragraph.
+  if (context.error !== undefined) parts.push(paragraphsAndLists(context.error, '<strong>Error:</strong> '))
+  for (const warning of context.warnings ?? []) {
+    parts.push(`<p><strong>⚠️ Warning:</strong> ${escapeHtml(warning)}</p>`)
   }
-  for (const [outcome, heading, output] of [
-    ['failed', 'Failed servers', 'failed-ids'],
-    ['pending', 'Pending servers (outcome not confirmed)', 'pending-ids'],
-    ['skipped', 'Skipped servers', 'skipped-ids']
-  ] as const) {
-    const matching = [...withOutcome(results, outcome)]
-    if (matching.length === 0) continue
-    parts.push(`<h3>${heading}</h3>`)
-    parts.push(
-      cappedTable(
-        ['Server ID', 'Job ID', 'Error code', 'Reason'],
-        matching,
-        (result) => [result.id, result.job_id, result.error_code, result.error_message],
-        'servers',
-        output
-      )
-    )
+  parts.push(countsTable(results, planned))
+  if (planned.size > 0 && details.plan !== undefined)
+    parts.push(planSection(details.plan, known, details.requiredState))
+  else if (runs.length > 0) {
+    parts.push(batchesTable(runs, results))
+    if (context.startedAt !== undefined) parts.push(timelineSection(runs, context.startedAt))
   }
-  return `${parts.join('\n')}\n`
+  parts.push(...serverTables(results, planned, known))
+  return `${parts.filter(Boolean).join('\n')}\n`
 }
 
 export interface Annotation {
@@ -210,26 +235,50 @@ export interface Annotation {
   message: string
 }
 
-/** One annotation per batch that did not fully succeed, capped, with a closing count. */
-export function batchAnnotations(runs: readonly BatchRun[]): Annotation[] {
+/** "web-1 (6f1c2a3b…) Ecs.0100, web-2 (…) pending and 3 more": the servers that did not succeed. */
+function troubledServers(run: BatchRun, results: Results, known: KnownServers): string {
+  const labels = run.serverIds.flatMap((id) => {
+    const result = results.get(id)
+    if (result === undefined || result.outcome === 'succeeded' || result.outcome === 'skipped') return []
+    const detail = result.outcome === 'failed' ? (result.error_code ?? 'failed') : result.outcome
+    return [`${serverLabel(id, known)} ${detail}`]
+  })
+  return labels.length === 0 ? '' : `Servers: ${firstFew(labels, ANNOTATED_SERVERS)}.`
+}
+
+function withServers(problem: string, servers: string): string {
+  return servers === '' ? problem : `${problem.replace(/\.$/, '')}. ${servers}`
+}
+
+/**
+ * One annotation per batch that did not fully succeed, naming its first few troubled servers,
+ * capped, with a closing count. A split batch names none: its parts have their own annotations.
+ */
+export function batchAnnotations(
+  runs: readonly BatchRun[],
+  results: Results = new Map(),
+  known: KnownServers = new Map()
+): Annotation[] {
   const troubled = runs.filter((run) => run.problem !== null)
   const annotations = troubled.slice(0, ANNOTATION_LIMIT).map((run) => ({
     title: `Batch ${run.label}: ${run.status}`,
-    message: run.problem as string
+    message: withServers(run.problem as string, run.status === 'split' ? '' : troubledServers(run, results, known))
   }))
   if (troubled.length > ANNOTATION_LIMIT) {
+    const more = troubled.length - ANNOTATION_LIMIT
     annotations.push({
       title: 'More batches had problems',
-      message: `${troubled.length - ANNOTATION_LIMIT} more batches did not fully succeed; the job summary lists them all.`
+      message: `${plural(more, 'more batch')} did not fully succeed; the job summary lists them all.`
     })
   }
   return annotations
 }
 
-/** Log lines per batch, one per server, for a collapsible group each; made one group at a time. */
+/** Log lines per batch, one per server (with its name when listed), for a collapsible group each; made one group at a time. */
 export function* batchLogGroups(
   runs: readonly BatchRun[],
-  results: Results
+  results: Results,
+  known: KnownServers = new Map()
 ): Generator<{ title: string; lines: string[] }> {
   for (const { run, succeeded, failed, pending } of tallyBatches(runs, results)) {
     yield {
@@ -237,7 +286,8 @@ export function* batchLogGroups(
       lines: run.serverIds.map((id) => {
         const result = results.get(id) as ServerResult
         const detail = [result.error_code, result.error_message].filter(Boolean).join(' ')
-        return `${id} ${result.outcome}${detail ? ` ${detail}` : ''}`
+        const name = known.get(id)?.name
+        return `${id}${name ? ` (${name})` : ''} ${result.outcome}${detail ? ` ${detail}` : ''}`
       })
     }
   }

@@ -18,6 +18,7 @@ import { errorMessage } from '../shared/text'
 import type { ActionIO } from './action-io'
 import type { ActionInputs } from './inputs'
 import type { AuthConfig } from './inputs/sign-in'
+import { idTokenFacts } from './oidc-hint'
 
 /** The promise's value, unless the run is cancelled first. */
 function untilCancelled<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
@@ -29,12 +30,17 @@ function untilCancelled<T>(promise: Promise<T>, signal: AbortSignal): Promise<T>
   })
 }
 
-/** The step's promise, with an IAM refusal turned into an error that says what to fix. */
-async function explained<T>(step: SignInStep, promise: Promise<T>): Promise<T> {
+/**
+ * The step's promise, with an IAM refusal turned into an error that says what to fix, and what
+ * the action knows that helps (`facts`).
+ */
+async function explained<T>(step: SignInStep, promise: Promise<T>, facts = ''): Promise<T> {
   try {
     return await promise
   } catch (error) {
-    if (error instanceof ApiError) throw new Error(`${error.message}. ${signInHint(error, step)}`, { cause: error })
+    if (error instanceof ApiError) {
+      throw new Error(`${error.message}. ${signInHint(error, step)}${facts && ` ${facts}`}`, { cause: error })
+    }
     throw error
   }
 }
@@ -66,7 +72,12 @@ async function oidcAccessKeys(
   io: ActionIO
 ): Promise<TemporaryAccessKeys> {
   const idToken = await gitHubIdToken(auth.audience, io)
-  const token = await explained('oidc', unscopedTokenFromIdToken(iam, iamEndpoint, auth.idpId, idToken))
+  const token = await explained(
+    'oidc',
+    unscopedTokenFromIdToken(iam, iamEndpoint, auth.idpId, idToken),
+    // IAM's own answer is often only "The id_token is invalid.": say what to compare it with.
+    idTokenFacts(idToken, auth.idpId, auth.audience)
+  )
   io.maskSecret(token)
   const keys = await explained('temporary-keys', temporaryAccessKeys(iam, iamEndpoint, token))
   for (const secret of [keys.accessKeyId, keys.secretAccessKey, keys.securityToken]) io.maskSecret(secret)

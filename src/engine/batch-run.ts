@@ -19,6 +19,10 @@ export interface BatchRun {
   status: string
   /** Why the request did not succeed as a whole, for its annotation. */
   problem: string | null
+  /** When the request was sent (ms since the epoch, from the injected clock); null when it never was. */
+  submittedAt: number | null
+  /** When its answer (a refusal) or its job's end came; null while open, timed out or not waited for. */
+  finishedAt: number | null
 }
 
 export interface ExecutionOptions {
@@ -51,5 +55,14 @@ export interface ExecutionDeps {
 
 /** A batch's run before any request: `status` says why (not submitted yet, skipped, planned). */
 export function batchRun(batch: Batch, wave: number, status: string): BatchRun {
-  return { label: String(batch.number), wave, serverIds: batch.serverIds, jobId: null, status, problem: null }
+  return {
+    label: String(batch.number),
+    wave,
+    serverIds: batch.serverIds,
+    jobId: null,
+    status,
+    problem: null,
+    submittedAt: null,
+    finishedAt: null
+  }
 }

@@ -3,10 +3,11 @@ import { ApiError, TransportError } from '../cloud/errors'
 import { formatSeconds } from '../shared/text'
 import { type BatchRun, type ExecutionDeps, type ExecutionOptions, batchRun } from './batch-run'
 import { TARGET_STATE, describeOperation } from './operation'
-import { Pacer } from './pacer'
+import { Pacer, spacingMs } from './pacer'
 import type { Batch, Plan } from './plan'
 import { type Refusal, describeRefusal, refusalOf, refusalWait, retryLine } from './refusal'
 import { JobPoller, waitForServerStates } from './wait'
+import { formatDuration, plural } from '../shared/text'
 
 /**
  * Codes with which the cloud refuses a whole batch because of some of its servers. Splitting
@@ -16,6 +17,9 @@ const SERVER_LEVEL_CODES = new Set(['Ecs.0114', 'Ecs.0614', 'Ecs.0100', 'Ecs.060
 
 /** Extra restart requests a run may spend on isolating refused servers, so a bad list cannot flood the API. */
 export const SPLIT_REQUEST_BUDGET = 64
+
+/** A wait for the pace at least this long is announced in the log, so a long run is never silent. */
+const ANNOUNCED_WAIT_MS = 5000
 
 interface SubmitFailure {
   certain: boolean
@@ -87,6 +91,8 @@ class Executor {
   private readonly verb: string
   private stopReason: string | null = null
   private splitBudget = SPLIT_REQUEST_BUDGET
+  /** Servers of the plan not yet sent (or given up on), for the time-left estimate. */
+  private unsent: number
 
   constructor(
     private readonly plan: Plan,
@@ -96,6 +102,7 @@ class Executor {
     this.pacer = new Pacer(options.maxServersPerMinute, deps.clock)
     this.poller = options.wait ? new JobPoller(deps, options) : undefined
     this.verb = capitalize(describeOperation(options.operation).split(' ').pop() as string)
+    this.unsent = plan.waves.flat().reduce((sum, batch) => sum + batch.serverIds.length, 0)
   }
 
   async run(): Promise<BatchRun[]> {
@@ -146,7 +153,8 @@ class Executor {
     const tally = this.deps.ledger.tally(done.flatMap((batch) => batch.serverIds))
     const failures = tally.failed + tally.pending + tally.submitted
     if (failures <= this.options.maxFailures) return null
-    const reason = `Skipped: ${failures} servers failed or were not confirmed by the end of wave ${waveNumber}, more than max-failures (${this.options.maxFailures}), so the remaining waves were not started.`
+    const counted = failures === 1 ? '1 server failed or was' : `${plural(failures, 'server')} failed or were`
+    const reason = `Skipped: ${counted} not confirmed by the end of wave ${waveNumber}, more than max-failures (${this.options.maxFailures}), so the remaining waves were not started.`
     this.deps.log.warning(reason)
     return reason
   }
@@ -177,9 +185,24 @@ class Executor {
     }
   }
 
+  /** Says in the log what goes next and when, when the pace makes it wait a while. */
+  private announce(what: string, at: number, servers: number): void {
+    const wait = at - this.deps.clock()
+    if (wait < ANNOUNCED_WAIT_MS) return
+    const limit = this.pacer.serversPerMinute
+    // Until the last request can go: this wait, then the spacing of all but the last servers left.
+    const left = wait + spacingMs(Math.max(0, this.unsent - servers), limit)
+    this.deps.log.info(
+      `Next: ${what.charAt(0).toLowerCase()}${what.slice(1)} in ${formatDuration(wait)} at ${limit.toLocaleString('en-US')} servers/min; about ${formatDuration(left)} left to send the rest`
+    )
+  }
+
   /** Sends one restart request once the pace allows it, unless the run must stop first. */
   private async pacedSubmit(run: BatchRun, what: string): Promise<void> {
-    await this.idleUntil(this.pacer.availableAt())
+    const at = this.pacer.availableAt()
+    this.announce(what, at, run.serverIds.length)
+    await this.idleUntil(at)
+    if (!run.label.includes('.')) this.unsent -= run.serverIds.length
     const reason = this.whyStop()
     if (reason !== null) {
       run.problem = reason
@@ -194,6 +217,7 @@ class Executor {
    * so it goes again after a wait, until timeout-seconds. Anything else is never sent twice.
    */
   private async submit(run: BatchRun, what: string): Promise<void> {
+    run.submittedAt = this.deps.clock()
     for (let attempt = 1; ; attempt++) {
       try {
         const answer = await this.deps.ecs.submit(this.options.operation, run.serverIds, what, {
@@ -259,9 +283,10 @@ class Executor {
       run.status = 'submitted'
       this.poller?.track(run)
       ledger.markSubmitted(run.serverIds, answer.jobId)
-      log.info(`${what}: ${run.serverIds.length} servers accepted, job ${answer.jobId}`)
+      log.info(`${what}: ${plural(run.serverIds.length, 'server')} accepted, job ${answer.jobId}`)
       return
     }
+    run.finishedAt = this.deps.clock()
     run.status = 'outcome unknown'
     run.problem = `${what}: ${answer.problem} (X-Request-Id: ${answer.requestId ?? 'none'}).`
     ledger.markPending(
@@ -269,7 +294,8 @@ class Executor {
       null,
       `Outcome unknown: ${run.problem} The batch was not sent again, since that could ${this.verb.toLowerCase()} the servers twice.`
     )
-    log.warning(run.problem)
+    // Not a warning: the report annotates each troubled batch once, with its servers.
+    log.info(run.problem)
   }
 
   /** `stop`: why a request the cloud refused for now was not sent again. */
@@ -279,7 +305,8 @@ class Executor {
     error: ApiError | TransportError,
     stop?: string
   ): Promise<void> {
-    const { ledger, log } = this.deps
+    const { ledger, log, clock } = this.deps
+    run.finishedAt = clock()
     const refusedForSome = isServerLevelRejection(error) && run.serverIds.length > 1
     if (refusedForSome && this.splitBudget >= 2) {
       await this.split(run, error)
@@ -298,7 +325,8 @@ class Executor {
       this.pacer.record(run.serverIds.length)
       ledger.markPending(run.serverIds, failure.code, failure.message)
     }
-    log.warning(`${what}: ${failure.message}`)
+    // Not a warning: the report annotates each troubled batch once, with its servers.
+    log.info(`${what}: ${failure.message}`)
     if (error instanceof ApiError && error.isAuthFailure) {
       // The same credentials would fail again, and repeated failures lock the access key.
       this.stopReason = `Not submitted: request ${run.label} was refused (${error.message}), so no further requests were sent.`
@@ -320,7 +348,9 @@ class Executor {
         label: `${run.label}.${index + 1}`,
         serverIds,
         status: 'not submitted',
-        problem: null
+        problem: null,
+        submittedAt: null,
+        finishedAt: null
       }
       this.runs.push(part)
       await this.pacedSubmit(part, `${this.verb} request ${part.label} (part of batch ${run.label.split('.')[0]})`)

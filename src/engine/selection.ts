@@ -1,4 +1,5 @@
 import type { ListedServer } from '../cloud/ecs'
+import type { KnownServers, ServerFacts } from './known'
 
 /**
  * A tag the servers must carry: `value` undefined for the key with any value (bare or not), `''`
@@ -76,6 +77,8 @@ export interface Selection {
   /** What to act on, in order. */
   chosen: string[]
   skipped: { id: string; reason: string }[]
+  /** The name and state of each considered server the project listed; empty when nothing was listed. */
+  known: KnownServers
 }
 
 /**
@@ -89,14 +92,16 @@ export function selectServers(
   filters: Filters,
   requiredState: string | undefined
 ): Selection {
-  if (listed === undefined) return { considered: [...requested], chosen: [...requested], skipped: [] }
+  if (listed === undefined) return { considered: [...requested], chosen: [...requested], skipped: [], known: new Map() }
   const byId = new Map(listed.map((server) => [server.id, server]))
   const considered =
     requested.length > 0 ? [...requested] : listed.filter((s) => mismatch(s, filters) === null).map((s) => s.id)
   const chosen: string[] = []
   const skipped: Selection['skipped'] = []
+  const known = new Map<string, ServerFacts>()
   for (const id of considered) {
     const server = byId.get(id)
+    if (server !== undefined) known.set(id, { name: server.name, status: server.status })
     const reason =
       server === undefined
         ? 'not found: the project lists no such server'
@@ -107,5 +112,5 @@ export function selectServers(
     if (reason === null) chosen.push(id)
     else skipped.push({ id, reason })
   }
-  return { considered, chosen, skipped }
+  return { considered, chosen, skipped, known }
 }

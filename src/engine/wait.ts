@@ -2,7 +2,7 @@ import { isThrottling } from '../cloud/api'
 import { ApiError } from '../cloud/errors'
 import type { ServerState } from '../cloud/ecs'
 import { interpretJob } from '../cloud/jobs'
-import { errorMessage, formatSeconds } from '../shared/text'
+import { errorMessage, formatSeconds, plural } from '../shared/text'
 import type { BatchRun, ExecutionDeps } from './batch-run'
 
 /** Jobs polled at once in a round; enough for 50,000 servers in 50 batches without a burst. */
@@ -140,9 +140,10 @@ export class JobPoller {
     }
     if (observation.finished) {
       run.status = observation.status
+      run.finishedAt = this.deps.clock()
       const failed = observation.failed.length
       if (failed > 0) {
-        run.problem = `${failed} of ${run.serverIds.length} servers failed (job ${jobId}, ${observation.status})`
+        run.problem = `${failed} of ${plural(run.serverIds.length, 'server')} failed (job ${jobId}, ${observation.status})`
       }
       log.info(`Request ${run.label} (job ${jobId}) finished: ${observation.status}`)
     }
@@ -262,7 +263,7 @@ export async function waitForServerStates(
     }
     waiting = still
     if (waiting.length === 0) break
-    log.info(`Waiting for ${waiting.length} servers to report ${target} with no task in progress`)
+    log.info(`Waiting for ${plural(waiting.length, 'server')} to report ${target} with no task in progress`)
     const now = clock()
     if (now >= options.deadline) break
     await sleep(Math.min(options.pollIntervalMs, options.deadline - now), signal)

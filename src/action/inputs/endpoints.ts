@@ -6,11 +6,13 @@ import {
   federationIamEndpoint,
   knownEndpoints
 } from '../../cloud/clouds'
+import { plural } from '../../shared/text'
 import { InputError } from '../errors'
 import { type InputSource, type Problems, firstSet, quoted, trimmedInput } from './source'
 
 const REGION = /^[a-z][a-z0-9]*(-[a-z0-9]+)+$/
-const PROJECT_ID = /^[A-Za-z0-9_-]{1,64}$/
+/** Huawei Cloud project IDs are 32 hexadecimal characters. */
+const PROJECT_ID = /^[0-9a-f]{32}$/i
 
 /** Where the requests go. */
 export interface EndpointInputs {
@@ -42,16 +44,23 @@ export function parseEndpoint(name: string, text: string): URL {
       `${quoted(text)} is not a URL; use https://host, e.g. https://ecs.ap-southeast-1.myhuaweicloud.com`
     )
   }
+  if (url.username !== '' || url.password !== '') {
+    // Never quote the user-info back: it is often a password.
+    throw new InputError(
+      name,
+      `${quoted(text)} is not allowed: remove the user name and password from the URL and give only the scheme, host and port (sign in with the sign-in inputs instead)`
+    )
+  }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
     throw new InputError(
       name,
       `${quoted(text)} is not allowed; use https:// (plain http:// only for 127.0.0.1, ::1 or localhost)`
     )
   }
-  if (url.username !== '' || url.password !== '' || url.pathname !== '/' || url.search !== '' || url.hash !== '') {
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
     throw new InputError(
       name,
-      `${quoted(text)} is not allowed; give only the scheme, host and port, with no path, query or credentials`
+      `${quoted(text)} is not allowed; give only the scheme, host and port, with no path or query`
     )
   }
   return url
@@ -60,7 +69,7 @@ export function parseEndpoint(name: string, text: string): URL {
 export function parseCloud(text: string): CloudName {
   const cloud = (text || 'huaweicloud').toLowerCase() as CloudName
   if (!CLOUD_NAMES.includes(cloud)) {
-    throw new InputError('cloud', `${JSON.stringify(text.slice(0, 40))} is not allowed; use ${CLOUD_NAMES.join(', ')}`)
+    throw new InputError('cloud', `${quoted(text)} is not allowed; use ${CLOUD_NAMES.join(', ')}`)
   }
   return cloud
 }
@@ -74,7 +83,7 @@ export function defaultEndpoints(cloud: CloudName, region: string): DefaultEndpo
     cloud === 'huaweicloud' && region === 'eu-west-101' ? ' It is the European site: set cloud: huaweicloud-eu.' : ''
   throw new InputError(
     'region',
-    `${JSON.stringify(region.length > 40 ? `${region.slice(0, 40)}…` : region)} is not among the ${title} regions this action knows (${regions.join(', ')}).${hint} For another region, set endpoint and iam-endpoint.`
+    `${quoted(region)} is not among the ${title} regions this action knows (${regions.join(', ')}).${hint} For another region, set endpoint and iam-endpoint.`
   )
 }
 
@@ -96,10 +105,13 @@ function readProjectId(source: InputSource, problems: Problems): string | undefi
     firstSet(source, 'project-id', ['HUAWEI_CLOUD_PROJECT_ID', 'HUAWEICLOUD_SDK_PROJECT_ID']) || undefined
   problems.check(() => {
     if (projectId !== undefined && !PROJECT_ID.test(projectId)) {
-      throw new InputError('project-id', 'must be letters, digits, "-" or "_" (the ID from My Credentials > Projects)')
+      throw new InputError(
+        'project-id',
+        `must be 32 hexadecimal characters (0-9, a-f), the ID from My Credentials > API Credentials > Projects; got ${plural(projectId.length, 'character')}${/[^0-9a-f]/i.test(projectId) ? ', some of them not hexadecimal' : ''}`
+      )
     }
   })
-  return projectId
+  return projectId?.toLowerCase()
 }
 
 /**
@@ -135,12 +147,14 @@ export function readEndpoints(source: InputSource, usesToken: boolean, problems:
     if (text !== '') return problems.check(() => parseEndpoint(name, text))
     return defaults?.[service]
   }
+  // Read in this order, so the problems are listed in the order of action.yml.
+  const endpoint = endpointFor('endpoint', 'ecs') as URL
   const iamEndpoint = endpointFor('iam-endpoint', 'iam')
   return {
     region,
     projectId,
     cloud,
-    endpoint: endpointFor('endpoint', 'ecs') as URL,
+    endpoint,
     endpointAlternatives: missing.ecs ? (defaults?.ecsAlternatives ?? []) : [],
     iamEndpoint,
     oidcIamEndpoint: missing.iam ? (federationIamEndpoint(cloud, region) ?? iamEndpoint) : iamEndpoint

@@ -36,7 +36,10 @@ export function parseServerIds(text: string, input = 'server-ids'): string[] {
   }
   const invalid = ids.filter((id) => !UUID.test(id))
   if (invalid.length > 0) {
-    const shown = invalid.slice(0, 5).map(quoted).join(', ')
+    const shown = invalid
+      .slice(0, 5)
+      .map((token) => quoted(token))
+      .join(', ')
     const more = invalid.length > 5 ? ` and ${invalid.length - 5} more` : ''
     const last = ids[ids.length - 1]
     // The runner passes each input in one environment variable, which Linux caps at 128 KiB.
@@ -52,7 +55,12 @@ export function parseServerIds(text: string, input = 'server-ids'): string[] {
   return ids
 }
 
-/** A file of IDs inside the workspace, in the same format as `server-ids`. */
+/** The text without `#` comments: whole comment lines, and a `# note` after an ID. */
+export function withoutComments(text: string): string {
+  return text.replace(/#[^\n]*/g, '')
+}
+
+/** A file of IDs inside the workspace, in the same format as `server-ids`, with `#` comments allowed. */
 export function readServerIdsFile(path: string, workspace: string, readFile: (path: string) => string): string[] {
   const full = resolve(workspace, path)
   const inside = relative(workspace, full)
@@ -72,7 +80,7 @@ export function readServerIdsFile(path: string, workspace: string, readFile: (pa
       `${quoted(path)} cannot be read (${code}); check the path relative to the workspace`
     )
   }
-  return parseServerIds(text, 'server-ids-file')
+  return parseServerIds(withoutComments(text), 'server-ids-file')
 }
 
 function entries(text: string): string[] {
@@ -93,7 +101,7 @@ export function parseTags(text: string): Filters['tags'] {
     if (key === '' || /[\s=]/.test(key)) {
       throw new InputError(
         'tags',
-        `${JSON.stringify(entry.slice(0, 60))} is not a tag; write key=value, key= (no value) or key alone (any value), e.g. app=web`
+        `${quoted(entry, 60)} is not a tag; write key=value, key= (no value) or key alone (any value), e.g. app=web`
       )
     }
     return { key, value: equals === -1 ? undefined : entry.slice(equals + 1).trim() }
@@ -116,7 +124,7 @@ export function parseStatuses(text: string): string[] {
         if (!SERVER_STATES.includes(state)) {
           throw new InputError(
             'status',
-            `${JSON.stringify(entry.slice(0, 40))} is not a server state; use any of ${SERVER_STATES.join(', ')}`
+            `${quoted(entry)} is not a server state; use any of ${SERVER_STATES.join(', ')}`
           )
         }
         return state

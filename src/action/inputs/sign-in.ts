@@ -33,13 +33,22 @@ export function readSecrets(source: InputSource): Secrets {
   }
 }
 
+/** A way to sign in that the inputs configure, and the first of its inputs that was given. */
+interface ConfiguredWay {
+  label: string
+  input: string
+}
+
 /** The ways to sign in that the inputs (not the environment) configure. */
-function configuredWays(source: InputSource, secrets: Secrets): string[] {
-  const given = (name: string): boolean => trimmedInput(source, name) !== ''
+function configuredWays(source: InputSource): ConfiguredWay[] {
+  const way = (label: string, inputs: string[]): ConfiguredWay[] => {
+    const input = inputs.find((name) => trimmedInput(source, name) !== '')
+    return input === undefined ? [] : [{ label, input }]
+  }
   return [
-    ...(given('access-key-id') || given('secret-access-key') ? ['access-key-id/secret-access-key'] : []),
-    ...(given('idp-id') ? ['idp-id (OIDC)'] : []),
-    ...(given('iam-username') || secrets.iamPassword !== '' ? ['iam-username/iam-password'] : [])
+    ...way('access-key-id/secret-access-key', ['access-key-id', 'secret-access-key']),
+    ...way('idp-id (OIDC)', ['idp-id']),
+    ...way('iam-username/iam-password', ['iam-username', 'iam-password'])
   ]
 }
 
@@ -110,11 +119,14 @@ function readAccessKey(source: InputSource, { secretAccessKey, securityToken }: 
  * (`idp-id`) or an IAM password (`iam-username`). Several at once, or none, is an error.
  */
 export function parseSignIn(source: InputSource, secrets: Secrets): AuthConfig {
-  const configured = configuredWays(source, secrets)
+  const configured = configuredWays(source)
   if (configured.length > 1) {
-    throw new InputError('idp-id', `only one way to sign in may be configured, but these are: ${configured.join(', ')}`)
+    throw new InputError(
+      configured[0].input,
+      `only one way to sign in may be configured, but these are: ${configured.map((way) => way.label).join(', ')}; remove all but one`
+    )
   }
-  if (configured[0]?.startsWith('idp-id')) return readOidc(source)
-  if (configured[0]?.startsWith('iam-username')) return readPassword(source, secrets.iamPassword)
+  if (configured[0]?.label.startsWith('idp-id')) return readOidc(source)
+  if (configured[0]?.label.startsWith('iam-username')) return readPassword(source, secrets.iamPassword)
   return readAccessKey(source, secrets)
 }

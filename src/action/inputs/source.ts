@@ -1,3 +1,4 @@
+import { hideUserInfo } from '../../shared/text'
 import { InputError, InputErrors } from '../errors'
 
 export interface InputSource {
@@ -10,9 +11,13 @@ export interface InputSource {
   readFile(path: string): string
 }
 
-/** A value quoted back in an error message, shortened so a pasted file cannot flood the log. */
-export function quoted(token: string): string {
-  const shown = token.length > 40 ? `${token.slice(0, 40)}…` : token
+/**
+ * A value quoted back in an error message: any user-info (`https://user:pass@host`) hidden first,
+ * then shortened so a pasted file cannot flood the log.
+ */
+export function quoted(token: string, max = 40): string {
+  const safe = hideUserInfo(token)
+  const shown = safe.length > max ? `${safe.slice(0, max)}…` : safe
   return JSON.stringify(shown)
 }
 

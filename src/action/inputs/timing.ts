@@ -59,7 +59,12 @@ function readTimes(
     ),
     wait: problems.check(() => parseBoolean('wait', input('wait'), true)),
     timeoutMs: problems.check(() =>
-      parseSeconds('timeout-seconds', input('timeout-seconds'), 600, { allowZero: true, max: MAX_TIMEOUT_SECONDS })
+      // 0 would fail every server as not submitted: at least a second, for signing in and one request.
+      parseSeconds('timeout-seconds', input('timeout-seconds'), 600, {
+        allowZero: false,
+        min: 1,
+        max: MAX_TIMEOUT_SECONDS
+      })
     ),
     pollIntervalMs: problems.check(() =>
       parseSeconds('poll-interval-seconds', input('poll-interval-seconds'), 5, {

@@ -28,15 +28,16 @@ export function parseInteger(name: string, text: string, fallback: number, min: 
 /** A whole number from `min` to `max`, or a percentage from 1% to 100%. */
 export function parseAmount(name: string, text: string, fallback: number, min: number, max: number): Amount {
   const percent = /^(\d+)%$/.exec(text)
-  if (percent === null) return { count: parseInteger(name, text, fallback, min, max) }
-  const value = Number(percent[1])
-  if (!(value >= 1 && value <= 100)) {
-    throw new InputError(
-      name,
-      `${quoted(text)} is not allowed; use a whole number from ${min} to ${max}, or 1% to 100%`
-    )
+  const value = percent === null ? Number.NaN : Number(percent[1])
+  if (value >= 1 && value <= 100) return { percent: value }
+  if (percent === null && (text === '' || /^\d+$/.test(text))) {
+    const count = text === '' ? fallback : Number(text)
+    if (count >= min && count <= max) return { count }
   }
-  return { percent: value }
+  throw new InputError(
+    name,
+    `${quoted(text)} is not allowed; use a whole number from ${min} to ${max}, or a percentage of the selected servers from 1% to 100% (e.g. 25%)`
+  )
 }
 
 /** The amount for `total` servers: a percentage rounds `rounding`, then is kept within bounds. */
@@ -57,15 +58,16 @@ export function parseSeconds(
   name: string,
   text: string,
   fallbackSeconds: number,
-  limits: { allowZero: boolean; max: number }
+  limits: { allowZero: boolean; max: number; min?: number }
 ): number {
   if (text === '') return fallbackSeconds * 1000
   const value = /^(\d+(\.\d*)?|\.\d+)$/.test(text) ? Number(text) : Number.NaN
   const ms = Math.round(value * 1000)
   // Milliseconds are the resolution: a value that rounds to 0 ms is zero.
-  const low = limits.allowZero ? ms >= 0 : ms >= 1
+  const low = limits.min !== undefined ? ms >= limits.min * 1000 : limits.allowZero ? ms >= 0 : ms >= 1
   if (!(low && value <= limits.max)) {
-    const range = limits.allowZero ? `from 0 to ${limits.max}` : `from 0.001 to ${limits.max}`
+    const from = limits.min ?? (limits.allowZero ? 0 : 0.001)
+    const range = `from ${from} to ${limits.max}`
     throw new InputError(name, `${quoted(text)} is not allowed; use a number of seconds ${range} (decimals allowed)`)
   }
   return ms

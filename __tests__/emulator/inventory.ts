@@ -82,6 +82,11 @@ function listedTag(tag: string): string {
   return tag.indexOf('=') === tag.length - 1 ? tag.slice(0, -1) : tag
 }
 
+/** A server's task, read through a call so that no narrowing from before a hook survives it. */
+function currentTask(server: InventoryServer): Task | undefined {
+  return server.task
+}
+
 export class Inventory {
   /**
    * Load-balancing hook: called before any server's state changes (an action begins, a test or the
@@ -241,7 +246,7 @@ export class Inventory {
     if (server.task === undefined || this.now() < server.task.endsAt) return
     this.beforeChange?.()
     // Read again: the hook may have changed the server (Auto Scaling deleting it).
-    const { task } = server
+    const task = currentTask(server)
     if (task === undefined) return
     server.status = task.after
     server.since = task.endsAt

@@ -158,6 +158,22 @@ describe('ApiClient', () => {
     expect(transport.sent).toHaveLength(1)
   })
 
+  it.each(['ENOTFOUND', 'CERT_HAS_EXPIRED', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'ERR_TLS_CERT_ALTNAME_INVALID'])(
+    'does not retry %s, which asking again cannot mend',
+    async (code) => {
+      const failure = new TransportError(get.what, code, false, code)
+      const transport = scripted([failure, json(200, {})])
+      await expect(client(transport).api.request(get)).rejects.toBe(failure)
+      expect(transport.sent).toHaveLength(1)
+    }
+  )
+
+  it('retries EAI_AGAIN, a resolver that is only slow', async () => {
+    const transport = scripted([new TransportError(get.what, 'EAI_AGAIN', false, 'EAI_AGAIN'), json(200, {})])
+    await expect(client(transport).api.request(get)).resolves.toMatchObject({ status: 200 })
+    expect(transport.sent).toHaveLength(2)
+  })
+
   it('retries a restart request only when it certainly did not leave this machine', async () => {
     const refused = new TransportError(post.what, 'ECONNREFUSED', false)
     const reset = new TransportError(post.what, 'ECONNRESET socket hang up', true)

@@ -1,7 +1,7 @@
 import type { Authenticator } from './auth'
 import type { Logger, Sleep } from '../shared/ports'
 import { errorMessage, formatSeconds } from '../shared/text'
-import { ApiError, TransportError, gatewayCode, parseErrorBody } from './errors'
+import { ApiError, TransportError, gatewayCode, isPermanentFailure, parseErrorBody } from './errors'
 import type { HttpRequest, HttpResponse, Transport } from './http'
 import { type RetryPolicy, parseRetryAfterMs, retryDelayMs } from './retry'
 import { formatQuery } from './signer'
@@ -80,7 +80,7 @@ export function isBusy(error: ApiError): boolean {
 }
 
 function isRetryable(error: ApiError | TransportError, idempotent: boolean): boolean {
-  if (error instanceof TransportError) return idempotent || !error.sent
+  if (error instanceof TransportError) return !isPermanentFailure(error) && (idempotent || !error.sent)
   // Five failed AK/SK authentications lock the key for five minutes: never retry them.
   if (error.isAuthFailure) return false
   if (isThrottling(error)) return true

@@ -51,6 +51,26 @@ export function gatewayCode(code: string | undefined): string | undefined {
   return code?.replace(/^APIGW\./, 'APIG.')
 }
 
+/**
+ * Failures that asking again cannot mend: a host name that does not exist (EAI_AGAIN, a resolver
+ * that is only slow, is not one of them) and a certificate the runner does not accept.
+ */
+const PERMANENT_CODES = new Set([
+  'ENOTFOUND',
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'ERR_TLS_CERT_ALTNAME_INVALID'
+])
+
+/** A request that failed for a reason no retry can change (see {@link PERMANENT_CODES}). */
+export function isPermanentFailure(error: TransportError): boolean {
+  return error.code !== undefined && PERMANENT_CODES.has(error.code)
+}
+
 /** The host name did not resolve (ENOTFOUND, EAI_AGAIN): proof that nothing was sent. */
 export function isUnresolvedHost(error: unknown): error is TransportError {
   return error instanceof TransportError && !error.sent && (error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN')

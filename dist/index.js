@@ -37837,15 +37837,14 @@ function federationIamEndpoint(cloud, region) {
 function errorMessage(error) {
     return error instanceof Error ? error.message : String(error);
 }
-/** A duration for people: "0.25 s", "7.5 s", "12 s". */
-function formatSeconds(ms) {
-    return `${Number((ms / 1000).toFixed(2))} s`;
-}
-/** A longer duration for people, rounded: "45 s", "3 min 5 s", "2 h 10 min". */
+/**
+ * A duration for people, in every log line and summary: "0.25 s", "30.6 s" under a minute (to the
+ * hundredth), then rounded up: "3 min 5 s", "2 h 10 min".
+ */
 function formatDuration(ms) {
-    const seconds = Math.max(0, Math.ceil(ms / 1000));
-    if (seconds < 60)
-        return `${seconds} s`;
+    if (ms < 59_995)
+        return `${Number((Math.max(0, ms) / 1000).toFixed(2))} s`;
+    const seconds = Math.ceil(ms / 1000);
     const minutes = Math.floor(seconds / 60);
     if (minutes < 60)
         return seconds % 60 === 0 ? `${minutes} min` : `${minutes} min ${seconds % 60} s`;
@@ -39052,13 +39051,9 @@ function paragraphsAndLists(text, lead = '') {
 ;// CONCATENATED MODULE: ./src/action/summary-sections.ts
 
 
-/** "4.2 s" under a minute, "3 min 5 s" above. */
-function shortDuration(ms) {
-    return ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : formatDuration(ms);
-}
 /** Time since the run started, e.g. "+4.2 s"; empty for a time that never came. */
 function since(startedAt, time) {
-    return time === null ? '' : `+${shortDuration(Math.max(0, time - startedAt))}`;
+    return time === null ? '' : `+${formatDuration(Math.max(0, time - startedAt))}`;
 }
 /** A dry run's plan: each wave and batch with its servers' names and current states. */
 function planSection(plan, known, requiredState) {
@@ -39083,7 +39078,7 @@ function waveRow(wave, runs, startedAt) {
     const first = sent.length > 0 ? Math.min(...sent) : null;
     const ends = runs.filter((run) => run.submittedAt !== null && run.status !== 'split').map((run) => run.finishedAt);
     const last = ends.length > 0 && !ends.includes(null) ? Math.max(...ends) : null;
-    const took = first !== null && last !== null ? shortDuration(last - first) : '';
+    const took = first !== null && last !== null ? formatDuration(last - first) : '';
     return [wave, `all ${runs.length}`, since(startedAt, first), since(startedAt, last), took, ''];
 }
 /**
@@ -39100,7 +39095,7 @@ function timelineSection(runs, startedAt) {
         if (waves.length > 1)
             rows.push(waveRow(wave, ofWave, startedAt));
         for (const run of ofWave) {
-            const took = run.submittedAt !== null && run.finishedAt !== null ? shortDuration(run.finishedAt - run.submittedAt) : '';
+            const took = run.submittedAt !== null && run.finishedAt !== null ? formatDuration(run.finishedAt - run.submittedAt) : '';
             rows.push([
                 wave,
                 run.label,
@@ -39266,7 +39261,7 @@ function renderSummary(results, runs, status, context, details = {}) {
     const planned = plannedIds(status, details.plan);
     const parts = [
         `<h2>${escapeHtml(context.title)}: ${STATUS_LABEL[status]}</h2>`,
-        `<p>${escapeHtml(context.request)}; took ${(context.durationMs / 1000).toFixed(1)} s.${context.runUrl ? ` <a href="${escapeHtml(context.runUrl)}">Workflow run</a>.` : ''}</p>`
+        `<p>${escapeHtml(context.request)}; took ${formatDuration(context.durationMs)}.${context.runUrl ? ` <a href="${escapeHtml(context.runUrl)}">Workflow run</a>.` : ''}</p>`
     ];
     // Input errors come one per line ("- Input 'x': …"): a list reads better than one paragraph.
     if (context.error !== undefined)
@@ -39982,11 +39977,11 @@ class ApiClient {
                 const delay = retryDelayMs(attempt, retryAfterMs, retry, random);
                 const why = `${error instanceof ApiError && isThrottling(error) ? 'throttled' : 'failed'} (${errorMessage(error)})`;
                 if (call.giveUpAt !== undefined && clock() + delay > call.giveUpAt) {
-                    log.warning(`${call.what} ${why}; not retrying, since waiting ${formatSeconds(delay)} would pass timeout-seconds`);
+                    log.warning(`${call.what} ${why}; not retrying, since waiting ${formatDuration(delay)} would pass timeout-seconds`);
                     throw error;
                 }
                 const reason = retryAfterMs !== undefined ? ' as Retry-After asks' : '';
-                log.info(`${call.what} ${why}; retrying in ${formatSeconds(delay)}${reason} (attempt ${attempt + 1} of ${retry.maxAttempts})`);
+                log.info(`${call.what} ${why}; retrying in ${formatDuration(delay)}${reason} (attempt ${attempt + 1} of ${retry.maxAttempts})`);
                 await sleep(delay, signal);
             }
         }
@@ -40250,7 +40245,7 @@ function describeRefusal(refusal, error) {
 }
 /** "retrying in 23 s (attempt 4), until timeout-seconds" */
 function retryLine(wait, nextAttempt) {
-    return `retrying in ${formatSeconds(wait.ms)}${wait.because} (attempt ${nextAttempt}), until timeout-seconds`;
+    return `retrying in ${formatDuration(wait.ms)}${wait.because} (attempt ${nextAttempt}), until timeout-seconds`;
 }
 
 ;// CONCATENATED MODULE: ./src/cloud/jobs.ts
@@ -40465,13 +40460,13 @@ class JobPoller {
         const jobId = run.jobId;
         if (!error.isAuthFailure && now - since < JOB_REFUSAL_GRACE_MS) {
             if (!this.cancelled()) {
-                this.deps.log.warning(`${error.message}; the job may not be visible yet, so asking again next round (for up to ${formatSeconds(JOB_REFUSAL_GRACE_MS)})`);
+                this.deps.log.warning(`${error.message}; the job may not be visible yet, so asking again next round (for up to ${formatDuration(JOB_REFUSAL_GRACE_MS)})`);
             }
             return;
         }
         const how = error.isAuthFailure
             ? 'the cloud refused to show it'
-            : `it was refused for ${formatSeconds(now - since)}`;
+            : `it was refused for ${formatDuration(now - since)}`;
         run.status = 'status unreadable';
         run.problem = error.message;
         this.deps.ledger.explainAwaiting(jobId, `Not confirmed: the job was accepted, but its status could not be read (${how}, last: ${error.message}). The operation may have been carried out; the request was not sent again.`);
@@ -40490,7 +40485,7 @@ class JobPoller {
     progressLine() {
         const tally = this.deps.ledger.tally(this.tracked.flatMap((run) => run.serverIds));
         const open = this.open().length;
-        const elapsed = formatSeconds(this.deps.clock() - this.started);
+        const elapsed = formatDuration(this.deps.clock() - this.started);
         return `Poll round ${this.round} (${elapsed}): ${tally.succeeded} succeeded, ${tally.failed} failed, ${tally.submitted} running; ${this.tracked.length - open} of ${this.tracked.length} jobs finished`;
     }
 }
@@ -40570,7 +40565,6 @@ async function waitForServerStates(serverIds, target, options, deps) {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/execute.ts
-
 
 
 
@@ -40809,7 +40803,7 @@ class Executor {
         const refused = `${what} ${describeRefusal(refusal, error)}`;
         if (at > this.options.deadline) {
             const tries = attempt === 1 ? '1 attempt' : `${attempt} attempts`;
-            log.warning(`${refused}; not retrying, since waiting ${formatSeconds(at - now)} would pass timeout-seconds (${tries} so far)`);
+            log.warning(`${refused}; not retrying, since waiting ${formatDuration(at - now)} would pass timeout-seconds (${tries} so far)`);
             const still = refusal === 'throttled' ? 'the cloud was still throttling' : 'its servers were still busy';
             return `Not submitted: ${still} after ${tries}, and waiting again would pass timeout-seconds. ${error.message}`;
         }

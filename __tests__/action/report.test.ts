@@ -120,7 +120,7 @@ describe('renderSummary', () => {
     )
     expect(html).toContain('<h2>ECS batch restart: ❌ failed</h2>')
     expect(html).toContain(
-      'SOFT restart of 3 servers in 2 batches; took 12.3 s. <a href="https://github.com/o/r/actions/runs/7">Workflow run</a>.'
+      'SOFT restart of 3 servers in 2 batches; took 12.35 s. <a href="https://github.com/o/r/actions/runs/7">Workflow run</a>.'
     )
     expect(html).toContain('<tr><td>3</td><td>1</td><td>1</td><td>1</td><td>0</td></tr>')
     expect(html).toContain(
@@ -290,10 +290,8 @@ describe('names, plans and times in the report', () => {
     ]
     const html = renderSummary(results, runs, 'timed-out', { ...context, startedAt: 1_000 })
     expect(html).toContain('<h3>Timeline</h3>')
-    expect(html).toContain('<tr><td>1</td><td>all 1</td><td>+1.0 s</td><td>+13.5 s</td><td>12.5 s</td><td></td></tr>')
-    expect(html).toContain(
-      '<tr><td>1</td><td>1</td><td>+1.0 s</td><td>+13.5 s</td><td>12.5 s</td><td>SUCCESS</td></tr>'
-    )
+    expect(html).toContain('<tr><td>1</td><td>all 1</td><td>+1 s</td><td>+13.5 s</td><td>12.5 s</td><td></td></tr>')
+    expect(html).toContain('<tr><td>1</td><td>1</td><td>+1 s</td><td>+13.5 s</td><td>12.5 s</td><td>SUCCESS</td></tr>')
     expect(html).toContain('<tr><td>2</td><td>all 1</td><td>+1 min 19 s</td><td></td><td></td><td></td></tr>')
     expect(html).toContain('<tr><td>2</td><td>2</td><td>+1 min 19 s</td><td></td><td></td><td>timed out</td></tr>')
     // Nothing sent, no timeline.

@@ -144,7 +144,7 @@ describe('execute', () => {
     expect(cloud.polls.filter((p) => p.jobId === 'job-2').at(-1)?.at).toBe(10_000)
     expect(cloud.logs).toContainEqual(
       expect.stringMatching(
-        /Common\.0011.*; the job may not be visible yet, so asking again next round \(for up to 60 s\)$/
+        /Common\.0011.*; the job may not be visible yet, so asking again next round \(for up to 1 min\)$/
       )
     )
     expect(
@@ -185,7 +185,7 @@ describe('execute', () => {
     expect(runs.map((r) => r.status)).toEqual(['status unreadable'])
     expect(results.map((r) => r.outcome)).toEqual(['pending', 'pending'])
     expect(results[0].error_message).toMatch(
-      /^Not confirmed: the job was accepted, but its status could not be read \(it was refused for 60 s, last: .*HTTP 404, Common\.0011.*\)\. The operation may have been carried out; the request was not sent again\.$/
+      /^Not confirmed: the job was accepted, but its status could not be read \(it was refused for 1 min, last: .*HTTP 404, Common\.0011.*\)\. The operation may have been carried out; the request was not sent again\.$/
     )
     // Refused first at 5 s, given up at 65 s: 13 polls, and none after.
     expect(cloud.polls.map((p) => p.at).at(-1)).toBe(65_000)
@@ -319,10 +319,10 @@ describe('execute', () => {
     const next = cloud.logs.filter((l) => l.startsWith('Next:'))
     // Every wait is 30.6 s; the time left counts this wait and the spacing of the servers after the next batch.
     expect(next).toEqual([
-      'Next: restart batch 2 of 5 in 31 s at 4 servers/min; about 2 min 3 s left to send the rest',
-      'Next: restart batch 3 of 5 in 31 s at 4 servers/min; about 1 min 32 s left to send the rest',
-      'Next: restart batch 4 of 5 in 31 s at 4 servers/min; about 1 min 2 s left to send the rest',
-      'Next: restart batch 5 of 5 in 31 s at 4 servers/min; about 31 s left to send the rest'
+      'Next: restart batch 2 of 5 in 30.6 s at 4 servers/min; about 2 min 3 s left to send the rest',
+      'Next: restart batch 3 of 5 in 30.6 s at 4 servers/min; about 1 min 32 s left to send the rest',
+      'Next: restart batch 4 of 5 in 30.6 s at 4 servers/min; about 1 min 2 s left to send the rest',
+      'Next: restart batch 5 of 5 in 30.6 s at 4 servers/min; about 30.6 s left to send the rest'
     ])
     // Short waits are not announced.
     const quick = fakeCloud()

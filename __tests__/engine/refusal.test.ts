@@ -95,7 +95,7 @@ describe('execute under throttling', () => {
     expect(byOutcome('succeeded')).toEqual(ids(2))
     expect(cloud.submittedAt).toEqual([0, 67_500])
     expect(cloud.logs).toContainEqual(
-      expect.stringMatching(/refused because its servers are busy .*Ecs\.0603.*; retrying in 67\.5 s \(attempt 2\)/)
+      expect.stringMatching(/refused because its servers are busy .*Ecs\.0603.*; retrying in 1 min 8 s \(attempt 2\)/)
     )
     expect(cloud.logs.some((l) => l.includes('lowering the pace'))).toBe(false)
   })

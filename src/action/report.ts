@@ -2,7 +2,7 @@ import type { BatchRun } from '../engine/batch-run'
 import { type KnownServers, firstFew, serverLabel } from '../engine/known'
 import type { Outcome, Results, ServerResult } from '../engine/ledger'
 import { type Plan, describePlan } from '../engine/plan'
-import { plural } from '../shared/text'
+import { formatDuration, plural } from '../shared/text'
 import { SUMMARY_ROW_LIMIT, cappedTable, escapeHtml, paragraphsAndLists, table } from './html'
 import { planSection, timelineSection } from './summary-sections'
 
@@ -210,7 +210,7 @@ export function renderSummary(
   const planned = plannedIds(status, details.plan)
   const parts = [
     `<h2>${escapeHtml(context.title)}: ${STATUS_LABEL[status]}</h2>`,
-    `<p>${escapeHtml(context.request)}; took ${(context.durationMs / 1000).toFixed(1)} s.${
+    `<p>${escapeHtml(context.request)}; took ${formatDuration(context.durationMs)}.${
       context.runUrl ? ` <a href="${escapeHtml(context.runUrl)}">Workflow run</a>.` : ''
     }</p>`
   ]

@@ -4,14 +4,9 @@ import type { Plan } from '../engine/plan'
 import { formatDuration, plural } from '../shared/text'
 import { type Row, SUMMARY_ROW_LIMIT, cappedTable, escapeHtml, table } from './html'
 
-/** "4.2 s" under a minute, "3 min 5 s" above. */
-function shortDuration(ms: number): string {
-  return ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : formatDuration(ms)
-}
-
 /** Time since the run started, e.g. "+4.2 s"; empty for a time that never came. */
 function since(startedAt: number, time: number | null): string {
-  return time === null ? '' : `+${shortDuration(Math.max(0, time - startedAt))}`
+  return time === null ? '' : `+${formatDuration(Math.max(0, time - startedAt))}`
 }
 
 /** A dry run's plan: each wave and batch with its servers' names and current states. */
@@ -48,7 +43,7 @@ function waveRow(wave: number, runs: readonly BatchRun[], startedAt: number): Ro
   const first = sent.length > 0 ? Math.min(...sent) : null
   const ends = runs.filter((run) => run.submittedAt !== null && run.status !== 'split').map((run) => run.finishedAt)
   const last = ends.length > 0 && !ends.includes(null) ? Math.max(...(ends as number[])) : null
-  const took = first !== null && last !== null ? shortDuration(last - first) : ''
+  const took = first !== null && last !== null ? formatDuration(last - first) : ''
   return [wave, `all ${runs.length}`, since(startedAt, first), since(startedAt, last), took, '']
 }
 
@@ -65,7 +60,7 @@ export function timelineSection(runs: readonly BatchRun[], startedAt: number): s
     if (waves.length > 1) rows.push(waveRow(wave, ofWave, startedAt))
     for (const run of ofWave) {
       const took =
-        run.submittedAt !== null && run.finishedAt !== null ? shortDuration(run.finishedAt - run.submittedAt) : ''
+        run.submittedAt !== null && run.finishedAt !== null ? formatDuration(run.finishedAt - run.submittedAt) : ''
       rows.push([
         wave,
         run.label,

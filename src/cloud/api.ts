@@ -1,6 +1,6 @@
 import type { Authenticator } from './auth'
 import type { Logger, Sleep } from '../shared/ports'
-import { errorMessage, formatSeconds } from '../shared/text'
+import { errorMessage, formatDuration } from '../shared/text'
 import { ApiError, TransportError, gatewayCode, isPermanentFailure, parseErrorBody } from './errors'
 import type { HttpRequest, HttpResponse, Transport } from './http'
 import { type RetryPolicy, parseRetryAfterMs, retryDelayMs } from './retry'
@@ -148,13 +148,13 @@ export class ApiClient {
         const why = `${error instanceof ApiError && isThrottling(error) ? 'throttled' : 'failed'} (${errorMessage(error)})`
         if (call.giveUpAt !== undefined && clock() + delay > call.giveUpAt) {
           log.warning(
-            `${call.what} ${why}; not retrying, since waiting ${formatSeconds(delay)} would pass timeout-seconds`
+            `${call.what} ${why}; not retrying, since waiting ${formatDuration(delay)} would pass timeout-seconds`
           )
           throw error
         }
         const reason = retryAfterMs !== undefined ? ' as Retry-After asks' : ''
         log.info(
-          `${call.what} ${why}; retrying in ${formatSeconds(delay)}${reason} (attempt ${attempt + 1} of ${retry.maxAttempts})`
+          `${call.what} ${why}; retrying in ${formatDuration(delay)}${reason} (attempt ${attempt + 1} of ${retry.maxAttempts})`
         )
         await sleep(delay, signal)
       }

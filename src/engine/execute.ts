@@ -1,6 +1,5 @@
 import type { SubmitAnswer } from '../cloud/ecs'
 import { ApiError, TransportError } from '../cloud/errors'
-import { formatSeconds } from '../shared/text'
 import { type BatchRun, type ExecutionDeps, type ExecutionOptions, batchRun } from './batch-run'
 import { TARGET_STATE, describeOperation } from './operation'
 import { Pacer, spacingMs } from './pacer'
@@ -263,7 +262,7 @@ class Executor {
     if (at > this.options.deadline) {
       const tries = attempt === 1 ? '1 attempt' : `${attempt} attempts`
       log.warning(
-        `${refused}; not retrying, since waiting ${formatSeconds(at - now)} would pass timeout-seconds (${tries} so far)`
+        `${refused}; not retrying, since waiting ${formatDuration(at - now)} would pass timeout-seconds (${tries} so far)`
       )
       const still = refusal === 'throttled' ? 'the cloud was still throttling' : 'its servers were still busy'
       return `Not submitted: ${still} after ${tries}, and waiting again would pass timeout-seconds. ${error.message}`

@@ -1,6 +1,6 @@
 import { isBusy, isThrottling } from '../cloud/api'
 import type { ApiError } from '../cloud/errors'
-import { formatSeconds } from '../shared/text'
+import { formatDuration } from '../shared/text'
 
 /**
  * Why the cloud refused a restart request for now, having done nothing: throttled (429
@@ -54,5 +54,5 @@ export function describeRefusal(refusal: Refusal, error: ApiError): string {
 
 /** "retrying in 23 s (attempt 4), until timeout-seconds" */
 export function retryLine(wait: RefusalWait, nextAttempt: number): string {
-  return `retrying in ${formatSeconds(wait.ms)}${wait.because} (attempt ${nextAttempt}), until timeout-seconds`
+  return `retrying in ${formatDuration(wait.ms)}${wait.because} (attempt ${nextAttempt}), until timeout-seconds`
 }

@@ -2,7 +2,7 @@ import { isThrottling } from '../cloud/api'
 import { ApiError } from '../cloud/errors'
 import type { ServerState } from '../cloud/ecs'
 import { interpretJob } from '../cloud/jobs'
-import { errorMessage, formatSeconds, plural } from '../shared/text'
+import { errorMessage, formatDuration, plural } from '../shared/text'
 import type { BatchRun, ExecutionDeps } from './batch-run'
 
 /** Jobs polled at once in a round; enough for 50,000 servers in 50 batches without a burst. */
@@ -161,14 +161,14 @@ export class JobPoller {
     if (!error.isAuthFailure && now - since < JOB_REFUSAL_GRACE_MS) {
       if (!this.cancelled()) {
         this.deps.log.warning(
-          `${error.message}; the job may not be visible yet, so asking again next round (for up to ${formatSeconds(JOB_REFUSAL_GRACE_MS)})`
+          `${error.message}; the job may not be visible yet, so asking again next round (for up to ${formatDuration(JOB_REFUSAL_GRACE_MS)})`
         )
       }
       return
     }
     const how = error.isAuthFailure
       ? 'the cloud refused to show it'
-      : `it was refused for ${formatSeconds(now - since)}`
+      : `it was refused for ${formatDuration(now - since)}`
     run.status = 'status unreadable'
     run.problem = error.message
     this.deps.ledger.explainAwaiting(
@@ -195,7 +195,7 @@ export class JobPoller {
   private progressLine(): string {
     const tally = this.deps.ledger.tally(this.tracked.flatMap((run) => run.serverIds))
     const open = this.open().length
-    const elapsed = formatSeconds(this.deps.clock() - this.started)
+    const elapsed = formatDuration(this.deps.clock() - this.started)
     return `Poll round ${this.round} (${elapsed}): ${tally.succeeded} succeeded, ${tally.failed} failed, ${tally.submitted} running; ${this.tracked.length - open} of ${this.tracked.length} jobs finished`
   }
 }

@@ -2,15 +2,13 @@ export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
 
-/** A duration for people: "0.25 s", "7.5 s", "12 s". */
-export function formatSeconds(ms: number): string {
-  return `${Number((ms / 1000).toFixed(2))} s`
-}
-
-/** A longer duration for people, rounded: "45 s", "3 min 5 s", "2 h 10 min". */
+/**
+ * A duration for people, in every log line and summary: "0.25 s", "30.6 s" under a minute (to the
+ * hundredth), then rounded up: "3 min 5 s", "2 h 10 min".
+ */
 export function formatDuration(ms: number): string {
-  const seconds = Math.max(0, Math.ceil(ms / 1000))
-  if (seconds < 60) return `${seconds} s`
+  if (ms < 59_995) return `${Number((Math.max(0, ms) / 1000).toFixed(2))} s`
+  const seconds = Math.ceil(ms / 1000)
   const minutes = Math.floor(seconds / 60)
   if (minutes < 60) return seconds % 60 === 0 ? `${minutes} min` : `${minutes} min ${seconds % 60} s`
   return minutes % 60 === 0 ? `${Math.floor(minutes / 60)} h` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`

@@ -72,7 +72,7 @@ const get: ApiRequest = {
 }
 
 describe('ApiClient', () => {
-  it('sends the body it built, with host, content type and project headers for the authenticator', async () => {
+  it('sends the body it built, with host, content type (the SDKs’ own) and project headers for the authenticator', async () => {
     const transport = scripted([json(200, { job_id: 'j' })])
     const { api } = client(transport)
     const response = await api.request({ ...post, query: { a: 'b c' } })
@@ -87,7 +87,7 @@ describe('ApiClient', () => {
     expect(request.body).toBe('{"reboot":{"type":"SOFT","servers":[{"id":"a"}]}}')
     expect(request.headers).toEqual({
       Host: 'ecs.example.com',
-      'Content-Type': 'application/json',
+      'Content-Type': 'application/json;charset=UTF-8',
       'X-Project-Id': 'p',
       Authorization: 'x'
     })

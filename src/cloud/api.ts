@@ -54,6 +54,9 @@ export interface ApiResponse {
   headers: HttpResponse['headers']
 }
 
+/** The content type of a JSON body, exactly as both official SDKs send it. */
+export const JSON_CONTENT_TYPE = 'application/json;charset=UTF-8'
+
 /**
  * Codes that mean "rejected for load, nothing was done, try later", whatever the status. Gateway
  * codes in either spelling (APIG./APIGW.) go through {@link gatewayCode} first.
@@ -169,7 +172,7 @@ export class ApiClient {
     url.search = formatQuery(Object.entries(call.query ?? {}))
     const body = call.body === undefined ? '' : JSON.stringify(call.body)
     const headers: Record<string, string> = { Host: url.host }
-    if (body !== '') headers['Content-Type'] = 'application/json'
+    if (body !== '') headers['Content-Type'] = JSON_CONTENT_TYPE
     if (call.projectId !== undefined) headers['X-Project-Id'] = call.projectId
     Object.assign(headers, call.headers)
     const unsigned: HttpRequest = { method: call.method, url, headers, body }

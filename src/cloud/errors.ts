@@ -52,19 +52,29 @@ export function gatewayCode(code: string | undefined): string | undefined {
 }
 
 /**
- * Failures that asking again cannot mend: a host name that does not exist (EAI_AGAIN, a resolver
- * that is only slow, is not one of them) and a certificate the runner does not accept.
+ * TLS errors of a certificate signed by a CA Node does not trust: what a TLS-inspecting proxy or a
+ * private endpoint with its own CA causes, and what NODE_EXTRA_CA_CERTS fixes.
  */
-const PERMANENT_CODES = new Set([
-  'ENOTFOUND',
-  'CERT_HAS_EXPIRED',
+export const UNTRUSTED_CA_CODES: ReadonlySet<string> = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
   'SELF_SIGNED_CERT_IN_CHAIN',
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
   'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY'
+])
+
+/** Every certificate the runner refuses: an untrusted CA, an expired one, one for another name. */
+export const CERTIFICATE_CODES: ReadonlySet<string> = new Set([
+  ...UNTRUSTED_CA_CODES,
+  'CERT_HAS_EXPIRED',
   'ERR_TLS_CERT_ALTNAME_INVALID'
 ])
+
+/**
+ * Failures that asking again cannot mend: a host name that does not exist (EAI_AGAIN, a resolver
+ * that is only slow, is not one of them) and a certificate the runner does not accept.
+ */
+const PERMANENT_CODES: ReadonlySet<string> = new Set(['ENOTFOUND', ...CERTIFICATE_CODES])
 
 /** A request that failed for a reason no retry can change (see {@link PERMANENT_CODES}). */
 export function isPermanentFailure(error: TransportError): boolean {

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import { HttpClient } from '@actions/http-client'
-import { TransportError } from './errors'
+import { CERTIFICATE_CODES, TransportError, UNTRUSTED_CA_CODES } from './errors'
 
 export interface HttpRequest {
   method: 'GET' | 'POST'
@@ -34,31 +34,13 @@ export interface TransportOptions {
  * Error codes that prove the request never left this machine, so even a restart request
  * may be sent again. Anything else (resets, timeouts) may have reached the cloud.
  */
-const NOT_SENT_CODES = new Set([
+const NOT_SENT_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ENOTFOUND',
   'EAI_AGAIN',
   'ENETUNREACH',
   'EHOSTUNREACH',
-  'CERT_HAS_EXPIRED',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'ERR_TLS_CERT_ALTNAME_INVALID'
-])
-
-/**
- * TLS errors of a certificate signed by a CA Node does not trust: what a TLS-inspecting proxy or a
- * private endpoint with its own CA causes, and what NODE_EXTRA_CA_CERTS fixes.
- */
-const UNTRUSTED_CA_CODES = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY'
+  ...CERTIFICATE_CODES
 ])
 
 export const UNTRUSTED_CA_HINT =

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Renders the job summary of `npm run demo` to docs/job-summary.png for the README, styled
-# roughly as GitHub shows summaries. Needs Chromium (Debian: apt-get install chromium).
+# roughly as GitHub shows summaries, and writes its sections and columns to docs/job-summary.json:
+# __tests__/project/summary-screenshot.test.ts fails when today's summary no longer has them, so
+# run this again (after `npm run bundle`: the demo runs dist/) whenever the summary changes.
+# Needs Chromium and an emoji font (Debian: apt-get install chromium fonts-noto-color-emoji).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +28,9 @@ HTML
 } > "$page"
 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
   --disable-background-networking --disable-component-update --disable-sync \
-  --user-data-dir="$(mktemp -d)" --hide-scrollbars --window-size=1100,760 \
+  --user-data-dir="$(mktemp -d)" --hide-scrollbars --window-size=1100,880 \
   --screenshot="$PWD/docs/job-summary.png" "file://$page" 2>/dev/null
-echo "Wrote docs/job-summary.png from $summary"
+node --import tsx scripts/summary-headings.ts "$summary" > docs/job-summary.json
+npx prettier --log-level warn --write docs/job-summary.json
+rm -f "$page"
+echo "Wrote docs/job-summary.png and docs/job-summary.json from $summary"

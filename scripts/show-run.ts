@@ -4,8 +4,19 @@
  * inputs as a workflow's `with:` block, the step log as the run page shows it, the outputs, and
  * where the job summary was written.
  */
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import type { EcsEmulator } from '../__tests__/emulator'
 import { type ActionRun, runAction, type RunOptions } from '../__tests__/support/run-action'
+
+/**
+ * What a workflow's `uses:` says for this action, as the README's examples write it: the commit of
+ * the release of package.json's version, with the version as a comment.
+ */
+export function usesAction(): string {
+  const { version } = JSON.parse(readFileSync(resolve(__dirname, '..', 'package.json'), 'utf8')) as { version: string }
+  return `<owner>/ecs-batch-restart@<sha-of-v${version}> # v${version}`
+}
 
 /** Inputs shown as `${{ secrets.… }}` in the `with:` block, as a workflow must pass them. */
 const SECRET_INPUTS: Record<string, string> = {

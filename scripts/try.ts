@@ -11,7 +11,7 @@
 import { DEFAULT_ACCESS_KEY, DEFAULT_REGION, EcsEmulator } from '../__tests__/emulator'
 import { DEFAULT_FLEET_FILE, loadFleetFile, type FleetSpec } from '../__tests__/emulator/fleet-file'
 import type { ActionRun } from '../__tests__/support/run-action'
-import { runAndShow, withBlock } from './show-run'
+import { runAndShow, usesAction, withBlock } from './show-run'
 import { emulatorOptionsFor, IDP_ID, TRY_CASES, type TryCase, type TryContext, type TryStep } from './try-cases'
 
 /** Jobs take this long in the emulator: long enough to be polled, short enough to try everything quickly. */
@@ -72,7 +72,7 @@ async function runStep(
   console.log(`\n=== ${label}: ${step.title} ===\n`)
   console.log('The workflow step (this run uses the same inputs):\n')
   if (tryCase.signIn === 'oidc') console.log('# the job needs: permissions: { id-token: write }')
-  console.log(`- uses: <owner>/ecs-batch-restart@v1\n${withBlock(inputs).replace(/^/gm, '  ')}\n`)
+  console.log(`- uses: ${usesAction()}\n${withBlock(inputs).replace(/^/gm, '  ')}\n`)
   const env = tryCase.signIn === 'oidc' ? emulator.githubOidcEnv() : {}
   const run = await runAndShow(emulator, inputs, { env })
   console.log(`Outcome by server name: ${outcomesByName(run, fleet)}`)

@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { InputErrors } from '../../src/action/errors'
+import { DEFAULT_OIDC_AUDIENCE } from '../../src/action/inputs/sign-in'
 import { readInputs } from '../../src/action/inputs'
 import { buildOutputs } from '../../src/action/report'
 import { syncReadme } from '../../scripts/readme-tables'
@@ -52,6 +53,8 @@ describe('action.yml, the code and the README agree', () => {
     for (const name of ['batch-size', 'wait', 'timeout-seconds', 'poll-interval-seconds', 'fail-on-error', 'type']) {
       expect(metadata.inputs[name].default, name).toBeDefined()
     }
+    // The code falls back to the same audience when the input is empty (e.g. `oidc-audience: ''`).
+    expect(metadata.inputs['oidc-audience'].default).toBe(DEFAULT_OIDC_AUDIENCE)
   })
 
   it('declares exactly the outputs the code sets, and runs the bundle on node24', async () => {

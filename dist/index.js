@@ -38115,19 +38115,27 @@ function gatewayCode(code) {
     return code?.replace(/^APIGW\./, 'APIG.');
 }
 /**
- * Failures that asking again cannot mend: a host name that does not exist (EAI_AGAIN, a resolver
- * that is only slow, is not one of them) and a certificate the runner does not accept.
+ * TLS errors of a certificate signed by a CA Node does not trust: what a TLS-inspecting proxy or a
+ * private endpoint with its own CA causes, and what NODE_EXTRA_CA_CERTS fixes.
  */
-const PERMANENT_CODES = new Set([
-    'ENOTFOUND',
-    'CERT_HAS_EXPIRED',
+const UNTRUSTED_CA_CODES = new Set([
     'DEPTH_ZERO_SELF_SIGNED_CERT',
     'SELF_SIGNED_CERT_IN_CHAIN',
     'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
     'UNABLE_TO_GET_ISSUER_CERT',
-    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY'
+]);
+/** Every certificate the runner refuses: an untrusted CA, an expired one, one for another name. */
+const CERTIFICATE_CODES = new Set([
+    ...UNTRUSTED_CA_CODES,
+    'CERT_HAS_EXPIRED',
     'ERR_TLS_CERT_ALTNAME_INVALID'
 ]);
+/**
+ * Failures that asking again cannot mend: a host name that does not exist (EAI_AGAIN, a resolver
+ * that is only slow, is not one of them) and a certificate the runner does not accept.
+ */
+const PERMANENT_CODES = new Set(['ENOTFOUND', ...CERTIFICATE_CODES]);
 /** A request that failed for a reason no retry can change (see {@link PERMANENT_CODES}). */
 function isPermanentFailure(error) {
     return error.code !== undefined && PERMANENT_CODES.has(error.code);
@@ -39883,6 +39891,8 @@ function retryDelayMs(attempt, retryAfterMs, policy, random) {
 
 
 
+/** The content type of a JSON body, exactly as both official SDKs send it. */
+const JSON_CONTENT_TYPE = 'application/json;charset=UTF-8';
 /**
  * Codes that mean "rejected for load, nothing was done, try later", whatever the status. Gateway
  * codes in either spelling (APIG./APIGW.) go through {@link gatewayCode} first.
@@ -39995,7 +40005,7 @@ class ApiClient {
         const body = call.body === undefined ? '' : JSON.stringify(call.body);
         const headers = { Host: url.host };
         if (body !== '')
-            headers['Content-Type'] = 'application/json';
+            headers['Content-Type'] = JSON_CONTENT_TYPE;
         if (call.projectId !== undefined)
             headers['X-Project-Id'] = call.projectId;
         Object.assign(headers, call.headers);
@@ -40023,24 +40033,7 @@ const NOT_SENT_CODES = new Set([
     'EAI_AGAIN',
     'ENETUNREACH',
     'EHOSTUNREACH',
-    'CERT_HAS_EXPIRED',
-    'DEPTH_ZERO_SELF_SIGNED_CERT',
-    'SELF_SIGNED_CERT_IN_CHAIN',
-    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-    'UNABLE_TO_GET_ISSUER_CERT',
-    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-    'ERR_TLS_CERT_ALTNAME_INVALID'
-]);
-/**
- * TLS errors of a certificate signed by a CA Node does not trust: what a TLS-inspecting proxy or a
- * private endpoint with its own CA causes, and what NODE_EXTRA_CA_CERTS fixes.
- */
-const UNTRUSTED_CA_CODES = new Set([
-    'DEPTH_ZERO_SELF_SIGNED_CERT',
-    'SELF_SIGNED_CERT_IN_CHAIN',
-    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-    'UNABLE_TO_GET_ISSUER_CERT',
-    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY'
+    ...CERTIFICATE_CODES
 ]);
 const UNTRUSTED_CA_HINT = "the server's certificate is signed by a CA this runner does not trust. Behind a TLS-inspecting proxy or with a private CA, set the NODE_EXTRA_CA_CERTS environment variable of the job to the path of that CA's PEM file";
 function describeCause(error) {

@@ -191,7 +191,8 @@ describe('ELB v3 routes and shapes', () => {
     expect((await lbCall(emulator, `${ELB_PATH}/pools/pool-web/members/nope`)).status).toBe(404)
     expect((await lbCall(emulator, `${ELB_PATH}/healthmonitors/nope`)).status).toBe(404)
     const unsigned = await lbCall(emulator, `${ELB_PATH}/pools`, {
-      rewriteAuthorization: (a) => a.replace(/Signature=\w/, 'Signature=0')
+      // Another first digit, so the signature is certainly wrong.
+      rewriteAuthorization: (a) => a.replace(/Signature=(\w)/, (_, c: string) => `Signature=${c === '0' ? '1' : '0'}`)
     })
     expect(unsigned.status).toBe(401)
   })

@@ -26,7 +26,6 @@ describe('signature verification', () => {
       { body, key: { accessKeyId: 'AKNOBODY', secretAccessKey: 'x' } },
       /ak:AKNOBODY,err:ak not exist/
     ],
-    ['host left out of SignedHeaders', { body, unsigned: ['host'] }],
     ['x-sdk-date left out of SignedHeaders', { body, rewriteAuthorization: (a) => a.replace(';x-sdk-date,', ',') }],
     ['a signed host other than the one received', { body, signAs: { host: 'ecs.ap-southeast-1.myhuaweicloud.com' } }],
     ['an x-sdk-date 16 minutes old', { body, date: new Date(Date.now() - 16 * 60_000) }, /signature expired/],
@@ -70,23 +69,27 @@ describe('signature verification', () => {
     expect(emulator.restartCount('srv-a')).toBe(1)
   })
 
-  it('accepts content-type and x-project-id left out of SignedHeaders, as the cloud does', async () => {
+  it('accepts host, content-type and x-project-id left out of SignedHeaders: only x-sdk-date must be signed', async () => {
     const emulator = await startEmulator()
     await submit(emulator, ['srv-a'], { unsigned: ['content-type'] })
     await submit(emulator, ['srv-a'], { unsigned: ['x-project-id'] })
     await submit(emulator, ['srv-a'], { unsigned: ['content-type', 'x-project-id'] })
-    expect(emulator.restartCount('srv-a')).toBe(3)
+    // As the Go SDK signs: never the host.
+    await submit(emulator, ['srv-a'], { unsigned: ['host', 'content-type', 'x-project-id'] })
+    expect(emulator.restartCount('srv-a')).toBe(4)
     expect(emulator.requests.map((r) => [r.status, r.signatureValid])).toEqual([
+      [200, true],
       [200, true],
       [200, true],
       [200, true]
     ])
     expect(emulator.requests[2].headers.authorization).toContain(' SignedHeaders=host;x-sdk-date, ')
+    expect(emulator.requests[3].headers.authorization).toContain(' SignedHeaders=x-sdk-date, ')
     // Unsigned, X-Project-Id must still name the path's project.
     const other = await call(emulator, SUBMIT_PATH, { body, unsigned: ['x-project-id'], projectId: 'f'.repeat(32) })
     expect(other.status).toBe(400)
     expect(await other.json()).toMatchObject({ error: { code: 'Common.0018' } })
-    expect(emulator.restartCount('srv-a')).toBe(3)
+    expect(emulator.restartCount('srv-a')).toBe(4)
   })
 
   it('accepts an x-sdk-date 14 minutes away from the emulator clock', async () => {
@@ -108,8 +111,8 @@ describe('signature verification', () => {
     const wrongKey = { accessKeyId: DEFAULT_AK, secretAccessKey: 'wrong' }
     const job = await call(emulator, jobPath(jobId), { key: wrongKey })
     expect(job.status).toBe(401)
-    const unsignedHost = await call(emulator, jobPath(jobId), { unsigned: ['host'] })
-    expect(unsignedHost.status).toBe(401)
+    const otherHost = await call(emulator, jobPath(jobId), { signAs: { host: 'ecs.ap-southeast-1.myhuaweicloud.com' } })
+    expect(otherHost.status).toBe(401)
     const projects = await call(emulator, `/v3/projects?name=${DEFAULT_REGION}`, { key: wrongKey })
     expect(projects.status).toBe(401)
     const tamperedQuery = await call(emulator, `/v3/projects?name=${DEFAULT_REGION}`, {

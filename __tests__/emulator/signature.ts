@@ -5,8 +5,9 @@
  * there cannot pass on both sides.
  *
  * The verifier accepts what the cloud accepts: whatever headers `SignedHeaders` lists (names in any
- * case), as long as `host` and `X-Sdk-Date` are among them; `Content-Type` and `X-Project-Id` may be
- * left unsigned (the Go SDK never signs `Content-Type`). A security token is required, and must be
+ * case), as long as `X-Sdk-Date` is among them; `Host`, `Content-Type` and `X-Project-Id` may be
+ * left unsigned (the Go SDK never signs `Host` or `Content-Type`). A signed host must be the one
+ * the request reached. A security token is required, and must be
  * signed, exactly when the access key is a temporary one.
  */
 import { createHash, createHmac } from 'node:crypto'
@@ -193,7 +194,7 @@ export class SignatureVerifier {
       return fail(`Incorrect IAM authentication information: Get secretKey failed,ak:${accessKeyId},err:ak not exist`)
     }
     const signed = new Set(authorization.signedHeaders)
-    const required = ['host', 'x-sdk-date']
+    const required = ['x-sdk-date']
     const securityToken = headerValue(req.headers, 'x-security-token')
     if (credential.securityToken !== undefined) {
       required.push('x-security-token')

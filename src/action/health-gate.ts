@@ -22,8 +22,8 @@ export interface Connection {
 
 /** Runner's grace after a cancellation: SIGTERM comes 7.5 s after SIGINT, the kill 2.5 s later. */
 export const CANCEL_GRACE_MS = 6000
-/** How long putting weights back may take otherwise. */
-const RESTORE_PATIENCE_MS = 120_000
+/** The least time putting weights back may take when not cancelled. */
+const MIN_RESTORE_MS = 10_000
 const STABLE_POLLS = 2
 
 /** The ELB and AS clients, on their own signal (a restore must still go out after a cancellation). */
@@ -164,7 +164,9 @@ export async function finishGate(
 ): Promise<GateReport | undefined> {
   const { gate } = prepared
   if (gate === undefined) return undefined
-  const graceMs = io.cancellation.aborted ? CANCEL_GRACE_MS : RESTORE_PATIENCE_MS
+  // Cancelled: within the runner's grace. Otherwise as long as a wave may take to turn healthy
+  // (a paused group is resumed only once its servers are), and long enough for a busy load balancer.
+  const graceMs = io.cancellation.aborted ? CANCEL_GRACE_MS : Math.max(settings.healthTimeoutMs, MIN_RESTORE_MS)
   const { restores, alerts } = await restoreJournal(gate.journal, settings, connection, io, prepared.save, graceMs)
   gate.report.restores.push(...restores)
   gate.report.alerts.push(...alerts)

@@ -145,12 +145,12 @@ export class HealthGate implements WaveGuard {
         const left = list.filter((m) => isHealthy(m) && !ours.has(m.id)).length
         const pool = this.pool(poolId)
         return left < pool.minHealthy && healthy > left
-          ? [`pool ${pool.name || pool.id} has ${healthy} healthy members and must keep ${pool.minHealthy}`]
+          ? [`pool ${pool.name || pool.id} (${healthy} healthy now, at least ${pool.minHealthy} to keep)`]
           : []
       })
       if (short.length === 0) return null
       if (clock() + this.pollMs(poolIds) > until || signal.aborted) {
-        return `Not restarted: wave ${wave} would take ${short.join('; ')} (its members were not healthy again within health-timeout-seconds).`
+        return `Not restarted: wave ${wave} would take ${short.join(' and ')} below its minimum of healthy members, and it did not recover within health-timeout-seconds. Bring the unhealthy members back, or raise max-unavailable-per-pool.`
       }
       await sleep(this.pollMs(poolIds), signal)
     }

@@ -83,12 +83,16 @@ describe('run', () => {
       'job-ids',
       'pending-ids',
       'plan',
+      'pools',
       'results',
       'results-file',
       'skipped-ids',
       'status',
-      'succeeded-ids'
+      'succeeded-ids',
+      'waves'
     ])
+    // health-gate: elb only; empty otherwise.
+    expect([record.outputs.pools, record.outputs.waves]).toEqual(['[]', '[]'])
     expect(record.files[record.outputs['results-file']]).toBe(record.outputs.results)
     expect(record.lines.filter((l) => l.startsWith('group: Batch'))).toHaveLength(2)
     expect(record.lines.at(-1)).toBe('Finished with status succeeded: 3 succeeded, 0 failed, 0 pending.')

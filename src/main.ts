@@ -4,6 +4,10 @@ import { type ActionInputs, readInputs } from './action/inputs'
 import { readServerIdsFile, splitServerIds } from './action/inputs/servers'
 import { MAX_BATCH_SIZE } from './action/inputs/timing'
 import { resolveAmount } from './action/inputs/values'
+import { type Connection, type PreparedGate, finishGate, prepareGate, restoreJournal } from './action/health-gate'
+import { type GateOutputs, gateOutputs } from './action/health-gate-report'
+import type { HealthGateSettings } from './action/inputs/health-gate'
+import { JOURNAL_STATE, readJournal, writeJournal } from './action/journal-file'
 import { publish } from './action/publish'
 import { overallStatus } from './action/report'
 import { signIn } from './action/sign-in'
@@ -16,6 +20,8 @@ import { DEFAULT_RETRY_POLICY } from './cloud/retry'
 import type { OperationKind } from './cloud/server-action'
 import { type BatchRun, batchRun } from './engine/batch-run'
 import { execute } from './engine/execute'
+import { openEntries } from './engine/health-gate/restore'
+import type { Journal } from './engine/health-gate/types'
 import { Ledger } from './engine/ledger'
 import { REQUIRED_STATE, describeOperation } from './engine/operation'
 import { explainNothingSelected } from './engine/empty-selection'
@@ -45,6 +51,8 @@ interface Outcome {
   title: string
   request: string
   error: string | undefined
+  /** The health gate's pools, waves and restores (health-gate: elb). */
+  gate?: GateOutputs
 }
 
 const TITLES: Record<OperationKind, string> = {
@@ -53,13 +61,13 @@ const TITLES: Record<OperationKind, string> = {
   stop: 'ECS batch stop'
 }
 
-/** Signs in and finds the project: the ECS client the rest of the run uses. */
+/** Signs in and finds the project: the ECS client the rest of the run uses, and what other clients need. */
 async function connect(
   inputs: ActionInputs,
   options: Omit<ApiClientOptions, 'authenticator'>,
   deadline: number,
   io: ActionIO
-): Promise<EcsClient> {
+): Promise<{ ecs: EcsClient; connection: Connection }> {
   const { authenticator, tokenProjectId } = await signIn(
     inputs,
     new ApiClient({ ...options, authenticator: anonymous }),
@@ -72,7 +80,7 @@ async function connect(
     io.log.info(`Project of region ${inputs.region}: ${projectId}`)
   }
   const hosts = new HostFailover([inputs.endpoint, ...inputs.endpointAlternatives], io.log, 'ECS')
-  return new EcsClient(api, hosts, projectId)
+  return { ecs: new EcsClient(api, hosts, projectId), connection: { authenticator, projectId, options } }
 }
 
 /** "project 0123… (region ap-southeast-1, enterprise project all_granted_eps)", for messages. */
@@ -124,6 +132,11 @@ function checkFits(inputs: ActionInputs, chosen: number, sendingMs: number, dead
   )
 }
 
+/** A batch larger than the pace allows per minute could never be sent within it. */
+function batchSizeFor(inputs: ActionInputs, chosen: number): number {
+  return Math.min(resolveAmount(inputs.batchSize, chosen, 'up', 1, MAX_BATCH_SIZE), inputs.maxServersPerMinute)
+}
+
 /** Cuts the chosen servers into batches and waves, and says so in the log and `outcome.request`. */
 function planRun(
   inputs: ActionInputs,
@@ -131,14 +144,11 @@ function planRun(
   outcome: Outcome,
   ecs: EcsClient,
   deadline: number,
-  io: ActionIO
+  io: ActionIO,
+  gatePlan?: Plan
 ): Plan {
-  // A batch larger than the pace allows per minute could never be sent within it.
-  const batchSize = Math.min(
-    resolveAmount(inputs.batchSize, chosen.length, 'up', 1, MAX_BATCH_SIZE),
-    inputs.maxServersPerMinute
-  )
-  const plan = planBatches(chosen, batchSize, inputs.rolling)
+  const batchSize = batchSizeFor(inputs, chosen.length)
+  const plan = gatePlan ?? planBatches(chosen, batchSize, inputs.rolling)
   outcome.plan = plan
   const waves = plan.waves.length > 1 ? `, ${plural(plan.waves.length, 'wave')}` : ''
   outcome.request = `${inputs.dryRun ? 'Dry run: ' : ''}${describeOperation(inputs.operation)} of ${plural(chosen.length, 'server')} in ${plural(plan.batchCount, 'batch')}${waves} via ${ecs.endpoint.host}`
@@ -177,10 +187,11 @@ async function perform(inputs: ActionInputs, outcome: Outcome, io: ActionIO): Pr
     maxBodyBytes: MAX_RESPONSE_BYTES,
     userAgent: USER_AGENT
   })
+  let gated: { prepared: PreparedGate; settings: HealthGateSettings; connection: Connection } | undefined
   try {
     const { clock, sleep, random, log, cancellation: signal } = io
     const options = { transport, retry: DEFAULT_RETRY_POLICY, clock, sleep, random, log, signal }
-    const ecs = await connect(inputs, options, deadline, io)
+    const { ecs, connection } = await connect(inputs, options, deadline, io)
     const selection = await select(inputs, ecs, io)
     outcome.ledger = new Ledger(selection.considered)
     outcome.known = selection.known
@@ -193,7 +204,18 @@ async function perform(inputs: ActionInputs, outcome: Outcome, io: ActionIO): Pr
       io.log.info(`Nothing selected, and allow-empty is true: nothing to do. Why: ${why}`)
       return
     }
-    const plan = planRun(inputs, selection.chosen, outcome, ecs, deadline, io)
+    // Health gate (issue 14): pools discovered and waves sized before anything changes.
+    if (inputs.healthGate !== undefined) {
+      const run = {
+        maxPerWave: batchSizeFor(inputs, selection.chosen.length),
+        deadline,
+        pollIntervalMs: inputs.pollIntervalMs,
+        dryRun: inputs.dryRun
+      }
+      const prepared = await prepareGate(inputs.healthGate, selection.chosen, run, connection, io)
+      gated = { prepared, settings: inputs.healthGate, connection }
+    }
+    const plan = planRun(inputs, selection.chosen, outcome, ecs, deadline, io, gated?.prepared.plan)
     if (inputs.dryRun) {
       recordDryRun(inputs, plan, outcome, io)
       return
@@ -201,10 +223,15 @@ async function perform(inputs: ActionInputs, outcome: Outcome, io: ActionIO): Pr
     const maxFailures = resolveAmount(inputs.maxFailures, selection.chosen.length, 'down', 0, Number.MAX_SAFE_INTEGER)
     outcome.runs = await execute(
       plan,
-      { ...inputs, deadline, maxFailures },
-      { ecs, ledger: outcome.ledger, log, clock, sleep, random, signal }
+      // A gated wave is checked for health only once its servers are ACTIVE again.
+      { ...inputs, deadline, maxFailures, waitForTargetState: inputs.waitForTargetState || gated !== undefined },
+      { ecs, ledger: outcome.ledger, log, clock, sleep, random, signal, waveGuard: gated?.prepared.gate }
     )
   } finally {
+    if (gated !== undefined) {
+      const report = await finishGate(gated.prepared, gated.settings, gated.connection, io)
+      outcome.gate = gateOutputs(gated.prepared, report)
+    }
     transport.close()
   }
 }
@@ -282,7 +309,7 @@ export async function run(io: ActionIO = githubActionIO()): Promise<void> {
       outcome.error !== undefined ? 'failed' : outcome.dryRun ? 'dry-run' : overallStatus(results, outcome.waited)
     const { title, request, error, known, requiredState, warnings } = outcome
     await publish(
-      { results, runs: outcome.runs, plan: outcome.plan, status, known, requiredState },
+      { results, runs: outcome.runs, plan: outcome.plan, status, known, requiredState, gate: outcome.gate },
       { title, request, error, warnings, startedAt: started, durationMs: io.clock() - started, runUrl: io.runUrl() },
       io
     )
@@ -296,5 +323,56 @@ export async function run(io: ActionIO = githubActionIO()): Promise<void> {
     }
   } catch (error) {
     io.setFailed(`Unexpected error: ${errorMessage(error)}`)
+  }
+}
+
+/**
+ * The post step (action.yml `runs.post`, always run): puts back whatever the main step left
+ * drained or paused, from the journal it saved, signing in again with the same inputs.
+ */
+export async function runPost(io: ActionIO = githubActionIO()): Promise<void> {
+  const path = io.env[`STATE_${JOURNAL_STATE}`]
+  if (!path) return
+  const transport = createHttpTransport({ timeoutMs: 30_000, maxBodyBytes: MAX_RESPONSE_BYTES, userAgent: USER_AGENT })
+  try {
+    const journal = readJournal(path)
+    if (openEntries(journal).length === 0 && journal.pausedGroups.length === 0) {
+      io.log.info('Health gate: the main step left nothing drained or paused.')
+      return
+    }
+    const inputs = readInputs(io)
+    if (inputs.healthGate === undefined) throw new Error('health-gate is not elb in the post step')
+    const { clock, sleep, random, log, cancellation: signal } = io
+    const options = { transport, retry: DEFAULT_RETRY_POLICY, clock, sleep, random, log, signal }
+    const deadline = clock() + inputs.healthGate.healthTimeoutMs
+    const { connection } = await connect(inputs, options, deadline, io)
+    const save = (changed: Journal): void => writeJournal(path, changed)
+    const { restores, alerts } = await restoreJournal(
+      journal,
+      inputs.healthGate,
+      connection,
+      io,
+      save,
+      inputs.healthGate.healthTimeoutMs
+    )
+    for (const r of restores) {
+      io.log.info(
+        `Post step: member ${r.entry.memberId} of server ${r.entry.serverId} in pool ${r.entry.poolId}: ${r.outcome} (${r.detail})`
+      )
+    }
+    for (const alert of alerts) io.log.error(alert, 'Health gate post step: act by hand')
+    const left = openEntries(journal)
+    if (alerts.length > 0 || left.length > 0)
+      io.setFailed(`Health gate post step: not everything could be restored; journal: ${JSON.stringify(journal)}`)
+    else
+      io.log.info(
+        `Post step: restored ${restores.filter((r) => r.outcome === 'restored').length} member(s) the main step left drained.`
+      )
+  } catch (error) {
+    io.setFailed(
+      `Health gate post step failed: ${errorMessage(error)}. Restore the members listed in the journal ${path} by hand.`
+    )
+  } finally {
+    transport.close()
   }
 }

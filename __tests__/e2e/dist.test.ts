@@ -11,10 +11,10 @@ afterAll(async () => {
   if (folder) await rm(folder, { recursive: true, force: true })
 })
 
-function bundleInto(outDir: string): Promise<{ code: number | null; log: string }> {
+function bundleInto(entry: string, outDir: string): Promise<{ code: number | null; log: string }> {
   return new Promise((done, fail) => {
     const ncc = resolve(root, 'node_modules/@vercel/ncc/dist/ncc/cli.js')
-    const child = spawn(process.execPath, [ncc, 'build', 'src/index.ts', '-o', outDir, '--license', 'licenses.txt'], {
+    const child = spawn(process.execPath, [ncc, 'build', entry, '-o', outDir, '--license', 'licenses.txt'], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe']
     })
@@ -26,17 +26,33 @@ function bundleInto(outDir: string): Promise<{ code: number | null; log: string 
   })
 }
 
+/** The files of `folder`, relative to it, sub-folders included. */
+async function filesOf(folder: string): Promise<string[]> {
+  const entries = await readdir(folder, { recursive: true, withFileTypes: true })
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name).slice(folder.length + 1))
+    .sort()
+}
+
 describe('dist/', () => {
-  it('is exactly what `npm run bundle` builds from the sources (run it and commit dist/ if this fails)', async () => {
+  it('is exactly what `npm run bundle` builds from the sources, both entries (run it and commit dist/ if this fails)', async () => {
     folder = await mkdtemp(join(tmpdir(), 'ecs-batch-restart-dist-'))
-    const { code, log } = await bundleInto(folder)
-    expect(code, log).toBe(0)
-    const expected = (await readdir(folder)).sort()
-    expect((await readdir(join(root, 'dist'))).sort()).toEqual(expected)
+    // The main step, and the post step (action.yml `runs.post`) in dist/post.
+    for (const [entry, out] of [
+      ['src/index.ts', folder],
+      ['src/post.ts', join(folder, 'post')]
+    ]) {
+      const { code, log } = await bundleInto(entry, out)
+      expect(code, log).toBe(0)
+    }
+    const expected = await filesOf(folder)
+    expect(expected).toContain(join('post', 'index.js'))
+    expect(await filesOf(join(root, 'dist'))).toEqual(expected)
     for (const file of expected) {
       const fresh = await readFile(join(folder, file), 'utf8')
       const committed = await readFile(join(root, 'dist', file), 'utf8')
       expect(committed === fresh, `dist/${file} is stale`).toBe(true)
     }
-  }, 120_000)
+  }, 240_000)
 })

@@ -12,7 +12,7 @@ const root = resolve(__dirname, '../..')
 const read = (file: string): Promise<string> => readFile(resolve(root, file), 'utf8')
 
 interface ActionMetadata {
-  runs: { using: string; main: string }
+  runs: { using: string; main: string; post?: string; 'post-if'?: string }
   branding: object
   inputs: Record<string, { default?: string }>
   outputs: Record<string, unknown>
@@ -62,7 +62,12 @@ describe('action.yml, the code and the README agree', () => {
     expect(Object.keys(Object.fromEntries(buildOutputs(new Map(), [], 'succeeded', undefined, ''))).sort()).toEqual(
       Object.keys(metadata.outputs).sort()
     )
-    expect(metadata.runs).toEqual({ using: 'node24', main: 'dist/index.js' })
+    expect(metadata.runs).toEqual({
+      using: 'node24',
+      main: 'dist/index.js',
+      post: 'dist/post/index.js',
+      'post-if': 'always()'
+    })
     expect(metadata.branding).toBeDefined()
   })
 })

@@ -33,6 +33,8 @@ export interface ActionIO extends InputSource {
   cancellation: AbortSignal
   /** The workflow's OIDC ID token for `audience` (needs `permissions: id-token: write`). */
   getIDToken(audience: string): Promise<string>
+  /** Passes a value to the post step (`STATE_<name>` there), at once: it survives a kill of this step. */
+  saveState?(name: string, value: string): void
 }
 
 /** The workflow run's page, when the runner's variables are there to build it from. */
@@ -157,6 +159,7 @@ export function githubActionIO(): ActionIO {
     sleep: sleepUnlessAborted,
     random: () => Math.random(),
     cancellation: cancellationSignal(),
-    getIDToken: (audience) => core.getIDToken(audience)
+    getIDToken: (audience) => core.getIDToken(audience),
+    saveState: (name, value) => core.saveState(name, value)
   }
 }

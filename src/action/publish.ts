@@ -4,6 +4,7 @@ import type { Results } from '../engine/ledger'
 import type { Plan } from '../engine/plan'
 import { errorMessage } from '../shared/text'
 import type { ActionIO } from './action-io'
+import type { GateOutputs } from './health-gate-report'
 import {
   type RunStatus,
   type SummaryContext,
@@ -27,6 +28,8 @@ export interface RunRecord {
   known: KnownServers
   /** The state the operation needs, to flag planned servers in another one. */
   requiredState: string
+  /** health-gate: elb only. */
+  gate?: GateOutputs
 }
 
 function writeOutputs(record: RunRecord, io: ActionIO): void {
@@ -36,7 +39,14 @@ function writeOutputs(record: RunRecord, io: ActionIO): void {
   } catch (error) {
     io.log.warning(`The results file could not be written: ${errorMessage(error)}`)
   }
-  for (const [name, pieces] of buildOutputs(record.results, record.runs, record.status, record.plan, resultsFile)) {
+  for (const [name, pieces] of buildOutputs(
+    record.results,
+    record.runs,
+    record.status,
+    record.plan,
+    resultsFile,
+    record.gate
+  )) {
     const bytes = io.setOutput(name, pieces)
     if (bytes > OUTPUT_SIZE_LIMIT) {
       io.log.warning(
@@ -53,7 +63,12 @@ export async function publish(record: RunRecord, context: SummaryContext, io: Ac
   for (const annotation of batchAnnotations(runs, results, known)) io.log.error(annotation.message, annotation.title)
   writeOutputs(record, io)
   try {
-    const details = { plan: record.plan, known, requiredState: record.requiredState }
+    const details = {
+      plan: record.plan,
+      known,
+      requiredState: record.requiredState,
+      sections: record.gate && [record.gate.summary]
+    }
     await io.writeSummary(renderSummary(results, runs, status, context, details))
   } catch (error) {
     io.log.warning(`The job summary could not be written: ${errorMessage(error)}`)

@@ -70,7 +70,8 @@ export function* buildOutputs(
   runs: readonly BatchRun[],
   status: RunStatus,
   plan: Plan | undefined,
-  resultsFile: string
+  resultsFile: string,
+  gate?: { pools: unknown[]; waves: unknown[] }
 ): Generator<[name: string, pieces: Iterable<string>]> {
   yield ['plan', jsonPieces(plan === undefined ? [] : describePlan(plan))]
   yield ['status', [status]]
@@ -80,6 +81,9 @@ export function* buildOutputs(
   }
   yield ['results', jsonPieces(results.values())]
   yield ['results-file', [resultsFile]]
+  // health-gate: elb (empty arrays otherwise).
+  yield ['pools', jsonPieces(gate?.pools ?? [])]
+  yield ['waves', jsonPieces(gate?.waves ?? [])]
 }
 
 /** GitHub shows about ten error annotations per step; more only hide each other. */
@@ -117,6 +121,8 @@ export interface SummaryDetails {
   known?: KnownServers
   /** The state the operation needs, to flag planned servers in another one. */
   requiredState?: string
+  /** More sections (HTML), e.g. the health gate's. */
+  sections?: string[]
 }
 
 const STATUS_LABEL: Record<RunStatus, string> = {
@@ -227,6 +233,7 @@ export function renderSummary(
     if (context.startedAt !== undefined) parts.push(timelineSection(runs, context.startedAt))
   }
   parts.push(...serverTables(results, planned, known))
+  parts.push(...(details.sections ?? []))
   return `${parts.filter(Boolean).join('\n')}\n`
 }
 

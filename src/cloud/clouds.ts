@@ -6,6 +6,9 @@ interface CloudPreset {
   /** The ECS host, then any other host the sources give for it, tried only when it does not resolve. */
   ecs(region: string): string[]
   iam(region: string): string
+  /** The ELB (v3) and Auto Scaling hosts, for health-gated restarts. */
+  elb(region: string): string
+  as(region: string): string
 }
 
 /**
@@ -60,14 +63,22 @@ const CLOUDS: Record<CloudName, CloudPreset> = {
       'tr-west-1'
     ],
     ecs: (region) => [`https://ecs.${region}.myhuaweicloud.com`],
-    iam: (region) => (NO_REGIONAL_IAM.has(region) ? GLOBAL_IAM : `https://iam.${region}.myhuaweicloud.com`)
+    iam: (region) => (NO_REGIONAL_IAM.has(region) ? GLOBAL_IAM : `https://iam.${region}.myhuaweicloud.com`),
+    // The Go SDK's ELB v3 and AS v1 region tables; AS has one host on another domain.
+    elb: (region) => `https://elb.${region}.myhuaweicloud.com`,
+    as: (region) =>
+      region === 'ap-southeast-1'
+        ? 'https://as.ap-southeast-1.myhwclouds.com'
+        : `https://as.${region}.myhuaweicloud.com`
   },
   'huaweicloud-eu': {
     title: "Huawei Cloud's European site",
     regions: ['eu-west-101'],
     // Terraform and the site's other services say `.eu`; the SDKs' ECS tables say `.com`.
     ecs: (region) => [`https://ecs.${region}.myhuaweicloud.eu`, `https://ecs.${region}.myhuaweicloud.com`],
-    iam: (region) => `https://iam.${region}.myhuaweicloud.eu`
+    iam: (region) => `https://iam.${region}.myhuaweicloud.eu`,
+    elb: (region) => `https://elb.${region}.myhuaweicloud.eu`,
+    as: (region) => `https://as.${region}.myhuaweicloud.eu`
   },
   otc: {
     title: 'Open Telekom Cloud',
@@ -76,7 +87,11 @@ const CLOUDS: Record<CloudName, CloudPreset> = {
       region === 'eu-ch2' ? 'https://ecs.eu-ch2.sc.otc.t-systems.com' : `https://ecs.${region}.otc.t-systems.com`
     ],
     iam: (region) =>
-      region === 'eu-ch2' ? 'https://iam-pub.eu-ch2.sc.otc.t-systems.com' : `https://iam.${region}.otc.t-systems.com`
+      region === 'eu-ch2' ? 'https://iam-pub.eu-ch2.sc.otc.t-systems.com' : `https://iam.${region}.otc.t-systems.com`,
+    elb: (region) =>
+      region === 'eu-ch2' ? 'https://elb.eu-ch2.sc.otc.t-systems.com' : `https://elb.${region}.otc.t-systems.com`,
+    as: (region) =>
+      region === 'eu-ch2' ? 'https://as.eu-ch2.sc.otc.t-systems.com' : `https://as.${region}.otc.t-systems.com`
   }
 }
 
@@ -92,6 +107,8 @@ export interface DefaultEndpoints {
   ecs: URL
   ecsAlternatives: URL[]
   iam: URL
+  elb: URL
+  as: URL
 }
 
 /** The cloud's default endpoints when it knows the region, else undefined. */
@@ -99,7 +116,13 @@ export function knownEndpoints(cloud: CloudName, region: string): DefaultEndpoin
   const preset = CLOUDS[cloud]
   if (!preset.regions.includes(region)) return undefined
   const [ecs, ...ecsAlternatives] = preset.ecs(region).map((host) => new URL(host))
-  return { ecs, ecsAlternatives, iam: new URL(preset.iam(region)) }
+  return {
+    ecs,
+    ecsAlternatives,
+    iam: new URL(preset.iam(region)),
+    elb: new URL(preset.elb(region)),
+    as: new URL(preset.as(region))
+  }
 }
 
 /**

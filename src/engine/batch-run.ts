@@ -41,6 +41,17 @@ export interface ExecutionOptions {
   maxFailures: number
 }
 
+/**
+ * Work around each wave, e.g. draining its servers from their load balancers before the restart
+ * and waiting until they are healthy after it (engine/health-gate).
+ */
+export interface WaveGuard {
+  /** Before the wave's first request; a reason means the wave is not restarted and the run stops. */
+  before(wave: number, serverIds: readonly string[]): Promise<string | null>
+  /** After the wave's jobs (and states); returns the servers that failed it, with why. */
+  after(wave: number, serverIds: readonly string[]): Promise<Map<string, string>>
+}
+
 export interface ExecutionDeps {
   ecs: Pick<EcsClient, 'submit' | 'getJob' | 'getServerStatus'>
   ledger: Ledger
@@ -51,6 +62,7 @@ export interface ExecutionDeps {
   random: () => number
   /** Aborted when the workflow is cancelled. */
   signal: AbortSignal
+  waveGuard?: WaveGuard
 }
 
 /** A batch's run before any request: `status` says why (not submitted yet, skipped, planned). */

@@ -129,6 +129,16 @@ class Executor {
       log.info(`Pausing ${this.options.pauseMs / 1000} s before wave ${waveNumber} of ${this.plan.waves.length}`)
       await this.idleUntil(clock() + this.options.pauseMs)
     }
+    // Once the run must stop, a wave is not prepared: its requests fail as not submitted.
+    const guard = this.whyStop() === null ? this.deps.waveGuard : undefined
+    const serverIds = wave.flatMap((batch) => batch.serverIds)
+    const refused = guard === undefined ? null : await guard.before(waveNumber, serverIds)
+    if (refused !== null) {
+      this.stopReason = `Not submitted: an earlier wave was not restarted (${refused})`
+      for (const batch of wave) this.runs.push({ ...batchRun(batch, waveNumber, 'not submitted'), problem: refused })
+      ledger.markFailed(serverIds, null, refused)
+      return
+    }
     for (const batch of wave) {
       const run = batchRun(batch, waveNumber, 'not submitted')
       this.runs.push(run)
@@ -138,8 +148,12 @@ class Executor {
     await this.poller.finish()
     if (this.options.waitForTargetState) {
       // From the plan, not the runs: a split batch has a run per part as well as its own.
-      const succeeded = wave.flatMap((batch) => batch.serverIds).filter((id) => ledger.isSucceeded(id))
+      const succeeded = serverIds.filter((id) => ledger.isSucceeded(id))
       await waitForServerStates(succeeded, TARGET_STATE[this.options.operation.kind], this.options, this.deps)
+    }
+    if (guard === undefined) return
+    for (const [id, why] of await guard.after(waveNumber, serverIds)) {
+      if (ledger.isSucceeded(id)) ledger.markFailed([id], 'HealthGate', why)
     }
   }
 

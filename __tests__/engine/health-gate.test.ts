@@ -1,0 +1,290 @@
+import { describe, expect, it } from 'vitest'
+import type { ElbMember, ElbPool, WeightChange } from '../../src/cloud/elb'
+import { ApiError } from '../../src/cloud/errors'
+import { discover, minimumHealthy } from '../../src/engine/health-gate/discover'
+import { HealthGate } from '../../src/engine/health-gate/gate'
+import { restoreAll } from '../../src/engine/health-gate/restore'
+import type { ElbPort, Journal } from '../../src/engine/health-gate/types'
+import { sizeWaves } from '../../src/engine/health-gate/waves'
+
+// The health gate on a virtual clock against an in-memory ELB (no timers, no HTTP).
+
+interface FakePool extends ElbPool {
+  members: ElbMember[]
+  guaranteed?: boolean
+  provisioning?: string
+  monitorOn?: boolean
+}
+
+const member = (pool: string, server: string, weight = 1, status = 'ONLINE'): ElbMember => ({
+  id: `${pool}.${server}`,
+  instanceId: server,
+  address: '',
+  weight,
+  statuses: [status]
+})
+
+function pool(id: string, servers: string[], extra: Partial<FakePool> = {}): FakePool {
+  return {
+    id,
+    name: id,
+    algorithm: 'ROUND_ROBIN',
+    protocol: 'HTTP',
+    healthMonitorId: `${id}-hm`,
+    loadBalancerIds: [`lb-${id}`],
+    members: servers.map((s) => member(id, s)),
+    ...extra
+  }
+}
+
+function fakeElb(pools: FakePool[], clock: { now: number }) {
+  const writes: { at: number; poolId: string; changes: WeightChange[] }[] = []
+  const elb: ElbPort & { writes: typeof writes; failWrites: number } = {
+    writes,
+    failWrites: 0,
+    pools: (ids) => Promise.resolve(pools.filter((p) => ids === undefined || ids.includes(p.id))),
+    members: (id) => Promise.resolve(structuredClone(pools.find((p) => p.id === id)?.members ?? [])),
+    healthMonitor: (id) => {
+      const p = pools.find((x) => x.healthMonitorId === id)
+      return Promise.resolve({
+        id,
+        adminStateUp: p?.monitorOn !== false,
+        delay: 5,
+        timeout: 3,
+        maxRetries: 3,
+        maxRetriesDown: 3
+      })
+    },
+    loadBalancer: (id) => {
+      const p = pools.find((x) => x.loadBalancerIds[0] === id)
+      return Promise.resolve({
+        id,
+        name: id,
+        guaranteed: p?.guaranteed !== false,
+        provisioningStatus: p?.provisioning ?? 'ACTIVE',
+        operatingStatus: 'ONLINE'
+      })
+    },
+    setWeights(poolId, changes) {
+      if (elb.failWrites > 0) {
+        elb.failWrites--
+        return Promise.reject(new ApiError(500, 'ELB.8906', 'Internal server error.', undefined, 'set weights'))
+      }
+      writes.push({ at: clock.now, poolId, changes: [...changes] })
+      const p = pools.find((x) => x.id === poolId) as FakePool
+      for (const change of changes) {
+        const m = p.members.find((x) => x.id === change.memberId)
+        if (m === undefined) {
+          return Promise.reject(new ApiError(404, 'ELB.8904', `member ${change.memberId} not found.`, undefined, 'x'))
+        }
+        m.weight = change.weight
+      }
+      return Promise.resolve()
+    }
+  }
+  return elb
+}
+
+function ports(elb: ElbPort, clock: { now: number }, onSleep: (now: number) => void = () => {}) {
+  const logs: string[] = []
+  return {
+    logs,
+    deps: {
+      elb,
+      clock: () => clock.now,
+      sleep: (ms: number) => {
+        clock.now += ms
+        onSleep(clock.now)
+        return Promise.resolve()
+      },
+      random: () => 0.5,
+      log: { info: (m: string) => logs.push(m), warning: (m: string) => logs.push(m), debug: () => {} },
+      signal: new AbortController().signal
+    }
+  }
+}
+
+const servers = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `s${from + i}`)
+
+describe('discovery and waves', () => {
+  it('keeps at least one healthy member; a percentage rounds down and allows at least one', () => {
+    expect(minimumHealthy(15, { count: 1 })).toBe(14)
+    expect(minimumHealthy(15, { percent: 20 })).toBe(12)
+    expect(minimumHealthy(3, { percent: 10 })).toBe(2)
+    expect(minimumHealthy(1, { count: 1 })).toBe(1)
+    expect(minimumHealthy(4, { count: 9 })).toBe(1)
+  })
+
+  it('sizes waves so that no pool loses more than it can spare, counting unmanaged and unhealthy members', async () => {
+    const clock = { now: 0 }
+    const web = pool('web', servers(6))
+    const api = pool('api', servers(6, 3))
+    api.members[5].statuses = ['OFFLINE'] // s8, already unhealthy: costs nothing
+    const topology = await discover([...servers(9)], { maxUnavailable: { count: 2 } }, fakeElb([web, api], clock))
+    expect(topology.refusals).toEqual([])
+    expect(topology.memberships.get('s4')?.map((m) => m.poolId)).toEqual(['web', 'api'])
+    const waves = sizeWaves(servers(9), topology, 1000)
+    for (const wave of waves) {
+      const healthyIn = (p: FakePool) =>
+        wave.filter((s) => p.members.some((m) => m.instanceId === s && m.statuses[0] === 'ONLINE')).length
+      expect(healthyIn(web)).toBeLessThanOrEqual(2)
+      // api has 5 healthy of 6 weighted, keeps 4: one to spare.
+      expect(healthyIn(api)).toBeLessThanOrEqual(1)
+    }
+    expect(waves.flat().sort()).toEqual(servers(9).sort())
+  })
+
+  it('refuses before any change, naming the pool, load balancer and fix', async () => {
+    const clock = { now: 0 }
+    const elb = fakeElb(
+      [
+        pool('plain', ['a', 'x'], { healthMonitorId: null }),
+        pool('sticky', ['b', 'y'], { algorithm: 'SOURCE_IP' }),
+        pool('busy', ['c', 'z'], { provisioning: 'PENDING_UPDATE' }),
+        pool('alone', ['d']),
+        pool('short', ['e', 'f', 'g'])
+      ],
+      clock
+    )
+    const short = (await elb.pools()).find((p) => p.id === 'short') as FakePool
+    short.members[1].statuses = ['OFFLINE']
+    short.members[2].statuses = ['OFFLINE']
+    const topology = await discover(
+      ['a', 'b', 'c', 'd', 'e'],
+      { maxUnavailable: { count: 1 }, poolIds: undefined },
+      elb
+    )
+    expect(topology.refusals).toEqual([
+      expect.stringMatching(/^Pool plain has no health check, .* Add \(or turn on\) a health check/),
+      expect.stringMatching(/^Pool sticky uses the SOURCE_IP algorithm, .* Switch the pool to ROUND_ROBIN/),
+      expect.stringMatching(/^Load balancer lb-busy of pool busy is PENDING_UPDATE, not ACTIVE/),
+      expect.stringMatching(/^Pool alone has 1 of 1 weighted members healthy .* add a member to the pool first/),
+      expect.stringMatching(
+        /^Pool short has 1 of 3 weighted members healthy and must keep at least 2: .* raise max-unavailable-per-pool/
+      )
+    ])
+    expect(elb.writes).toEqual([])
+  })
+})
+
+describe('a gated wave', () => {
+  it('journals before draining, drains with weight 0, waits the drain, gates on consecutive healthy reads after the stale guard, then restores', async () => {
+    const clock = { now: 1_000_000 }
+    const web = pool('web', servers(4))
+    const elb = fakeElb([web], clock)
+    const saved: Journal[] = []
+    const topology = await discover(servers(4), { maxUnavailable: { count: 1 } }, elb)
+    const { deps } = ports(elb, clock)
+    const settings = {
+      drainMs: 30_000,
+      healthTimeoutMs: 600_000,
+      pollIntervalMs: 5000,
+      stablePolls: 2,
+      deadline: Infinity,
+      scalingGroupIds: []
+    }
+    const gate = new HealthGate(topology, settings, deps, (j) => saved.push(structuredClone(j)))
+    expect(await gate.before(1, ['s0'])).toBeNull()
+    expect(saved[0].entries).toEqual([
+      expect.objectContaining({ memberId: 'web.s0', originalWeight: 1, state: 'draining' })
+    ])
+    expect(elb.writes).toEqual([{ at: 1_000_000, poolId: 'web', changes: [{ memberId: 'web.s0', weight: 0 }] }])
+    expect(clock.now).toBe(1_030_000)
+    // The member never showed a down state (a reboot shorter than the fall window): ONLINE is not
+    // trusted until fall (3 x 5 s) + one probe (5 s) = 20 s after the restart, then twice in a row.
+    const failures = await gate.after(1, ['s0'])
+    expect(failures.size).toBe(0)
+    const restore = elb.writes[1]
+    expect(restore.changes).toEqual([{ memberId: 'web.s0', weight: 1 }])
+    expect(restore.at - 1_030_000).toBe(25_000)
+    expect(gate.journal.entries[0].state).toBe('restored')
+    expect(gate.report.waves[0]).toMatchObject({ wave: 1, drainMs: 30_000, timeToHealthyMs: { s0: 25_000 } })
+    expect(gate.report.waves[0].pools).toEqual([{ poolId: 'web', before: 4, lowest: 3, after: 4 }])
+  })
+
+  it('a server that stays down fails after the health timeout and is restored anyway', async () => {
+    const clock = { now: 0 }
+    const web = pool('web', servers(3))
+    const elb = fakeElb([web], clock)
+    const topology = await discover(servers(3), { maxUnavailable: { count: 1 } }, elb)
+    web.members[0].statuses = ['OFFLINE']
+    const { deps } = ports(elb, clock)
+    const gate = new HealthGate(
+      topology,
+      {
+        drainMs: 0,
+        healthTimeoutMs: 60_000,
+        pollIntervalMs: 1000,
+        stablePolls: 2,
+        deadline: Infinity,
+        scalingGroupIds: []
+      },
+      deps,
+      () => {}
+    )
+    expect(await gate.before(1, ['s0'])).toBeNull()
+    const failures = await gate.after(1, ['s0'])
+    expect(failures.get('s0')).toMatch(
+      /not healthy .* within health-timeout-seconds \(60 s\); last seen: web\.s0 OFFLINE\. Its weight was restored/
+    )
+    expect(web.members[0].weight).toBe(1)
+  })
+})
+
+describe('restoring from a journal', () => {
+  it('raises members still at 0, leaves one someone changed, reports a deleted one gone', async () => {
+    const clock = { now: 0 }
+    const web = pool('web', ['a', 'b'])
+    web.members[0].weight = 0
+    web.members[1].weight = 7
+    const elb = fakeElb([web], clock)
+    const entry = { poolId: 'web', loadBalancerId: 'lb-web', originalWeight: 3, state: 'drained' as const, wave: 1 }
+    const journal: Journal = {
+      version: 1,
+      entries: [
+        { ...entry, serverId: 'a', memberId: 'web.a' },
+        { ...entry, serverId: 'b', memberId: 'web.b' },
+        { ...entry, serverId: 'c', memberId: 'web.c' }
+      ],
+      pausedGroups: [],
+      unconfirmed: []
+    }
+    const { deps } = ports(elb, clock)
+    const { results, alerts } = await restoreAll(journal, deps, 60_000, () => {})
+    expect(Object.fromEntries(results.map((r) => [r.entry.serverId, r.outcome]))).toEqual({
+      a: 'restored',
+      b: 'left',
+      c: 'gone'
+    })
+    expect(web.members.map((m) => m.weight)).toEqual([3, 7])
+    expect(alerts).toEqual([])
+    expect(journal.entries.map((e) => e.state)).toEqual(['restored', 'restored', 'gone'])
+  })
+
+  it('names every member it could not restore, with the weight to set by hand', async () => {
+    const clock = { now: 0 }
+    const web = pool('web', ['a'], { members: [member('web', 'a', 0)] })
+    const elb = fakeElb([web], clock)
+    elb.failWrites = 1
+    const journal: Journal = {
+      version: 1,
+      entries: [
+        {
+          poolId: 'web',
+          loadBalancerId: 'lb',
+          serverId: 'a',
+          memberId: 'web.a',
+          originalWeight: 5,
+          state: 'drained',
+          wave: 1
+        }
+      ],
+      pausedGroups: [],
+      unconfirmed: []
+    }
+    const { alerts } = await restoreAll(journal, ports(elb, clock).deps, 60_000, () => {})
+    expect(alerts).toEqual([
+      expect.stringMatching(/^Member web\.a of server a in pool web is still at weight 0: set it back to 5 by hand/)
+    ])
+  })
+})

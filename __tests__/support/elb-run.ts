@@ -1,0 +1,113 @@
+import { readFile } from 'node:fs/promises'
+import { spawn } from 'node:child_process'
+import { resolve } from 'node:path'
+import { DEFAULT_PROJECT_ID, type EcsEmulator, type EmulatorOptions } from '../emulator'
+import { elbFleet, type ElbFleetOptions, serverId } from './elb-fleet'
+import { EMULATOR_KEY, serverIds } from './fixtures'
+
+export const POST_BUNDLE = resolve(__dirname, '../../dist/post/index.js')
+/** The action takes UUIDs only: the fleet's srv-NN are renamed to these (member ids keep srv-NN). */
+export const ALL_SERVERS = serverIds(30)
+/** The UUID of the fleet's srv-NN. */
+export const uuid = (i: number): string => ALL_SERVERS[i]
+const renamed = (id: string): string => {
+  const index = Array.from({ length: 30 }, (_, i) => serverId(i)).indexOf(id)
+  return index < 0 ? id : ALL_SERVERS[index]
+}
+export const POOLS = ['pool-web', 'pool-api', 'pool-legacy']
+
+/**
+ * The elbFleet on a fast clock for real-time runs: probes every 0.2 s (rise 2, fall 2), a load
+ * balancer busy 50 ms after each change, weights steering 0.2 s after a change, servers serving
+ * 0.4 s after they are ACTIVE again, jobs of 0.1 s, 20 requests per second per pool.
+ */
+export function fastElbFleet(
+  options: ElbFleetOptions & { serverBootDelayMs?: Record<string, number> } = {}
+): EmulatorOptions {
+  const fleet = elbFleet({
+    requestsPerSecond: 20,
+    busyMs: 50,
+    weightApplyMs: 200,
+    bootDelayMs: 400,
+    jobDurationMs: 100,
+    ...options
+  })
+  for (const lb of fleet.loadBalancers ?? []) {
+    for (const pool of lb.pools) pool.healthMonitor = { delay: 0.2, timeout: 0.1, maxRetries: 2, maxRetriesDown: 2 }
+  }
+  const boot = Object.entries(options.serverBootDelayMs ?? {}).map(([id, ms]) => [renamed(id), ms])
+  fleet.loadBalancing = { ...fleet.loadBalancing, serverBootDelayMs: Object.fromEntries(boot) }
+  fleet.inventory = fleet.inventory?.map((server) => ({ ...server, id: renamed(server.id) }))
+  for (const lb of fleet.loadBalancers ?? []) {
+    for (const pool of lb.pools) for (const member of pool.members) member.serverId = renamed(member.serverId)
+  }
+  for (const group of fleet.scalingGroups ?? []) {
+    group.instances = group.instances.map((i) =>
+      typeof i === 'string' ? renamed(i) : { ...i, serverId: renamed(i.serverId) }
+    )
+  }
+  return fleet
+}
+
+/** The inputs of a health-gated run of every server against the emulator. */
+export function gatedInputs(emulator: EcsEmulator, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    'server-ids': ALL_SERVERS.join(','),
+    endpoint: emulator.url,
+    'elb-endpoint': emulator.url,
+    'as-endpoint': emulator.url,
+    'project-id': DEFAULT_PROJECT_ID,
+    'access-key-id': EMULATOR_KEY.accessKeyId,
+    'secret-access-key': EMULATOR_KEY.secretAccessKey,
+    'poll-interval-seconds': '0.05',
+    'health-gate': 'elb',
+    'max-unavailable-per-pool': '20%',
+    'drain-seconds': '0.5',
+    'health-timeout-seconds': '30',
+    'as-group-ids': 'asg-api',
+    ...extra
+  }
+}
+
+/** Every member's weight, by pool and member id. */
+export function weights(emulator: EcsEmulator): Record<string, Record<string, number>> {
+  return Object.fromEntries(
+    POOLS.map((pool) => [pool, Object.fromEntries(emulator.loadBalancing.members(pool).map((m) => [m.id, m.weight]))])
+  )
+}
+
+/** Requests dropped in all pools. */
+export function dropped(emulator: EcsEmulator): number {
+  return Object.values(emulator.loadBalancing.traffic()).reduce((sum, pool) => sum + pool.dropped, 0)
+}
+
+/** The `STATE_*` variables a step saved to its GITHUB_STATE file (`name<<delimiter` blocks). */
+export async function savedState(stateFile: string): Promise<Record<string, string>> {
+  const text = await readFile(stateFile, 'utf8').catch(() => '')
+  const state: Record<string, string> = {}
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const match = /^([^<]+)<<(.+)$/.exec(lines[i])
+    if (!match) continue
+    const end = lines.indexOf(match[2], i + 1)
+    state[`STATE_${match[1]}`] = lines.slice(i + 1, end).join('\n')
+    i = end
+  }
+  return state
+}
+
+/** Runs the post step as the runner would: the same INPUT_* and the main step's STATE_*. */
+export async function runPost(env: Record<string, string>): Promise<{ exitCode: number | null; stdout: string }> {
+  const child = spawn(process.execPath, [POST_BUNDLE], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let stdout = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+  const exitCode = await new Promise<number | null>((done, fail) => {
+    child.on('error', fail)
+    child.on('close', done)
+  })
+  return { exitCode, stdout }
+}

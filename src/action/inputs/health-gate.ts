@@ -1,0 +1,110 @@
+import { knownEndpoints } from '../../cloud/clouds'
+import type { MaxUnavailable } from '../../engine/health-gate/discover'
+import { InputError } from '../errors'
+import type { EndpointInputs } from './endpoints'
+import { parseEndpoint } from './endpoints'
+import { type InputSource, type Problems, quoted, trimmedInput } from './source'
+import { parseSeconds } from './values'
+
+/** Health-gated rolling restarts behind ELB (`health-gate: elb`). */
+export interface HealthGateInputs {
+  /** Undefined unless `health-gate: elb`. */
+  healthGate: HealthGateSettings | undefined
+}
+
+export interface HealthGateSettings {
+  maxUnavailable: MaxUnavailable
+  drainMs: number
+  healthTimeoutMs: number
+  /** Only these pools; undefined: every pool of a selected server. */
+  poolIds: string[] | undefined
+  scalingGroupIds: string[]
+  /** pause: each group paused around each wave; none: groups left alone. */
+  protection: 'pause' | 'none'
+  elbEndpoint: URL
+  asEndpoint: URL | undefined
+}
+
+const MAX_SECONDS = 6 * 60 * 60
+const ID = /^[A-Za-z0-9_-]{1,64}$/
+
+function parseMaxUnavailable(text: string): MaxUnavailable {
+  if (text === '') return { count: 1 }
+  const percent = /^(\d+)%$/.exec(text)
+  if (percent !== null && Number(percent[1]) >= 1 && Number(percent[1]) <= 100) return { percent: Number(percent[1]) }
+  if (/^\d+$/.test(text) && Number(text) >= 1 && Number(text) <= 1000) return { count: Number(text) }
+  throw new InputError(
+    'max-unavailable-per-pool',
+    `${quoted(text)} is not allowed; use a whole number from 1 to 1000, or a percentage of a pool's members from 1% to 100% (rounded down, at least 1), e.g. 25%`
+  )
+}
+
+function parseIds(name: string, text: string): string[] {
+  const ids = [...new Set(text.split(/[\s,]+/).filter(Boolean))]
+  const bad = ids.find((id) => !ID.test(id))
+  if (bad !== undefined)
+    throw new InputError(name, `${quoted(bad)} is not an ID; give IDs separated by commas, spaces or newlines`)
+  return ids
+}
+
+function parseProtection(text: string): 'pause' | 'none' {
+  const value = (text || 'pause').toLowerCase()
+  if (value === 'pause' || value === 'none') return value
+  throw new InputError(
+    'as-protection',
+    `${quoted(text)} is not allowed; use pause (pause each group around each wave) or none`
+  )
+}
+
+/** An endpoint input, else the cloud's default for the region; an error naming the input when neither. */
+function serviceEndpoint(name: string, text: string, endpoints: EndpointInputs, service: 'elb' | 'as'): URL {
+  if (text !== '') return parseEndpoint(name, text)
+  const defaults = endpoints.region === undefined ? undefined : knownEndpoints(endpoints.cloud, endpoints.region)
+  if (defaults !== undefined) return defaults[service]
+  throw new InputError(
+    name,
+    `required with health-gate: elb when region is not one this action knows; set ${name}, e.g. https://${service}.ap-southeast-1.myhuaweicloud.com`
+  )
+}
+
+/**
+ * `health-gate` and its inputs. Every input is read whatever `health-gate` says (so a typo in one
+ * is reported), but only checked against the rest when it is `elb`.
+ */
+export function readHealthGate(source: InputSource, endpoints: EndpointInputs, problems: Problems): HealthGateInputs {
+  const input = (name: string): string => trimmedInput(source, name)
+  const mode = input('health-gate').toLowerCase() || 'none'
+  problems.check(() => {
+    if (mode !== 'none' && mode !== 'elb')
+      throw new InputError('health-gate', `${quoted(input('health-gate'))} is not allowed; use none or elb`)
+  })
+  const seconds = (name: string, fallback: number, allowZero: boolean): number =>
+    problems.check(() => parseSeconds(name, input(name), fallback, { allowZero, max: MAX_SECONDS }), fallback * 1000)
+  const maxUnavailable = problems.check(() => parseMaxUnavailable(input('max-unavailable-per-pool')), { count: 1 })
+  const drainMs = seconds('drain-seconds', 30, true)
+  const healthTimeoutMs = seconds('health-timeout-seconds', 600, false)
+  const poolIds = problems.check(() => parseIds('elb-pool-ids', input('elb-pool-ids')), [])
+  const scalingGroupIds = problems.check(() => parseIds('as-group-ids', input('as-group-ids')), [])
+  const protection = problems.check(() => parseProtection(input('as-protection')), 'pause')
+  // Read even when unused, like every input, so the list of inputs read is always the same.
+  const elbText = input('elb-endpoint')
+  const asText = input('as-endpoint')
+  if (mode !== 'elb') return { healthGate: undefined }
+  const elbEndpoint = problems.check(() => serviceEndpoint('elb-endpoint', elbText, endpoints, 'elb'))
+  const asEndpoint =
+    scalingGroupIds.length > 0 && protection === 'pause'
+      ? problems.check(() => serviceEndpoint('as-endpoint', asText, endpoints, 'as'))
+      : undefined
+  return {
+    healthGate: {
+      maxUnavailable,
+      drainMs,
+      healthTimeoutMs,
+      poolIds: poolIds.length > 0 ? poolIds : undefined,
+      scalingGroupIds: protection === 'pause' ? scalingGroupIds : [],
+      protection,
+      elbEndpoint,
+      asEndpoint
+    }
+  }
+}

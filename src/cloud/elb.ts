@@ -1,0 +1,225 @@
+import type { ApiClient, ApiRequest } from './api'
+import { isThrottling } from './api'
+import { ApiError } from './errors'
+import { backoffDelayMs } from './retry'
+import type { Sleep } from '../shared/ports'
+
+/** A pool of an ELB v3 load balancer, reduced to what a health-gated restart needs. */
+export interface ElbPool {
+  id: string
+  name: string
+  /** `lb_algorithm`: ROUND_ROBIN, LEAST_CONNECTIONS, SOURCE_IP, QUIC_CID, … */
+  algorithm: string
+  protocol: string
+  /** `healthmonitor_id`; null when the pool has none. */
+  healthMonitorId: string | null
+  loadBalancerIds: string[]
+}
+
+/** A backend server of a pool (`member_type` instance: `instanceId` is the ECS id). */
+export interface ElbMember {
+  /** The member id (not the ECS id). */
+  id: string
+  /** The ECS id; '' for IP-type members. */
+  instanceId: string
+  address: string
+  weight: number
+  /**
+   * The health the API shows: each listener's `status[].operating_status` when the member has
+   * any (they take priority), else `operating_status`.
+   */
+  statuses: string[]
+}
+
+export interface ElbHealthMonitor {
+  id: string
+  adminStateUp: boolean
+  /** Seconds between probes. */
+  delay: number
+  timeout: number
+  /** Successes that turn a member OFFLINE -> ONLINE. */
+  maxRetries: number
+  /** Failures that turn it ONLINE -> OFFLINE. */
+  maxRetriesDown: number
+}
+
+export interface ElbLoadBalancer {
+  id: string
+  name: string
+  /** true: dedicated; false: shared. */
+  guaranteed: boolean
+  provisioningStatus: string
+  operatingStatus: string
+}
+
+export interface WeightChange {
+  memberId: string
+  weight: number
+}
+
+/** At most this many members per `batch-update` call. */
+export const MAX_BATCH_MEMBERS = 200
+const PAGE_LIMIT = 2000
+/** A load balancer busy with an earlier change answers 409 with this code. */
+const CONFLICT = 'ELB.8907'
+
+/** How the client waits between refused writes (injected, so tests run on a virtual clock). */
+export interface WaitPorts {
+  clock: () => number
+  sleep: Sleep
+  random: () => number
+  signal?: AbortSignal
+}
+
+const text = (value: unknown): string => (typeof value === 'string' ? value : '')
+const num = (value: unknown, fallback = 0): number => (typeof value === 'number' ? value : fallback)
+const ids = (value: unknown): string[] =>
+  Array.isArray(value) ? value.map((item) => text((item as { id?: unknown } | null)?.id)).filter(Boolean) : []
+
+function readPool(raw: Record<string, unknown>): ElbPool {
+  return {
+    id: text(raw.id),
+    name: text(raw.name),
+    algorithm: text(raw.lb_algorithm),
+    protocol: text(raw.protocol),
+    healthMonitorId: text(raw.healthmonitor_id) || null,
+    loadBalancerIds: ids(raw.loadbalancers)
+  }
+}
+
+function readMember(raw: Record<string, unknown>): ElbMember {
+  const perListener = Array.isArray(raw.status)
+    ? raw.status.map((entry) => text((entry as { operating_status?: unknown } | null)?.operating_status))
+    : []
+  return {
+    id: text(raw.id),
+    instanceId: text(raw.instance_id),
+    address: text(raw.address),
+    weight: num(raw.weight, 1),
+    statuses: perListener.length > 0 ? perListener : [text(raw.operating_status)]
+  }
+}
+
+/** Whether the answer is a refusal for now: the load balancer busy (409 ELB.8907) or throttling. */
+export function isRefusedForNow(error: unknown): error is ApiError {
+  return error instanceof ApiError && ((error.status === 409 && error.code === CONFLICT) || isThrottling(error))
+}
+
+/** The ELB v3 calls of a health-gated restart: pools, members, monitors, load balancers, weights. */
+export class ElbClient {
+  constructor(
+    private readonly api: ApiClient,
+    readonly endpoint: URL,
+    readonly projectId: string,
+    private readonly wait: WaitPorts
+  ) {}
+
+  private async get(what: string, path: string, query: Record<string, string> = {}): Promise<Record<string, unknown>> {
+    const call: ApiRequest = {
+      what,
+      method: 'GET',
+      endpoint: this.endpoint,
+      path: `/v3/${this.projectId}/elb${path}`,
+      query,
+      projectId: this.projectId,
+      idempotent: true
+    }
+    const response = await this.api.request(call)
+    return (response.body ?? {}) as Record<string, unknown>
+  }
+
+  /** Every page of a list, following `page_info.next_marker` until a page is short or empty. */
+  private async list(what: string, path: string, key: string, query: Record<string, string>): Promise<unknown[]> {
+    const all: unknown[] = []
+    let marker: string | undefined
+    for (;;) {
+      const page = await this.get(what, path, { ...query, limit: String(PAGE_LIMIT), ...(marker && { marker }) })
+      const items = Array.isArray(page[key]) ? (page[key] as unknown[]) : []
+      all.push(...items)
+      const next = text((page.page_info as { next_marker?: unknown } | undefined)?.next_marker)
+      if (items.length < PAGE_LIMIT || next === '' || next === marker) return all
+      marker = next
+    }
+  }
+
+  /**
+   * Every pool of the project (or only `poolIds` when given): one paged call, instead of one
+   * `member_device_id` query per server; the members say which servers each pool holds.
+   */
+  async pools(poolIds?: readonly string[]): Promise<ElbPool[]> {
+    const rows = await this.list('List the ELB pools', '/pools', 'pools', {})
+    const pools = rows.map((raw) => readPool(raw as Record<string, unknown>)).filter((pool) => pool.id !== '')
+    return poolIds === undefined ? pools : pools.filter((pool) => poolIds.includes(pool.id))
+  }
+
+  /** All members of a pool. */
+  async members(poolId: string): Promise<ElbMember[]> {
+    const path = `/pools/${encodeURIComponent(poolId)}/members`
+    const rows = await this.list(`List the members of pool ${poolId}`, path, 'members', {})
+    return rows.map((raw) => readMember(raw as Record<string, unknown>))
+  }
+
+  async healthMonitor(id: string): Promise<ElbHealthMonitor> {
+    const body = await this.get(`Read health monitor ${id}`, `/healthmonitors/${encodeURIComponent(id)}`)
+    const raw = (body.healthmonitor ?? {}) as Record<string, unknown>
+    return {
+      id: text(raw.id) || id,
+      adminStateUp: raw.admin_state_up !== false,
+      delay: num(raw.delay, 5),
+      timeout: num(raw.timeout, 3),
+      maxRetries: num(raw.max_retries, 3),
+      maxRetriesDown: num(raw.max_retries_down, 3)
+    }
+  }
+
+  async loadBalancer(id: string): Promise<ElbLoadBalancer> {
+    const body = await this.get(`Read load balancer ${id}`, `/loadbalancers/${encodeURIComponent(id)}`)
+    const raw = (body.loadbalancer ?? {}) as Record<string, unknown>
+    return {
+      id: text(raw.id) || id,
+      name: text(raw.name),
+      guaranteed: raw.guaranteed !== false,
+      provisioningStatus: text(raw.provisioning_status),
+      operatingStatus: text(raw.operating_status)
+    }
+  }
+
+  /**
+   * Sets member weights of one pool, at most 200 per `batch-update` call, `weight` always sent
+   * (0 included). A load balancer busy with an earlier change (409 ELB.8907) or throttling is
+   * waited out with backoff until `giveUpAt`; then the last refusal is thrown.
+   */
+  async setWeights(poolId: string, changes: readonly WeightChange[], giveUpAt: number): Promise<void> {
+    for (let start = 0; start < changes.length; start += MAX_BATCH_MEMBERS) {
+      const members = changes.slice(start, start + MAX_BATCH_MEMBERS).map((c) => ({ id: c.memberId, weight: c.weight }))
+      await this.untilAccepted(giveUpAt, () =>
+        this.api.request({
+          what: `Set the weights of ${members.length} member(s) of pool ${poolId}`,
+          method: 'POST',
+          endpoint: this.endpoint,
+          path: `/v3/${this.projectId}/elb/pools/${encodeURIComponent(poolId)}/members/batch-update`,
+          body: { members },
+          projectId: this.projectId,
+          // Setting a weight twice sets it once: safe to send again.
+          idempotent: true,
+          giveUpAt
+        })
+      )
+    }
+  }
+
+  private async untilAccepted(giveUpAt: number, send: () => Promise<unknown>): Promise<void> {
+    const { clock, sleep, random, signal } = this.wait
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await send()
+        return
+      } catch (error) {
+        if (!isRefusedForNow(error)) throw error
+        const delay = backoffDelayMs(attempt, { maxAttempts: 0, baseDelayMs: 500, maxDelayMs: 10_000 }, random)
+        if (clock() + delay > giveUpAt || signal?.aborted === true) throw error
+        await sleep(delay, signal)
+      }
+    }
+  }
+}

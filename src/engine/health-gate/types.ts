@@ -1,0 +1,104 @@
+import type { ScalingGroup } from '../../cloud/autoscaling'
+import type { ElbClient, ElbHealthMonitor, ElbLoadBalancer, ElbMember, ElbPool } from '../../cloud/elb'
+import type { Clock, Logger, Sleep } from '../../shared/ports'
+
+/** The ELB calls the gate makes (an {@link ElbClient} in the action; a fake in unit tests). */
+export type ElbPort = Pick<ElbClient, 'pools' | 'members' | 'healthMonitor' | 'loadBalancer' | 'setWeights'>
+
+/** The Auto Scaling calls the gate makes. */
+export interface ScalingPort {
+  group(groupId: string): Promise<ScalingGroup>
+  setPaused(groupId: string, paused: boolean, giveUpAt?: number): Promise<void>
+}
+
+export interface GatePorts {
+  elb: ElbPort
+  scaling?: ScalingPort
+  clock: Clock
+  sleep: Sleep
+  random: () => number
+  log: Logger
+  /** Aborted when the run is cancelled: waits end at once. */
+  signal: AbortSignal
+}
+
+/** A pool the run touches, as discovered before anything changed. */
+export interface GatePool {
+  id: string
+  name: string
+  algorithm: string
+  loadBalancer: ElbLoadBalancer
+  monitor: ElbHealthMonitor | undefined
+  /** Every member at discovery, this run's and others'. */
+  members: ElbMember[]
+  /** Members with weight > 0 at discovery: the pool's capacity. */
+  weighted: number
+  /** Healthy members (ONLINE, weight > 0) the pool must never go below. */
+  minHealthy: number
+}
+
+/** One member of a selected server in one pool. */
+export interface Membership {
+  serverId: string
+  poolId: string
+  memberId: string
+  loadBalancerId: string
+  /** Its weight before the run: what it is restored to. */
+  originalWeight: number
+}
+
+export interface Topology {
+  pools: Map<string, GatePool>
+  /** Per selected server, its members in the pools the run touches (none: not load-balanced). */
+  memberships: Map<string, Membership[]>
+  /** Why the run must not start, one line each, naming the pool or load balancer and the fix. */
+  refusals: string[]
+  /** Things worth saying that change nothing, e.g. members already at weight 0 left alone. */
+  notes: string[]
+}
+
+/** What is drained, so that it can always be put back: saved before every change. */
+export interface JournalEntry extends Membership {
+  /** draining: the drain was about to be sent; drained: accepted; restored; gone: the member was deleted. */
+  state: 'draining' | 'drained' | 'restored' | 'gone'
+  wave: number
+}
+
+export interface Journal {
+  version: 1
+  entries: JournalEntry[]
+  /** Scaling groups this run paused and has not resumed yet. */
+  pausedGroups: string[]
+  /** Servers drained and restarted but not yet seen healthy: a paused group is resumed only once they are. */
+  unconfirmed: string[]
+}
+
+/** Persists the journal (atomically) before each change; the post step reads it back. */
+export type SaveJournal = (journal: Journal) => void
+
+/** `healthy(member)`: weight > 0 and every listener's status ONLINE. */
+export function isHealthy(member: ElbMember): boolean {
+  return member.weight > 0 && isOnline(member)
+}
+
+/** Every listener's status ONLINE, the weight aside (INITIAL, NO_MONITOR, UNKNOWN… are not). */
+export function isOnline(member: ElbMember): boolean {
+  return member.statuses.length > 0 && member.statuses.every((status) => status === 'ONLINE')
+}
+
+export function countHealthy(members: readonly ElbMember[]): number {
+  return members.filter(isHealthy).length
+}
+
+/** Member ids of `entries` grouped by pool. */
+export function byPool<T extends { poolId: string }>(entries: readonly T[]): Map<string, T[]> {
+  const pools = new Map<string, T[]>()
+  for (const entry of entries) {
+    const list = pools.get(entry.poolId) ?? []
+    list.push(entry)
+    pools.set(entry.poolId, list)
+  }
+  return pools
+}
+
+export type { ElbPool }

@@ -32552,9 +32552,9 @@ function group(name, fn) {
 function saveState(name, value) {
     const filePath = process.env['GITHUB_STATE'] || '';
     if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
+        return file_command_issueFileCommand('STATE', file_command_prepareKeyValueMessage(name, value));
     }
-    issueCommand('save-state', { name }, toCommandValue(value));
+    command_issueCommand('save-state', { name }, utils_toCommandValue(value));
 }
 /**
  * Gets the value of an state set by this action's main execution.
@@ -37679,7 +37679,7 @@ function action_io_setOutput(name, pieces) {
     setOutput(name, value);
     return Buffer.byteLength(value);
 }
-function githubActionIO() {
+function action_io_githubActionIO() {
     return {
         getInput: (name) => getInput(name),
         env: process.env,
@@ -37713,7 +37713,8 @@ function githubActionIO() {
         sleep: sleepUnlessAborted,
         random: () => Math.random(),
         cancellation: cancellationSignal(),
-        getIDToken: (audience) => getIDToken(audience)
+        getIDToken: (audience) => getIDToken(audience),
+        saveState: (name, value) => saveState(name, value)
     };
 }
 
@@ -37791,14 +37792,21 @@ const CLOUDS = {
             'tr-west-1'
         ],
         ecs: (region) => [`https://ecs.${region}.myhuaweicloud.com`],
-        iam: (region) => (NO_REGIONAL_IAM.has(region) ? GLOBAL_IAM : `https://iam.${region}.myhuaweicloud.com`)
+        iam: (region) => (NO_REGIONAL_IAM.has(region) ? GLOBAL_IAM : `https://iam.${region}.myhuaweicloud.com`),
+        // The Go SDK's ELB v3 and AS v1 region tables; AS has one host on another domain.
+        elb: (region) => `https://elb.${region}.myhuaweicloud.com`,
+        as: (region) => region === 'ap-southeast-1'
+            ? 'https://as.ap-southeast-1.myhwclouds.com'
+            : `https://as.${region}.myhuaweicloud.com`
     },
     'huaweicloud-eu': {
         title: "Huawei Cloud's European site",
         regions: ['eu-west-101'],
         // Terraform and the site's other services say `.eu`; the SDKs' ECS tables say `.com`.
         ecs: (region) => [`https://ecs.${region}.myhuaweicloud.eu`, `https://ecs.${region}.myhuaweicloud.com`],
-        iam: (region) => `https://iam.${region}.myhuaweicloud.eu`
+        iam: (region) => `https://iam.${region}.myhuaweicloud.eu`,
+        elb: (region) => `https://elb.${region}.myhuaweicloud.eu`,
+        as: (region) => `https://as.${region}.myhuaweicloud.eu`
     },
     otc: {
         title: 'Open Telekom Cloud',
@@ -37806,7 +37814,9 @@ const CLOUDS = {
         ecs: (region) => [
             region === 'eu-ch2' ? 'https://ecs.eu-ch2.sc.otc.t-systems.com' : `https://ecs.${region}.otc.t-systems.com`
         ],
-        iam: (region) => region === 'eu-ch2' ? 'https://iam-pub.eu-ch2.sc.otc.t-systems.com' : `https://iam.${region}.otc.t-systems.com`
+        iam: (region) => region === 'eu-ch2' ? 'https://iam-pub.eu-ch2.sc.otc.t-systems.com' : `https://iam.${region}.otc.t-systems.com`,
+        elb: (region) => region === 'eu-ch2' ? 'https://elb.eu-ch2.sc.otc.t-systems.com' : `https://elb.${region}.otc.t-systems.com`,
+        as: (region) => region === 'eu-ch2' ? 'https://as.eu-ch2.sc.otc.t-systems.com' : `https://as.${region}.otc.t-systems.com`
     }
 };
 const CLOUD_NAMES = Object.keys(CLOUDS);
@@ -37820,7 +37830,13 @@ function knownEndpoints(cloud, region) {
     if (!preset.regions.includes(region))
         return undefined;
     const [ecs, ...ecsAlternatives] = preset.ecs(region).map((host) => new URL(host));
-    return { ecs, ecsAlternatives, iam: new URL(preset.iam(region)) };
+    return {
+        ecs,
+        ecsAlternatives,
+        iam: new URL(preset.iam(region)),
+        elb: new URL(preset.elb(region)),
+        as: new URL(preset.as(region))
+    };
 }
 /**
  * Where GitHub OIDC sign-in goes unless `iam-endpoint` says otherwise. On Huawei Cloud it is the
@@ -37834,7 +37850,7 @@ function federationIamEndpoint(cloud, region) {
 }
 
 ;// CONCATENATED MODULE: ./src/shared/text.ts
-function errorMessage(error) {
+function text_errorMessage(error) {
     return error instanceof Error ? error.message : String(error);
 }
 /**
@@ -38032,6 +38048,147 @@ function readEndpoints(source, usesToken, problems) {
         endpointAlternatives: missing.ecs ? (defaults?.ecsAlternatives ?? []) : [],
         iamEndpoint,
         oidcIamEndpoint: missing.iam ? (federationIamEndpoint(cloud, region) ?? iamEndpoint) : iamEndpoint
+    };
+}
+
+;// CONCATENATED MODULE: ./src/action/inputs/values.ts
+
+
+function parseBoolean(name, text, fallback) {
+    if (text === '')
+        return fallback;
+    const lower = text.toLowerCase();
+    if (lower === 'true' || lower === 'false')
+        return lower === 'true';
+    throw new InputError(name, `${quoted(text)} is not allowed; use true or false`);
+}
+/** true, false, or auto (which takes `auto`'s value). */
+function parseBooleanOrAuto(name, text, auto) {
+    return text.toLowerCase() === 'auto' ? auto : parseBoolean(name, text, auto);
+}
+function parseInteger(name, text, fallback, min, max) {
+    if (text === '')
+        return fallback;
+    const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+    if (!(value >= min && value <= max)) {
+        throw new InputError(name, `${quoted(text)} is not allowed; use a whole number from ${min} to ${max}`);
+    }
+    return value;
+}
+/** A whole number from `min` to `max`, or a percentage from 1% to 100%. */
+function parseAmount(name, text, fallback, min, max) {
+    const percent = /^(\d+)%$/.exec(text);
+    const value = percent === null ? Number.NaN : Number(percent[1]);
+    if (value >= 1 && value <= 100)
+        return { percent: value };
+    if (percent === null && (text === '' || /^\d+$/.test(text))) {
+        const count = text === '' ? fallback : Number(text);
+        if (count >= min && count <= max)
+            return { count };
+    }
+    throw new InputError(name, `${quoted(text)} is not allowed; use a whole number from ${min} to ${max}, or a percentage of the selected servers from 1% to 100% (e.g. 25%)`);
+}
+/** The amount for `total` servers: a percentage rounds `rounding`, then is kept within bounds. */
+function resolveAmount(amount, total, rounding, min, max) {
+    if ('count' in amount)
+        return amount.count;
+    const exact = (total * amount.percent) / 100;
+    return Math.min(max, Math.max(min, rounding === 'up' ? Math.ceil(exact) : Math.floor(exact)));
+}
+/** Seconds, decimals allowed, returned in milliseconds. */
+function parseSeconds(name, text, fallbackSeconds, limits) {
+    if (text === '')
+        return fallbackSeconds * 1000;
+    const value = /^(\d+(\.\d*)?|\.\d+)$/.test(text) ? Number(text) : Number.NaN;
+    const ms = Math.round(value * 1000);
+    // Milliseconds are the resolution: a value that rounds to 0 ms is zero.
+    const low = limits.min !== undefined ? ms >= limits.min * 1000 : limits.allowZero ? ms >= 0 : ms >= 1;
+    if (!(low && value <= limits.max)) {
+        const from = limits.min ?? (limits.allowZero ? 0 : 0.001);
+        const range = `from ${from} to ${limits.max}`;
+        throw new InputError(name, `${quoted(text)} is not allowed; use a number of seconds ${range} (decimals allowed)`);
+    }
+    return ms;
+}
+
+;// CONCATENATED MODULE: ./src/action/inputs/health-gate.ts
+
+
+
+
+
+const MAX_SECONDS = 6 * 60 * 60;
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+function parseMaxUnavailable(text) {
+    if (text === '')
+        return { count: 1 };
+    const percent = /^(\d+)%$/.exec(text);
+    if (percent !== null && Number(percent[1]) >= 1 && Number(percent[1]) <= 100)
+        return { percent: Number(percent[1]) };
+    if (/^\d+$/.test(text) && Number(text) >= 1 && Number(text) <= 1000)
+        return { count: Number(text) };
+    throw new InputError('max-unavailable-per-pool', `${quoted(text)} is not allowed; use a whole number from 1 to 1000, or a percentage of a pool's members from 1% to 100% (rounded down, at least 1), e.g. 25%`);
+}
+function parseIds(name, text) {
+    const ids = [...new Set(text.split(/[\s,]+/).filter(Boolean))];
+    const bad = ids.find((id) => !ID.test(id));
+    if (bad !== undefined)
+        throw new InputError(name, `${quoted(bad)} is not an ID; give IDs separated by commas, spaces or newlines`);
+    return ids;
+}
+function parseProtection(text) {
+    const value = (text || 'pause').toLowerCase();
+    if (value === 'pause' || value === 'none')
+        return value;
+    throw new InputError('as-protection', `${quoted(text)} is not allowed; use pause (pause each group around each wave) or none`);
+}
+/** An endpoint input, else the cloud's default for the region; an error naming the input when neither. */
+function serviceEndpoint(name, text, endpoints, service) {
+    if (text !== '')
+        return parseEndpoint(name, text);
+    const defaults = endpoints.region === undefined ? undefined : knownEndpoints(endpoints.cloud, endpoints.region);
+    if (defaults !== undefined)
+        return defaults[service];
+    throw new InputError(name, `required with health-gate: elb when region is not one this action knows; set ${name}, e.g. https://${service}.ap-southeast-1.myhuaweicloud.com`);
+}
+/**
+ * `health-gate` and its inputs. Every input is read whatever `health-gate` says (so a typo in one
+ * is reported), but only checked against the rest when it is `elb`.
+ */
+function readHealthGate(source, endpoints, problems) {
+    const input = (name) => trimmedInput(source, name);
+    const mode = input('health-gate').toLowerCase() || 'none';
+    problems.check(() => {
+        if (mode !== 'none' && mode !== 'elb')
+            throw new InputError('health-gate', `${quoted(input('health-gate'))} is not allowed; use none or elb`);
+    });
+    const seconds = (name, fallback, allowZero) => problems.check(() => parseSeconds(name, input(name), fallback, { allowZero, max: MAX_SECONDS }), fallback * 1000);
+    const maxUnavailable = problems.check(() => parseMaxUnavailable(input('max-unavailable-per-pool')), { count: 1 });
+    const drainMs = seconds('drain-seconds', 30, true);
+    const healthTimeoutMs = seconds('health-timeout-seconds', 600, false);
+    const poolIds = problems.check(() => parseIds('elb-pool-ids', input('elb-pool-ids')), []);
+    const scalingGroupIds = problems.check(() => parseIds('as-group-ids', input('as-group-ids')), []);
+    const protection = problems.check(() => parseProtection(input('as-protection')), 'pause');
+    // Read even when unused, like every input, so the list of inputs read is always the same.
+    const elbText = input('elb-endpoint');
+    const asText = input('as-endpoint');
+    if (mode !== 'elb')
+        return { healthGate: undefined };
+    const elbEndpoint = problems.check(() => serviceEndpoint('elb-endpoint', elbText, endpoints, 'elb'));
+    const asEndpoint = scalingGroupIds.length > 0 && protection === 'pause'
+        ? problems.check(() => serviceEndpoint('as-endpoint', asText, endpoints, 'as'))
+        : undefined;
+    return {
+        healthGate: {
+            maxUnavailable,
+            drainMs,
+            healthTimeoutMs,
+            poolIds: poolIds.length > 0 ? poolIds : undefined,
+            scalingGroupIds: protection === 'pause' ? scalingGroupIds : [],
+            protection,
+            elbEndpoint,
+            asEndpoint
+        }
     };
 }
 
@@ -38585,66 +38742,6 @@ function selectServers(requested, listed, filters, requiredState) {
     return { considered, chosen, skipped, known };
 }
 
-;// CONCATENATED MODULE: ./src/action/inputs/values.ts
-
-
-function parseBoolean(name, text, fallback) {
-    if (text === '')
-        return fallback;
-    const lower = text.toLowerCase();
-    if (lower === 'true' || lower === 'false')
-        return lower === 'true';
-    throw new InputError(name, `${quoted(text)} is not allowed; use true or false`);
-}
-/** true, false, or auto (which takes `auto`'s value). */
-function parseBooleanOrAuto(name, text, auto) {
-    return text.toLowerCase() === 'auto' ? auto : parseBoolean(name, text, auto);
-}
-function parseInteger(name, text, fallback, min, max) {
-    if (text === '')
-        return fallback;
-    const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-    if (!(value >= min && value <= max)) {
-        throw new InputError(name, `${quoted(text)} is not allowed; use a whole number from ${min} to ${max}`);
-    }
-    return value;
-}
-/** A whole number from `min` to `max`, or a percentage from 1% to 100%. */
-function parseAmount(name, text, fallback, min, max) {
-    const percent = /^(\d+)%$/.exec(text);
-    const value = percent === null ? Number.NaN : Number(percent[1]);
-    if (value >= 1 && value <= 100)
-        return { percent: value };
-    if (percent === null && (text === '' || /^\d+$/.test(text))) {
-        const count = text === '' ? fallback : Number(text);
-        if (count >= min && count <= max)
-            return { count };
-    }
-    throw new InputError(name, `${quoted(text)} is not allowed; use a whole number from ${min} to ${max}, or a percentage of the selected servers from 1% to 100% (e.g. 25%)`);
-}
-/** The amount for `total` servers: a percentage rounds `rounding`, then is kept within bounds. */
-function resolveAmount(amount, total, rounding, min, max) {
-    if ('count' in amount)
-        return amount.count;
-    const exact = (total * amount.percent) / 100;
-    return Math.min(max, Math.max(min, rounding === 'up' ? Math.ceil(exact) : Math.floor(exact)));
-}
-/** Seconds, decimals allowed, returned in milliseconds. */
-function parseSeconds(name, text, fallbackSeconds, limits) {
-    if (text === '')
-        return fallbackSeconds * 1000;
-    const value = /^(\d+(\.\d*)?|\.\d+)$/.test(text) ? Number(text) : Number.NaN;
-    const ms = Math.round(value * 1000);
-    // Milliseconds are the resolution: a value that rounds to 0 ms is zero.
-    const low = limits.min !== undefined ? ms >= limits.min * 1000 : limits.allowZero ? ms >= 0 : ms >= 1;
-    if (!(low && value <= limits.max)) {
-        const from = limits.min ?? (limits.allowZero ? 0 : 0.001);
-        const range = `from ${from} to ${limits.max}`;
-        throw new InputError(name, `${quoted(text)} is not allowed; use a number of seconds ${range} (decimals allowed)`);
-    }
-    return ms;
-}
-
 ;// CONCATENATED MODULE: ./src/action/inputs/servers.ts
 
 
@@ -38936,8 +39033,20 @@ function readPacing(source, problems) {
 
 
 
+
+
+/** A health-gated restart restarts (never stops), and waits for each wave. */
+function checkHealthGate(gate, pacing, operation) {
+    if (gate.healthGate === undefined)
+        return;
+    if (operation.kind !== 'reboot') {
+        throw new InputError('health-gate', `elb works with operation: reboot only, not ${operation.kind}`);
+    }
+    if (!pacing.wait)
+        throw new InputError('health-gate', 'elb needs wait: true, since each wave is gated on health');
+}
 /** Reads and validates every input; throws {@link InputErrors} listing all problems. */
-function readInputs(source) {
+function inputs_readInputs(source) {
     // Secrets first, so they are masked before any other message can be printed.
     const secrets = readSecrets(source);
     const problems = new Problems();
@@ -38948,8 +39057,1364 @@ function readInputs(source) {
     const pacing = readPacing(source, problems);
     const dryRun = problems.check(() => parseBoolean('dry-run', trimmedInput(source, 'dry-run'), false));
     const failOnError = problems.check(() => parseBoolean('fail-on-error', trimmedInput(source, 'fail-on-error'), true));
+    const gate = readHealthGate(source, endpoints, problems);
+    problems.check(() => checkHealthGate(gate, pacing, operation));
     problems.throwIfAny();
-    return { ...servers, ...endpoints, ...pacing, operation, dryRun, auth: auth, failOnError };
+    return { ...servers, ...endpoints, ...pacing, ...gate, operation, dryRun, auth: auth, failOnError };
+}
+
+;// CONCATENATED MODULE: ./src/cloud/retry.ts
+const retry_DEFAULT_RETRY_POLICY = {
+    maxAttempts: 5,
+    baseDelayMs: 1000,
+    maxDelayMs: 30_000
+};
+/**
+ * Exponential backoff with "equal jitter": half the step is fixed, half random, so
+ * concurrent runs spread out but never retry immediately. `attempt` counts from 1.
+ */
+function backoffDelayMs(attempt, policy, random) {
+    const step = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+    return Math.round(step / 2 + (random() * step) / 2);
+}
+/** `Retry-After` as delta-seconds or an HTTP date, in milliseconds from `nowMs`. */
+function parseRetryAfterMs(value, nowMs) {
+    if (value === undefined || value.trim() === '')
+        return undefined;
+    const trimmed = value.trim();
+    if (/^\d+(\.\d+)?$/.test(trimmed))
+        return Math.round(Number(trimmed) * 1000);
+    const date = Date.parse(trimmed);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+}
+/** The wait before the next attempt: the server's word when it gave one, bounded. */
+function retryDelayMs(attempt, retryAfterMs, policy, random) {
+    if (retryAfterMs !== undefined)
+        return Math.min(retryAfterMs, policy.maxDelayMs);
+    return backoffDelayMs(attempt, policy, random);
+}
+
+;// CONCATENATED MODULE: ./src/cloud/signer.ts
+
+/**
+ * SDK-HMAC-SHA256, the AK/SK request signature of Huawei Cloud's API gateway.
+ * Unlike AWS SigV4 there is no key derivation: the secret key signs the string directly.
+ */
+const SIGNING_ALGORITHM = 'SDK-HMAC-SHA256';
+/** `YYYYMMDDTHHMMSSZ` in UTC, the format of the `X-Sdk-Date` header. */
+function formatSdkDate(date) {
+    return date
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d{3}Z$/, 'Z');
+}
+/** Percent-encodes everything but the RFC 3986 unreserved characters, upper-case hex. */
+function encodeComponent(value) {
+    return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+function decodeSegment(segment) {
+    try {
+        return decodeURIComponent(segment);
+    }
+    catch {
+        return segment;
+    }
+}
+function canonicalUri(pathname) {
+    const encoded = pathname
+        .split('/')
+        .map((segment) => encodeComponent(decodeSegment(segment)))
+        .join('/');
+    return encoded.endsWith('/') ? encoded : `${encoded}/`;
+}
+/**
+ * The query of a URL as it goes on the wire, read as the gateway reads it (RFC 3986): split on
+ * `&` and the first `=`, each part percent-decoded once, `+` a plus sign (not a space).
+ */
+function wireQueryPairs(search) {
+    const pairs = [];
+    for (const pair of search.replace(/^\?/, '').split('&')) {
+        if (pair === '')
+            continue;
+        const equals = pair.indexOf('=');
+        const key = equals === -1 ? pair : pair.slice(0, equals);
+        pairs.push([decodeSegment(key), equals === -1 ? '' : decodeSegment(pair.slice(equals + 1))]);
+    }
+    return pairs;
+}
+/**
+ * The query string to put on the wire: each key and value encoded as the canonical query encodes
+ * it (a space is `%20`, never `+`), in the order given. Both SDKs send `%20` too.
+ */
+function formatQuery(pairs) {
+    return [...pairs].map(([key, value]) => `${encodeComponent(key)}=${encodeComponent(value)}`).join('&');
+}
+/**
+ * Pairs sorted by raw key and, for a repeated key, by raw value (UTF-8 byte order, as the Go SDK's
+ * `sort.Strings` and the signing guide), then encoded: keys `a0` and `a:` give `a0=…&a%3A=…`.
+ */
+function canonicalQuery(pairs) {
+    return formatQuery([...pairs].sort(([k1, v1], [k2, v2]) => byteOrder(k1, k2) || byteOrder(v1, v2)));
+}
+function byteOrder(a, b) {
+    return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+function compare(a, b) {
+    if (a === b)
+        return 0;
+    return a < b ? -1 : 1;
+}
+function normalizedHeaders(headers) {
+    return Object.entries(headers)
+        .map(([name, value]) => [name.trim().toLowerCase(), value.trim()])
+        .sort(([a], [b]) => compare(a, b));
+}
+function sha256Hex(data) {
+    return (0,external_node_crypto_.createHash)('sha256').update(data, 'utf8').digest('hex');
+}
+function canonicalRequest(input) {
+    const headers = normalizedHeaders(input.signedHeaders);
+    return [
+        input.method.toUpperCase(),
+        canonicalUri(input.url.pathname),
+        canonicalQuery(wireQueryPairs(input.url.search)),
+        headers.map(([name, value]) => `${name}:${value}\n`).join(''),
+        headers.map(([name]) => name).join(';'),
+        sha256Hex(input.body)
+    ].join('\n');
+}
+function stringToSign(sdkDate, canonical) {
+    return `${SIGNING_ALGORITHM}\n${sdkDate}\n${sha256Hex(canonical)}`;
+}
+function sign(input, key) {
+    const headers = normalizedHeaders(input.signedHeaders);
+    const sdkDate = headers.find(([name]) => name === 'x-sdk-date')?.[1];
+    if (sdkDate === undefined) {
+        throw new Error('x-sdk-date must be one of the signed headers');
+    }
+    const signature = (0,external_node_crypto_.createHmac)('sha256', key.secretAccessKey)
+        .update(stringToSign(sdkDate, canonicalRequest(input)), 'utf8')
+        .digest('hex');
+    const signedHeaderNames = headers.map(([name]) => name);
+    return {
+        signature,
+        signedHeaderNames,
+        authorization: `${SIGNING_ALGORITHM} Access=${key.accessKeyId}, SignedHeaders=${signedHeaderNames.join(';')}, Signature=${signature}`
+    };
+}
+
+;// CONCATENATED MODULE: ./src/cloud/api.ts
+
+
+
+
+/** The content type of a JSON body, exactly as both official SDKs send it. */
+const JSON_CONTENT_TYPE = 'application/json;charset=UTF-8';
+/**
+ * Codes that mean "rejected for load, nothing was done, try later", whatever the status. Gateway
+ * codes in either spelling (APIG./APIGW.) go through {@link gatewayCode} first.
+ */
+const THROTTLING_CODES = new Set(['APIG.0308', 'Common.0024', 'Common.1503']);
+/** The gateway's "the token expired, get a new one" (401). */
+const TOKEN_EXPIRED = 'APIG.0307';
+function isThrottlingCode(code) {
+    const normal = gatewayCode(code);
+    return normal !== undefined && THROTTLING_CODES.has(normal);
+}
+function isThrottling(error) {
+    return error.status === 429 || isThrottlingCode(error.code);
+}
+/**
+ * `Ecs.0603` (documented with HTTP 501): other commands are being executed on the servers, try
+ * again in a minute. A refusal: nothing was done.
+ */
+function isBusy(error) {
+    return error.code === 'Ecs.0603';
+}
+function isRetryable(error, idempotent) {
+    if (error instanceof TransportError)
+        return !isPermanentFailure(error) && (idempotent || !error.sent);
+    // Five failed AK/SK authentications lock the key for five minutes: never retry them.
+    if (error.isAuthFailure)
+        return false;
+    if (isThrottling(error))
+        return true;
+    return idempotent && error.status >= 500;
+}
+function headerValue(headers, name) {
+    const value = headers[name];
+    return Array.isArray(value) ? value[0] : value;
+}
+function snippet(text) {
+    const flat = text.replace(/\s+/g, ' ').trim();
+    return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
+}
+/** Turns an HTTP answer into parsed JSON, or the ApiError it stands for. */
+function interpretResponse(response, what, nowMs) {
+    const requestId = headerValue(response.headers, 'x-request-id');
+    const retryAfterMs = parseRetryAfterMs(headerValue(response.headers, 'retry-after'), nowMs);
+    const ok = response.status >= 200 && response.status < 300;
+    let body;
+    try {
+        body = response.body === '' ? undefined : JSON.parse(response.body);
+    }
+    catch {
+        const problem = `the response is not JSON: ${snippet(response.body)}`;
+        throw new ApiError(response.status, undefined, problem, requestId, what, retryAfterMs);
+    }
+    const details = parseErrorBody(body);
+    // Throttling can arrive as a 2xx (HTTP 202 with Common.0024): that is not an acceptance.
+    if (!ok || isThrottlingCode(details.code)) {
+        throw new ApiError(response.status, details.code, details.message, requestId, what, retryAfterMs);
+    }
+    return { status: response.status, body, requestId, headers: response.headers };
+}
+/** Sends authenticated JSON requests, retrying only where that is safe. */
+class ApiClient {
+    options;
+    constructor(options) {
+        this.options = options;
+    }
+    async request(call) {
+        const { retry, sleep, random, clock, log, signal } = this.options;
+        const sent = {};
+        for (let attempt = 1;; attempt++) {
+            if (signal.aborted)
+                throw new TransportError(call.what, 'the run was cancelled before it was sent', false);
+            try {
+                return await this.attempt(call, sent);
+            }
+            catch (error) {
+                if (!(error instanceof ApiError || error instanceof TransportError))
+                    throw error;
+                if (error instanceof ApiError &&
+                    gatewayCode(error.code) === TOKEN_EXPIRED &&
+                    sent.request !== undefined &&
+                    (await this.options.authenticator.renew(sent.request))) {
+                    log.info(`${call.what}: the token had expired; signed in again and retrying once`);
+                    attempt--;
+                    continue;
+                }
+                const refusal = error instanceof ApiError && (isThrottling(error) || isBusy(error));
+                if (refusal && call.callerRetriesRefusals === true)
+                    throw error;
+                if (attempt >= retry.maxAttempts || !isRetryable(error, call.idempotent))
+                    throw error;
+                const retryAfterMs = error instanceof ApiError ? error.retryAfterMs : undefined;
+                const delay = retryDelayMs(attempt, retryAfterMs, retry, random);
+                const why = `${error instanceof ApiError && isThrottling(error) ? 'throttled' : 'failed'} (${text_errorMessage(error)})`;
+                if (call.giveUpAt !== undefined && clock() + delay > call.giveUpAt) {
+                    log.warning(`${call.what} ${why}; not retrying, since waiting ${formatDuration(delay)} would pass timeout-seconds`);
+                    throw error;
+                }
+                const reason = retryAfterMs !== undefined ? ' as Retry-After asks' : '';
+                log.info(`${call.what} ${why}; retrying in ${formatDuration(delay)}${reason} (attempt ${attempt + 1} of ${retry.maxAttempts})`);
+                await sleep(delay, signal);
+            }
+        }
+    }
+    /** Sends the call once; `sent.request` keeps the request as authorized, for a renewal. */
+    async attempt(call, sent) {
+        const { transport, authenticator, clock, log } = this.options;
+        const url = new URL(call.path, call.endpoint);
+        // Not URLSearchParams, which writes a space as `+`: the wire carries what is signed (`%20`).
+        url.search = formatQuery(Object.entries(call.query ?? {}));
+        const body = call.body === undefined ? '' : JSON.stringify(call.body);
+        const headers = { Host: url.host };
+        if (body !== '')
+            headers['Content-Type'] = JSON_CONTENT_TYPE;
+        if (call.projectId !== undefined)
+            headers['X-Project-Id'] = call.projectId;
+        Object.assign(headers, call.headers);
+        const unsigned = { method: call.method, url, headers, body };
+        const request = await authenticator.authorize(unsigned, new Date(clock()));
+        sent.request = request;
+        const started = clock();
+        const response = await transport.send(request, call.what, this.options.signal);
+        const requestId = headerValue(response.headers, 'x-request-id');
+        log.debug(`${call.method} ${url.pathname}${url.search} -> HTTP ${response.status} in ${clock() - started} ms (X-Request-Id: ${requestId ?? 'none'})`);
+        return interpretResponse(response, call.what, clock());
+    }
+}
+
+;// CONCATENATED MODULE: ./src/cloud/autoscaling.ts
+const autoscaling_text = (value) => (typeof value === 'string' ? value : '');
+/** Auto Scaling v1: reading a group, and pausing and resuming it. */
+class AutoScalingClient {
+    api;
+    endpoint;
+    projectId;
+    constructor(api, endpoint, projectId) {
+        this.api = api;
+        this.endpoint = endpoint;
+        this.projectId = projectId;
+    }
+    path(suffix) {
+        return `/autoscaling-api/v1/${this.projectId}${suffix}`;
+    }
+    async group(groupId) {
+        const response = await this.api.request({
+            what: `Read scaling group ${groupId}`,
+            method: 'GET',
+            endpoint: this.endpoint,
+            path: this.path(`/scaling_group/${encodeURIComponent(groupId)}`),
+            projectId: this.projectId,
+            idempotent: true
+        });
+        const raw = (response.body?.scaling_group ?? {});
+        return {
+            id: autoscaling_text(raw.scaling_group_id) || groupId,
+            name: autoscaling_text(raw.scaling_group_name),
+            status: autoscaling_text(raw.scaling_group_status),
+            isScaling: raw.is_scaling === true
+        };
+    }
+    /** `pause` keeps health checks but removes no instance; `resume` lets the group act again. */
+    async setPaused(groupId, paused, giveUpAt) {
+        await this.api.request({
+            what: `${paused ? 'Pause' : 'Resume'} scaling group ${groupId}`,
+            method: 'POST',
+            endpoint: this.endpoint,
+            path: this.path(`/scaling_group/${encodeURIComponent(groupId)}/action`),
+            body: { action: paused ? 'pause' : 'resume' },
+            projectId: this.projectId,
+            // Repeated, it is refused (AS.2020, already in that state), which the caller reads back.
+            idempotent: false,
+            giveUpAt
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/cloud/elb.ts
+
+
+
+/** At most this many members per `batch-update` call. */
+const MAX_BATCH_MEMBERS = 200;
+const PAGE_LIMIT = 2000;
+/** A load balancer busy with an earlier change answers 409 with this code. */
+const CONFLICT = 'ELB.8907';
+const elb_text = (value) => (typeof value === 'string' ? value : '');
+const num = (value, fallback = 0) => (typeof value === 'number' ? value : fallback);
+const ids = (value) => Array.isArray(value) ? value.map((item) => elb_text(item?.id)).filter(Boolean) : [];
+function readPool(raw) {
+    return {
+        id: elb_text(raw.id),
+        name: elb_text(raw.name),
+        algorithm: elb_text(raw.lb_algorithm),
+        protocol: elb_text(raw.protocol),
+        healthMonitorId: elb_text(raw.healthmonitor_id) || null,
+        loadBalancerIds: ids(raw.loadbalancers)
+    };
+}
+function readMember(raw) {
+    const perListener = Array.isArray(raw.status)
+        ? raw.status.map((entry) => elb_text(entry?.operating_status))
+        : [];
+    return {
+        id: elb_text(raw.id),
+        instanceId: elb_text(raw.instance_id),
+        address: elb_text(raw.address),
+        weight: num(raw.weight, 1),
+        statuses: perListener.length > 0 ? perListener : [elb_text(raw.operating_status)]
+    };
+}
+/** Whether the answer is a refusal for now: the load balancer busy (409 ELB.8907) or throttling. */
+function isRefusedForNow(error) {
+    return error instanceof ApiError && ((error.status === 409 && error.code === CONFLICT) || isThrottling(error));
+}
+/** The ELB v3 calls of a health-gated restart: pools, members, monitors, load balancers, weights. */
+class ElbClient {
+    api;
+    endpoint;
+    projectId;
+    wait;
+    constructor(api, endpoint, projectId, wait) {
+        this.api = api;
+        this.endpoint = endpoint;
+        this.projectId = projectId;
+        this.wait = wait;
+    }
+    async get(what, path, query = {}) {
+        const call = {
+            what,
+            method: 'GET',
+            endpoint: this.endpoint,
+            path: `/v3/${this.projectId}/elb${path}`,
+            query,
+            projectId: this.projectId,
+            idempotent: true
+        };
+        const response = await this.api.request(call);
+        return (response.body ?? {});
+    }
+    /** Every page of a list, following `page_info.next_marker` until a page is short or empty. */
+    async list(what, path, key, query) {
+        const all = [];
+        let marker;
+        for (;;) {
+            const page = await this.get(what, path, { ...query, limit: String(PAGE_LIMIT), ...(marker && { marker }) });
+            const items = Array.isArray(page[key]) ? page[key] : [];
+            all.push(...items);
+            const next = elb_text(page.page_info?.next_marker);
+            if (items.length < PAGE_LIMIT || next === '' || next === marker)
+                return all;
+            marker = next;
+        }
+    }
+    /**
+     * Every pool of the project (or only `poolIds` when given): one paged call, instead of one
+     * `member_device_id` query per server; the members say which servers each pool holds.
+     */
+    async pools(poolIds) {
+        const rows = await this.list('List the ELB pools', '/pools', 'pools', {});
+        const pools = rows.map((raw) => readPool(raw)).filter((pool) => pool.id !== '');
+        return poolIds === undefined ? pools : pools.filter((pool) => poolIds.includes(pool.id));
+    }
+    /** All members of a pool. */
+    async members(poolId) {
+        const path = `/pools/${encodeURIComponent(poolId)}/members`;
+        const rows = await this.list(`List the members of pool ${poolId}`, path, 'members', {});
+        return rows.map((raw) => readMember(raw));
+    }
+    async healthMonitor(id) {
+        const body = await this.get(`Read health monitor ${id}`, `/healthmonitors/${encodeURIComponent(id)}`);
+        const raw = (body.healthmonitor ?? {});
+        return {
+            id: elb_text(raw.id) || id,
+            adminStateUp: raw.admin_state_up !== false,
+            delay: num(raw.delay, 5),
+            timeout: num(raw.timeout, 3),
+            maxRetries: num(raw.max_retries, 3),
+            maxRetriesDown: num(raw.max_retries_down, 3)
+        };
+    }
+    async loadBalancer(id) {
+        const body = await this.get(`Read load balancer ${id}`, `/loadbalancers/${encodeURIComponent(id)}`);
+        const raw = (body.loadbalancer ?? {});
+        return {
+            id: elb_text(raw.id) || id,
+            name: elb_text(raw.name),
+            guaranteed: raw.guaranteed !== false,
+            provisioningStatus: elb_text(raw.provisioning_status),
+            operatingStatus: elb_text(raw.operating_status)
+        };
+    }
+    /**
+     * Sets member weights of one pool, at most 200 per `batch-update` call, `weight` always sent
+     * (0 included). A load balancer busy with an earlier change (409 ELB.8907) or throttling is
+     * waited out with backoff until `giveUpAt`; then the last refusal is thrown.
+     */
+    async setWeights(poolId, changes, giveUpAt) {
+        for (let start = 0; start < changes.length; start += MAX_BATCH_MEMBERS) {
+            const members = changes.slice(start, start + MAX_BATCH_MEMBERS).map((c) => ({ id: c.memberId, weight: c.weight }));
+            await this.untilAccepted(giveUpAt, () => this.api.request({
+                what: `Set the weights of ${members.length} member(s) of pool ${poolId}`,
+                method: 'POST',
+                endpoint: this.endpoint,
+                path: `/v3/${this.projectId}/elb/pools/${encodeURIComponent(poolId)}/members/batch-update`,
+                body: { members },
+                projectId: this.projectId,
+                // Setting a weight twice sets it once: safe to send again.
+                idempotent: true,
+                giveUpAt
+            }));
+        }
+    }
+    async untilAccepted(giveUpAt, send) {
+        const { clock, sleep, random, signal } = this.wait;
+        for (let attempt = 1;; attempt++) {
+            try {
+                await send();
+                return;
+            }
+            catch (error) {
+                if (!isRefusedForNow(error))
+                    throw error;
+                const delay = backoffDelayMs(attempt, { maxAttempts: 0, baseDelayMs: 500, maxDelayMs: 10_000 }, random);
+                if (clock() + delay > giveUpAt || signal?.aborted === true)
+                    throw error;
+                await sleep(delay, signal);
+            }
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/engine/health-gate/types.ts
+/** `healthy(member)`: weight > 0 and every listener's status ONLINE. */
+function isHealthy(member) {
+    return member.weight > 0 && isOnline(member);
+}
+/** Every listener's status ONLINE, the weight aside (INITIAL, NO_MONITOR, UNKNOWN… are not). */
+function isOnline(member) {
+    return member.statuses.length > 0 && member.statuses.every((status) => status === 'ONLINE');
+}
+function countHealthy(members) {
+    return members.filter(isHealthy).length;
+}
+/** Member ids of `entries` grouped by pool. */
+function byPool(entries) {
+    const pools = new Map();
+    for (const entry of entries) {
+        const list = pools.get(entry.poolId) ?? [];
+        list.push(entry);
+        pools.set(entry.poolId, list);
+    }
+    return pools;
+}
+
+;// CONCATENATED MODULE: ./src/engine/health-gate/discover.ts
+
+
+/** Algorithms under which the API reference says weights do not take effect. */
+const WEIGHTLESS = new Set(['SOURCE_IP', 'QUIC_CID']);
+/** The pool's minimum of healthy members: weighted − max-unavailable (a percentage rounds down), at least 1. */
+function minimumHealthy(weighted, maxUnavailable) {
+    const allowed = 'count' in maxUnavailable ? maxUnavailable.count : Math.floor((weighted * maxUnavailable.percent) / 100);
+    return Math.max(1, weighted - Math.max(1, allowed));
+}
+function label(pool) {
+    return pool.name !== '' && pool.name !== pool.id ? `${pool.name} (${pool.id})` : pool.id;
+}
+/** Why this pool cannot be health-gated, or undefined. */
+function poolRefusal(pool, ours) {
+    const name = `Pool ${label(pool)}`;
+    if (pool.monitor === undefined || !pool.monitor.adminStateUp) {
+        return `${name} has no health check${pool.monitor ? ' turned on' : ''}, so nothing can tell when a restarted member serves again. Add (or turn on) a health check on the pool, or leave the pool out with elb-pool-ids.`;
+    }
+    if (WEIGHTLESS.has(pool.algorithm)) {
+        return `${name} uses the ${pool.algorithm} algorithm, under which member weights are documented to have no effect, so weight 0 may not drain it. Switch the pool to ROUND_ROBIN or LEAST_CONNECTIONS, or leave it out with elb-pool-ids.`;
+    }
+    const lb = pool.loadBalancer;
+    if (lb.provisioningStatus !== 'ACTIVE' || lb.operatingStatus === 'FROZEN') {
+        return `Load balancer ${label(lb)} of pool ${label(pool)} is ${lb.provisioningStatus || 'in an unknown state'}${lb.operatingStatus === 'FROZEN' ? ' and FROZEN' : ''}, not ACTIVE, so its members cannot be changed. Run again once it is ACTIVE.`;
+    }
+    const healthy = countHealthy(pool.members);
+    const ourHealthy = ours.filter((m) => pool.members.find((x) => x.id === m.memberId && x.weight > 0)).length;
+    if (ourHealthy > 0 && healthy - 1 < pool.minHealthy) {
+        const fix = pool.weighted <= 1
+            ? 'Its only member with weight > 0 would leave it with none: add a member to the pool first.'
+            : `Bring its unhealthy members back, or raise max-unavailable-per-pool.`;
+        return `${name} has ${healthy} of ${pool.weighted} weighted members healthy and must keep at least ${pool.minHealthy}: restarting even one server would go below. ${fix}`;
+    }
+    return undefined;
+}
+async function lookup(cache, id, read) {
+    let found = cache.get(id);
+    if (found === undefined) {
+        found = read(id);
+        cache.set(id, found);
+    }
+    return found;
+}
+/**
+ * Finds every pool and member of the selected servers (by `instance_id`), each pool's health
+ * monitor and load balancer, and what would make the run unsafe. Changes nothing.
+ */
+async function discover(serverIds, settings, elb) {
+    const selected = new Set(serverIds);
+    const topology = { pools: new Map(), memberships: new Map(), refusals: [], notes: [] };
+    for (const id of serverIds)
+        topology.memberships.set(id, []);
+    const monitors = new Map();
+    const balancers = new Map();
+    const pools = await elb.pools(settings.poolIds);
+    for (const missing of (settings.poolIds ?? []).filter((id) => !pools.some((pool) => pool.id === id))) {
+        topology.refusals.push(`Pool ${missing} of elb-pool-ids was not found in the project. Check the ID.`);
+    }
+    for (const raw of pools) {
+        const members = await elb.members(raw.id);
+        const ours = members.filter((m) => selected.has(m.instanceId));
+        if (ours.length === 0)
+            continue;
+        const pool = await describePool(raw, members, settings.maxUnavailable, monitors, balancers, elb);
+        topology.pools.set(pool.id, pool);
+        const memberships = [];
+        for (const member of ours) {
+            if (member.weight === 0) {
+                topology.notes.push(`Member ${member.id} of server ${member.instanceId} in pool ${label(pool)} is at weight 0 already: left as it is, never raised.`);
+                continue;
+            }
+            const membership = {
+                serverId: member.instanceId,
+                poolId: pool.id,
+                memberId: member.id,
+                loadBalancerId: pool.loadBalancer.id,
+                originalWeight: member.weight
+            };
+            memberships.push(membership);
+            topology.memberships.get(member.instanceId)?.push(membership);
+        }
+        const refusal = poolRefusal(pool, memberships);
+        if (refusal !== undefined)
+            topology.refusals.push(refusal);
+    }
+    const unbalanced = serverIds.filter((id) => topology.memberships.get(id)?.length === 0).length;
+    if (unbalanced > 0) {
+        topology.notes.push(`${plural(unbalanced, 'server')} in no selected pool: restarted without draining.`);
+    }
+    return topology;
+}
+async function describePool(raw, members, maxUnavailable, monitors, balancers, elb) {
+    const monitor = raw.healthMonitorId
+        ? await lookup(monitors, raw.healthMonitorId, (id) => elb.healthMonitor(id))
+        : undefined;
+    const lbId = raw.loadBalancerIds[0] ?? '';
+    const loadBalancer = lbId === ''
+        ? { id: '', name: '', guaranteed: true, provisioningStatus: 'not bound to a load balancer', operatingStatus: '' }
+        : await lookup(balancers, lbId, (id) => elb.loadBalancer(id));
+    const weighted = members.filter((m) => m.weight > 0).length;
+    return {
+        id: raw.id,
+        name: raw.name,
+        algorithm: raw.algorithm,
+        loadBalancer,
+        monitor,
+        members,
+        weighted,
+        minHealthy: minimumHealthy(weighted, maxUnavailable)
+    };
+}
+
+;// CONCATENATED MODULE: ./src/engine/health-gate/health-wait.ts
+
+/** How long after its restart a member's ONLINE is not trusted unless it was seen down: fall window + one probe. */
+function staleGuardMs(pool) {
+    const monitor = pool.monitor;
+    if (monitor === undefined)
+        return 0;
+    return (monitor.maxRetriesDown * Math.max(monitor.delay, monitor.timeout) + monitor.delay) * 1000;
+}
+function newWatch(serverId, memberships) {
+    return { serverId, memberships, sawDown: new Set(), streak: 0, healthyAt: null, gone: new Set(), last: new Map() };
+}
+/** One read of a server's members: true when each is trusted healthy (stale-ONLINE guard applied). */
+function readWatch(watch, context) {
+    let ok = true;
+    for (const membership of watch.memberships) {
+        if (watch.gone.has(membership.memberId))
+            continue;
+        const member = context.members.get(membership.poolId)?.find((m) => m.id === membership.memberId);
+        if (member === undefined) {
+            watch.gone.add(membership.memberId);
+            continue;
+        }
+        watch.last.set(membership.memberId, member.statuses.join('/'));
+        const online = context.restoredFirst(membership.poolId) ? isHealthy(member) : isOnline(member);
+        if (!online) {
+            watch.sawDown.add(membership.memberId);
+            ok = false;
+            continue;
+        }
+        const pool = context.pools.get(membership.poolId);
+        const trusted = watch.sawDown.has(membership.memberId) || context.now - context.jobEndedAt >= staleGuardMs(pool);
+        if (!trusted)
+            ok = false;
+    }
+    watch.streak = ok ? watch.streak + 1 : 0;
+    return ok;
+}
+function observe(counts, members) {
+    for (const [poolId, list] of members) {
+        const healthy = countHealthy(list);
+        const entry = counts.get(poolId);
+        if (entry === undefined)
+            counts.set(poolId, { poolId, before: healthy, lowest: healthy, after: healthy });
+        else {
+            entry.lowest = Math.min(entry.lowest, healthy);
+            entry.after = healthy;
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/engine/health-gate/restore.ts
+
+
+
+const isGone = (error) => error instanceof ApiError && (error.status === 404 || error.code === 'ELB.2012' || error.code === 'ELB.8904');
+/** Entries not yet put back. */
+function restore_openEntries(journal) {
+    return journal.entries.filter((entry) => entry.state === 'draining' || entry.state === 'drained');
+}
+/**
+ * Puts one pool's entries back to their original weights: members at weight 0 are raised; a
+ * member at another weight was changed by someone else (or never drained) and is left; a
+ * member no longer in the pool is gone. One batch-update for the pool.
+ */
+async function restorePool(poolId, entries, elb, giveUpAt, attempt = 1) {
+    const results = [];
+    try {
+        const members = new Map((await elb.members(poolId)).map((m) => [m.id, m]));
+        const toRaise = [];
+        for (const entry of entries) {
+            const member = members.get(entry.memberId);
+            if (member === undefined)
+                results.push({ entry, outcome: 'gone', detail: 'the member is no longer in the pool' });
+            else if (member.weight !== 0) {
+                const detail = member.weight === entry.originalWeight
+                    ? 'already at its original weight'
+                    : `at weight ${member.weight} now, set by someone else: left as it is`;
+                results.push({ entry, outcome: 'left', detail });
+            }
+            else
+                toRaise.push(entry);
+        }
+        if (toRaise.length > 0) {
+            await elb.setWeights(poolId, toRaise.map((e) => ({ memberId: e.memberId, weight: e.originalWeight })), giveUpAt);
+            for (const entry of toRaise)
+                results.push({ entry, outcome: 'restored', detail: `weight ${entry.originalWeight}` });
+        }
+    }
+    catch (error) {
+        const done = new Set(results.map((r) => r.entry));
+        const rest = entries.filter((e) => !done.has(e));
+        // A member deleted between the read and the write stops the batch there: read again, once.
+        if (isGone(error) && attempt === 1)
+            return [...results, ...(await restorePool(poolId, rest, elb, giveUpAt, 2))];
+        for (const entry of rest)
+            results.push({ entry, outcome: 'failed', detail: text_errorMessage(error) });
+    }
+    return results;
+}
+/** Puts the entries back, all pools in parallel; records each outcome in the journal and saves it. */
+async function restoreEntries(journal, entries, elb, giveUpAt, save) {
+    const pools = [...byPool(entries)];
+    const results = (await Promise.all(pools.map(([poolId, list]) => restorePool(poolId, list, elb, giveUpAt)))).flat();
+    for (const result of results) {
+        if (result.outcome === 'restored' || result.outcome === 'left')
+            result.entry.state = 'restored';
+        else if (result.outcome === 'gone')
+            result.entry.state = 'gone';
+    }
+    save(journal);
+    return results;
+}
+/** Whether every member of these servers in the journal's pools is healthy now. */
+async function serversHealthy(journal, elb) {
+    const watched = journal.entries.filter((e) => journal.unconfirmed.includes(e.serverId) && e.state !== 'gone');
+    for (const [poolId, entries] of byPool(watched)) {
+        const members = new Map((await elb.members(poolId)).map((m) => [m.id, m]));
+        if (!entries.every((e) => {
+            const m = members.get(e.memberId);
+            return m === undefined || isHealthy(m);
+        }))
+            return false;
+    }
+    return true;
+}
+/**
+ * Resumes the scaling groups this run paused, but only once the servers of the interrupted wave
+ * are healthy again (a group resumed earlier deletes them as unhealthy), waiting until `giveUpAt`.
+ * Returns an alert per group left paused, naming it and how to resume it.
+ */
+async function resumeGroups(journal, ports, giveUpAt, save) {
+    const { scaling, log, clock, sleep } = ports;
+    if (journal.pausedGroups.length === 0 || scaling === undefined)
+        return [];
+    let healthy;
+    for (;;) {
+        healthy = await serversHealthy(journal, ports.elb).catch(() => false);
+        if (healthy || clock() + 1000 > giveUpAt)
+            break;
+        await sleep(1000);
+    }
+    const alerts = [];
+    for (const groupId of [...journal.pausedGroups]) {
+        const how = `Resume it once its servers are healthy: in the console (Auto Scaling > the group > Enable), or POST /autoscaling-api/v1/{project_id}/scaling_group/${groupId}/action with {"action":"resume"}.`;
+        if (!healthy) {
+            alerts.push(`Scaling group ${groupId} was left PAUSED: servers it restarted (${journal.unconfirmed.join(', ')}) were not healthy yet, and a resumed group would delete them. ${how}`);
+            continue;
+        }
+        try {
+            await scaling.setPaused(groupId, false, giveUpAt);
+            journal.pausedGroups = journal.pausedGroups.filter((id) => id !== groupId);
+            save(journal);
+            log.info(`Resumed scaling group ${groupId}`);
+        }
+        catch (error) {
+            alerts.push(`Scaling group ${groupId} could not be resumed (${text_errorMessage(error)}) and is still PAUSED. ${how}`);
+        }
+    }
+    return alerts;
+}
+/** Everything still drained put back, then the paused groups resumed when safe: after a failure, a cancellation, or in the post step. */
+async function restoreAll(journal, ports, giveUpAt, save) {
+    const open = restore_openEntries(journal);
+    const results = open.length > 0 ? await restoreEntries(journal, open, ports.elb, giveUpAt, save) : [];
+    const failed = results.filter((r) => r.outcome === 'failed');
+    if (open.length > 0) {
+        ports.log.info(`Restored ${plural(results.filter((r) => r.outcome === 'restored').length, 'member')} of ${open.length} still drained`);
+    }
+    const alerts = failed.map((r) => `Member ${r.entry.memberId} of server ${r.entry.serverId} in pool ${r.entry.poolId} is still at weight 0: set it back to ${r.entry.originalWeight} by hand (${r.detail}).`);
+    alerts.push(...(await resumeGroups(journal, ports, giveUpAt, save)));
+    return { results, alerts };
+}
+
+;// CONCATENATED MODULE: ./src/engine/health-gate/gate.ts
+
+
+
+
+/** How long a change (drain, restore) may keep retrying a busy load balancer. */
+const WRITE_PATIENCE_MS = 60_000;
+/**
+ * The health gate around each wave: before it, checks that every pool it touches can spare its
+ * members, pauses the scaling groups, journals and drains (weight 0); after the restart, waits
+ * until each server is healthy behind every load balancer (stale-ONLINE guard, consecutive
+ * reads; shared load balancers restored first, dedicated ones gated at weight 0), restores the
+ * weights and resumes the groups.
+ */
+class HealthGate {
+    topology;
+    settings;
+    ports;
+    save;
+    journal = { version: 1, entries: [], pausedGroups: [], unconfirmed: [] };
+    report = { waves: [], restores: [], alerts: [] };
+    foreignPaused = new Set();
+    current;
+    constructor(topology, settings, ports, save) {
+        this.topology = topology;
+        this.settings = settings;
+        this.ports = ports;
+        this.save = save;
+    }
+    membershipsOf(serverIds) {
+        return serverIds.flatMap((id) => this.topology.memberships.get(id) ?? []);
+    }
+    pool(poolId) {
+        return this.topology.pools.get(poolId);
+    }
+    giveUpAt() {
+        return Math.min(this.settings.deadline, this.ports.clock() + WRITE_PATIENCE_MS);
+    }
+    async readPools(poolIds) {
+        const lists = await Promise.all(poolIds.map((id) => this.ports.elb.members(id)));
+        return new Map(poolIds.map((id, i) => [id, lists[i]]));
+    }
+    pollMs(poolIds) {
+        const delays = poolIds.map((id) => (this.pool(id).monitor?.delay ?? 0) * 1000);
+        return Math.max(this.settings.pollIntervalMs, ...delays);
+    }
+    async before(wave, serverIds) {
+        const started = this.ports.clock();
+        const memberships = this.membershipsOf(serverIds);
+        const poolIds = [...new Set(memberships.map((m) => m.poolId))];
+        const counts = new Map();
+        const report = {
+            wave,
+            servers: [...serverIds],
+            drainMs: 0,
+            jobMs: 0,
+            healthyMs: 0,
+            restoreMs: 0,
+            pools: [],
+            timeToHealthyMs: {}
+        };
+        this.report.waves.push(report);
+        this.current = { report, counts, restartAt: started };
+        report.pools = [...counts.values()];
+        const room = await this.waitForRoom(wave, memberships, poolIds, counts);
+        report.pools = [...counts.values()];
+        if (room !== null)
+            return room;
+        const paused = await this.pauseGroups();
+        if (paused !== null)
+            return paused;
+        const drained = await this.drain(wave, serverIds, memberships);
+        if (drained !== null)
+            return drained;
+        this.ports.log.info(`Wave ${wave}: drained; waiting ${formatDuration(this.settings.drainMs)} for in-flight requests`);
+        await this.ports.sleep(this.settings.drainMs, this.ports.signal);
+        report.drainMs = this.ports.clock() - started;
+        this.current.restartAt = this.ports.clock();
+        return this.ports.signal.aborted ? 'Not restarted: the run was cancelled while draining.' : null;
+    }
+    /** Waits (up to the health timeout) until every pool can lose the wave's healthy members and stay at its minimum. */
+    async waitForRoom(wave, memberships, poolIds, counts) {
+        const { clock, sleep, signal } = this.ports;
+        const until = Math.min(clock() + this.settings.healthTimeoutMs, this.settings.deadline);
+        for (;;) {
+            const members = await this.readPools(poolIds);
+            if (counts.size === 0)
+                observe(counts, members);
+            const short = poolIds.flatMap((poolId) => {
+                const list = members.get(poolId) ?? [];
+                const ours = new Set(memberships.filter((m) => m.poolId === poolId).map((m) => m.memberId));
+                const healthy = list.filter(isHealthy).length;
+                const left = list.filter((m) => isHealthy(m) && !ours.has(m.id)).length;
+                const pool = this.pool(poolId);
+                return left < pool.minHealthy && healthy > left
+                    ? [`pool ${pool.name || pool.id} (${healthy} healthy now, at least ${pool.minHealthy} to keep)`]
+                    : [];
+            });
+            if (short.length === 0)
+                return null;
+            if (clock() + this.pollMs(poolIds) > until || signal.aborted) {
+                return `Not restarted: wave ${wave} would take ${short.join(' and ')} below its minimum of healthy members, and it did not recover within health-timeout-seconds. Bring the unhealthy members back, or raise max-unavailable-per-pool.`;
+            }
+            await sleep(this.pollMs(poolIds), signal);
+        }
+    }
+    async pauseGroups() {
+        const { scaling, log } = this.ports;
+        if (scaling === undefined)
+            return null;
+        for (const groupId of this.settings.scalingGroupIds) {
+            if (this.journal.pausedGroups.includes(groupId) || this.foreignPaused.has(groupId))
+                continue;
+            try {
+                const group = await scaling.group(groupId);
+                if (group.status === 'PAUSED') {
+                    this.foreignPaused.add(groupId);
+                    log.warning(`Scaling group ${groupId} was already paused before this run: left paused, never resumed by it.`);
+                    continue;
+                }
+                this.journal.pausedGroups.push(groupId);
+                this.save(this.journal);
+                await scaling.setPaused(groupId, true, this.giveUpAt());
+                log.info(`Paused scaling group ${groupId} for the restart`);
+            }
+            catch (error) {
+                this.journal.pausedGroups = this.journal.pausedGroups.filter((id) => id !== groupId);
+                this.save(this.journal);
+                return `Not restarted: scaling group ${groupId} could not be paused (${text_errorMessage(error)}), and a reboot could get its servers deleted as unhealthy.`;
+            }
+        }
+        return null;
+    }
+    /** Journals, then sets every member of the wave to weight 0, one batch-update per pool, pools in parallel. */
+    async drain(wave, serverIds, memberships) {
+        const entries = memberships.map((m) => ({ ...m, state: 'draining', wave }));
+        this.journal.entries.push(...entries);
+        this.journal.unconfirmed.push(...serverIds);
+        this.save(this.journal);
+        const pools = [...new Set(entries.map((e) => e.poolId))];
+        const giveUpAt = this.giveUpAt();
+        const outcomes = await Promise.allSettled(pools.map((poolId) => this.ports.elb.setWeights(poolId, entries.filter((e) => e.poolId === poolId).map((e) => ({ memberId: e.memberId, weight: 0 })), giveUpAt)));
+        const failed = outcomes.flatMap((o, i) => o.status === 'rejected' ? [`pool ${pools[i]}: ${text_errorMessage(o.reason)}`] : []);
+        if (failed.length > 0) {
+            this.report.restores.push(...(await restoreEntries(this.journal, entries, this.ports.elb, this.giveUpAt(), this.save)));
+            return `Not restarted: draining wave ${wave} failed (${failed.join('; ')}); what was drained was restored.`;
+        }
+        for (const entry of entries)
+            entry.state = 'drained';
+        this.save(this.journal);
+        this.ports.log.info(`Wave ${wave}: ${plural(entries.length, 'member')} of ${plural(serverIds.length, 'server')} set to weight 0 in ${plural(pools.length, 'pool')}`);
+        return null;
+    }
+    async after(wave, serverIds) {
+        const failures = new Map();
+        const current = this.current;
+        if (current === undefined || this.ports.signal.aborted)
+            return failures;
+        const { clock } = this.ports;
+        const jobEndedAt = clock();
+        current.report.jobMs = jobEndedAt - current.restartAt;
+        const open = this.journal.entries.filter((e) => e.wave === wave && e.state === 'drained');
+        const shared = open.filter((e) => !this.pool(e.poolId).loadBalancer.guaranteed);
+        if (shared.length > 0)
+            await this.restore(shared);
+        const watches = serverIds.map((id) => newWatch(id, this.membershipsOf([id])));
+        await this.gate(watches, jobEndedAt, current.counts);
+        current.report.healthyMs = clock() - jobEndedAt;
+        for (const watch of watches) {
+            current.report.timeToHealthyMs[watch.serverId] = watch.healthyAt === null ? null : watch.healthyAt - jobEndedAt;
+            if (watch.healthyAt === null)
+                failures.set(watch.serverId, this.describeTimeout(watch));
+        }
+        const restoreStarted = clock();
+        const left = this.journal.entries.filter((e) => e.wave === wave && e.state === 'drained');
+        if (left.length > 0)
+            await this.restore(left);
+        observe(current.counts, await this.readPools([...current.counts.keys()]));
+        current.report.pools = [...current.counts.values()];
+        current.report.restoreMs = clock() - restoreStarted;
+        this.journal.unconfirmed = this.journal.unconfirmed.filter((id) => failures.has(id) || !serverIds.includes(id));
+        this.save(this.journal);
+        await this.resumeIfSafe(failures);
+        return failures;
+    }
+    async restore(entries) {
+        const results = await restoreEntries(this.journal, entries, this.ports.elb, this.giveUpAt(), this.save);
+        this.report.restores.push(...results);
+        for (const r of results.filter((x) => x.outcome !== 'restored')) {
+            this.ports.log.warning(`Member ${r.entry.memberId} of server ${r.entry.serverId} in pool ${r.entry.poolId}: ${r.outcome}, ${r.detail}`);
+        }
+    }
+    /** Reads the pools every poll interval until every watched server is healthy, or the health timeout. */
+    async gate(watches, jobEndedAt, counts) {
+        const { clock, sleep, signal } = this.ports;
+        const poolIds = [...new Set(watches.flatMap((w) => w.memberships.map((m) => m.poolId)))];
+        const until = Math.min(jobEndedAt + this.settings.healthTimeoutMs, this.settings.deadline);
+        const restoredFirst = (poolId) => !this.pool(poolId).loadBalancer.guaranteed;
+        for (;;) {
+            const members = await this.readPools(poolIds);
+            observe(counts, members);
+            const now = clock();
+            const context = { pools: this.topology.pools, members, jobEndedAt, now, restoredFirst };
+            const ready = [];
+            for (const watch of watches.filter((w) => w.healthyAt === null)) {
+                readWatch(watch, context);
+                if (watch.streak >= this.settings.stablePolls || watch.memberships.length === 0) {
+                    watch.healthyAt = now;
+                    ready.push(watch.serverId);
+                }
+            }
+            const restorable = this.journal.entries.filter((e) => ready.includes(e.serverId) && e.state === 'drained');
+            if (restorable.length > 0)
+                await this.restore(restorable);
+            if (watches.every((w) => w.healthyAt !== null) || signal.aborted)
+                return;
+            if (clock() + this.pollMs(poolIds) > until)
+                return;
+            await sleep(this.pollMs(poolIds), signal);
+        }
+    }
+    describeTimeout(watch) {
+        const last = [...watch.last].map(([member, status]) => `${member} ${status}`).join(', ');
+        return `Restarted, but not healthy behind its load balancers within health-timeout-seconds (${formatDuration(this.settings.healthTimeoutMs)})${last ? `; last seen: ${last}` : ''}. Its weight was restored: the load balancer sends it nothing until its health check passes.`;
+    }
+    async resumeIfSafe(failures) {
+        if (this.journal.pausedGroups.length === 0)
+            return;
+        if (failures.size > 0) {
+            const groups = this.journal.pausedGroups.join(', ');
+            this.ports.log.warning(`Scaling group(s) ${groups} stay paused: ${plural(failures.size, 'server')} did not turn healthy.`);
+            return;
+        }
+        this.report.alerts.push(...(await resumeGroups(this.journal, this.ports, this.giveUpAt(), this.save)));
+    }
+}
+
+;// CONCATENATED MODULE: ./src/engine/health-gate/waves.ts
+
+/**
+ * Cuts the servers, in order, into waves such that no pool loses more healthy members in one wave
+ * than it can spare (healthy now − its minimum), counting members this run does not manage and
+ * members already unhealthy (an unhealthy member costs nothing: it serves nothing now). A wave
+ * holds at most `maxPerWave` servers. Servers in no pool only count against `maxPerWave`.
+ */
+function sizeWaves(serverIds, topology, maxPerWave) {
+    const spare = new Map();
+    for (const pool of topology.pools.values()) {
+        spare.set(pool.id, pool.members.filter(isHealthy).length - pool.minHealthy);
+    }
+    const cost = (serverId) => {
+        const costs = new Map();
+        for (const membership of topology.memberships.get(serverId) ?? []) {
+            const member = topology.pools.get(membership.poolId)?.members.find((m) => m.id === membership.memberId);
+            if (member !== undefined && isHealthy(member))
+                costs.set(membership.poolId, (costs.get(membership.poolId) ?? 0) + 1);
+        }
+        return costs;
+    };
+    const waves = [];
+    let left = [...serverIds];
+    while (left.length > 0) {
+        const used = new Map();
+        const wave = [];
+        const later = [];
+        for (const id of left) {
+            const costs = cost(id);
+            const fits = wave.length < maxPerWave &&
+                [...costs].every(([pool, n]) => (used.get(pool) ?? 0) + n <= Math.max(spare.get(pool) ?? 0, wave.length === 0 ? n : 0));
+            if (!fits) {
+                later.push(id);
+                continue;
+            }
+            wave.push(id);
+            for (const [pool, n] of costs)
+                used.set(pool, (used.get(pool) ?? 0) + n);
+        }
+        waves.push(wave);
+        left = later;
+    }
+    return waves;
+}
+
+;// CONCATENATED MODULE: ./src/action/journal-file.ts
+
+
+
+
+/** The name under which the main step saves the journal's path for the post step (`STATE_elb_journal`). */
+const journal_file_JOURNAL_STATE = 'elb_journal';
+/** A new journal path in the runner's temporary folder. */
+function newJournalPath(env) {
+    return (0,external_node_path_namespaceObject.join)(env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), `ecs-batch-restart-elb-journal-${(0,external_node_crypto_.randomUUID)()}.json`);
+}
+/** Writes the journal atomically: a temporary file renamed over the old one, so a kill never leaves half a file. */
+function journal_file_writeJournal(path, journal) {
+    const temporary = `${path}.${process.pid}.tmp`;
+    (0,external_node_fs_namespaceObject.writeFileSync)(temporary, JSON.stringify(journal, null, 1));
+    (0,external_node_fs_namespaceObject.renameSync)(temporary, path);
+}
+function journal_file_readJournal(path) {
+    const parsed = JSON.parse(readFileSync(path, 'utf8'));
+    if (parsed?.version !== 1 || !Array.isArray(parsed.entries))
+        throw new Error(`${path} is not a journal of this action`);
+    return {
+        version: 1,
+        entries: parsed.entries,
+        pausedGroups: parsed.pausedGroups ?? [],
+        unconfirmed: parsed.unconfirmed ?? []
+    };
+}
+
+;// CONCATENATED MODULE: ./src/action/health-gate.ts
+
+
+
+
+
+
+
+
+
+/** Runner's grace after a cancellation: SIGTERM comes 7.5 s after SIGINT, the kill 2.5 s later. */
+const CANCEL_GRACE_MS = 6000;
+/** The least time putting weights back may take when not cancelled. */
+const MIN_RESTORE_MS = 10_000;
+const STABLE_POLLS = 2;
+/** The ELB and AS clients, on their own signal (a restore must still go out after a cancellation). */
+function gateClients(settings, connection, signal) {
+    const { options, authenticator, projectId } = connection;
+    const api = new ApiClient({ ...options, authenticator, signal });
+    const { clock, sleep, random } = options;
+    return {
+        elb: new ElbClient(api, settings.elbEndpoint, projectId, { clock, sleep, random, signal }),
+        scaling: settings.asEndpoint && new AutoScalingClient(api, settings.asEndpoint, projectId)
+    };
+}
+function health_gate_label(pool) {
+    return pool.name && pool.name !== pool.id ? `${pool.name} (${pool.id})` : pool.id;
+}
+/** Log lines: each pool with its members and weights, then each wave. */
+function describeTopology(topology, waves) {
+    const lines = [];
+    for (const pool of topology.pools.values()) {
+        const type = pool.loadBalancer.guaranteed ? 'dedicated' : 'shared';
+        lines.push(`Pool ${health_gate_label(pool)} on ${type} load balancer ${pool.loadBalancer.id}: ${pool.members.length} members, ${pool.weighted} weighted, keeps at least ${pool.minHealthy} healthy`);
+        for (const member of pool.members) {
+            lines.push(`  member ${member.id} server ${member.instanceId || member.address} weight ${member.weight} ${member.statuses.join('/')}`);
+        }
+    }
+    waves.forEach((ids, i) => lines.push(`Wave ${i + 1}: ${ids.join(', ')}`));
+    return [...lines, ...topology.notes];
+}
+/**
+ * Discovers the pools of the chosen servers, refuses an unsafe run before any change, sizes the
+ * waves, and (unless a dry run) saves the journal's path for the post step before anything changes.
+ */
+async function prepareGate(settings, chosen, run, connection, io) {
+    const clients = gateClients(settings, connection, io.cancellation);
+    const topology = await discover(chosen, settings, clients.elb);
+    if (topology.refusals.length > 0) {
+        throw new Error(`health-gate: elb refused to start; nothing was changed:\n${topology.refusals.map((r) => `- ${r}`).join('\n')}`);
+    }
+    const waves = sizeWaves(chosen, topology, run.maxPerWave);
+    const plan = { waves: waves.map((serverIds, i) => [{ number: i + 1, serverIds }]), batchCount: waves.length };
+    io.log.group(`Health gate: ${plural(topology.pools.size, 'pool')}, ${plural(waves.length, 'wave')}`, describeTopology(topology, waves));
+    if (run.dryRun)
+        return { plan, topology, gate: undefined, save: () => { } };
+    const path = newJournalPath(io.env);
+    const save = (journal) => journal_file_writeJournal(path, journal);
+    const { clock, sleep, random } = connection.options;
+    const gate = new HealthGate(topology, {
+        drainMs: settings.drainMs,
+        healthTimeoutMs: settings.healthTimeoutMs,
+        pollIntervalMs: run.pollIntervalMs,
+        stablePolls: STABLE_POLLS,
+        deadline: run.deadline,
+        scalingGroupIds: settings.scalingGroupIds
+    }, { ...clients, clock, sleep, random, log: io.log, signal: io.cancellation }, save);
+    save(gate.journal);
+    io.saveState?.(journal_file_JOURNAL_STATE, path);
+    io.log.info(`Journal of drained members: ${path} (the post step restores from it if this step is killed)`);
+    return { plan, topology, gate, save };
+}
+/**
+ * Puts back whatever is still drained (after a failure or a cancellation), with a client of its
+ * own that is not cancelled, within the runner's grace period when cancelled.
+ */
+async function health_gate_restoreJournal(journal, settings, connection, io, save, graceMs) {
+    if (restore_openEntries(journal).length === 0 && journal.pausedGroups.length === 0)
+        return { restores: [], alerts: [] };
+    const signal = AbortSignal.timeout(graceMs);
+    const clients = gateClients(settings, connection, signal);
+    const { clock, sleep } = connection.options;
+    try {
+        const { results, alerts } = await restoreAll(journal, { ...clients, log: io.log, clock, sleep }, clock() + graceMs, save);
+        return { restores: results, alerts };
+    }
+    catch (error) {
+        const left = restore_openEntries(journal).map((e) => `${e.memberId} (server ${e.serverId}, pool ${e.poolId}) → weight ${e.originalWeight}`);
+        return {
+            restores: [],
+            alerts: [
+                `Restoring the drained members failed (${text_errorMessage(error)}); set these back by hand: ${left.join('; ')}`
+            ]
+        };
+    }
+}
+/** After the run: anything still drained is put back; alerts become error annotations. */
+async function finishGate(prepared, settings, connection, io) {
+    const { gate } = prepared;
+    if (gate === undefined)
+        return undefined;
+    // Cancelled: within the runner's grace. Otherwise as long as a wave may take to turn healthy
+    // (a paused group is resumed only once its servers are), and long enough for a busy load balancer.
+    const graceMs = io.cancellation.aborted ? CANCEL_GRACE_MS : Math.max(settings.healthTimeoutMs, MIN_RESTORE_MS);
+    const { restores, alerts } = await health_gate_restoreJournal(gate.journal, settings, connection, io, prepared.save, graceMs);
+    gate.report.restores.push(...restores);
+    gate.report.alerts.push(...alerts);
+    for (const alert of gate.report.alerts)
+        io.log.error(alert, 'Health gate: act by hand');
+    return gate.report;
+}
+
+;// CONCATENATED MODULE: ./src/action/html.ts
+/** Rows shown per table: the summary must stay far below GitHub's 1 MiB per step. */
+const SUMMARY_ROW_LIMIT = 100;
+const CELL_TEXT_LIMIT = 300;
+function escapeHtml(text) {
+    return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+function cell(text, tag = 'td') {
+    const raw = text === null ? '' : String(text);
+    const shown = raw.length > CELL_TEXT_LIMIT ? `${raw.slice(0, CELL_TEXT_LIMIT)}…` : raw;
+    return `<${tag}>${escapeHtml(shown)}</${tag}>`;
+}
+function table(headers, rows) {
+    const head = `<tr>${headers.map((h) => cell(h, 'th')).join('')}</tr>`;
+    const body = rows.map((row) => `<tr>${row.map((value) => cell(value)).join('')}</tr>`).join('\n');
+    return `<table>\n${head}\n${body}\n</table>`;
+}
+/** The first SUMMARY_ROW_LIMIT of `rows`, made only for those, and a line counting the rest. */
+function cappedTable(headers, items, row, noun, output) {
+    const shown = table(headers, items.slice(0, SUMMARY_ROW_LIMIT).map(row));
+    const hidden = items.length - SUMMARY_ROW_LIMIT;
+    if (hidden <= 0)
+        return shown;
+    return `${shown}\n<p>${hidden} more ${noun} are not shown here; the <code>${output}</code> output lists them all.</p>`;
+}
+/** Text of several lines as HTML: lines starting with "- " become a list, the others paragraphs. */
+function paragraphsAndLists(text, lead = '') {
+    const parts = [];
+    let items = [];
+    const flush = () => {
+        if (items.length > 0)
+            parts.push(`<ul>\n${items.map((item) => `<li>${escapeHtml(item)}</li>`).join('\n')}\n</ul>`);
+        items = [];
+    };
+    for (const line of text.split('\n')) {
+        if (line.startsWith('- '))
+            items.push(line.slice(2));
+        else if (line.trim() !== '') {
+            flush();
+            parts.push(`<p>${parts.length === 0 ? lead : ''}${escapeHtml(line)}</p>`);
+        }
+    }
+    flush();
+    return parts.join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/action/health-gate-report.ts
+
+
+function poolRows(prepared, report) {
+    return [...prepared.topology.pools.values()].map((pool) => {
+        const seen = (report?.waves ?? []).flatMap((w) => w.pools.filter((p) => p.poolId === pool.id));
+        return {
+            pool_id: pool.id,
+            name: pool.name,
+            loadbalancer_id: pool.loadBalancer.id,
+            loadbalancer_type: pool.loadBalancer.guaranteed ? 'dedicated' : 'shared',
+            members: pool.members.length,
+            managed: [...prepared.topology.memberships.values()].flat().filter((m) => m.poolId === pool.id).length,
+            min_healthy: pool.minHealthy,
+            healthy_before: countHealthy(pool.members),
+            healthy_lowest: seen.length > 0 ? Math.min(...seen.map((p) => p.lowest)) : null,
+            healthy_after: seen.length > 0 ? seen[seen.length - 1].after : null
+        };
+    });
+}
+function waveRows(prepared, report) {
+    if (report === undefined) {
+        return prepared.plan.waves.map((wave, i) => ({ wave: i + 1, servers: wave.flatMap((b) => b.serverIds) }));
+    }
+    return report.waves.map((w) => ({
+        wave: w.wave,
+        servers: w.servers,
+        drain_ms: w.drainMs,
+        job_ms: w.jobMs,
+        healthy_ms: w.healthyMs,
+        restore_ms: w.restoreMs,
+        pools: w.pools.map((p) => ({
+            pool_id: p.poolId,
+            healthy_before: p.before,
+            healthy_lowest: p.lowest,
+            healthy_after: p.after
+        })),
+        time_to_healthy_ms: w.timeToHealthyMs
+    }));
+}
+const seconds = (ms) => ms === undefined || ms === null ? '' : `${(ms / 1000).toFixed(1)} s`;
+/** Per server: its pools, and whether each weight is back. */
+function serverRows(prepared, report) {
+    const journal = prepared.gate?.journal;
+    return [...prepared.topology.memberships].flatMap(([serverId, memberships]) => {
+        if (memberships.length === 0)
+            return [];
+        const pools = memberships.map((m) => m.poolId).join(', ');
+        const entries = journal?.entries.filter((e) => e.serverId === serverId) ?? [];
+        const state = entries.length === 0
+            ? 'not drained'
+            : entries.every((e) => e.state === 'restored')
+                ? 'restored'
+                : entries
+                    .map((e) => `${e.poolId}: ${e.state === 'gone' ? 'member deleted' : e.state === 'restored' ? 'restored' : `STILL AT 0 (set ${e.memberId} to ${e.originalWeight})`}`)
+                    .join('; ');
+        const wave = report?.waves.find((w) => w.servers.includes(serverId));
+        const healthy = wave ? seconds(wave.timeToHealthyMs[serverId]) || 'never' : '';
+        return [[serverId, pools, healthy, state]];
+    });
+}
+function health_gate_report_summary(prepared, report, pools) {
+    const parts = ['<h3>Health gate (ELB)</h3>'];
+    for (const alert of report?.alerts ?? [])
+        parts.push(`<p><strong>❗ Act by hand:</strong> ${escapeHtml(alert)}</p>`);
+    parts.push(table(['Pool', 'Load balancer', 'Members', 'This run', 'Min healthy', 'Healthy before', 'Lowest', 'After'], pools.map((p) => [
+        p.name || p.pool_id,
+        `${p.loadbalancer_id} (${p.loadbalancer_type})`,
+        p.members,
+        p.managed,
+        p.min_healthy,
+        p.healthy_before,
+        p.healthy_lowest,
+        p.healthy_after
+    ])));
+    if (report !== undefined && report.waves.length > 0) {
+        parts.push(cappedTable(['Wave', 'Servers', 'Drain', 'Restart', 'Until healthy', 'Restore', 'Pools: before → lowest → after'], report.waves, (w) => [
+            w.wave,
+            w.servers.length,
+            seconds(w.drainMs),
+            seconds(w.jobMs),
+            seconds(w.healthyMs),
+            seconds(w.restoreMs),
+            w.pools.map((p) => `${p.poolId} ${p.before}→${p.lowest}→${p.after}`).join(', ')
+        ], 'waves', 'waves'));
+        parts.push(cappedTable(['Server', 'Pools', 'Time to healthy', 'Weight'], serverRows(prepared, report), (r) => r, 'servers', 'pools'));
+    }
+    if (prepared.gate !== undefined) {
+        parts.push(`<details><summary>Journal (original weights, for manual recovery)</summary>\n<pre>${escapeHtml(JSON.stringify(prepared.gate.journal, null, 1))}</pre></details>`);
+    }
+    return parts.join('\n');
+}
+function gateOutputs(prepared, report) {
+    const pools = poolRows(prepared, report);
+    return { pools, waves: waveRows(prepared, report), summary: health_gate_report_summary(prepared, report, pools) };
 }
 
 ;// CONCATENATED MODULE: ./src/engine/known.ts
@@ -39008,52 +40473,6 @@ function planBatches(serverIds, batchSize, rolling = false) {
 /** The plan as the `plan` output shows it: one entry per batch. */
 function describePlan(plan) {
     return plan.waves.flatMap((wave, index) => wave.map((batch) => ({ wave: index + 1, batch: batch.number, server_ids: batch.serverIds })));
-}
-
-;// CONCATENATED MODULE: ./src/action/html.ts
-/** Rows shown per table: the summary must stay far below GitHub's 1 MiB per step. */
-const SUMMARY_ROW_LIMIT = 100;
-const CELL_TEXT_LIMIT = 300;
-function escapeHtml(text) {
-    return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-function cell(text, tag = 'td') {
-    const raw = text === null ? '' : String(text);
-    const shown = raw.length > CELL_TEXT_LIMIT ? `${raw.slice(0, CELL_TEXT_LIMIT)}…` : raw;
-    return `<${tag}>${escapeHtml(shown)}</${tag}>`;
-}
-function table(headers, rows) {
-    const head = `<tr>${headers.map((h) => cell(h, 'th')).join('')}</tr>`;
-    const body = rows.map((row) => `<tr>${row.map((value) => cell(value)).join('')}</tr>`).join('\n');
-    return `<table>\n${head}\n${body}\n</table>`;
-}
-/** The first SUMMARY_ROW_LIMIT of `rows`, made only for those, and a line counting the rest. */
-function cappedTable(headers, items, row, noun, output) {
-    const shown = table(headers, items.slice(0, SUMMARY_ROW_LIMIT).map(row));
-    const hidden = items.length - SUMMARY_ROW_LIMIT;
-    if (hidden <= 0)
-        return shown;
-    return `${shown}\n<p>${hidden} more ${noun} are not shown here; the <code>${output}</code> output lists them all.</p>`;
-}
-/** Text of several lines as HTML: lines starting with "- " become a list, the others paragraphs. */
-function paragraphsAndLists(text, lead = '') {
-    const parts = [];
-    let items = [];
-    const flush = () => {
-        if (items.length > 0)
-            parts.push(`<ul>\n${items.map((item) => `<li>${escapeHtml(item)}</li>`).join('\n')}\n</ul>`);
-        items = [];
-    };
-    for (const line of text.split('\n')) {
-        if (line.startsWith('- '))
-            items.push(line.slice(2));
-        else if (line.trim() !== '') {
-            flush();
-            parts.push(`<p>${parts.length === 0 ? lead : ''}${escapeHtml(line)}</p>`);
-        }
-    }
-    flush();
-    return parts.join('\n');
 }
 
 ;// CONCATENATED MODULE: ./src/action/summary-sections.ts
@@ -39182,7 +40601,7 @@ function* jsonPieces(items) {
  * The outputs in order, each value in pieces made only when written: at 50,000 servers some
  * are megabytes, and whole strings of them would dominate the action's peak memory.
  */
-function* buildOutputs(results, runs, status, plan, resultsFile) {
+function* buildOutputs(results, runs, status, plan, resultsFile, gate) {
     yield ['plan', jsonPieces(plan === undefined ? [] : describePlan(plan))];
     yield ['status', [status]];
     yield ['job-ids', jsonPieces(runs.flatMap((run) => (run.jobId === null ? [] : [run.jobId])))];
@@ -39191,6 +40610,9 @@ function* buildOutputs(results, runs, status, plan, resultsFile) {
     }
     yield ['results', jsonPieces(results.values())];
     yield ['results-file', [resultsFile]];
+    // health-gate: elb (empty arrays otherwise).
+    yield ['pools', jsonPieces(gate?.pools ?? [])];
+    yield ['waves', jsonPieces(gate?.waves ?? [])];
 }
 /** GitHub shows about ten error annotations per step; more only hide each other. */
 const ANNOTATION_LIMIT = 10;
@@ -39286,6 +40708,7 @@ function renderSummary(results, runs, status, context, details = {}) {
             parts.push(timelineSection(runs, context.startedAt));
     }
     parts.push(...serverTables(results, planned, known));
+    parts.push(...(details.sections ?? []));
     return `${parts.filter(Boolean).join('\n')}\n`;
 }
 /** "web-1 (6f1c2a3b…) Ecs.0100, web-2 (…) pending and 3 more": the servers that did not succeed. */
@@ -39347,9 +40770,9 @@ function writeOutputs(record, io) {
         resultsFile = io.writeTempFile('results.json', jsonPieces(record.results.values()));
     }
     catch (error) {
-        io.log.warning(`The results file could not be written: ${errorMessage(error)}`);
+        io.log.warning(`The results file could not be written: ${text_errorMessage(error)}`);
     }
-    for (const [name, pieces] of buildOutputs(record.results, record.runs, record.status, record.plan, resultsFile)) {
+    for (const [name, pieces] of buildOutputs(record.results, record.runs, record.status, record.plan, resultsFile, record.gate)) {
         const bytes = io.setOutput(name, pieces);
         if (bytes > OUTPUT_SIZE_LIMIT) {
             io.log.warning(`The '${name}' output is ${(bytes / 1e6).toFixed(1)} MB, over GitHub's 1 MB limit for one output, so later steps may not get it. Read the file named by the 'results-file' output instead, or restart fewer servers per step.`);
@@ -39365,123 +40788,19 @@ async function publish(record, context, io) {
         io.log.error(annotation.message, annotation.title);
     writeOutputs(record, io);
     try {
-        const details = { plan: record.plan, known, requiredState: record.requiredState };
+        const details = {
+            plan: record.plan,
+            known,
+            requiredState: record.requiredState,
+            sections: record.gate && [record.gate.summary]
+        };
         await io.writeSummary(renderSummary(results, runs, status, context, details));
     }
     catch (error) {
-        io.log.warning(`The job summary could not be written: ${errorMessage(error)}`);
+        io.log.warning(`The job summary could not be written: ${text_errorMessage(error)}`);
     }
     const counts = countOutcomes(results);
     io.log.info(`Finished with status ${status}: ${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.pending} pending.`);
-}
-
-;// CONCATENATED MODULE: ./src/cloud/signer.ts
-
-/**
- * SDK-HMAC-SHA256, the AK/SK request signature of Huawei Cloud's API gateway.
- * Unlike AWS SigV4 there is no key derivation: the secret key signs the string directly.
- */
-const SIGNING_ALGORITHM = 'SDK-HMAC-SHA256';
-/** `YYYYMMDDTHHMMSSZ` in UTC, the format of the `X-Sdk-Date` header. */
-function formatSdkDate(date) {
-    return date
-        .toISOString()
-        .replace(/[-:]/g, '')
-        .replace(/\.\d{3}Z$/, 'Z');
-}
-/** Percent-encodes everything but the RFC 3986 unreserved characters, upper-case hex. */
-function encodeComponent(value) {
-    return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-function decodeSegment(segment) {
-    try {
-        return decodeURIComponent(segment);
-    }
-    catch {
-        return segment;
-    }
-}
-function canonicalUri(pathname) {
-    const encoded = pathname
-        .split('/')
-        .map((segment) => encodeComponent(decodeSegment(segment)))
-        .join('/');
-    return encoded.endsWith('/') ? encoded : `${encoded}/`;
-}
-/**
- * The query of a URL as it goes on the wire, read as the gateway reads it (RFC 3986): split on
- * `&` and the first `=`, each part percent-decoded once, `+` a plus sign (not a space).
- */
-function wireQueryPairs(search) {
-    const pairs = [];
-    for (const pair of search.replace(/^\?/, '').split('&')) {
-        if (pair === '')
-            continue;
-        const equals = pair.indexOf('=');
-        const key = equals === -1 ? pair : pair.slice(0, equals);
-        pairs.push([decodeSegment(key), equals === -1 ? '' : decodeSegment(pair.slice(equals + 1))]);
-    }
-    return pairs;
-}
-/**
- * The query string to put on the wire: each key and value encoded as the canonical query encodes
- * it (a space is `%20`, never `+`), in the order given. Both SDKs send `%20` too.
- */
-function formatQuery(pairs) {
-    return [...pairs].map(([key, value]) => `${encodeComponent(key)}=${encodeComponent(value)}`).join('&');
-}
-/**
- * Pairs sorted by raw key and, for a repeated key, by raw value (UTF-8 byte order, as the Go SDK's
- * `sort.Strings` and the signing guide), then encoded: keys `a0` and `a:` give `a0=…&a%3A=…`.
- */
-function canonicalQuery(pairs) {
-    return formatQuery([...pairs].sort(([k1, v1], [k2, v2]) => byteOrder(k1, k2) || byteOrder(v1, v2)));
-}
-function byteOrder(a, b) {
-    return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-function compare(a, b) {
-    if (a === b)
-        return 0;
-    return a < b ? -1 : 1;
-}
-function normalizedHeaders(headers) {
-    return Object.entries(headers)
-        .map(([name, value]) => [name.trim().toLowerCase(), value.trim()])
-        .sort(([a], [b]) => compare(a, b));
-}
-function sha256Hex(data) {
-    return (0,external_node_crypto_.createHash)('sha256').update(data, 'utf8').digest('hex');
-}
-function canonicalRequest(input) {
-    const headers = normalizedHeaders(input.signedHeaders);
-    return [
-        input.method.toUpperCase(),
-        canonicalUri(input.url.pathname),
-        canonicalQuery(wireQueryPairs(input.url.search)),
-        headers.map(([name, value]) => `${name}:${value}\n`).join(''),
-        headers.map(([name]) => name).join(';'),
-        sha256Hex(input.body)
-    ].join('\n');
-}
-function stringToSign(sdkDate, canonical) {
-    return `${SIGNING_ALGORITHM}\n${sdkDate}\n${sha256Hex(canonical)}`;
-}
-function sign(input, key) {
-    const headers = normalizedHeaders(input.signedHeaders);
-    const sdkDate = headers.find(([name]) => name === 'x-sdk-date')?.[1];
-    if (sdkDate === undefined) {
-        throw new Error('x-sdk-date must be one of the signed headers');
-    }
-    const signature = (0,external_node_crypto_.createHmac)('sha256', key.secretAccessKey)
-        .update(stringToSign(sdkDate, canonicalRequest(input)), 'utf8')
-        .digest('hex');
-    const signedHeaderNames = headers.map(([name]) => name);
-    return {
-        signature,
-        signedHeaderNames,
-        authorization: `${SIGNING_ALGORITHM} Access=${key.accessKeyId}, SignedHeaders=${signedHeaderNames.join(';')}, Signature=${signature}`
-    };
 }
 
 ;// CONCATENATED MODULE: ./src/cloud/auth.ts
@@ -39793,7 +41112,7 @@ async function gitHubIdToken(audience, io) {
         return idToken;
     }
     catch (error) {
-        throw new Error(`Getting the workflow's ID token from GitHub failed: ${errorMessage(error)}`, { cause: error });
+        throw new Error(`Getting the workflow's ID token from GitHub failed: ${text_errorMessage(error)}`, { cause: error });
     }
 }
 /**
@@ -39827,7 +41146,7 @@ async function signInWithOidc(auth, inputs, iam, io) {
             io.log.info(`Renewed the temporary access keys; valid until ${until(keys)}`);
             return keys;
         },
-        onRenewalFailed: (error) => io.log.warning(`Renewing the temporary access keys failed (${errorMessage(error)}); using the current ones, still valid, and trying again in a minute`)
+        onRenewalFailed: (error) => io.log.warning(`Renewing the temporary access keys failed (${text_errorMessage(error)}); using the current ones, still valid, and trying again in a minute`)
     });
 }
 /**
@@ -39853,171 +41172,6 @@ async function signIn(inputs, iam, io) {
     io.log.info(`Signed in as ${auth.username}`);
     const renew = async () => (await issue()).token;
     return { authenticator: tokenAuthenticator(renew, first.token), tokenProjectId: first.projectId };
-}
-
-;// CONCATENATED MODULE: ./src/cloud/retry.ts
-const DEFAULT_RETRY_POLICY = {
-    maxAttempts: 5,
-    baseDelayMs: 1000,
-    maxDelayMs: 30_000
-};
-/**
- * Exponential backoff with "equal jitter": half the step is fixed, half random, so
- * concurrent runs spread out but never retry immediately. `attempt` counts from 1.
- */
-function backoffDelayMs(attempt, policy, random) {
-    const step = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-    return Math.round(step / 2 + (random() * step) / 2);
-}
-/** `Retry-After` as delta-seconds or an HTTP date, in milliseconds from `nowMs`. */
-function parseRetryAfterMs(value, nowMs) {
-    if (value === undefined || value.trim() === '')
-        return undefined;
-    const trimmed = value.trim();
-    if (/^\d+(\.\d+)?$/.test(trimmed))
-        return Math.round(Number(trimmed) * 1000);
-    const date = Date.parse(trimmed);
-    return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
-}
-/** The wait before the next attempt: the server's word when it gave one, bounded. */
-function retryDelayMs(attempt, retryAfterMs, policy, random) {
-    if (retryAfterMs !== undefined)
-        return Math.min(retryAfterMs, policy.maxDelayMs);
-    return backoffDelayMs(attempt, policy, random);
-}
-
-;// CONCATENATED MODULE: ./src/cloud/api.ts
-
-
-
-
-/** The content type of a JSON body, exactly as both official SDKs send it. */
-const JSON_CONTENT_TYPE = 'application/json;charset=UTF-8';
-/**
- * Codes that mean "rejected for load, nothing was done, try later", whatever the status. Gateway
- * codes in either spelling (APIG./APIGW.) go through {@link gatewayCode} first.
- */
-const THROTTLING_CODES = new Set(['APIG.0308', 'Common.0024', 'Common.1503']);
-/** The gateway's "the token expired, get a new one" (401). */
-const TOKEN_EXPIRED = 'APIG.0307';
-function isThrottlingCode(code) {
-    const normal = gatewayCode(code);
-    return normal !== undefined && THROTTLING_CODES.has(normal);
-}
-function isThrottling(error) {
-    return error.status === 429 || isThrottlingCode(error.code);
-}
-/**
- * `Ecs.0603` (documented with HTTP 501): other commands are being executed on the servers, try
- * again in a minute. A refusal: nothing was done.
- */
-function isBusy(error) {
-    return error.code === 'Ecs.0603';
-}
-function isRetryable(error, idempotent) {
-    if (error instanceof TransportError)
-        return !isPermanentFailure(error) && (idempotent || !error.sent);
-    // Five failed AK/SK authentications lock the key for five minutes: never retry them.
-    if (error.isAuthFailure)
-        return false;
-    if (isThrottling(error))
-        return true;
-    return idempotent && error.status >= 500;
-}
-function headerValue(headers, name) {
-    const value = headers[name];
-    return Array.isArray(value) ? value[0] : value;
-}
-function snippet(text) {
-    const flat = text.replace(/\s+/g, ' ').trim();
-    return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
-}
-/** Turns an HTTP answer into parsed JSON, or the ApiError it stands for. */
-function interpretResponse(response, what, nowMs) {
-    const requestId = headerValue(response.headers, 'x-request-id');
-    const retryAfterMs = parseRetryAfterMs(headerValue(response.headers, 'retry-after'), nowMs);
-    const ok = response.status >= 200 && response.status < 300;
-    let body;
-    try {
-        body = response.body === '' ? undefined : JSON.parse(response.body);
-    }
-    catch {
-        const problem = `the response is not JSON: ${snippet(response.body)}`;
-        throw new ApiError(response.status, undefined, problem, requestId, what, retryAfterMs);
-    }
-    const details = parseErrorBody(body);
-    // Throttling can arrive as a 2xx (HTTP 202 with Common.0024): that is not an acceptance.
-    if (!ok || isThrottlingCode(details.code)) {
-        throw new ApiError(response.status, details.code, details.message, requestId, what, retryAfterMs);
-    }
-    return { status: response.status, body, requestId, headers: response.headers };
-}
-/** Sends authenticated JSON requests, retrying only where that is safe. */
-class ApiClient {
-    options;
-    constructor(options) {
-        this.options = options;
-    }
-    async request(call) {
-        const { retry, sleep, random, clock, log, signal } = this.options;
-        const sent = {};
-        for (let attempt = 1;; attempt++) {
-            if (signal.aborted)
-                throw new TransportError(call.what, 'the run was cancelled before it was sent', false);
-            try {
-                return await this.attempt(call, sent);
-            }
-            catch (error) {
-                if (!(error instanceof ApiError || error instanceof TransportError))
-                    throw error;
-                if (error instanceof ApiError &&
-                    gatewayCode(error.code) === TOKEN_EXPIRED &&
-                    sent.request !== undefined &&
-                    (await this.options.authenticator.renew(sent.request))) {
-                    log.info(`${call.what}: the token had expired; signed in again and retrying once`);
-                    attempt--;
-                    continue;
-                }
-                const refusal = error instanceof ApiError && (isThrottling(error) || isBusy(error));
-                if (refusal && call.callerRetriesRefusals === true)
-                    throw error;
-                if (attempt >= retry.maxAttempts || !isRetryable(error, call.idempotent))
-                    throw error;
-                const retryAfterMs = error instanceof ApiError ? error.retryAfterMs : undefined;
-                const delay = retryDelayMs(attempt, retryAfterMs, retry, random);
-                const why = `${error instanceof ApiError && isThrottling(error) ? 'throttled' : 'failed'} (${errorMessage(error)})`;
-                if (call.giveUpAt !== undefined && clock() + delay > call.giveUpAt) {
-                    log.warning(`${call.what} ${why}; not retrying, since waiting ${formatDuration(delay)} would pass timeout-seconds`);
-                    throw error;
-                }
-                const reason = retryAfterMs !== undefined ? ' as Retry-After asks' : '';
-                log.info(`${call.what} ${why}; retrying in ${formatDuration(delay)}${reason} (attempt ${attempt + 1} of ${retry.maxAttempts})`);
-                await sleep(delay, signal);
-            }
-        }
-    }
-    /** Sends the call once; `sent.request` keeps the request as authorized, for a renewal. */
-    async attempt(call, sent) {
-        const { transport, authenticator, clock, log } = this.options;
-        const url = new URL(call.path, call.endpoint);
-        // Not URLSearchParams, which writes a space as `+`: the wire carries what is signed (`%20`).
-        url.search = formatQuery(Object.entries(call.query ?? {}));
-        const body = call.body === undefined ? '' : JSON.stringify(call.body);
-        const headers = { Host: url.host };
-        if (body !== '')
-            headers['Content-Type'] = JSON_CONTENT_TYPE;
-        if (call.projectId !== undefined)
-            headers['X-Project-Id'] = call.projectId;
-        Object.assign(headers, call.headers);
-        const unsigned = { method: call.method, url, headers, body };
-        const request = await authenticator.authorize(unsigned, new Date(clock()));
-        sent.request = request;
-        const started = clock();
-        const response = await transport.send(request, call.what, this.options.signal);
-        const requestId = headerValue(response.headers, 'x-request-id');
-        log.debug(`${call.method} ${url.pathname}${url.search} -> HTTP ${response.status} in ${clock() - started} ms (X-Request-Id: ${requestId ?? 'none'})`);
-        return interpretResponse(response, call.what, clock());
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/cloud/http.ts
@@ -40065,7 +41219,7 @@ function readBody(message, maxBytes) {
     });
 }
 /** HTTP over @actions/http-client (which honours the runner's proxy settings). */
-function createHttpTransport(options) {
+function http_createHttpTransport(options) {
     const client = new HttpClient(options.userAgent, [], {
         socketTimeout: options.timeoutMs,
         allowRedirects: false,
@@ -40410,7 +41564,7 @@ class JobPoller {
             document = await ecs.getJob(jobId, this.options.deadline);
         }
         catch (error) {
-            const message = errorMessage(error);
+            const message = text_errorMessage(error);
             this.lastError.set(run, message);
             if (isRefusal(error))
                 this.refused(run, error);
@@ -40529,9 +41683,9 @@ async function waitForServerStates(serverIds, target, options, deps) {
             catch (error) {
                 // A refusal (say, no permission to read servers) would only repeat: stop asking.
                 if (isRefusal(error))
-                    refusal = `its status could not be read (${errorMessage(error)})`;
+                    refusal = `its status could not be read (${text_errorMessage(error)})`;
                 else if (!cancelled())
-                    log.warning(`${errorMessage(error)}; trying again`);
+                    log.warning(`${text_errorMessage(error)}; trying again`);
             }
         });
         const still = [];
@@ -40670,6 +41824,17 @@ class Executor {
             log.info(`Pausing ${this.options.pauseMs / 1000} s before wave ${waveNumber} of ${this.plan.waves.length}`);
             await this.idleUntil(clock() + this.options.pauseMs);
         }
+        // Once the run must stop, a wave is not prepared: its requests fail as not submitted.
+        const guard = this.whyStop() === null ? this.deps.waveGuard : undefined;
+        const serverIds = wave.flatMap((batch) => batch.serverIds);
+        const refused = guard === undefined ? null : await guard.before(waveNumber, serverIds);
+        if (refused !== null) {
+            this.stopReason = `Not submitted: an earlier wave was not restarted (${refused})`;
+            for (const batch of wave)
+                this.runs.push({ ...batchRun(batch, waveNumber, 'not submitted'), problem: refused });
+            ledger.markFailed(serverIds, null, refused);
+            return;
+        }
         for (const batch of wave) {
             const run = batchRun(batch, waveNumber, 'not submitted');
             this.runs.push(run);
@@ -40680,8 +41845,14 @@ class Executor {
         await this.poller.finish();
         if (this.options.waitForTargetState) {
             // From the plan, not the runs: a split batch has a run per part as well as its own.
-            const succeeded = wave.flatMap((batch) => batch.serverIds).filter((id) => ledger.isSucceeded(id));
+            const succeeded = serverIds.filter((id) => ledger.isSucceeded(id));
             await waitForServerStates(succeeded, TARGET_STATE[this.options.operation.kind], this.options, this.deps);
+        }
+        if (guard === undefined)
+            return;
+        for (const [id, why] of await guard.after(waveNumber, serverIds)) {
+            if (ledger.isSucceeded(id))
+                ledger.markFailed([id], 'HealthGate', why);
         }
     }
     /** Why the waves after this one are skipped, when more servers failed than `max-failures` allows. */
@@ -41132,6 +42303,10 @@ function explainNothingSelected(request, selection) {
 
 
 
+
+
+
+
 const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 const USER_AGENT = 'ecs-batch-restart (GitHub Action)';
 const TITLES = {
@@ -41139,7 +42314,7 @@ const TITLES = {
     start: 'ECS batch start',
     stop: 'ECS batch stop'
 };
-/** Signs in and finds the project: the ECS client the rest of the run uses. */
+/** Signs in and finds the project: the ECS client the rest of the run uses, and what other clients need. */
 async function connect(inputs, options, deadline, io) {
     const { authenticator, tokenProjectId } = await signIn(inputs, new ApiClient({ ...options, authenticator: anonymous }), io);
     const api = new ApiClient({ ...options, authenticator });
@@ -41149,7 +42324,7 @@ async function connect(inputs, options, deadline, io) {
         io.log.info(`Project of region ${inputs.region}: ${projectId}`);
     }
     const hosts = new HostFailover([inputs.endpoint, ...inputs.endpointAlternatives], io.log, 'ECS');
-    return new EcsClient(api, hosts, projectId);
+    return { ecs: new EcsClient(api, hosts, projectId), connection: { authenticator, projectId, options } };
 }
 /** "project 0123… (region ap-southeast-1, enterprise project all_granted_eps)", for messages. */
 function describeWhere(inputs, ecs) {
@@ -41191,11 +42366,14 @@ function checkFits(inputs, chosen, sendingMs, deadline, io) {
     const needed = Math.ceil((inputs.timeoutMs - left + sendingMs) / 1000) + 1;
     throw new Error(`The plan cannot finish within timeout-seconds (${inputs.timeoutMs / 1000} s): at max-servers-per-minute ${inputs.maxServersPerMinute.toLocaleString('en-US')}, sending all ${plural(chosen, 'server')} takes at least ${formatDuration(sendingMs)}${inputs.pauseMs > 0 ? ' with pause-seconds between waves' : ''}, before any waiting for the jobs. Nothing was restarted. Raise timeout-seconds above ${needed} (plus the time the jobs take), raise max-servers-per-minute if your account's quota allows, or select fewer servers.`);
 }
+/** A batch larger than the pace allows per minute could never be sent within it. */
+function batchSizeFor(inputs, chosen) {
+    return Math.min(resolveAmount(inputs.batchSize, chosen, 'up', 1, MAX_BATCH_SIZE), inputs.maxServersPerMinute);
+}
 /** Cuts the chosen servers into batches and waves, and says so in the log and `outcome.request`. */
-function planRun(inputs, chosen, outcome, ecs, deadline, io) {
-    // A batch larger than the pace allows per minute could never be sent within it.
-    const batchSize = Math.min(resolveAmount(inputs.batchSize, chosen.length, 'up', 1, MAX_BATCH_SIZE), inputs.maxServersPerMinute);
-    const plan = planBatches(chosen, batchSize, inputs.rolling);
+function planRun(inputs, chosen, outcome, ecs, deadline, io, gatePlan) {
+    const batchSize = batchSizeFor(inputs, chosen.length);
+    const plan = gatePlan ?? planBatches(chosen, batchSize, inputs.rolling);
     outcome.plan = plan;
     const waves = plan.waves.length > 1 ? `, ${plural(plan.waves.length, 'wave')}` : '';
     outcome.request = `${inputs.dryRun ? 'Dry run: ' : ''}${describeOperation(inputs.operation)} of ${plural(chosen.length, 'server')} in ${plural(plan.batchCount, 'batch')}${waves} via ${ecs.endpoint.host}`;
@@ -41225,15 +42403,16 @@ function recordDryRun(inputs, plan, outcome, io) {
 async function perform(inputs, outcome, io) {
     // timeout-seconds bounds the whole run: the project lookup, listing, throttled submissions and waiting.
     const deadline = io.clock() + inputs.timeoutMs;
-    const transport = createHttpTransport({
+    const transport = http_createHttpTransport({
         timeoutMs: inputs.requestTimeoutMs,
         maxBodyBytes: MAX_RESPONSE_BYTES,
         userAgent: USER_AGENT
     });
+    let gated;
     try {
         const { clock, sleep, random, log, cancellation: signal } = io;
-        const options = { transport, retry: DEFAULT_RETRY_POLICY, clock, sleep, random, log, signal };
-        const ecs = await connect(inputs, options, deadline, io);
+        const options = { transport, retry: retry_DEFAULT_RETRY_POLICY, clock, sleep, random, log, signal };
+        const { ecs, connection } = await connect(inputs, options, deadline, io);
         const selection = await main_select(inputs, ecs, io);
         outcome.ledger = new Ledger(selection.considered);
         outcome.known = selection.known;
@@ -41247,15 +42426,32 @@ async function perform(inputs, outcome, io) {
             io.log.info(`Nothing selected, and allow-empty is true: nothing to do. Why: ${why}`);
             return;
         }
-        const plan = planRun(inputs, selection.chosen, outcome, ecs, deadline, io);
+        // Health gate (issue 14): pools discovered and waves sized before anything changes.
+        if (inputs.healthGate !== undefined) {
+            const run = {
+                maxPerWave: batchSizeFor(inputs, selection.chosen.length),
+                deadline,
+                pollIntervalMs: inputs.pollIntervalMs,
+                dryRun: inputs.dryRun
+            };
+            const prepared = await prepareGate(inputs.healthGate, selection.chosen, run, connection, io);
+            gated = { prepared, settings: inputs.healthGate, connection };
+        }
+        const plan = planRun(inputs, selection.chosen, outcome, ecs, deadline, io, gated?.prepared.plan);
         if (inputs.dryRun) {
             recordDryRun(inputs, plan, outcome, io);
             return;
         }
         const maxFailures = resolveAmount(inputs.maxFailures, selection.chosen.length, 'down', 0, Number.MAX_SAFE_INTEGER);
-        outcome.runs = await execute(plan, { ...inputs, deadline, maxFailures }, { ecs, ledger: outcome.ledger, log, clock, sleep, random, signal });
+        outcome.runs = await execute(plan, 
+        // A gated wave is checked for health only once its servers are ACTIVE again.
+        { ...inputs, deadline, maxFailures, waitForTargetState: inputs.waitForTargetState || gated !== undefined }, { ecs, ledger: outcome.ledger, log, clock, sleep, random, signal, waveGuard: gated?.prepared.gate });
     }
     finally {
+        if (gated !== undefined) {
+            const report = await finishGate(gated.prepared, gated.settings, gated.connection, io);
+            outcome.gate = gateOutputs(gated.prepared, report);
+        }
         transport.close();
     }
 }
@@ -41294,7 +42490,7 @@ function refusedOutcome(error, io) {
 async function attempt(io) {
     let inputs;
     try {
-        inputs = readInputs(io);
+        inputs = inputs_readInputs(io);
     }
     catch (error) {
         if (!(error instanceof InputErrors))
@@ -41319,20 +42515,20 @@ async function attempt(io) {
         await perform(inputs, outcome, io);
     }
     catch (error) {
-        outcome.error = errorMessage(error);
+        outcome.error = text_errorMessage(error);
         outcome.ledger.explainQueued(`Not submitted: ${outcome.error}`);
     }
     return outcome;
 }
 /** Inputs → plan → execution → report. The outputs and summary are written whatever happens. */
-async function run(io = githubActionIO()) {
+async function run(io = action_io_githubActionIO()) {
     const started = io.clock();
     try {
         const outcome = await attempt(io);
         const results = outcome.ledger.results();
         const status = outcome.error !== undefined ? 'failed' : outcome.dryRun ? 'dry-run' : overallStatus(results, outcome.waited);
         const { title, request, error, known, requiredState, warnings } = outcome;
-        await publish({ results, runs: outcome.runs, plan: outcome.plan, status, known, requiredState }, { title, request, error, warnings, startedAt: started, durationMs: io.clock() - started, runUrl: io.runUrl() }, io);
+        await publish({ results, runs: outcome.runs, plan: outcome.plan, status, known, requiredState, gate: outcome.gate }, { title, request, error, warnings, startedAt: started, durationMs: io.clock() - started, runUrl: io.runUrl() }, io);
         if (outcome.error !== undefined)
             io.setFailed(outcome.error);
         else if (io.cancellation.aborted) {
@@ -41343,7 +42539,49 @@ async function run(io = githubActionIO()) {
         }
     }
     catch (error) {
-        io.setFailed(`Unexpected error: ${errorMessage(error)}`);
+        io.setFailed(`Unexpected error: ${text_errorMessage(error)}`);
+    }
+}
+/**
+ * The post step (action.yml `runs.post`, always run): puts back whatever the main step left
+ * drained or paused, from the journal it saved, signing in again with the same inputs.
+ */
+async function runPost(io = githubActionIO()) {
+    const path = io.env[`STATE_${JOURNAL_STATE}`];
+    if (!path)
+        return;
+    const transport = createHttpTransport({ timeoutMs: 30_000, maxBodyBytes: MAX_RESPONSE_BYTES, userAgent: USER_AGENT });
+    try {
+        const journal = readJournal(path);
+        if (openEntries(journal).length === 0 && journal.pausedGroups.length === 0) {
+            io.log.info('Health gate: the main step left nothing drained or paused.');
+            return;
+        }
+        const inputs = readInputs(io);
+        if (inputs.healthGate === undefined)
+            throw new Error('health-gate is not elb in the post step');
+        const { clock, sleep, random, log, cancellation: signal } = io;
+        const options = { transport, retry: DEFAULT_RETRY_POLICY, clock, sleep, random, log, signal };
+        const deadline = clock() + inputs.healthGate.healthTimeoutMs;
+        const { connection } = await connect(inputs, options, deadline, io);
+        const save = (changed) => writeJournal(path, changed);
+        const { restores, alerts } = await restoreJournal(journal, inputs.healthGate, connection, io, save, inputs.healthGate.healthTimeoutMs);
+        for (const r of restores) {
+            io.log.info(`Post step: member ${r.entry.memberId} of server ${r.entry.serverId} in pool ${r.entry.poolId}: ${r.outcome} (${r.detail})`);
+        }
+        for (const alert of alerts)
+            io.log.error(alert, 'Health gate post step: act by hand');
+        const left = openEntries(journal);
+        if (alerts.length > 0 || left.length > 0)
+            io.setFailed(`Health gate post step: not everything could be restored; journal: ${JSON.stringify(journal)}`);
+        else
+            io.log.info(`Post step: restored ${restores.filter((r) => r.outcome === 'restored').length} member(s) the main step left drained.`);
+    }
+    catch (error) {
+        io.setFailed(`Health gate post step failed: ${errorMessage(error)}. Restore the members listed in the journal ${path} by hand.`);
+    }
+    finally {
+        transport.close();
     }
 }
 

@@ -1,5 +1,5 @@
 import type { ElbMember } from '../../cloud/elb'
-import { errorMessage, formatSeconds, plural } from '../../shared/text'
+import { errorMessage, formatDuration, plural } from '../../shared/text'
 import type { WaveGuard } from '../batch-run'
 import { type PoolCounts, type ServerWatch, newWatch, observe, readWatch } from './health-wait'
 import { type RestoreResult, resumeGroups, restoreEntries } from './restore'
@@ -119,7 +119,9 @@ export class HealthGate implements WaveGuard {
     if (paused !== null) return paused
     const drained = await this.drain(wave, serverIds, memberships)
     if (drained !== null) return drained
-    this.ports.log.info(`Wave ${wave}: drained; waiting ${formatSeconds(this.settings.drainMs)} for in-flight requests`)
+    this.ports.log.info(
+      `Wave ${wave}: drained; waiting ${formatDuration(this.settings.drainMs)} for in-flight requests`
+    )
     await this.ports.sleep(this.settings.drainMs, this.ports.signal)
     report.drainMs = this.ports.clock() - started
     this.current.restartAt = this.ports.clock()
@@ -283,7 +285,7 @@ export class HealthGate implements WaveGuard {
 
   private describeTimeout(watch: ServerWatch): string {
     const last = [...watch.last].map(([member, status]) => `${member} ${status}`).join(', ')
-    return `Restarted, but not healthy behind its load balancers within health-timeout-seconds (${formatSeconds(this.settings.healthTimeoutMs)})${last ? `; last seen: ${last}` : ''}. Its weight was restored: the load balancer sends it nothing until its health check passes.`
+    return `Restarted, but not healthy behind its load balancers within health-timeout-seconds (${formatDuration(this.settings.healthTimeoutMs)})${last ? `; last seen: ${last}` : ''}. Its weight was restored: the load balancer sends it nothing until its health check passes.`
   }
 
   private async resumeIfSafe(failures: Map<string, string>): Promise<void> {

@@ -225,7 +225,7 @@ describe('a gated wave', () => {
     expect(await gate.before(1, ['s0'])).toBeNull()
     const failures = await gate.after(1, ['s0'])
     expect(failures.get('s0')).toMatch(
-      /not healthy .* within health-timeout-seconds \(60 s\); last seen: web\.s0 OFFLINE\. Its weight was restored/
+      /not healthy .* within health-timeout-seconds \(1 min\); last seen: web\.s0 OFFLINE\. Its weight was restored/
     )
     expect(web.members[0].weight).toBe(1)
   })

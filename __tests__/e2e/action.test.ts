@@ -118,12 +118,12 @@ describe('the bundled action', () => {
     expectAccounted(run, servers)
   })
 
-  it('keeps batches within max-servers-per-minute, and says how long sending takes', async () => {
+  it('keeps batches within max-servers-per-minute, and says when every request goes at once', async () => {
     const servers = ids(1)
     const target = await start()
     const single = await runAction(inputsFor(target, servers, { 'max-servers-per-minute': '1', wait: 'false' }))
     expect(single.stdout).toContain(
-      'batches of up to 1, at 1 servers/min: sending takes about 0 s, then waiting for the jobs (timeout-seconds 600 s)'
+      'batches of up to 1, at 1 servers/min: every request goes at once, then waiting for the jobs (timeout-seconds 600 s)'
     )
     expect(single.outputs.status).toBe('submitted')
   })

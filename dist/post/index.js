@@ -41708,7 +41708,7 @@ function planRun(inputs, chosen, outcome, ecs, deadline, io, gatePlan) {
     const waves = plan.waves.length > 1 ? `, ${plural(plan.waves.length, 'wave')}` : '';
     outcome.request = `${inputs.dryRun ? 'Dry run: ' : ''}${describeOperation(inputs.operation)} of ${plural(chosen.length, 'server')} in ${plural(plan.batchCount, 'batch')}${waves} via ${ecs.endpoint.host}`;
     const sendingMs = earliestLastRequestMs(plan, inputs.maxServersPerMinute, inputs.pauseMs);
-    io.log.info(`${outcome.request} (project ${ecs.projectId}), batches of up to ${batchSize}, at ${inputs.maxServersPerMinute.toLocaleString('en-US')} servers/min: sending takes about ${formatDuration(sendingMs)}, then waiting for the jobs (timeout-seconds ${inputs.timeoutMs / 1000} s)`);
+    io.log.info(`${outcome.request} (project ${ecs.projectId}), batches of up to ${batchSize}, at ${inputs.maxServersPerMinute.toLocaleString('en-US')} servers/min: ${sendingMs === 0 ? 'every request goes at once' : `sending takes about ${formatDuration(sendingMs)}`}, then waiting for the jobs (timeout-seconds ${inputs.timeoutMs / 1000} s)`);
     const warning = outOfStateWarning(plan, outcome.known, outcome.requiredState, describeOperation(inputs.operation));
     if (warning !== undefined) {
         io.log.warning(warning);

@@ -1,61 +1,14 @@
-import { setTimeout as delay } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
-import type { ActionIO } from '../src/action/action-io'
 import { run } from '../src/main'
 import { DEFAULT_PROJECT_ID, DEFAULT_REGION } from './emulator'
-import { createOidcFixture } from './support/oidc'
+import { createOidcFixture, oidcEmulatorOptions, requestIdToken } from './support/oidc'
 import { EMULATOR_KEY, serverIds as ids, useEmulator } from './support/fixtures'
+import { recordingIO } from './support/recording-io'
 
 // run() in-process with recording side effects; the bundle's own tests are in action.test.ts.
 
 const { accessKeyId, secretAccessKey } = EMULATOR_KEY
 const emulators = useEmulator()
-
-function recordingIO(inputs: Record<string, string>, overrides: Partial<ActionIO> = {}) {
-  const record = {
-    outputs: {} as Record<string, string>,
-    files: {} as Record<string, string>,
-    summaries: [] as string[],
-    failed: [] as string[],
-    masked: [] as string[],
-    lines: [] as string[]
-  }
-  const io: ActionIO = {
-    getInput: (name) => inputs[name] ?? '',
-    env: {},
-    maskSecret: (value) => record.masked.push(value),
-    log: {
-      info: (m) => record.lines.push(m),
-      warning: (m) => record.lines.push(`warning: ${m}`),
-      debug: () => {},
-      error: (m, title) => record.lines.push(`error: ${title}: ${m}`),
-      group: (title, lines) => record.lines.push(`group: ${title} (${lines.length} lines)`)
-    },
-    setOutput: (name, pieces) => {
-      record.outputs[name] = [...pieces].join('')
-      return Buffer.byteLength(record.outputs[name])
-    },
-    writeTempFile: (suffix, pieces) => {
-      const path = `/runner-temp/${Object.keys(record.files).length}-${suffix}`
-      record.files[path] = [...pieces].join('')
-      return path
-    },
-    writeSummary: (html) => {
-      record.summaries.push(html)
-      return Promise.resolve()
-    },
-    setFailed: (message) => record.failed.push(message),
-    runUrl: () => undefined,
-    clock: () => Date.now(),
-    sleep: (ms) => delay(ms),
-    random: () => 0.5,
-    cancellation: new AbortController().signal,
-    readFile: () => '',
-    getIDToken: () => Promise.reject(new Error('no OIDC in these tests')),
-    ...overrides
-  }
-  return { io, record }
-}
 
 async function inputsForEmulator(servers: string[]): Promise<Record<string, string>> {
   const emulator = await emulators.start({ jobDurationMs: 20 })
@@ -208,9 +161,8 @@ describe('run', () => {
     const github = createOidcFixture()
     const emulator = await emulators.start({
       jobDurationMs: 20,
-      identityProviders: { idp: { issuer: github.issuer, clientId: 'huaweicloud', jwks: github.publicJwks } },
-      iamUsers: [{ domain: 'acme', name: 'ops', password: 'pw' }],
-      githubOidc: { issuer: github.issuer, requestToken: 'rt', privateKey: github.privateKey, kid: github.kid }
+      ...oidcEmulatorOptions(github),
+      iamUsers: [{ domain: 'acme', name: 'ops', password: 'pw' }]
     })
     const oidcEnv = emulator.githubOidcEnv()
     const base = {
@@ -222,15 +174,7 @@ describe('run', () => {
     }
     const oidc = recordingIO(
       { ...base, 'idp-id': 'idp' },
-      {
-        env: oidcEnv,
-        getIDToken: async (audience) => {
-          const response = await fetch(`${oidcEnv.ACTIONS_ID_TOKEN_REQUEST_URL}&audience=${audience}`, {
-            headers: { Authorization: `Bearer ${oidcEnv.ACTIONS_ID_TOKEN_REQUEST_TOKEN}` }
-          })
-          return ((await response.json()) as { value: string }).value
-        }
-      }
+      { env: oidcEnv, getIDToken: (audience) => requestIdToken(oidcEnv, audience) }
     )
     await run(oidc.io)
     expect(oidc.record.failed).toEqual([])

@@ -4,6 +4,9 @@ import { basename, dirname, join } from 'node:path'
 import * as core from '@actions/core'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { appendOutput, githubActionIO } from '../../src/action/action-io'
+import { savedState } from '../support/elb-run'
+import { useEmulator } from '../support/fixtures'
+import { createOidcFixture, decodeJwt, oidcEmulatorOptions } from '../support/oidc'
 import { parseOutputFile } from '../support/run-action'
 
 // @actions/github reads the server URL and run ID once, when it is loaded, as on a runner.
@@ -14,6 +17,7 @@ vi.hoisted(() => {
 
 // The real @actions/core and @actions/github behind ActionIO, with the runner's files in a temp folder.
 
+const emulators = useEmulator()
 let folder: string
 let written: string[]
 const saved = { ...process.env }
@@ -153,5 +157,40 @@ describe('githubActionIO', () => {
     await expect(io.sleep(3_600_000, controller.signal)).resolves.toBeUndefined()
     const value = io.random()
     expect(value >= 0 && value < 1).toBe(true)
+  })
+
+  it('passes a state to the post step through GITHUB_STATE, where the post step reads it as STATE_<name>', async () => {
+    const stateFile = join(folder, 'state')
+    await writeFile(stateFile, '')
+    process.env.GITHUB_STATE = stateFile
+    githubActionIO().saveState?.('elb_journal', '/runner/temp/journal.json')
+    expect(await savedState(stateFile)).toEqual({ STATE_elb_journal: '/runner/temp/journal.json' })
+  })
+
+  it('aborts the cancellation on the runner’s SIGINT, warning once, with the signal’s name as reason', () => {
+    const before = { SIGINT: process.listeners('SIGINT'), SIGTERM: process.listeners('SIGTERM') }
+    const io = githubActionIO()
+    const added = (name: 'SIGINT' | 'SIGTERM') => process.listeners(name).filter((l) => !before[name].includes(l))
+    const [onInt, onTerm] = [added('SIGINT'), added('SIGTERM')]
+    try {
+      expect([onInt.length, onTerm.length]).toEqual([1, 1])
+      expect(io.cancellation.aborted).toBe(false)
+      onInt[0]('SIGINT')
+      onTerm[0]('SIGTERM')
+      expect(io.cancellation.aborted).toBe(true)
+      expect(io.cancellation.reason).toBe('SIGINT')
+      expect(written.join('')).toBe('::warning::Received SIGINT: stopping, and reporting what is known.\n')
+    } finally {
+      for (const l of onInt) process.removeListener('SIGINT', l)
+      for (const l of onTerm) process.removeListener('SIGTERM', l)
+    }
+  })
+
+  it("asks the runner's ID-token route for a token for the audience, and masks it", async () => {
+    const emulator = await emulators.start(oidcEmulatorOptions(createOidcFixture()))
+    Object.assign(process.env, emulator.githubOidcEnv())
+    const token = await githubActionIO().getIDToken('huaweicloud')
+    expect(decodeJwt(token).claims.aud).toBe('huaweicloud')
+    expect(written.join('')).toContain(`::add-mask::${token}`)
   })
 })

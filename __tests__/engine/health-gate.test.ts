@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest'
 import type { ElbMember, ElbPool, WeightChange } from '../../src/cloud/elb'
 import { ApiError } from '../../src/cloud/errors'
 import { discover, minimumHealthy } from '../../src/engine/health-gate/discover'
-import { HealthGate } from '../../src/engine/health-gate/gate'
+import { type GateSettings, HealthGate } from '../../src/engine/health-gate/gate'
 import { restoreAll } from '../../src/engine/health-gate/restore'
-import type { ElbPort, Journal } from '../../src/engine/health-gate/types'
+import type { ElbPort, Journal, ScalingPort } from '../../src/engine/health-gate/types'
 import { sizeWaves } from '../../src/engine/health-gate/waves'
 
 // The health gate on a virtual clock against an in-memory ELB (no timers, no HTTP).
@@ -106,6 +106,15 @@ function ports(elb: ElbPort, clock: { now: number }, onSleep: (now: number) => v
 
 const servers = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `s${from + i}`)
 
+/** A virtual clock and an in-memory ELB with pool `web` of s0…s{n-1} (and `more`), discovered with one member to spare. */
+async function webFleet(n: number, ...more: FakePool[]) {
+  const clock = { now: 0 }
+  const web = pool('web', servers(n))
+  const elb = fakeElb([web, ...more], clock)
+  const topology = await discover(servers(n), { maxUnavailable: { count: 1 } }, elb)
+  return { clock, web, elb, topology }
+}
+
 describe('discovery and waves', () => {
   it('keeps at least one healthy member; a percentage rounds down and allows at least one', () => {
     expect(minimumHealthy(15, { count: 1 })).toBe(14)
@@ -203,10 +212,7 @@ describe('a gated wave', () => {
   })
 
   it('a server that stays down fails after the health timeout and is restored anyway', async () => {
-    const clock = { now: 0 }
-    const web = pool('web', servers(3))
-    const elb = fakeElb([web], clock)
-    const topology = await discover(servers(3), { maxUnavailable: { count: 1 } }, elb)
+    const { clock, web, elb, topology } = await webFleet(3)
     web.members[0].statuses = ['OFFLINE']
     const { deps } = ports(elb, clock)
     const gate = new HealthGate(
@@ -286,5 +292,252 @@ describe('restoring from a journal', () => {
     expect(alerts).toEqual([
       expect.stringMatching(/^Member web\.a of server a in pool web is still at weight 0: set it back to 5 by hand/)
     ])
+  })
+})
+
+/** Scaling groups by id and status; records each pause and resume with the clock. */
+function fakeScaling(groups: Record<string, string>, clock: { now: number }, refuse?: ApiError) {
+  const calls: string[] = []
+  const scaling: ScalingPort & { calls: string[] } = {
+    calls,
+    group: (id) => Promise.resolve({ id, name: id, status: groups[id], isScaling: false }),
+    setPaused(id, paused) {
+      if (refuse !== undefined) return Promise.reject(refuse)
+      calls.push(`${paused ? 'pause' : 'resume'} ${id} at ${clock.now}`)
+      groups[id] = paused ? 'PAUSED' : 'INSERVICE'
+      return Promise.resolve()
+    }
+  }
+  return scaling
+}
+
+const gateSettings = (extra: Partial<GateSettings> = {}): GateSettings => ({
+  drainMs: 0,
+  healthTimeoutMs: 60_000,
+  pollIntervalMs: 1000,
+  stablePolls: 2,
+  deadline: Infinity,
+  scalingGroupIds: [],
+  ...extra
+})
+
+describe('a gated wave and its scaling groups', () => {
+  it('journals, then pauses each group before draining, resumes it once the wave is healthy, and leaves a group paused by someone else alone', async () => {
+    const { clock, elb, topology } = await webFleet(4)
+    const scaling = fakeScaling({ asg: 'INSERVICE', other: 'PAUSED' }, clock)
+    const { deps, logs } = ports(elb, clock)
+    const saved: Journal[] = []
+    const gate = new HealthGate(
+      topology,
+      gateSettings({ scalingGroupIds: ['asg', 'other'] }),
+      { ...deps, scaling },
+      (j) => saved.push(structuredClone(j))
+    )
+    expect(await gate.before(1, ['s0'])).toBeNull()
+    expect(saved[0].pausedGroups).toEqual(['asg'])
+    expect(saved[0].entries).toEqual([])
+    expect(scaling.calls).toEqual(['pause asg at 0'])
+    expect(logs).toContain('Scaling group other was already paused before this run: left paused, never resumed by it.')
+    expect((await gate.after(1, ['s0'])).size).toBe(0)
+    expect(scaling.calls).toEqual(['pause asg at 0', 'resume asg at 25000'])
+    expect(gate.journal.pausedGroups).toEqual([])
+    expect(await gate.before(2, ['s1'])).toBeNull()
+    expect(scaling.calls.at(-1)).toBe('pause asg at 25000')
+    expect(logs.filter((l) => l.startsWith('Scaling group other'))).toHaveLength(1)
+  })
+
+  it('a group that cannot be paused stops the wave before any drain, and is not left in the journal', async () => {
+    const { clock, elb, topology } = await webFleet(3)
+    const refusal = new ApiError(403, 'AS.0001', 'Forbidden.', undefined, 'Pause scaling group asg')
+    const scaling = fakeScaling({ asg: 'INSERVICE' }, clock, refusal)
+    const gate = new HealthGate(
+      topology,
+      gateSettings({ scalingGroupIds: ['asg'] }),
+      {
+        ...ports(elb, clock).deps,
+        scaling
+      },
+      () => {}
+    )
+    expect(await gate.before(1, ['s0'])).toBe(
+      'Not restarted: scaling group asg could not be paused (Pause scaling group asg failed with HTTP 403, AS.0001: Forbidden. (X-Request-Id: none)), and a reboot could get its servers deleted as unhealthy.'
+    )
+    expect(elb.writes).toEqual([])
+    expect(gate.journal).toMatchObject({ entries: [], pausedGroups: [] })
+  })
+
+  it('keeps its groups paused when a server of the wave does not turn healthy', async () => {
+    const { clock, web, elb, topology } = await webFleet(3)
+    web.members[0].statuses = ['OFFLINE']
+    const scaling = fakeScaling({ asg: 'INSERVICE' }, clock)
+    const { deps, logs } = ports(elb, clock)
+    const gate = new HealthGate(topology, gateSettings({ scalingGroupIds: ['asg'] }), { ...deps, scaling }, () => {})
+    await gate.before(1, ['s0'])
+    expect([...(await gate.after(1, ['s0'])).keys()]).toEqual(['s0'])
+    expect(scaling.calls).toEqual(['pause asg at 0'])
+    expect(logs).toContain('Scaling group(s) asg stay paused: 1 server did not turn healthy.')
+    expect(gate.journal).toMatchObject({ pausedGroups: ['asg'], unconfirmed: ['s0'] })
+  })
+})
+
+describe('before a wave', () => {
+  it('waits, polling at the probe interval, for a short pool to recover before draining', async () => {
+    const { clock, web, elb, topology } = await webFleet(3)
+    web.members[1].statuses = ['OFFLINE']
+    const { deps } = ports(elb, clock, (now) => {
+      if (now >= 10_000) web.members[1].statuses = ['ONLINE']
+    })
+    const gate = new HealthGate(topology, gateSettings(), deps, () => {})
+    expect(await gate.before(1, ['s0'])).toBeNull()
+    expect(elb.writes.map((w) => w.at)).toEqual([10_000])
+  })
+
+  it('gives up on a pool that does not recover within the health timeout, draining nothing', async () => {
+    const { clock, web, elb, topology } = await webFleet(3)
+    web.members[1].statuses = ['OFFLINE']
+    const gate = new HealthGate(topology, gateSettings({ healthTimeoutMs: 12_000 }), ports(elb, clock).deps, () => {})
+    expect(await gate.before(1, ['s0'])).toBe(
+      'Not restarted: wave 1 would take pool web (2 healthy now, at least 2 to keep) below its minimum of healthy members, and it did not recover within health-timeout-seconds. Bring the unhealthy members back, or raise max-unavailable-per-pool.'
+    )
+    expect(clock.now).toBe(10_000)
+    expect(elb.writes).toEqual([])
+  })
+
+  it('a drain refused in one pool puts back what the other pools drained, and the wave is not restarted', async () => {
+    const api = pool('api', servers(3))
+    const { clock, web, elb, topology } = await webFleet(3, api)
+    elb.failWrites = 1
+    const gate = new HealthGate(topology, gateSettings(), ports(elb, clock).deps, () => {})
+    expect(await gate.before(1, ['s0'])).toBe(
+      'Not restarted: draining wave 1 failed (pool web: set weights failed with HTTP 500, ELB.8906: Internal server error. (X-Request-Id: none)); what was drained was restored.'
+    )
+    expect([web.members[0].weight, api.members[0].weight]).toEqual([1, 1])
+    expect(gate.report.restores.map((r) => [r.entry.poolId, r.outcome, r.detail])).toEqual([
+      ['web', 'left', 'already at its original weight'],
+      ['api', 'restored', 'weight 1']
+    ])
+    expect(gate.journal.entries.map((e) => e.state)).toEqual(['restored', 'restored'])
+  })
+
+  it('cancelled while draining: not restarted, and the drained members stay in the journal for the restore', async () => {
+    const { clock, web, elb, topology } = await webFleet(3)
+    const controller = new AbortController()
+    const { deps } = ports(elb, clock, () => controller.abort('SIGINT'))
+    const gate = new HealthGate(
+      topology,
+      gateSettings({ drainMs: 30_000 }),
+      { ...deps, signal: controller.signal },
+      () => {}
+    )
+    expect(await gate.before(1, ['s0'])).toBe('Not restarted: the run was cancelled while draining.')
+    expect((await gate.after(1, ['s0'])).size).toBe(0)
+    expect(web.members[0].weight).toBe(0)
+    expect(gate.journal.entries.map((e) => e.state)).toEqual(['drained'])
+  })
+})
+
+describe('resuming the paused groups', () => {
+  const journalOf = (state: 'drained' | 'restored' | 'gone', ...ids: string[]): Journal => ({
+    version: 1,
+    entries: ids.map((id) => ({
+      poolId: 'web',
+      loadBalancerId: 'lb-web',
+      serverId: id,
+      memberId: `web.${id}`,
+      originalWeight: 1,
+      state,
+      wave: 1
+    })),
+    pausedGroups: ['asg'],
+    unconfirmed: ids
+  })
+
+  it('resumes a group only once the servers of the interrupted wave are healthy again', async () => {
+    const clock = { now: 0 }
+    const web = pool('web', ['a', 'b'])
+    web.members[0].weight = 0
+    web.members[0].statuses = ['OFFLINE']
+    const elb = fakeElb([web], clock)
+    const scaling = fakeScaling({ asg: 'PAUSED' }, clock)
+    const { deps, logs } = ports(elb, clock, (now) => {
+      if (now >= 3000) web.members[0].statuses = ['ONLINE']
+    })
+    const journal = journalOf('drained', 'a')
+    const saved: Journal[] = []
+    const { results, alerts } = await restoreAll(journal, { ...deps, scaling }, 60_000, (j) =>
+      saved.push(structuredClone(j))
+    )
+    expect(results.map((r) => r.outcome)).toEqual(['restored'])
+    expect(alerts).toEqual([])
+    expect(scaling.calls).toEqual(['resume asg at 3000'])
+    expect(saved.at(-1)?.pausedGroups).toEqual([])
+    expect(logs).toEqual(['Restored 1 member of 1 still drained', 'Resumed scaling group asg'])
+  })
+
+  it('counts a member no longer in its pool, or gone, as no reason to wait', async () => {
+    const clock = { now: 0 }
+    const elb = fakeElb([pool('web', ['b'])], clock)
+    const scaling = fakeScaling({ asg: 'PAUSED' }, clock)
+    const journal = journalOf('restored', 'a')
+    journal.entries.push({ ...journal.entries[0], serverId: 'b', memberId: 'web.b', state: 'gone' })
+    journal.unconfirmed.push('b')
+    const { alerts } = await restoreAll(journal, { ...ports(elb, clock).deps, scaling }, 60_000, () => {})
+    expect([alerts, scaling.calls]).toEqual([[], ['resume asg at 0']])
+  })
+
+  it('leaves a group paused, saying how to resume it, when its servers are not healthy in time or the resume fails', async () => {
+    const clock = { now: 0 }
+    const web = pool('web', ['a'])
+    web.members[0].statuses = ['OFFLINE']
+    const elb = fakeElb([web], clock)
+    const scaling = fakeScaling({ asg: 'PAUSED' }, clock)
+    const late = await restoreAll(journalOf('restored', 'a'), { ...ports(elb, clock).deps, scaling }, 5500, () => {})
+    expect(clock.now).toBe(5000)
+    expect(late.alerts).toEqual([
+      'Scaling group asg was left PAUSED: servers it restarted (a) were not healthy yet, and a resumed group would delete them. Resume it once its servers are healthy: in the console (Auto Scaling > the group > Enable), or POST /autoscaling-api/v1/{project_id}/scaling_group/asg/action with {"action":"resume"}.'
+    ])
+    expect(scaling.calls).toEqual([])
+    web.members[0].statuses = ['ONLINE']
+    const refusal = new ApiError(
+      400,
+      'AS.2020',
+      'The AS group asg is already in service.',
+      undefined,
+      'Resume scaling group asg'
+    )
+    const failing = fakeScaling({ asg: 'PAUSED' }, clock, refusal)
+    const journal = journalOf('restored', 'a')
+    const refused = await restoreAll(journal, { ...ports(elb, clock).deps, scaling: failing }, 60_000, () => {})
+    expect(refused.alerts).toEqual([
+      expect.stringMatching(
+        /^Scaling group asg could not be resumed \(Resume scaling group asg failed with HTTP 400, AS\.2020: .*\) and is still PAUSED\. Resume it once/
+      )
+    ])
+    expect(journal.pausedGroups).toEqual(['asg'])
+  })
+
+  it('reads a pool again, once, when a member is deleted between the read and the write', async () => {
+    const clock = { now: 0 }
+    const web = pool('web', ['a', 'b'])
+    for (const m of web.members) m.weight = 0
+    const elb = fakeElb([web], clock)
+    const read = elb.members
+    let reads = 0
+    elb.members = async (id) => {
+      const members = await read(id)
+      if (++reads === 1) web.members.splice(1, 1)
+      return members
+    }
+    const journal = journalOf('drained', 'a', 'b')
+    journal.pausedGroups = []
+    const { results, alerts } = await restoreAll(journal, ports(elb, clock).deps, 60_000, () => {})
+    expect(reads).toBe(2)
+    expect(results.map((r) => [r.entry.serverId, r.outcome])).toEqual([
+      ['a', 'left'],
+      ['b', 'gone']
+    ])
+    expect(web.members.map((m) => m.weight)).toEqual([1])
+    expect(alerts).toEqual([])
+    expect(journal.entries.map((e) => e.state)).toEqual(['restored', 'gone'])
   })
 })

@@ -65,3 +65,25 @@ export function decodeJwt(token: string): { header: Record<string, unknown>; cla
     JSON.parse(Buffer.from(part ?? '', 'base64url').toString('utf8')) as Record<string, unknown>
   return { header: parse(header), claims: parse(claims) }
 }
+
+/**
+ * Emulator options (no import of the emulator here: it imports this file) for an IAM that trusts
+ * `github` as identity provider `idp` (client ID `huaweicloud`), and for GitHub's ID-token route.
+ */
+export function oidcEmulatorOptions(github: OidcFixture) {
+  return {
+    identityProviders: { idp: { issuer: github.issuer, clientId: 'huaweicloud', jwks: github.publicJwks } },
+    githubOidc: { issuer: github.issuer, requestToken: 'rt', privateKey: github.privateKey, kid: github.kid }
+  }
+}
+
+/** An ID token from the runner's ID-token route, asked for as `@actions/core`'s `getIDToken` does. */
+export async function requestIdToken(
+  env: { ACTIONS_ID_TOKEN_REQUEST_URL: string; ACTIONS_ID_TOKEN_REQUEST_TOKEN: string },
+  audience: string
+): Promise<string> {
+  const response = await fetch(`${env.ACTIONS_ID_TOKEN_REQUEST_URL}&audience=${audience}`, {
+    headers: { Authorization: `Bearer ${env.ACTIONS_ID_TOKEN_REQUEST_TOKEN}` }
+  })
+  return ((await response.json()) as { value: string }).value
+}

@@ -215,7 +215,8 @@ describe('the post step (runPost)', () => {
         entry('pool-api', 22, 'restored')
       ],
       pausedGroups: ['asg-api'],
-      unconfirmed: [uuid(20), uuid(21)]
+      unconfirmed: [uuid(20), uuid(21)],
+      steadyMs: 0
     }
     const path = await interrupted(emulator, journal)
     // Someone set srv-21 back by hand, to another weight; srv-20 was restarted and is booting.
@@ -264,7 +265,8 @@ describe('the post step (runPost)', () => {
         { ...entry('pool-api', 20), poolId: 'pool-deleted', memberId: 'm-1', originalWeight: 4 }
       ],
       pausedGroups: ['asg-api'],
-      unconfirmed: [uuid(20)]
+      unconfirmed: [uuid(20)],
+      steadyMs: 0
     }
     const path = await interrupted(emulator, { ...journal, entries: [journal.entries[0]] })
     writeJournal(path, journal)
@@ -299,7 +301,13 @@ describe('the post step (runPost)', () => {
     await runPost(none.io)
     expect([none.record.failed, none.record.lines]).toEqual([[], []])
     const path = join(await runnerTemp(), 'journal.json')
-    writeJournal(path, { version: 1, entries: [entry('pool-api', 20, 'restored')], pausedGroups: [], unconfirmed: [] })
+    writeJournal(path, {
+      version: 1,
+      entries: [entry('pool-api', 20, 'restored')],
+      pausedGroups: [],
+      unconfirmed: [],
+      steadyMs: 0
+    })
     const done = recordingIO(gatedInputs(emulator), { env: { [`STATE_${JOURNAL_STATE}`]: path } })
     await runPost(done.io)
     expect(done.record.failed).toEqual([])
@@ -318,7 +326,7 @@ describe('the post step (runPost)', () => {
       `Health gate post step failed: ${garbage} is not a journal of this action. Restore the members listed in the journal ${garbage} by hand.`
     ])
     const path = join(folder, 'journal.json')
-    writeJournal(path, { version: 1, entries: [entry('pool-api', 20)], pausedGroups: [], unconfirmed: [] })
+    writeJournal(path, { version: 1, entries: [entry('pool-api', 20)], pausedGroups: [], unconfirmed: [], steadyMs: 0 })
     const ungated = recordingIO(gatedInputs(emulator, { 'health-gate': 'none' }), {
       env: { [`STATE_${JOURNAL_STATE}`]: path }
     })

@@ -27,7 +27,8 @@ const journal: Journal = {
     }
   ],
   pausedGroups: ['asg'],
-  unconfirmed: ['s1']
+  unconfirmed: ['s1'],
+  steadyMs: 0
 }
 
 describe('journal file', () => {
@@ -50,7 +51,7 @@ describe('journal file', () => {
   it('reads a journal without groups or unconfirmed servers as none, and refuses anything else', async () => {
     const path = join(folder, 'journal.json')
     await writeFile(path, JSON.stringify({ version: 1, entries: journal.entries }))
-    expect(readJournal(path)).toEqual({ ...journal, pausedGroups: [], unconfirmed: [] })
+    expect(readJournal(path)).toEqual({ ...journal, pausedGroups: [], unconfirmed: [], steadyMs: 0 })
     for (const text of ['null', '{"version":2,"entries":[]}', '{"version":1}']) {
       await writeFile(path, text)
       expect(() => readJournal(path)).toThrow(`${path} is not a journal of this action`)

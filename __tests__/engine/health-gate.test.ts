@@ -253,7 +253,8 @@ describe('restoring from a journal', () => {
         { ...entry, serverId: 'c', memberId: 'web.c' }
       ],
       pausedGroups: [],
-      unconfirmed: []
+      unconfirmed: [],
+      steadyMs: 0
     }
     const { deps } = ports(elb, clock)
     const { results, alerts } = await restoreAll(journal, deps, 60_000, () => {})
@@ -286,7 +287,8 @@ describe('restoring from a journal', () => {
         }
       ],
       pausedGroups: [],
-      unconfirmed: []
+      unconfirmed: [],
+      steadyMs: 0
     }
     const { alerts } = await restoreAll(journal, ports(elb, clock).deps, 60_000, () => {})
     expect(alerts).toEqual([
@@ -376,7 +378,7 @@ describe('a gated wave and its scaling groups', () => {
     expect([...(await gate.after(1, ['s0'])).keys()]).toEqual(['s0'])
     expect(scaling.calls).toEqual(['pause asg at 0'])
     expect(logs).toContain('Scaling group(s) asg stay paused: 1 server did not turn healthy.')
-    expect(gate.journal).toMatchObject({ pausedGroups: ['asg'], unconfirmed: ['s0'] })
+    expect(gate.journal).toMatchObject({ pausedGroups: ['asg'], unconfirmed: ['s0'], steadyMs: 20_000 })
   })
 })
 
@@ -449,7 +451,8 @@ describe('resuming the paused groups', () => {
       wave: 1
     })),
     pausedGroups: ['asg'],
-    unconfirmed: ids
+    unconfirmed: ids,
+    steadyMs: 0
   })
 
   it('resumes a group only once the servers of the interrupted wave are healthy again', async () => {
@@ -472,6 +475,22 @@ describe('resuming the paused groups', () => {
     expect(scaling.calls).toEqual(['resume asg at 3000'])
     expect(saved.at(-1)?.pausedGroups).toEqual([])
     expect(logs).toEqual(['Restored 1 member of 1 still drained', 'Resumed scaling group asg'])
+  })
+
+  it('trusts health only once it held for the stale-ONLINE window: a stale ONLINE that then drops resumes nothing early', async () => {
+    const clock = { now: 0 }
+    const web = pool('web', ['a'])
+    const elb = fakeElb([web], clock)
+    const scaling = fakeScaling({ asg: 'PAUSED' }, clock)
+    // ONLINE (stale) until 2 s, OFFLINE while it reboots, ONLINE for good from 6 s.
+    const { deps } = ports(elb, clock, (now) => {
+      web.members[0].statuses = now < 2000 || now >= 6000 ? ['ONLINE'] : ['OFFLINE']
+    })
+    const journal = { ...journalOf('restored', 'a'), steadyMs: 4000 }
+    const { alerts } = await restoreAll(journal, { ...deps, scaling }, 60_000, () => {})
+    expect(alerts).toEqual([])
+    // Not at 0 s (stale ONLINE), not at 4 s; once ONLINE from 6 s held 4 s: at 10 s.
+    expect(scaling.calls).toEqual(['resume asg at 10000'])
   })
 
   it('counts a member no longer in its pool, or gone, as no reason to wait', async () => {

@@ -27,6 +27,7 @@ export function readJournal(path: string): Journal {
     version: 1,
     entries: parsed.entries,
     pausedGroups: parsed.pausedGroups ?? [],
-    unconfirmed: parsed.unconfirmed ?? []
+    unconfirmed: parsed.unconfirmed ?? [],
+    steadyMs: parsed.steadyMs ?? 0
   }
 }

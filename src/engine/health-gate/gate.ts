@@ -1,7 +1,7 @@
 import type { ElbMember } from '../../cloud/elb'
 import { errorMessage, formatDuration, plural } from '../../shared/text'
 import type { WaveGuard } from '../batch-run'
-import { type PoolCounts, type ServerWatch, newWatch, observe, readWatch } from './health-wait'
+import { type PoolCounts, type ServerWatch, newWatch, observe, readWatch, staleGuardMs } from './health-wait'
 import { type RestoreResult, resumeGroups, restoreEntries } from './restore'
 import {
   type GatePorts,
@@ -60,7 +60,7 @@ const WRITE_PATIENCE_MS = 60_000
  * weights and resumes the groups.
  */
 export class HealthGate implements WaveGuard {
-  readonly journal: Journal = { version: 1, entries: [], pausedGroups: [], unconfirmed: [] }
+  readonly journal: Journal = { version: 1, entries: [], pausedGroups: [], unconfirmed: [], steadyMs: 0 }
   readonly report: GateReport = { waves: [], restores: [], alerts: [] }
   private readonly foreignPaused = new Set<string>()
   private current: { report: WaveReport; counts: Map<string, PoolCounts>; restartAt: number } | undefined
@@ -188,6 +188,9 @@ export class HealthGate implements WaveGuard {
     const entries: JournalEntry[] = memberships.map((m) => ({ ...m, state: 'draining', wave }))
     this.journal.entries.push(...entries)
     this.journal.unconfirmed.push(...serverIds)
+    for (const { poolId } of memberships) {
+      this.journal.steadyMs = Math.max(this.journal.steadyMs, staleGuardMs(this.pool(poolId)))
+    }
     this.save(this.journal)
     const pools = [...new Set(entries.map((e) => e.poolId))]
     const giveUpAt = this.giveUpAt()

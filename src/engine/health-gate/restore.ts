@@ -128,9 +128,17 @@ export async function resumeGroups(
 ): Promise<string[]> {
   const { scaling, log, clock, sleep } = ports
   if (journal.pausedGroups.length === 0 || scaling === undefined) return []
-  let healthy: boolean
+  // A server still rebooting can read ONLINE until its load balancer has seen enough failed
+  // probes: trust health only once it has held for that long without a break. Servers the gate
+  // saw healthy (no longer unconfirmed) need no second look.
+  const steadyMs = journal.unconfirmed.length === 0 ? 0 : journal.steadyMs
+  let healthySince: number | null = null
+  let healthy = false
   for (;;) {
-    healthy = await serversHealthy(journal, ports.elb).catch(() => false)
+    const now = clock()
+    const reads = await serversHealthy(journal, ports.elb).catch(() => false)
+    healthySince = reads ? (healthySince ?? now) : null
+    healthy = healthySince !== null && now - healthySince >= steadyMs
     if (healthy || clock() + 1000 > giveUpAt) break
     await sleep(1000)
   }

@@ -71,6 +71,12 @@ export interface Journal {
   pausedGroups: string[]
   /** Servers drained and restarted but not yet seen healthy: a paused group is resumed only once they are. */
   unconfirmed: string[]
+  /**
+   * How long their members must read healthy without a break before a group is resumed after an
+   * interruption: the longest stale-ONLINE window (fall window + one probe) of their pools, since
+   * a member of a server still rebooting can read ONLINE for that long.
+   */
+  steadyMs: number
 }
 
 /** Persists the journal (atomically) before each change; the post step reads it back. */

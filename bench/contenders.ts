@@ -26,6 +26,11 @@ export const POLL_MS = 1000
 export const NOVA_CONCURRENCY = 10
 export const BATCH_SIZE = 1000
 
+/** UUID-shaped, distinct, stable server IDs. */
+export function serverIds(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`)
+}
+
 export interface RunContext {
   model: Model
   /** A folder for this bench run's files. */

@@ -29,7 +29,15 @@ import { gzipSync } from 'node:zlib'
 import { format, resolveConfig } from 'prettier'
 import { BUNDLE } from '../__tests__/support/run-action'
 import { measureColdStarts } from './coldstart'
-import { CONTENDERS, type ContenderName, type RunContext, SDK_PEER_DIR, estimateMs, runContender } from './contenders'
+import {
+  CONTENDERS,
+  type ContenderName,
+  type RunContext,
+  SDK_PEER_DIR,
+  estimateMs,
+  runContender,
+  serverIds
+} from './contenders'
 import { memoryProbe } from './child'
 import {
   DEFAULT_MODEL,
@@ -185,11 +193,6 @@ function bundleNovaClient(folder: string): string {
     }
   )
   return join(folder, 'index.js')
-}
-
-/** UUID-shaped, distinct, stable server IDs. */
-function serverIds(n: number): string[] {
-  return Array.from({ length: n }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`)
 }
 
 /** What the bench measured: the copy of dist/index.js taken at start. */

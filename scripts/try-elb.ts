@@ -2,10 +2,45 @@
  * `npm run try -- elb`: a health-gated rolling restart of a load-balanced fleet carrying traffic,
  * then a plain `rolling: true` restart of the same fleet, with the requests each one dropped.
  */
-import type { EcsEmulator } from '../__tests__/emulator'
-import { ALL_SERVERS, fastElbFleet } from '../__tests__/support/elb-run'
+import type { EcsEmulator, EmulatorOptions } from '../__tests__/emulator'
 import type { ActionRun } from '../__tests__/support/run-action'
+import { serverIds } from '../bench/contenders'
+import type { RollingModel } from '../bench/model'
+import { SCALING_GROUP, rollingFleet } from '../bench/rolling'
 import type { TryCase, TryContext, TryStep } from './try-cases'
+
+/**
+ * The bench's rolling fleet, small and fast: 30 servers in 3 pools of 10, each pool on its own
+ * dedicated load balancer probing every 0.2 s (rise 2, fall 2), weights steering 0.2 s after a
+ * change, servers serving 0.4 s after they are ACTIVE, 0.1 s jobs, 20 requests per second per pool.
+ */
+const FAST: RollingModel = {
+  latencyMs: 0,
+  jobMs: 100,
+  drainMs: 500,
+  weightApplyMs: 200,
+  bootMs: 400,
+  probeDelayMs: 200,
+  rise: 2,
+  fall: 2,
+  busyMs: 50,
+  requestsPerSecond: 20,
+  pollMs: 100,
+  maxUnavailablePercent: 20,
+  minPoolSize: 10,
+  maxPools: 3
+}
+const SERVERS = serverIds(30)
+
+function fleet(): EmulatorOptions {
+  const options = rollingFleet(SERVERS, FAST)
+  return {
+    ...options,
+    recordRequests: true,
+    // The group audits every 5 minutes: while the plain rolling restart runs it deletes nothing.
+    scalingGroups: options.scalingGroups?.map((group) => ({ ...group, auditTimeMinutes: 5 }))
+  }
+}
 
 /** How long the fleet is left to settle after a step before its dropped requests are counted. */
 const SETTLE_MS = 1500
@@ -85,13 +120,12 @@ export const ELB_CASE: TryCase = {
   shows:
     'the pools and waves in the log, each wave drained, restarted, gated on load-balancer health and restored; no request dropped, while rolling: true drops some; the per-wave timings of the `waves` output.',
   fleet: {
-    description:
-      '30 servers web-0…web-29 in 3 ELB pools (two on a dedicated load balancer, one on a shared one, some servers in two pools), Auto Scaling group asg-api, health checks every 0.2 s, 20 requests per second into each pool',
-    options: () => fastElbFleet()
+    description: `30 servers app-0…app-29 in 3 ELB pools of 10, each on its own dedicated load balancer, health checks every 0.2 s, 20 requests per second into each pool, and the first pool's servers in Auto Scaling group ${SCALING_GROUP}`,
+    options: fleet
   },
   steps: (context): TryStep[] => {
     begin(context)
-    const servers = ALL_SERVERS.join('\n')
+    const servers = SERVERS.join('\n')
     const url = context.emulator.url
     return [
       {
@@ -99,10 +133,10 @@ export const ELB_CASE: TryCase = {
         inputs: {
           'server-ids': servers,
           'health-gate': 'elb',
-          'max-unavailable-per-pool': '20%',
-          'drain-seconds': '0.5',
+          'max-unavailable-per-pool': `${FAST.maxUnavailablePercent}%`,
+          'drain-seconds': String(FAST.drainMs / 1000),
           'health-timeout-seconds': '30',
-          'as-group-ids': 'asg-api',
+          'as-group-ids': SCALING_GROUP,
           'elb-endpoint': url,
           'as-endpoint': url
         },

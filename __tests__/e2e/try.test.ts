@@ -110,19 +110,17 @@ describe('npm run try', () => {
     expect(gated).toMatch(/^ {4}health-gate: elb$/m)
     expect(gated).toMatch(/^ {4}elb-endpoint: \S+ # the emulator; leave out against the cloud$/m)
     expect(gated).toMatch(/^Requests dropped during this step: 0 of [1-9]\d* sent into the pools$/m)
-    // 20% of the 15-member pools is 3 servers per wave: at least 10 waves for 30 servers.
+    // 20% of each pool of 10 is 2 servers per wave: 5 waves of 6 servers from the 3 pools.
     const waves = [
       ...gated.matchAll(
         /^ {2}Wave (\d+) \((\d+) servers\): drain ([\d.]+) s, restart ([\d.]+) s, until healthy ([\d.]+) s, restore ([\d.]+) s$/gm
       )
     ]
-    expect(waves.length).toBeGreaterThanOrEqual(10)
-    expect(waves.map((w) => Number(w[1]))).toEqual(waves.map((_, i) => i + 1))
-    expect(waves.reduce((sum, w) => sum + Number(w[2]), 0)).toBe(30)
+    expect(waves.map((w) => [Number(w[1]), Number(w[2])])).toEqual([1, 2, 3, 4, 5].map((wave) => [wave, 6]))
     // drain-seconds is 0.5: no wave drains for less.
     for (const w of waves) expect(Number(w[3])).toBeGreaterThanOrEqual(0.5)
     expect(rolling).toMatch(/^ {4}rolling: true$/m)
-    expect(rolling).not.toMatch(/health-gate/)
+    expect(rolling).not.toMatch(/^ {4}health-gate:/m)
     const rollingDrops = Number(/^Requests dropped during this step: (\d+) of/m.exec(rolling)?.[1])
     expect(rollingDrops).toBeGreaterThan(0)
     expect(output).toContain(`Dropped requests on the same fleet: health-gated 0, rolling: true ${rollingDrops}.`)

@@ -26,6 +26,11 @@ export const POLL_MS = 1000
 export const NOVA_CONCURRENCY = 10
 export const BATCH_SIZE = 1000
 
+/** UUID-shaped, distinct, stable server IDs. */
+export function serverIds(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`)
+}
+
 export interface RunContext {
   model: Model
   /** A folder for this bench run's files. */
@@ -107,7 +112,7 @@ function childNotes(child: ChildRun): string[] {
   return notes
 }
 
-function baseEnv(): Record<string, string> {
+export function baseEnv(): Record<string, string> {
   // Nothing inherited but PATH (and SystemRoot, which Windows needs), as the runner does for actions.
   return {
     PATH: process.env.PATH ?? '',
@@ -115,43 +120,30 @@ function baseEnv(): Record<string, string> {
   }
 }
 
-/** Contender 1: the bundled action, as the runner runs it (INPUT_* variables, GITHUB_OUTPUT and summary files). */
-async function runActionContender(
-  emulator: EcsEmulator,
-  ids: readonly string[],
-  _idsFile: string,
-  context: RunContext
-): Promise<Partial<RunResult> & { child: ChildRun }> {
-  const { model } = context
+/** The bundled action (`context.actionScript`) run as the runner runs it, with these inputs. */
+export async function spawnAction(
+  context: Pick<RunContext, 'scratch' | 'actionScript' | 'measureMemory'>,
+  inputs: Record<string, string>,
+  timeoutMs: number
+): Promise<{ child: ChildRun; outputs: Record<string, string>; notes: string[] }> {
   const folder = mkdtempSync(join(context.scratch, 'action-'))
   const outputPath = join(folder, 'output')
   const summaryPath = join(folder, 'summary.html')
   writeFileSync(outputPath, '')
   writeFileSync(summaryPath, '')
-  const n = ids.length
-  const inputs: Record<string, string> = {
-    'server-ids': ids.join('\n'),
-    type: 'SOFT',
-    endpoint: emulator.url,
-    'project-id': DEFAULT_PROJECT_ID,
-    'access-key-id': DEFAULT_ACCESS_KEY.accessKeyId,
-    'secret-access-key': DEFAULT_ACCESS_KEY.secretAccessKey,
-    'batch-size': String(BATCH_SIZE),
-    'max-servers-per-minute': String(serversPerMinute(model)),
-    'poll-interval-seconds': String(POLL_MS / 1000),
-    'timeout-seconds': String(Math.ceil(Math.max(120_000, 5 * lowerBoundMs(n, model)) / 1000))
-  }
+  writeFileSync(join(folder, 'state'), '')
   const env: Record<string, string> = {
     ...baseEnv(),
     GITHUB_OUTPUT: outputPath,
     GITHUB_STEP_SUMMARY: summaryPath,
+    GITHUB_STATE: join(folder, 'state'),
     RUNNER_TEMP: folder
   }
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
   const notes: string[] = []
   const childOptions = {
     env,
-    timeoutMs: Number(inputs['timeout-seconds']) * 1000 + 60_000,
+    timeoutMs,
     measureMemory: context.measureMemory,
     scratch: context.scratch,
     keepOutput: 200_000
@@ -170,6 +162,43 @@ async function runActionContender(
   }
   const outputs = parseOutputFile(readFileSync(outputPath, 'utf8'))
   rmSync(folder, { recursive: true, force: true })
+  return { child, outputs, notes }
+}
+
+/** Why the action's run did not succeed: its first error annotation, at most 200 characters. */
+export function firstError(stdout: string): string | undefined {
+  const annotation = /^::error[^:]*::(.*)$/m.exec(stdout)?.[1]
+  return annotation === undefined
+    ? undefined
+    : decodeURIComponent(annotation.replace(/%(?![0-9A-F]{2})/g, '%25')).slice(0, 200)
+}
+
+/** Contender 1: the bundled action, as the runner runs it (INPUT_* variables, GITHUB_OUTPUT and summary files). */
+async function runActionContender(
+  emulator: EcsEmulator,
+  ids: readonly string[],
+  _idsFile: string,
+  context: RunContext
+): Promise<Partial<RunResult> & { child: ChildRun }> {
+  const { model } = context
+  const n = ids.length
+  const inputs: Record<string, string> = {
+    'server-ids': ids.join('\n'),
+    type: 'SOFT',
+    endpoint: emulator.url,
+    'project-id': DEFAULT_PROJECT_ID,
+    'access-key-id': DEFAULT_ACCESS_KEY.accessKeyId,
+    'secret-access-key': DEFAULT_ACCESS_KEY.secretAccessKey,
+    'batch-size': String(BATCH_SIZE),
+    'max-servers-per-minute': String(serversPerMinute(model)),
+    'poll-interval-seconds': String(POLL_MS / 1000),
+    'timeout-seconds': String(Math.ceil(Math.max(120_000, 5 * lowerBoundMs(n, model)) / 1000))
+  }
+  const { child, outputs, notes } = await spawnAction(
+    context,
+    inputs,
+    Number(inputs['timeout-seconds']) * 1000 + 60_000
+  )
   const count = (name: string): number => {
     try {
       return (JSON.parse(outputs[name] ?? '[]') as unknown[]).length
@@ -182,12 +211,9 @@ async function runActionContender(
   const status = Object.hasOwn(outputs, 'status') ? outputs.status : 'no status output'
   const paces = [...child.stdout.matchAll(/lowering the pace to (\d+) servers per minute/g)].map((m) => Number(m[1]))
   if (paces.length > 0) notes.push(`lowered its pace ${paces.length}× to ${Math.min(...paces)} servers/min`)
-  if (status !== 'succeeded') {
-    // The first error annotation says why, e.g. an input the action refused.
-    const annotation = /^::error[^:]*::(.*)$/m.exec(child.stdout)?.[1]
-    if (annotation !== undefined)
-      notes.push(decodeURIComponent(annotation.replace(/%(?![0-9A-F]{2})/g, '%25')).slice(0, 200))
-  }
+  // The first error annotation says why, e.g. an input the action refused.
+  const why = status === 'succeeded' ? undefined : firstError(child.stdout)
+  if (why !== undefined) notes.push(why)
   return {
     child,
     errors: failed + pending,

@@ -2,7 +2,11 @@
 import type { ColdStartResult } from './coldstart'
 import { BATCH_SIZE, CONTENDER_LABELS, type ContenderName, POLL_MS, type RunResult } from './contenders'
 import { type Model, describeModel, lowerBoundMs, serversPerMinute } from './model'
+import { escapeCell, formatCount, formatMs, mib, thousands, yesNo } from './format'
+import { type RollingResults, renderRollingSection, rollingTargetRows } from './report-rolling'
 import { median } from './stats'
+
+export { formatMs } from './format'
 
 export interface Cell {
   contender: ContenderName
@@ -69,33 +73,6 @@ export function summarize(cell: Cell, model: Model): CellSummary | undefined {
   }
 }
 
-const thousands = (value: number): string => Math.round(value).toLocaleString('en-US')
-
-export function formatMs(ms: number): string {
-  if (!Number.isFinite(ms)) return '—'
-  if (ms >= 100_000) return `${(ms / 1000).toFixed(0)} s`
-  if (ms >= 10_000) return `${(ms / 1000).toFixed(1)} s`
-  return `${(ms / 1000).toFixed(2)} s`
-}
-
-function formatCount(value: number): string {
-  return Number.isInteger(value) ? thousands(value) : value.toFixed(1)
-}
-
-function mib(kb: number | undefined): string {
-  return kb === undefined ? '—' : `${(kb / 1024).toFixed(0)} MiB`
-}
-
-function yesNo(count: number, total: number): string {
-  if (count === total) return total === 1 ? 'yes' : `yes (${total}/${total})`
-  if (count === 0) return total === 1 ? '**no**' : `**no** (0/${total})`
-  return `**${count}/${total}**`
-}
-
-function escapeCell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ')
-}
-
 function uniqueNotes(cell: Cell): string[] {
   const notes = new Set<string>()
   for (const run of cell.runs) {
@@ -110,8 +87,8 @@ function uniqueNotes(cell: Cell): string[] {
   return [...notes]
 }
 
-/** The targets the action is held to (issue #5), each with what this run measured. */
-export function renderTargets(cells: Cell[], info: BenchInfo): string[] {
+/** The targets the action is held to (issues 5 and 14), each with what the runs measured. */
+export function renderTargets(cells: Cell[], info: BenchInfo, rolling?: RollingResults): string[] {
   const { model } = info
   const ran = (contender: ContenderName): Map<number, Cell> =>
     new Map(cells.filter((c) => c.contender === contender && c.runs.length > 0).map((c) => [c.n, c]))
@@ -192,6 +169,7 @@ export function renderTargets(cells: Cell[], info: BenchInfo): string[] {
       : `${(peakBytes / 1e6).toFixed(0)} MB (${mib(peakBytes / 1024)}), ${rss50k.length === 1 ? 'one run' : `largest of ${rss50k.length} runs`}`,
     peakBytes === undefined ? undefined : peakBytes < 150e6
   ])
+  rows.push(...rollingTargetRows(rolling))
   return [
     '| Target | Measured (this action) | Met |',
     '| --- | --- | :-: |',
@@ -201,7 +179,7 @@ export function renderTargets(cells: Cell[], info: BenchInfo): string[] {
   ]
 }
 
-export function renderMarkdown(cells: Cell[], info: BenchInfo): string {
+export function renderMarkdown(cells: Cell[], info: BenchInfo, rolling?: RollingResults): string {
   const { model } = info
   const lines: string[] = []
   const push = (...more: string[]): void => void lines.push(...more)
@@ -264,7 +242,8 @@ export function renderMarkdown(cells: Cell[], info: BenchInfo): string {
         `${yesNo(summary.exactlyOnceRuns, total)} | ${yesNo(summary.completedRuns, total)} | ${mib(summary.maxRssKb)} | ${escapeCell(notes.join('; '))} |`
     )
   }
-  push('', '## Targets', '', ...renderTargets(cells, info))
+  push('', '## Targets', '', ...renderTargets(cells, info, rolling))
+  if (rolling !== undefined) push('', ...renderRollingSection(rolling))
   const actionAtMax = cells
     .filter((c) => c.contender === 'action' && c.runs.length > 0)
     .sort((a, b) => b.n - a.n)

@@ -4,7 +4,7 @@
  * restart rate limit. Writes bench/RESULTS.md and bench/chart.svg. See bench/README.md.
  *
  * Flags:
- *   --quick                 sizes 1,100,1000 with 2 runs each, 9 cold-start rounds
+ *   --quick                 sizes 1,100,1000 with 2 runs each, 9 cold-start rounds; rolling at 10, one run
  *   --sizes 1,100,…         server counts (default 1,100,1000,10000,50000)
  *   --runs N                runs per contender and size (default 3)
  *   --contenders a,b        any of action,sdk,nova (default all three)
@@ -14,6 +14,8 @@
  *   --window-ms N           sliding window (default 1000)
  *   --cold-start-runs N     interleaved cold-start rounds (default 15; 0 skips them)
  *   --max-run-minutes N     skip a contender at a size where one run is estimated to take longer (default 10)
+ *   --cases a,b             plain (the three contenders) and/or rolling (health-gated, behind ELB); default both
+ *   --rolling-sizes 10,…    server counts of the rolling case (default 10,100,1000)
  *   --out DIR               where RESULTS.md, chart.svg and results.json go (default bench/)
  *   --render FILE           only write RESULTS.md and chart.svg again from a results.json
  */
@@ -27,17 +29,44 @@ import { gzipSync } from 'node:zlib'
 import { format, resolveConfig } from 'prettier'
 import { BUNDLE } from '../__tests__/support/run-action'
 import { measureColdStarts } from './coldstart'
-import { CONTENDERS, type ContenderName, type RunContext, SDK_PEER_DIR, estimateMs, runContender } from './contenders'
+import {
+  CONTENDERS,
+  type ContenderName,
+  type RunContext,
+  SDK_PEER_DIR,
+  estimateMs,
+  runContender,
+  serverIds
+} from './contenders'
 import { memoryProbe } from './child'
-import { DEFAULT_MODEL, type Model, describeModel, lowerBoundMs } from './model'
+import {
+  DEFAULT_MODEL,
+  DEFAULT_ROLLING_MODEL,
+  type Model,
+  type RollingModel,
+  describeModel,
+  describeRollingModel,
+  lowerBoundMs,
+  rollingLowerBoundMs,
+  rollingShape
+} from './model'
 import { type BenchInfo, type Cell, formatMs, renderMarkdown, renderSvg } from './report'
+import type { RollingResults } from './report-rolling'
+import { type RollingCell, type RollingRun, runRolling } from './rolling'
 import { rotate } from './stats'
 
 const ROOT = resolve(__dirname, '..')
 
 class UsageError extends Error {}
 
+const CASES = ['plain', 'rolling'] as const
+type CaseName = (typeof CASES)[number]
+
 interface Settings {
+  cases: CaseName[]
+  rollingSizes: number[]
+  rollingRuns: number
+  rollingModel: RollingModel
   sizes: number[]
   runs: number
   contenders: ContenderName[]
@@ -59,6 +88,17 @@ function positive(flag: string, value: string | undefined, fallback: number, all
   return number
 }
 
+/** Distinct whole numbers >= `least`, ascending. */
+function parseSizes(flag: string, text: string, least: number): number[] {
+  const sizes = text.split(',').map((s) => {
+    const n = Number(s.replace(/_/g, '').trim())
+    if (!Number.isInteger(n) || n < least)
+      throw new UsageError(`${flag} takes whole numbers >= ${least}, got ${JSON.stringify(s)}`)
+    return n
+  })
+  return [...new Set(sizes)].sort((a, b) => a - b)
+}
+
 function parseSettings(argv: string[]): Settings {
   const { values } = parseArgs({
     args: argv,
@@ -75,16 +115,21 @@ function parseSettings(argv: string[]): Settings {
       'window-ms': { type: 'string' },
       'cold-start-runs': { type: 'string' },
       'max-run-minutes': { type: 'string' },
+      cases: { type: 'string' },
+      'rolling-sizes': { type: 'string' },
       out: { type: 'string' },
       render: { type: 'string' }
     }
   })
   const quick = values.quick
-  const sizes = (values.sizes ?? (quick ? '1,100,1000' : '1,100,1000,10000,50000')).split(',').map((s) => {
-    const n = Number(s.replace(/_/g, '').trim())
-    if (!Number.isInteger(n) || n < 1)
-      throw new UsageError(`--sizes takes whole numbers >= 1, got ${JSON.stringify(s)}`)
-    return n
+  const sizes = parseSizes('--sizes', values.sizes ?? (quick ? '1,100,1000' : '1,100,1000,10000,50000'), 1)
+  const rollingSizes = parseSizes('--rolling-sizes', values['rolling-sizes'] ?? (quick ? '10' : '10,100,1000'), 2)
+  const cases = (values.cases ?? CASES.join(',')).split(',').map((s) => {
+    const name = s.trim()
+    if (!(CASES as readonly string[]).includes(name)) {
+      throw new UsageError(`--cases takes ${CASES.join(', ')}; got ${JSON.stringify(name)}`)
+    }
+    return name as CaseName
   })
   const contenders = (values.contenders ?? CONTENDERS.join(',')).split(',').map((s) => {
     const name = s.trim()
@@ -95,13 +140,20 @@ function parseSettings(argv: string[]): Settings {
   })
   const limitServers = positive('--limit-servers', values['limit-servers'], DEFAULT_MODEL.limitServers)
   if (!Number.isInteger(limitServers)) throw new UsageError('--limit-servers must be a whole number')
+  const runs = Math.round(positive('--runs', values.runs, quick ? 2 : 3))
+  const latencyMs = positive('--latency-ms', values['latency-ms'], DEFAULT_MODEL.latencyMs, true)
+  const jobMs = positive('--job-ms', values['job-ms'], DEFAULT_MODEL.jobMs, true)
   return {
-    sizes: [...new Set(sizes)].sort((a, b) => a - b),
-    runs: Math.round(positive('--runs', values.runs, quick ? 2 : 3)),
+    cases: [...new Set(cases)],
+    rollingSizes,
+    rollingRuns: quick && values.runs === undefined ? 1 : runs,
+    rollingModel: { ...DEFAULT_ROLLING_MODEL, latencyMs, jobMs },
+    sizes,
+    runs,
     contenders: [...new Set(contenders)],
     model: {
-      latencyMs: positive('--latency-ms', values['latency-ms'], DEFAULT_MODEL.latencyMs, true),
-      jobMs: positive('--job-ms', values['job-ms'], DEFAULT_MODEL.jobMs, true),
+      latencyMs,
+      jobMs,
       limitServers,
       windowMs: positive('--window-ms', values['window-ms'], DEFAULT_MODEL.windowMs)
     },
@@ -141,11 +193,6 @@ function bundleNovaClient(folder: string): string {
     }
   )
   return join(folder, 'index.js')
-}
-
-/** UUID-shaped, distinct, stable server IDs. */
-function serverIds(n: number): string[] {
-  return Array.from({ length: n }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`)
 }
 
 /** What the bench measured: the copy of dist/index.js taken at start. */
@@ -188,6 +235,40 @@ function machineInfo(): BenchInfo['machine'] {
 interface Stored {
   info: Omit<BenchInfo, 'date'> & { date: string }
   cells: Cell[]
+  /** The health-gated rolling case, when it was run (possibly by another command than the plain one). */
+  rolling?: { info: Omit<RollingResults['info'], 'date'> & { date: string }; cells: RollingCell[] }
+}
+
+interface Results {
+  info: BenchInfo
+  cells: Cell[]
+  rolling: RollingResults | undefined
+}
+
+function fromStored(stored: Stored): Results {
+  const { rolling } = stored
+  return {
+    info: { ...stored.info, date: new Date(stored.info.date) },
+    cells: stored.cells,
+    rolling: rolling && { info: { ...rolling.info, date: new Date(rolling.info.date) }, cells: rolling.cells }
+  }
+}
+
+function toStored({ info, cells, rolling }: Results): Stored {
+  return {
+    info: { ...info, date: info.date.toISOString() },
+    cells,
+    ...(rolling && {
+      rolling: { info: { ...rolling.info, date: rolling.info.date.toISOString() }, cells: rolling.cells }
+    })
+  }
+}
+
+/** The results.json already in `out`, if any: a run of only some cases keeps the others from it. */
+function previousResults(out: string): Results | undefined {
+  const file = join(out, 'results.json')
+  if (!existsSync(file)) return undefined
+  return fromStored(JSON.parse(readFileSync(file, 'utf8')) as Stored)
 }
 
 /** Writes `text` formatted as the project's Prettier config says, so `npm run format:check` stays green. */
@@ -196,15 +277,14 @@ async function writeFormatted(file: string, text: string, parser: 'markdown' | '
   writeFileSync(file, await format(text, { ...options, parser }))
 }
 
-async function writeOutputs(out: string, cells: Cell[], info: BenchInfo, raw: boolean): Promise<void> {
+async function writeOutputs(out: string, results: Results, raw: boolean): Promise<void> {
   mkdirSync(out, { recursive: true })
   const written = [join(out, 'RESULTS.md'), join(out, 'chart.svg')]
-  await writeFormatted(written[0], renderMarkdown(cells, info), 'markdown')
-  writeFileSync(written[1], renderSvg(cells, info))
+  await writeFormatted(written[0], renderMarkdown(results.cells, results.info, results.rolling), 'markdown')
+  writeFileSync(written[1], renderSvg(results.cells, results.info))
   if (raw) {
-    const stored: Stored = { info: { ...info, date: info.date.toISOString() }, cells }
     written.push(join(out, 'results.json'))
-    await writeFormatted(written[2], JSON.stringify(stored), 'json')
+    await writeFormatted(written[2], JSON.stringify(toStored(results)), 'json')
   }
   log(`Wrote ${written.map((file) => relative(process.cwd(), file)).join(', ')}.`)
 }
@@ -216,6 +296,84 @@ function summaryLine(result: Awaited<ReturnType<typeof runContender>>): string {
     (result.completed ? 'completed' : `not completed: ${result.outcome}`) +
     (result.notes.length > 0 ? ` [${result.notes.join('; ')}]` : '')
   )
+}
+
+function rollingLine(run: RollingRun, boundMs: number): string {
+  const phases = (['drainMs', 'jobMs', 'healthyMs', 'restoreMs'] as const).map((phase) =>
+    formatMs(run.waves.reduce((sum, w) => sum + w[phase], 0))
+  )
+  return (
+    `${formatMs(run.wallMs)} (×${(run.wallMs / boundMs).toFixed(3)}), ${run.elbCalls} ELB + ${run.asCalls} AS calls, ` +
+    `${run.dropped} of ${run.sent} requests dropped, ${run.waves.length} waves (drain/restart/healthy/restore ${phases.join('/')}), ` +
+    `${run.exactlyOnce ? 'exactly once' : 'NOT exactly once'}, ${run.restored ? 'weights restored' : 'NOT restored'}, ` +
+    (run.completed ? 'completed' : `not completed: ${run.outcome}`) +
+    (run.notes.length > 0 ? ` [${run.notes.join('; ')}]` : '')
+  )
+}
+
+/** The three contenders at every size, interleaved, after the cold starts. */
+async function runPlainCase(
+  settings: Settings,
+  context: RunContext
+): Promise<{ cells: Cell[]; coldStarts: BenchInfo['coldStarts'] }> {
+  const { model, scratch } = context
+  const coldStarts =
+    settings.coldStartRuns > 0
+      ? await measureColdStarts(settings.coldStartRuns, scratch, {
+          action: context.actionScript,
+          nova: context.novaScript
+        })
+      : []
+  for (const cold of coldStarts) log(`Cold start, ${cold.name}: ${Math.round(cold.medianMs)} ms median`)
+  const cells: Cell[] = []
+  for (const n of settings.sizes) {
+    const ids = serverIds(n)
+    const idsFile = join(scratch, `ids-${n}.txt`)
+    writeFileSync(idsFile, ids.join('\n'))
+    const active: ContenderName[] = []
+    for (const contender of settings.contenders) {
+      const cell: Cell = { contender, n, runs: [] }
+      const minutes = estimateMs(contender, n, model) / 60_000
+      if (minutes > settings.maxRunMinutes) {
+        cell.skipped = `not run: would take ~${Math.ceil(minutes)} min per run (over --max-run-minutes ${settings.maxRunMinutes})`
+        log(`N=${n} ${contender}: ${cell.skipped}`)
+      } else {
+        active.push(contender)
+      }
+      cells.push(cell)
+    }
+    log(`N=${n}: lower bound ${formatMs(lowerBoundMs(n, model))}`)
+    for (let run = 0; run < settings.runs; run++) {
+      for (const contender of rotate(active, run)) {
+        const result = await runContender(contender, ids, idsFile, context)
+        cells.find((c) => c.contender === contender && c.n === n)?.runs.push(result)
+        log(`  N=${n} run ${run + 1}/${settings.runs} ${contender}: ${summaryLine(result)}`)
+      }
+    }
+  }
+  return { cells, coldStarts }
+}
+
+/** The health-gated rolling restart at every rolling size. */
+async function runRollingCase(settings: Settings, context: RunContext): Promise<RollingCell[]> {
+  const model = settings.rollingModel
+  log(`Rolling model: ${describeRollingModel(model)}`)
+  const cells: RollingCell[] = []
+  for (const n of settings.rollingSizes) {
+    const cell: RollingCell = { n, runs: [] }
+    cells.push(cell)
+    const shape = rollingShape(n, model)
+    const bound = rollingLowerBoundMs(n, model)
+    log(
+      `Rolling N=${n}: ${shape.pools} pools of up to ${shape.poolSize}, ${shape.waves} waves, lower bound ${formatMs(bound)}`
+    )
+    for (let run = 0; run < settings.rollingRuns; run++) {
+      const result = await runRolling(serverIds(n), model, context)
+      cell.runs.push(result)
+      log(`  rolling N=${n} run ${run + 1}/${settings.rollingRuns}: ${rollingLine(result, bound)}`)
+    }
+  }
+  return cells
 }
 
 async function main(): Promise<void> {
@@ -231,74 +389,66 @@ async function main(): Promise<void> {
   }
   if (settings.render !== undefined) {
     const stored = JSON.parse(readFileSync(settings.render, 'utf8')) as Stored
-    await writeOutputs(settings.out, stored.cells, { ...stored.info, date: new Date(stored.info.date) }, false)
+    await writeOutputs(settings.out, fromStored(stored), false)
     return
   }
   const started = Date.now()
-  const { model } = settings
-  log(`Model: ${describeModel(model)}`)
-  if (settings.contenders.includes('sdk')) ensureSdkPeer()
+  const { model, cases } = settings
+  const plain = cases.includes('plain')
+  const previous = plain && cases.includes('rolling') ? undefined : previousResults(settings.out)
+  if (plain) log(`Model: ${describeModel(model)}`)
+  if (plain && settings.contenders.includes('sdk')) ensureSdkPeer()
   const scratch = mkdtempSync(join(tmpdir(), 'ecs-bench-'))
   try {
-    log('Bundling the Nova client …')
-    const novaScript = bundleNovaClient(join(scratch, 'nova'))
     // dist/index.js may be rebuilt while the bench runs: every run uses this copy.
     const actionScript = join(scratch, 'action', 'index.js')
     mkdirSync(join(scratch, 'action'))
     copyFileSync(BUNDLE, actionScript)
     mkdirSync(join(scratch, 'sdk-home'))
     const measureMemory = memoryProbe(scratch)
-    const context: RunContext = { model, scratch, novaScript, actionScript, measureMemory }
-
-    const coldStarts =
-      settings.coldStartRuns > 0
-        ? await measureColdStarts(settings.coldStartRuns, scratch, { action: actionScript, nova: novaScript })
-        : []
-    for (const cold of coldStarts) log(`Cold start, ${cold.name}: ${Math.round(cold.medianMs)} ms median`)
-
-    const cells: Cell[] = []
-    for (const n of settings.sizes) {
-      const ids = serverIds(n)
-      const idsFile = join(scratch, `ids-${n}.txt`)
-      writeFileSync(idsFile, ids.join('\n'))
-      const active: ContenderName[] = []
-      for (const contender of settings.contenders) {
-        const cell: Cell = { contender, n, runs: [] }
-        const minutes = estimateMs(contender, n, model) / 60_000
-        if (minutes > settings.maxRunMinutes) {
-          cell.skipped = `not run: would take ~${Math.ceil(minutes)} min per run (over --max-run-minutes ${settings.maxRunMinutes})`
-          log(`N=${n} ${contender}: ${cell.skipped}`)
-        } else {
-          active.push(contender)
-        }
-        cells.push(cell)
-      }
-      log(`N=${n}: lower bound ${formatMs(lowerBoundMs(n, model))}`)
-      for (let run = 0; run < settings.runs; run++) {
-        for (const contender of rotate(active, run)) {
-          const result = await runContender(contender, ids, idsFile, context)
-          cells.find((c) => c.contender === contender && c.n === n)?.runs.push(result)
-          log(`  N=${n} run ${run + 1}/${settings.runs} ${contender}: ${summaryLine(result)}`)
-        }
-      }
+    let novaScript = ''
+    if (plain) {
+      log('Bundling the Nova client …')
+      novaScript = bundleNovaClient(join(scratch, 'nova'))
     }
-
-    const info: BenchInfo = {
+    const context: RunContext = { model, scratch, novaScript, actionScript, measureMemory }
+    const command = `npx tsx bench/run.ts${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}`
+    const bundle = bundleInfo(actionScript)
+    const ran = plain ? await runPlainCase(settings, context) : { cells: [], coldStarts: [] }
+    const plainDone = Date.now()
+    const rollingCells = cases.includes('rolling') ? await runRollingCase(settings, context) : undefined
+    const fresh: BenchInfo = {
       date: new Date(started),
-      command: `npx tsx bench/run.ts${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}`,
+      command,
       machine: machineInfo(),
-      bundle: bundleInfo(actionScript),
+      bundle,
       model,
       runsPerCell: settings.runs,
       sizes: settings.sizes,
       contenders: settings.contenders,
-      coldStarts,
+      coldStarts: ran.coldStarts,
       coldStartRounds: settings.coldStartRuns,
       memoryMeasured: measureMemory,
       sdkWroteHome: existsSync(join(scratch, 'sdk-home', '.huaweicloud')),
-      durationMs: Date.now() - started
+      durationMs: plainDone - started
     }
-    await writeOutputs(settings.out, cells, info, true)
+    // A run of the rolling case alone keeps the plain results (and their info) of the last full run.
+    const info = plain ? fresh : (previous?.info ?? fresh)
+    const rolling: RollingResults | undefined =
+      rollingCells === undefined
+        ? previous?.rolling
+        : {
+            info: {
+              date: new Date(plainDone),
+              command,
+              bundle,
+              durationMs: Date.now() - plainDone,
+              model: settings.rollingModel,
+              runsPerCell: settings.rollingRuns
+            },
+            cells: rollingCells
+          }
+    await writeOutputs(settings.out, { info, cells: plain ? ran.cells : (previous?.cells ?? []), rolling }, true)
     log(`Done in ${formatMs(Date.now() - started)}.`)
   } finally {
     rmSync(scratch, { recursive: true, force: true })

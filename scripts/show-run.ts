@@ -27,7 +27,7 @@ const SECRET_INPUTS: Record<string, string> = {
 }
 
 /** Inputs that only point the action at the emulator; against the cloud they are left out. */
-const EMULATOR_ONLY = new Set(['endpoint', 'iam-endpoint'])
+const EMULATOR_ONLY = new Set(['endpoint', 'iam-endpoint', 'elb-endpoint', 'as-endpoint'])
 
 /** The inputs as the `with:` block of a workflow step (multi-line values as `|` blocks). */
 export function withBlock(inputs: Record<string, string>): string {

@@ -4,6 +4,7 @@
  */
 import type { EcsEmulator, EmulatorOptions } from '../__tests__/emulator'
 import type { FleetSpec } from '../__tests__/emulator/fleet-file'
+import type { ActionRun } from '../__tests__/support/run-action'
 import { createOidcFixture } from '../__tests__/support/oidc'
 
 /** One run of the action within a case. */
@@ -13,6 +14,8 @@ export interface TryStep {
   inputs: Record<string, string>
   /** The action's exit code this step is meant to show (1 for a run with failed servers). */
   expectedExit: 0 | 1
+  /** What to print after the run, besides the log and the outputs. */
+  after?: (run: ActionRun, context: TryContext) => Promise<void>
 }
 
 export interface TryContext {
@@ -30,7 +33,11 @@ export interface TryCase {
   shows: string
   /** Sign in with the emulator's access key (default) or through GitHub OIDC. */
   signIn?: 'keys' | 'oidc'
+  /** A fleet of its own instead of examples/fleet.json: what it is, and the emulator options that make it. */
+  fleet?: { description: string; options: () => EmulatorOptions }
   steps(context: TryContext): TryStep[]
+  /** What to print after the last step. */
+  finish?: (context: TryContext) => void
 }
 
 export const IDP_ID = 'idp-github'

@@ -12,15 +12,19 @@ import { DEFAULT_ACCESS_KEY, DEFAULT_REGION, EcsEmulator } from '../__tests__/em
 import { DEFAULT_FLEET_FILE, loadFleetFile, type FleetSpec } from '../__tests__/emulator/fleet-file'
 import type { ActionRun } from '../__tests__/support/run-action'
 import { runAndShow, usesAction, withBlock } from './show-run'
+import { ELB_CASE } from './try-elb'
 import { emulatorOptionsFor, IDP_ID, TRY_CASES, type TryCase, type TryContext, type TryStep } from './try-cases'
+
+/** Every case, the one behind ELB (its own fleet) last. */
+const CASES: TryCase[] = [...TRY_CASES, ELB_CASE]
 
 /** Jobs take this long in the emulator: long enough to be polled, short enough to try everything quickly. */
 const JOB_DURATION_MS = 200
 
 function listCases(): void {
-  const width = Math.max(...TRY_CASES.map((c) => c.name.length))
+  const width = Math.max(...CASES.map((c) => c.name.length))
   console.log('npm run try -- <case>, where <case> is one of:')
-  for (const c of TRY_CASES) console.log(`  ${c.name.padEnd(width)}  ${c.summary}`)
+  for (const c of CASES) console.log(`  ${c.name.padEnd(width)}  ${c.summary}`)
   console.log(`  ${'list'.padEnd(width)}  this list`)
 }
 
@@ -62,12 +66,8 @@ function outcomesByName(run: ActionRun, fleet: FleetSpec): string {
 }
 
 /** Runs one step and says whether it ended as the case means. */
-async function runStep(
-  tryCase: TryCase,
-  step: TryStep,
-  { emulator, fleet }: TryContext,
-  label: string
-): Promise<boolean> {
+async function runStep(tryCase: TryCase, step: TryStep, tryContext: TryContext, label: string): Promise<boolean> {
+  const { emulator, fleet } = tryContext
   const inputs = { ...step.inputs, ...commonInputs(tryCase, emulator) }
   console.log(`\n=== ${label}: ${step.title} ===\n`)
   console.log('The workflow step (this run uses the same inputs):\n')
@@ -76,6 +76,7 @@ async function runStep(
   const env = tryCase.signIn === 'oidc' ? emulator.githubOidcEnv() : {}
   const run = await runAndShow(emulator, inputs, { env })
   console.log(`Outcome by server name: ${outcomesByName(run, fleet)}`)
+  await step.after?.(run, tryContext)
   const expected = run.exitCode === step.expectedExit
   const why = step.expectedExit === 1 ? ': the step fails, since some servers failed' : ''
   console.log(
@@ -84,7 +85,16 @@ async function runStep(
   return expected
 }
 
-async function tryOne(tryCase: TryCase): Promise<boolean> {
+/** The case's own fleet, or examples/fleet.json. */
+async function startEmulator(
+  tryCase: TryCase
+): Promise<{ emulator: EcsEmulator; fleet: FleetSpec; described: string }> {
+  if (tryCase.fleet !== undefined) {
+    const options = tryCase.fleet.options()
+    const emulator = await EcsEmulator.start(options)
+    const servers = (options.inventory ?? []).map((server) => ({ id: server.id, name: server.name }))
+    return { emulator, fleet: { servers, failures: {} }, described: tryCase.fleet.description }
+  }
   const fleet = await loadFleetFile(DEFAULT_FLEET_FILE)
   const emulator = await EcsEmulator.start({
     jobDurationMs: JOB_DURATION_MS,
@@ -92,11 +102,14 @@ async function tryOne(tryCase: TryCase): Promise<boolean> {
     serverFailures: fleet.failures,
     ...emulatorOptionsFor(tryCase)
   })
+  return { emulator, fleet, described: `the ${fleet.servers.length} servers of examples/fleet.json` }
+}
+
+async function tryOne(tryCase: TryCase): Promise<boolean> {
+  const { emulator, fleet, described } = await startEmulator(tryCase)
   console.log(`npm run try -- ${tryCase.name}: ${tryCase.summary}.`)
   console.log(`What it shows: ${tryCase.shows}`)
-  console.log(
-    `The emulator listens on ${emulator.url} with the ${fleet.servers.length} servers of examples/fleet.json.`
-  )
+  console.log(`The emulator listens on ${emulator.url} with ${described}.`)
   try {
     const tryContext = context(emulator, fleet)
     const steps = tryCase.steps(tryContext)
@@ -105,6 +118,7 @@ async function tryOne(tryCase: TryCase): Promise<boolean> {
       const label = steps.length > 1 ? `Step ${index + 1} of ${steps.length}` : 'Step'
       asMeant = (await runStep(tryCase, step, tryContext, label)) && asMeant
     }
+    tryCase.finish?.(tryContext)
     return asMeant
   } finally {
     await emulator.close()
@@ -117,7 +131,7 @@ async function main(): Promise<void> {
     listCases()
     return
   }
-  const tryCase = TRY_CASES.find((c) => c.name === name)
+  const tryCase = CASES.find((c) => c.name === name)
   if (!tryCase) {
     console.error(name === undefined ? 'Which case?' : `Unknown case ${JSON.stringify(name)}.`)
     listCases()

@@ -101,10 +101,37 @@ describe('npm run try', () => {
     expectSucceededSummary(summaries[0], 'restart', output)
   }, 60_000)
 
+  it('elb: the health-gated restart drops no request where rolling: true on the same fleet drops some', async () => {
+    const { code, output, summaries } = await tryCase('elb')
+    expect(code, output).toBe(0)
+    const [gated, rolling] = output.split(
+      '=== Step 2 of 2: The same fleet with plain rolling: true (no health gate) ==='
+    )
+    expect(gated).toMatch(/^ {4}health-gate: elb$/m)
+    expect(gated).toMatch(/^ {4}elb-endpoint: \S+ # the emulator; leave out against the cloud$/m)
+    expect(gated).toMatch(/^Requests dropped during this step: 0 of [1-9]\d* sent into the pools$/m)
+    // 20% of each pool of 10 is 2 servers per wave: 5 waves of 6 servers from the 3 pools.
+    const waves = [
+      ...gated.matchAll(
+        /^ {2}Wave (\d+) \((\d+) servers\): drain ([\d.]+) s, restart ([\d.]+) s, until healthy ([\d.]+) s, restore ([\d.]+) s$/gm
+      )
+    ]
+    expect(waves.map((w) => [Number(w[1]), Number(w[2])])).toEqual([1, 2, 3, 4, 5].map((wave) => [wave, 6]))
+    // drain-seconds is 0.5: no wave drains for less.
+    for (const w of waves) expect(Number(w[3])).toBeGreaterThanOrEqual(0.5)
+    expect(rolling).toMatch(/^ {4}rolling: true$/m)
+    expect(rolling).not.toMatch(/^ {4}health-gate:/m)
+    const rollingDrops = Number(/^Requests dropped during this step: (\d+) of/m.exec(rolling)?.[1])
+    expect(rollingDrops).toBeGreaterThan(0)
+    expect(output).toContain(`Dropped requests on the same fleet: health-gated 0, rolling: true ${rollingDrops}.`)
+    expect(summaries).toHaveLength(2)
+    expectSucceededSummary(summaries[0], 'restart', gated)
+  }, 120_000)
+
   it('list prints one line per case; an unknown case prints them and exits 2', async () => {
     const list = await tryCase('list')
     expect(list.code).toBe(0)
-    const cases = ['dry-run', 'rolling', 'tags', 'failures', 'stop-start', 'oidc', 'list']
+    const cases = ['dry-run', 'rolling', 'tags', 'failures', 'stop-start', 'oidc', 'elb', 'list']
     for (const name of cases) expect(list.output).toMatch(new RegExp(`^ {2}${name} +\\S.*$`, 'm'))
     const unknown = await tryCase('nope')
     expect(unknown.code).toBe(2)

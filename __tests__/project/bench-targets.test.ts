@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import type { RunResult } from '../../bench/contenders'
-import { DEFAULT_MODEL, lowerBoundMs } from '../../bench/model'
+import { DEFAULT_MODEL, DEFAULT_ROLLING_MODEL, lowerBoundMs, rollingLowerBoundMs } from '../../bench/model'
 import { type BenchInfo, type Cell, renderTargets } from '../../bench/report'
+import type { RollingResults } from '../../bench/report-rolling'
+import type { RollingRun } from '../../bench/rolling'
 
 // The bench's verdict on the targets, from made-up runs on the default model.
 
@@ -47,6 +49,30 @@ const info = (bundleBytes: number, actionColdMs: number): BenchInfo => ({
 
 const cell = (run: RunResult): Cell => ({ contender: run.contender, n: run.n, runs: [run] })
 
+function rollingRun(n: number, change: Partial<RollingRun> = {}): RollingRun {
+  return {
+    n,
+    wallMs: 1.1 * rollingLowerBoundMs(n, DEFAULT_ROLLING_MODEL),
+    elbCalls: 80,
+    asCalls: 15,
+    byRoute: {},
+    sent: 1000,
+    dropped: 0,
+    exactlyOnce: true,
+    restored: true,
+    completed: true,
+    outcome: 'succeeded',
+    waves: [],
+    notes: [],
+    ...change
+  }
+}
+
+const rolling = (...runs: RollingRun[]): RollingResults => ({
+  info: { ...info(1, 1), model: DEFAULT_ROLLING_MODEL, runsPerCell: 1 },
+  cells: runs.map((run) => ({ n: run.n, runs: [run] }))
+})
+
 /** Each target's verdict, by the start of its text. */
 function verdicts(lines: string[]): Record<string, string> {
   return Object.fromEntries(
@@ -63,9 +89,11 @@ describe('renderTargets', () => {
       cell(runOf('action', n)),
       cell(runOf('sdk', n, { wallMs: 3 * lowerBoundMs(n, DEFAULT_MODEL) }))
     ])
-    const lines = renderTargets(cells, info(1_400_000, 75))
-    expect(Object.values(verdicts(lines))).toEqual(Array<string>(8).fill('yes'))
+    const lines = renderTargets(cells, info(1_400_000, 75), rolling(rollingRun(10), rollingRun(1000)))
+    expect(Object.values(verdicts(lines))).toEqual(Array<string>(10).fill('yes'))
     expect(lines.join('\n')).toContain('1,000: ×1.05; 50,000: ×1.05')
+    expect(lines.join('\n')).toContain('10: 55.9 s / 50.8 s = ×1.100; 1,000: 55.9 s / 50.8 s = ×1.100')
+    expect(lines.join('\n')).toContain('10: 0 dropped of 1,000; 1,000: 0 dropped of 1,000')
     expect(lines.join('\n')).toContain('126 MB (120 MiB), one run')
   })
 
@@ -83,7 +111,11 @@ describe('renderTargets', () => {
       ),
       cell(runOf('sdk', n, { wallMs: 1.2 * bound }))
     ]
-    expect(verdicts(renderTargets(cells, info(1_500_000, 120)))).toEqual({
+    const gated = rolling(
+      rollingRun(10),
+      rollingRun(1000, { wallMs: 1.16 * rollingLowerBoundMs(1000, DEFAULT_ROLLING_MODEL), dropped: 3 })
+    )
+    expect(verdicts(renderTargets(cells, info(1_500_000, 120), gated))).toEqual({
       'Wall time within': '**no**',
       'Never slower than': '**no**',
       'At most ceil(N': '**no**',
@@ -91,11 +123,29 @@ describe('renderTargets', () => {
       'Zero throttled calls': '**no**',
       'Cold start under': '**no**',
       'Bundle under 1.5': '**no**',
-      'Peak memory at': '**no**'
+      'Peak memory at': '**no**',
+      'Health-gated rolling: wall': '**no**',
+      'Health-gated rolling: no': '**no**'
     })
     const nothing = verdicts(renderTargets([], { ...info(1, 30), coldStarts: [] }))
     expect(nothing['Wall time within']).toBe('—')
     expect(nothing['Cold start under']).toBe('—')
     expect(nothing['Peak memory at']).toBe('—')
+    expect(nothing['Health-gated rolling: wall']).toBe('—')
+    expect(nothing['Health-gated rolling: no']).toBe('—')
+  })
+
+  it('holds the health-gated rolling restart to 1.15× its bound, and to a clean run, each on its own', () => {
+    const bound = rollingLowerBoundMs(100, DEFAULT_ROLLING_MODEL)
+    const of = (...runs: RollingRun[]) => {
+      const all = verdicts(renderTargets([], info(1, 30), rolling(...runs)))
+      return [all['Health-gated rolling: wall'], all['Health-gated rolling: no']]
+    }
+    expect(of(rollingRun(100, { wallMs: 1.149 * bound }))).toEqual(['yes', 'yes'])
+    expect(of(rollingRun(100, { wallMs: 1.151 * bound }))).toEqual(['**no**', 'yes'])
+    expect(of(rollingRun(100, { restored: false }))).toEqual(['yes', '**no**'])
+    expect(of(rollingRun(100, { exactlyOnce: false }))).toEqual(['yes', '**no**'])
+    expect(of(rollingRun(100, { completed: false, outcome: 'failed' }))).toEqual(['yes', '**no**'])
+    expect(of(rollingRun(100, { dropped: 1 }))).toEqual(['yes', '**no**'])
   })
 })

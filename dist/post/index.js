@@ -39760,9 +39760,17 @@ async function restore_resumeGroups(journal, ports, giveUpAt, save) {
     const { scaling, log, clock, sleep } = ports;
     if (journal.pausedGroups.length === 0 || scaling === undefined)
         return [];
-    let healthy;
+    // A server still rebooting can read ONLINE until its load balancer has seen enough failed
+    // probes: trust health only once it has held for that long without a break. Servers the gate
+    // saw healthy (no longer unconfirmed) need no second look.
+    const steadyMs = journal.unconfirmed.length === 0 ? 0 : journal.steadyMs;
+    let healthySince = null;
+    let healthy = false;
     for (;;) {
-        healthy = await serversHealthy(journal, ports.elb).catch(() => false);
+        const now = clock();
+        const reads = await serversHealthy(journal, ports.elb).catch(() => false);
+        healthySince = reads ? (healthySince ?? now) : null;
+        healthy = healthySince !== null && now - healthySince >= steadyMs;
         if (healthy || clock() + 1000 > giveUpAt)
             break;
         await sleep(1000);
@@ -39818,7 +39826,7 @@ class gate_HealthGate {
     settings;
     ports;
     save;
-    journal = { version: 1, entries: [], pausedGroups: [], unconfirmed: [] };
+    journal = { version: 1, entries: [], pausedGroups: [], unconfirmed: [], steadyMs: 0 };
     report = { waves: [], restores: [], alerts: [] };
     foreignPaused = new Set();
     current;
@@ -39937,6 +39945,9 @@ class gate_HealthGate {
         const entries = memberships.map((m) => ({ ...m, state: 'draining', wave }));
         this.journal.entries.push(...entries);
         this.journal.unconfirmed.push(...serverIds);
+        for (const { poolId } of memberships) {
+            this.journal.steadyMs = Math.max(this.journal.steadyMs, staleGuardMs(this.pool(poolId)));
+        }
         this.save(this.journal);
         const pools = [...new Set(entries.map((e) => e.poolId))];
         const giveUpAt = this.giveUpAt();
@@ -40061,7 +40072,8 @@ function readJournal(path) {
         version: 1,
         entries: parsed.entries,
         pausedGroups: parsed.pausedGroups ?? [],
-        unconfirmed: parsed.unconfirmed ?? []
+        unconfirmed: parsed.unconfirmed ?? [],
+        steadyMs: parsed.steadyMs ?? 0
     };
 }
 

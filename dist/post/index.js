@@ -39765,7 +39765,7 @@ async function restore_resumeGroups(journal, ports, giveUpAt, save) {
     // saw healthy (no longer unconfirmed) need no second look.
     const steadyMs = journal.unconfirmed.length === 0 ? 0 : journal.steadyMs;
     let healthySince = null;
-    let healthy = false;
+    let healthy;
     for (;;) {
         const now = clock();
         const reads = await serversHealthy(journal, ports.elb).catch(() => false);

@@ -133,7 +133,7 @@ export async function resumeGroups(
   // saw healthy (no longer unconfirmed) need no second look.
   const steadyMs = journal.unconfirmed.length === 0 ? 0 : journal.steadyMs
   let healthySince: number | null = null
-  let healthy = false
+  let healthy: boolean
   for (;;) {
     const now = clock()
     const reads = await serversHealthy(journal, ports.elb).catch(() => false)

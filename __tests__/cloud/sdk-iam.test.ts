@@ -47,35 +47,14 @@ import { actionBody } from '../../src/cloud/server-action'
 import { DEFAULT_PROJECT_ID } from '../emulator'
 import { EMULATOR_KEY, serverIds, useEmulator } from '../support/fixtures'
 
-import { PROJECT, declaredFields, recordingApi, wire, type Model } from '../support/sdk-models'
-
-/**
- * Every server state the SDK documents: the `status` field of ServerDetail (17 values) and the
- * `status` filter of ListServersDetailsRequest (the same less PAUSED, REBUILD, SOFT_DELETED and
- * SUSPENDED, plus UNKNOWN). Source: huaweicloud-sdk-go-v3 `services/ecs/v2/model/
- * model_server_detail.go` and `model_list_servers_details_request.go` (the Node SDK's models
- * carry no enum for it).
- */
-const DOCUMENTED_SERVER_STATES = [
-  'ACTIVE',
-  'BUILD',
-  'DELETED',
-  'ERROR',
-  'HARD_REBOOT',
-  'MIGRATING',
-  'PAUSED',
-  'REBOOT',
-  'REBUILD',
-  'RESIZE',
-  'REVERT_RESIZE',
-  'SHELVED',
-  'SHELVED_OFFLOADED',
-  'SHUTOFF',
-  'SOFT_DELETED',
-  'SUSPENDED',
-  'UNKNOWN',
-  'VERIFY_RESIZE'
-]
+import {
+  DOCUMENTED_SERVER_STATES,
+  PROJECT,
+  declaredFields,
+  recordingApi,
+  wire,
+  type Model
+} from '../support/sdk-models'
 
 describe('IAM requests and responses against the SDK models', () => {
   it('CreateTokenWithIdToken: same route, X-Idp-Id header and body, unscoped (no scope) as both SDKs ask', async () => {

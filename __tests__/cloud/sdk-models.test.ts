@@ -44,6 +44,7 @@ import { type Operation, actionBody } from '../../src/cloud/server-action'
 import { TARGET_STATE } from '../../src/engine/operation'
 
 import {
+  DOCUMENTED_SERVER_STATES,
   ENDPOINT,
   IDS,
   PROJECT,
@@ -53,34 +54,6 @@ import {
   recordingApi,
   wire
 } from '../support/sdk-models'
-
-/**
- * Every server state the SDK documents: the `status` field of ServerDetail (17 values) and the
- * `status` filter of ListServersDetailsRequest (the same less PAUSED, REBUILD, SOFT_DELETED and
- * SUSPENDED, plus UNKNOWN). Source: huaweicloud-sdk-go-v3 `services/ecs/v2/model/
- * model_server_detail.go` and `model_list_servers_details_request.go` (the Node SDK's models
- * carry no enum for it).
- */
-const DOCUMENTED_SERVER_STATES = [
-  'ACTIVE',
-  'BUILD',
-  'DELETED',
-  'ERROR',
-  'HARD_REBOOT',
-  'MIGRATING',
-  'PAUSED',
-  'REBOOT',
-  'REBUILD',
-  'RESIZE',
-  'REVERT_RESIZE',
-  'SHELVED',
-  'SHELVED_OFFLOADED',
-  'SHUTOFF',
-  'SOFT_DELETED',
-  'SUSPENDED',
-  'UNKNOWN',
-  'VERIFY_RESIZE'
-]
 
 describe('request bodies and routes against the SDK models (ECS)', () => {
   const servers = IDS.map((id) => new ServerId().withId(id))

@@ -45,3 +45,31 @@ export const IDS = ['616fb98f-46ca-475e-917e-2563e5a8cd19', '726fb98f-46ca-475e-
 export function fill(template: string, params: Record<string, string>): string {
   return template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params[name]))
 }
+
+/**
+ * Every server state the SDK documents: the `status` field of ServerDetail (17 values) and the
+ * `status` filter of ListServersDetailsRequest (the same less PAUSED, REBUILD, SOFT_DELETED and
+ * SUSPENDED, plus UNKNOWN). Source: huaweicloud-sdk-go-v3 `services/ecs/v2/model/
+ * model_server_detail.go` and `model_list_servers_details_request.go` (the Node SDK's models
+ * carry no enum for it).
+ */
+export const DOCUMENTED_SERVER_STATES = [
+  'ACTIVE',
+  'BUILD',
+  'DELETED',
+  'ERROR',
+  'HARD_REBOOT',
+  'MIGRATING',
+  'PAUSED',
+  'REBOOT',
+  'REBUILD',
+  'RESIZE',
+  'REVERT_RESIZE',
+  'SHELVED',
+  'SHELVED_OFFLOADED',
+  'SHUTOFF',
+  'SOFT_DELETED',
+  'SUSPENDED',
+  'UNKNOWN',
+  'VERIFY_RESIZE'
+]

@@ -125,7 +125,9 @@ describe('ECS client against the emulator', () => {
     emulator.inject('submit', { kind: 'hang' })
     const error = await ecs.submit(operation, ids(1), 'Restart batch 1 of 1').catch((e: unknown) => e)
     expect(error).toBeInstanceOf(TransportError)
-    expect((error as TransportError).message).toMatch(/got no complete answer: timed out after 0.2 s/)
+    expect((error as TransportError).message).toMatch(
+      /got no complete answer: request-timeout-seconds \(0.2 s\) ran out/
+    )
     expect(emulator.requests).toHaveLength(1)
   })
 

@@ -1,6 +1,6 @@
 /** http.ts over TLS: a certificate the runner does not trust fails before sending, with the fix named. */
 import { describe, expect, it } from 'vitest'
-import { createHttpTransport } from '../../src/cloud/http'
+import { createHttpTransport, describeNetworkFailure } from '../../src/cloud/http'
 import { TransportError } from '../../src/cloud/errors'
 import { useEmulator } from '../support/fixtures'
 import { createTestCertificates } from '../support/tls'
@@ -45,5 +45,36 @@ describe('HTTPS transport with an untrusted certificate', () => {
     expect(error.message).toContain('signed by a CA this runner does not trust')
     expect(error.message).toContain('set the NODE_EXTRA_CA_CERTS environment variable of the job')
     expect(error.sent).toBe(false)
+  })
+})
+
+describe('describeNetworkFailure', () => {
+  const failure = (code: string, syscall?: string): Error =>
+    Object.assign(new Error(`${syscall ?? ''} ${code}`.trim()), { code, syscall })
+
+  it('counts failures to resolve or connect, and refused certificates, as never sent', () => {
+    for (const [code, syscall] of [
+      ['ENOTFOUND', 'getaddrinfo'],
+      ['EAI_AGAIN', 'getaddrinfo'],
+      ['ECONNREFUSED', 'connect'],
+      ['EHOSTUNREACH', 'connect'],
+      ['ENETUNREACH', 'connect'],
+      ['CERT_HAS_EXPIRED', undefined],
+      ['SELF_SIGNED_CERT_IN_CHAIN', undefined]
+    ]) {
+      expect(describeNetworkFailure(failure(code as string, syscall)).sent, code).toBe(false)
+    }
+  })
+
+  it('counts the same codes on an open connection as possibly sent: a restart is then never resent', () => {
+    // A route flap after the request was written: `read EHOSTUNREACH`.
+    for (const [code, syscall] of [
+      ['EHOSTUNREACH', 'read'],
+      ['ENETUNREACH', 'write'],
+      ['ECONNREFUSED', undefined],
+      ['ECONNRESET', 'read']
+    ]) {
+      expect(describeNetworkFailure(failure(code as string, syscall)).sent, `${code} ${syscall}`).toBe(true)
+    }
   })
 })

@@ -228,7 +228,7 @@ const scenarios: Scenario[] = [
     check: (run) => {
       const { pending, results } = outcomes(run)
       expect(pending).toEqual(SERVERS.slice(0, 2))
-      expect(results[0].error_message).toMatch(/timed out after 0\.3 s after the request was sent/)
+      expect(results[0].error_message).toMatch(/request-timeout-seconds \(0\.3 s\) ran out after the request was sent/)
     }
   },
   {

@@ -31,28 +31,37 @@ export interface TransportOptions {
 }
 
 /**
- * Error codes that prove the request never left this machine, so even a restart request
- * may be sent again. Anything else (resets, timeouts) may have reached the cloud.
+ * Network errors that prove the request never left this machine when they come from resolving
+ * the name or opening the connection (so even a restart request may be sent again). The same
+ * codes on an open connection (`read EHOSTUNREACH`) may come after the request was written.
  */
-const NOT_SENT_CODES: ReadonlySet<string> = new Set([
+const NOT_CONNECTED_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ENOTFOUND',
   'EAI_AGAIN',
   'ENETUNREACH',
-  'EHOSTUNREACH',
-  ...CERTIFICATE_CODES
+  'EHOSTUNREACH'
 ])
+const BEFORE_SENDING_SYSCALLS: ReadonlySet<string> = new Set(['getaddrinfo', 'connect'])
 
 export const UNTRUSTED_CA_HINT =
   "the server's certificate is signed by a CA this runner does not trust. Behind a TLS-inspecting proxy or with a private CA, set the NODE_EXTRA_CA_CERTS environment variable of the job to the path of that CA's PEM file"
 
-function describeCause(error: unknown): { reason: string; sent: boolean; code: string | undefined } {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code
+/**
+ * The reason a request got no answer, and whether it may have reached the cloud: anything but a
+ * certificate refused during the handshake, or a failure to resolve or connect, may have.
+ */
+export function describeNetworkFailure(error: unknown): { reason: string; sent: boolean; code: string | undefined } {
+  const { code, syscall } = (error ?? {}) as NodeJS.ErrnoException
   const message = error instanceof Error ? error.message : String(error)
   const reason = code && !message.includes(code) ? `${code} ${message}` : message
+  const beforeSending =
+    code !== undefined &&
+    (CERTIFICATE_CODES.has(code) ||
+      (NOT_CONNECTED_CODES.has(code) && syscall !== undefined && BEFORE_SENDING_SYSCALLS.has(syscall)))
   return {
     reason: code !== undefined && UNTRUSTED_CA_CODES.has(code) ? `${reason}: ${UNTRUSTED_CA_HINT}` : reason,
-    sent: !(code !== undefined && NOT_SENT_CODES.has(code)),
+    sent: !beforeSending,
     code
   }
 }
@@ -103,7 +112,10 @@ export function createHttpTransport(options: TransportOptions): Transport {
           reject(new TransportError(what, reason, sent, code))
         }
         const cancel = (): void => fail('the run was cancelled while waiting for the answer', true)
-        const timer = setTimeout(() => fail(`timed out after ${options.timeoutMs / 1000} s`, true), options.timeoutMs)
+        const timer = setTimeout(
+          () => fail(`request-timeout-seconds (${options.timeoutMs / 1000} s) ran out`, true),
+          options.timeoutMs
+        )
         if (signal?.aborted) {
           fail('the run was cancelled before it was sent', false)
           return
@@ -116,7 +128,7 @@ export function createHttpTransport(options: TransportOptions): Transport {
             resolve(response)
           },
           (error: unknown) => {
-            const { reason, sent, code } = describeCause(error)
+            const { reason, sent, code } = describeNetworkFailure(error)
             fail(reason, sent, code)
           }
         )

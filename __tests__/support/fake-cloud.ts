@@ -88,7 +88,7 @@ export function fakeCloud(
     random: options.random ?? (() => 0.5),
     signal: controller.signal
   })
-  return { deps, polls, logs, sent, submittedAt, statusReads, now: () => now, submits: () => submits }
+  return { deps, polls, logs, sent, submittedAt, statusReads, now: () => now, submits: () => submits, ...control }
 }
 
 export const options: ExecutionOptions = {

@@ -125,7 +125,8 @@ class Executor {
 
   private async runWave(wave: Batch[], waveNumber: number): Promise<void> {
     const { log, clock, ledger } = this.deps
-    if (waveNumber > 1 && this.options.pauseMs > 0) {
+    // A run that must stop (refused credentials, a refused wave) fails its waves at once.
+    if (waveNumber > 1 && this.options.pauseMs > 0 && this.whyStop() === null) {
       log.info(`Pausing ${this.options.pauseMs / 1000} s before wave ${waveNumber} of ${this.plan.waves.length}`)
       await this.idleUntil(clock() + this.options.pauseMs)
     }

@@ -8,10 +8,16 @@ import type { BatchRun, ExecutionDeps } from './batch-run'
 /** Jobs polled at once in a round; enough for 50,000 servers in 50 batches without a burst. */
 const POLL_CONCURRENCY = 10
 
-async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+/** Runs `work` over `items`, `limit` at a time; no new item starts once `stop()` says so. */
+async function forEachLimited<T>(
+  items: T[],
+  limit: number,
+  stop: () => boolean,
+  work: (item: T) => Promise<void>
+): Promise<void> {
   let next = 0
   async function worker(): Promise<void> {
-    while (next < items.length) await work(items[next++])
+    while (next < items.length && !stop()) await work(items[next++])
   }
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
 }
@@ -106,7 +112,13 @@ export class JobPoller {
   }
 
   private async pollRound(): Promise<void> {
-    await forEachLimited(this.open(), POLL_CONCURRENCY, (run) => this.poll(run))
+    // A round that began by the deadline looks at every job once more (jobs are few: one per batch).
+    await forEachLimited(
+      this.open(),
+      POLL_CONCURRENCY,
+      () => this.cancelled(),
+      (run) => this.poll(run)
+    )
     this.round++
     this.nextRoundAt = this.deps.clock() + this.options.pollIntervalMs
     this.deps.log.info(this.progressLine())
@@ -245,7 +257,8 @@ export async function waitForServerStates(
   let refusal: string | undefined
   const cancelled = (): boolean => signal.aborted
   while (waiting.length > 0 && !cancelled() && refusal === undefined && clock() < options.deadline) {
-    await forEachLimited(waiting, POLL_CONCURRENCY, async (id) => {
+    const overdue = (): boolean => cancelled() || clock() >= options.deadline
+    await forEachLimited(waiting, POLL_CONCURRENCY, overdue, async (id) => {
       try {
         const state = await ecs.getServerStatus(id, options.deadline)
         lastSeen.set(id, state ?? { status: 'DELETED', taskState: null })

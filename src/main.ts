@@ -99,6 +99,7 @@ function describeWhere(inputs: ActionInputs, ecs: EcsClient): string {
 async function select(
   inputs: ActionInputs,
   ecs: EcsClient,
+  deadline: number,
   io: ActionIO
 ): Promise<Selection & { emptyReason?: string }> {
   const requiredState = inputs.skipInactive ? REQUIRED_STATE[inputs.operation.kind] : undefined
@@ -106,7 +107,7 @@ async function select(
   if (!hasFilters(inputs.filters) && requiredState === undefined && !inputs.dryRun) {
     return selectServers(inputs.serverIds, undefined, inputs.filters, undefined)
   }
-  const listed = await ecs.listServers(inputs.enterpriseProjectId)
+  const listed = await ecs.listServers(inputs.enterpriseProjectId, deadline)
   const selection = selectServers(inputs.serverIds, listed, inputs.filters, requiredState)
   io.log.info(
     `Selected ${plural(selection.chosen.length, 'server')} of ${plural(listed.length, 'server')} in the project; ${selection.skipped.length} skipped.`
@@ -192,7 +193,7 @@ async function perform(inputs: ActionInputs, outcome: Outcome, io: ActionIO): Pr
     const { clock, sleep, random, log, cancellation: signal } = io
     const options = { transport, retry: DEFAULT_RETRY_POLICY, clock, sleep, random, log, signal }
     const { ecs, connection } = await connect(inputs, options, deadline, io)
-    const selection = await select(inputs, ecs, io)
+    const selection = await select(inputs, ecs, deadline, io)
     outcome.ledger = new Ledger(selection.considered)
     outcome.known = selection.known
     for (const { id, reason } of selection.skipped) outcome.ledger.markSkipped([id], `Skipped: ${reason}.`)

@@ -35,8 +35,9 @@ describe('signing in', () => {
     [{ 'idp-id': 'idp', 'iam-username': 'u' }, /only one way to sign in/],
     [
       { 'iam-username': 'u', 'iam-password': 'p' },
-      /^Input 'iam-username': a password sign-in needs .*; missing: iam-domain/
+      /^Input 'iam-domain': a password sign-in needs .*; missing: iam-domain$/
     ],
+    [{ 'iam-username': 'u' }, /^Input 'iam-password': a password sign-in needs .*; missing: iam-password, iam-domain$/],
     [{ 'idp-id': '../x' }, /^Input 'idp-id': must be the identity provider ID/],
     [{ 'idp-id': 'idp', 'oidc-audience': 'two words' }, /^Input 'oidc-audience'/],
     [{}, /^Input 'access-key-id': no credentials/]
@@ -150,5 +151,26 @@ describe('signing in', () => {
       })
     )
     expect(inputs.region).toBe('xx-new-1')
+  })
+
+  it('needs no region for GitHub OIDC on Huawei Cloud when endpoint and project-id are given', () => {
+    const given = {
+      'server-ids': A,
+      'idp-id': 'idp',
+      endpoint: 'https://ecs.example.com',
+      'project-id': 'd'.repeat(32)
+    }
+    const inputs = readInputs(source(given))
+    expect(inputs.region).toBeUndefined()
+    expect(inputs.oidcIamEndpoint?.href).toBe('https://iam.myhuaweicloud.com/')
+    // Open Telekom Cloud signs in at the region's IAM host: without a region, or iam-endpoint, none is known.
+    expect(problemsOf({ ...given, cloud: 'otc' })).toEqual([expect.stringMatching(/^Input 'region': required unless/)])
+  })
+
+  it('needs a region to look the project up, even when both endpoints are given', () => {
+    const endpoints = { endpoint: 'https://ecs.example.com', 'iam-endpoint': 'https://iam.example.com' }
+    expect(problemsOf({ ...valid, ...endpoints, region: '' })).toEqual([
+      expect.stringMatching(/^Input 'region': required unless 'endpoint', 'project-id'/)
+    ])
   })
 })

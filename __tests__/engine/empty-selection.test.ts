@@ -46,6 +46,13 @@ describe('explainNothingSelected', () => {
     )
   })
 
+  it('writes a tag filter as given: a key alone (any value) or key= (no value)', () => {
+    expect(explain([], { ...none, tags: [{ key: 'tier', value: undefined }] })).toContain(
+      'no server has the tag "tier"'
+    )
+    expect(explain([], { ...none, tags: [{ key: 'tier', value: '' }] })).toContain('no server has the tag "tier="')
+  })
+
   it('offers names that match the glob ignoring case, or a plain name a typo away', () => {
     expect(explain([], { ...none, name: 'WEB-*' })).toBe(
       `the filters matched none of the 3 servers listed in ${WHERE}: no server name matches "WEB-*" (closest: "Web-1", "web-2").`

@@ -1,6 +1,6 @@
 import type { ListedServer } from '../cloud/ecs'
 import { hideUserInfo, plural } from '../shared/text'
-import { type Filters, type Selection, globToRegExp, mismatch } from './selection'
+import { type Filters, type Selection, formatTagFilter, globToRegExp, mismatch } from './selection'
 
 /** What was asked, for explaining why it selected nothing. */
 export interface SelectionRequest {
@@ -56,7 +56,7 @@ export function closest(wanted: string, candidates: Iterable<string>): string[] 
 }
 
 function suggestion(found: string[]): string {
-  return found.length > 0 ? ` (closest: ${found.map((f) => JSON.stringify(hideUserInfo(f))).join(', ')})` : ''
+  return found.length > 0 ? ` (closest: ${found.map((f) => JSON.stringify(f)).join(', ')})` : ''
 }
 
 /** The names that match the glob ignoring case, else (for a plain name) those a typo or two away. */
@@ -73,7 +73,7 @@ function filterMisses(filters: Filters, listed: readonly ListedServer[]): string
   const only = (part: Partial<Filters>): Filters => ({ tags: [], name: undefined, statuses: [], ...part })
   for (const tag of filters.tags) {
     if (listed.some((server) => mismatch(server, only({ tags: [tag] })) === null)) continue
-    const text = `${tag.key}=${tag.value}`
+    const text = formatTagFilter(tag)
     misses.push(
       `no server has the tag ${JSON.stringify(text)}${suggestion(
         closest(

@@ -8,6 +8,7 @@ import {
 } from '../../cloud/clouds'
 import { plural } from '../../shared/text'
 import { InputError } from '../errors'
+import type { AuthConfig } from './sign-in'
 import { type InputSource, type Problems, firstSet, quoted, trimmedInput } from './source'
 
 const REGION = /^[a-z][a-z0-9]*(-[a-z0-9]+)+$/
@@ -118,18 +119,26 @@ function readProjectId(source: InputSource, problems: Problems): string | undefi
  * `region`, `project-id`, `cloud`, `endpoint` and `iam-endpoint`. IAM is needed to look the
  * project up, and to sign in with a token (`usesToken`).
  */
-export function readEndpoints(source: InputSource, usesToken: boolean, problems: Problems): EndpointInputs {
+export function readEndpoints(
+  source: InputSource,
+  signIn: AuthConfig['mode'] | undefined,
+  problems: Problems
+): EndpointInputs {
   const region = readRegion(source, problems)
   const projectId = readProjectId(source, problems)
   const cloud = problems.check(() => parseCloud(trimmedInput(source, 'cloud')), 'huaweicloud')
   const missing = { ecs: trimmedInput(source, 'endpoint') === '', iam: trimmedInput(source, 'iam-endpoint') === '' }
+  const usesToken = signIn === 'oidc' || signIn === 'password'
   const needsIam = projectId === undefined || usesToken
   problems.check(() => {
-    const needsRegion = missing.ecs || (needsIam && missing.iam)
-    if (region === undefined && (needsRegion || (usesToken && projectId === undefined))) {
+    // The region names the project to look up, and builds the endpoints not given; GitHub OIDC on
+    // Huawei Cloud signs in at the global IAM host, which needs no region.
+    const signInHostKnown = !missing.iam || (signIn === 'oidc' && federationIamEndpoint(cloud, undefined) !== undefined)
+    const needsRegion = missing.ecs || projectId === undefined || (usesToken && !signInHostKnown)
+    if (region === undefined && needsRegion) {
       throw new InputError(
         'region',
-        "required unless 'endpoint', 'iam-endpoint' (when used) and 'project-id' are set; set 'region' (or HUAWEI_CLOUD_REGION), e.g. ap-southeast-1"
+        "required unless 'endpoint', 'project-id' and (for a token sign-in) 'iam-endpoint' are set; set 'region' (or HUAWEI_CLOUD_REGION), e.g. ap-southeast-1"
       )
     }
   })

@@ -33,7 +33,7 @@ export function readInputs(source: InputSource): ActionInputs {
   const servers = readServerInputs(source, problems)
   const operation = readOperation(source, problems)
   const auth = problems.check<AuthConfig | undefined>(() => parseSignIn(source, secrets))
-  const endpoints = readEndpoints(source, auth !== undefined && auth.mode !== 'access-key', problems)
+  const endpoints = readEndpoints(source, auth?.mode, problems)
   const pacing = readPacing(source, problems)
   const dryRun = problems.check(() => parseBoolean('dry-run', trimmedInput(source, 'dry-run'), false))
   const failOnError = problems.check(() => parseBoolean('fail-on-error', trimmedInput(source, 'fail-on-error'), true))

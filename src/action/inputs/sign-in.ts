@@ -70,13 +70,15 @@ function readOidc(source: InputSource): AuthConfig {
 function readPassword(source: InputSource, password: string): AuthConfig {
   const username = trimmedInput(source, 'iam-username')
   const domain = trimmedInput(source, 'iam-domain')
-  const missing = [username === '' && 'iam-username', password === '' && 'iam-password', domain === '' && 'iam-domain']
-    .filter(Boolean)
-    .join(', ')
-  if (missing !== '') {
+  const missing = [
+    ...(username === '' ? ['iam-username'] : []),
+    ...(password === '' ? ['iam-password'] : []),
+    ...(domain === '' ? ['iam-domain'] : [])
+  ]
+  if (missing.length > 0) {
     throw new InputError(
-      'iam-username',
-      `a password sign-in needs iam-username, iam-password and iam-domain; missing: ${missing}`
+      missing[0],
+      `a password sign-in needs iam-username, iam-password and iam-domain; missing: ${missing.join(', ')}`
     )
   }
   return { mode: 'password', username, password, domain }

@@ -256,7 +256,7 @@ describe('the post step (runPost)', () => {
     expect(saved.pausedGroups).toEqual([])
   }, 60_000)
 
-  it('reports what it could not do: a pool that is gone, a group whose servers are not healthy in time', async () => {
+  it('reports a pool deleted since as gone, and what it could not do: a group whose servers are not healthy in time', async () => {
     const emulator = await emulators.start(fastElbFleet({ serverBootDelayMs: { 'srv-20': 600_000 } }))
     const journal: Journal = {
       version: 1,
@@ -273,17 +273,24 @@ describe('the post step (runPost)', () => {
     await lbCall(emulator, `/v1/${DEFAULT_PROJECT_ID}/cloudservers/action`, {
       body: JSON.stringify({ reboot: { type: 'SOFT', servers: [{ id: uuid(20) }] } })
     })
+    // Seen down (no stale ONLINE): it stays down for the whole post step.
+    while (
+      emulator.loadBalancing.members('pool-api').find((m) => m.serverId === uuid(20))?.operatingStatus !== 'OFFLINE'
+    )
+      await delay(50)
     const { io, record } = recordingIO(gatedInputs(emulator, { 'health-timeout-seconds': '1' }), {
       env: { [`STATE_${JOURNAL_STATE}`]: path }
     })
     await runPost(io)
     expect(weights(emulator)['pool-api']['pool-api.srv-20']).toBe(1)
     expect(await groupStatus(emulator)).toBe('PAUSED')
+    // A pool deleted since holds nothing to put back: reported gone, not something to fix by hand.
+    expect(record.lines).toContain(
+      `Post step: member m-1 of server ${uuid(20)} in pool pool-deleted: gone (nothing to restore: the pool no longer exists)`
+    )
+    expect(readJournal(path).entries.map((e) => e.state)).toEqual(['restored', 'gone'])
     const errors = record.lines.filter((l) => l.startsWith('error: Health gate post step: act by hand: '))
     expect(errors).toEqual([
-      expect.stringContaining(
-        `Member m-1 of server ${uuid(20)} in pool pool-deleted is still at weight 0: set it back to 4 by hand`
-      ),
       expect.stringContaining(
         `Scaling group asg-api was left PAUSED: servers it restarted (${uuid(20)}) were not healthy yet`
       )

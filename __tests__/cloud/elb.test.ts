@@ -41,7 +41,7 @@ function bigPool(count: number) {
 describe('ELB client against the emulator', () => {
   it('lists every pool, or only those asked for, with algorithm, health monitor and load balancer', async () => {
     const { elb, emulator } = await setup()
-    const pools = await elb.pools()
+    const pools = await elb.pools(Infinity)
     expect(pools.map((p) => p.id)).toEqual(['pool-web', 'pool-api', 'pool-legacy'])
     expect(pools[2]).toEqual({
       id: 'pool-legacy',
@@ -51,7 +51,7 @@ describe('ELB client against the emulator', () => {
       healthMonitorId: 'pool-legacy-hm',
       loadBalancerIds: ['lb-legacy']
     })
-    expect((await elb.pools(['pool-legacy', 'pool-unknown'])).map((p) => p.id)).toEqual(['pool-legacy'])
+    expect((await elb.pools(Infinity, ['pool-legacy', 'pool-unknown'])).map((p) => p.id)).toEqual(['pool-legacy'])
     expect(emulator.requests.map((r) => [r.route, r.signatureValid, r.query.get('limit')])).toEqual([
       ['elb-pools', true, '2000'],
       ['elb-pools', true, '2000']
@@ -61,7 +61,7 @@ describe('ELB client against the emulator', () => {
 
   it('lists the members of a pool with instance, weight and per-listener health', async () => {
     const { elb, emulator } = await setup()
-    const members = await elb.members('pool-api')
+    const members = await elb.members('pool-api', Infinity)
     expect(members.map((m) => m.instanceId)).toEqual(Array.from({ length: 15 }, (_, i) => serverId(10 + i)))
     expect(members[0]).toMatchObject({
       id: memberId('pool-api', serverId(10)),
@@ -74,7 +74,7 @@ describe('ELB client against the emulator', () => {
 
   it('pages with limit and marker: a full page is followed by the next, an empty or short one ends the list', async () => {
     const { elb, emulator } = await setup(bigPool(2001))
-    const all = await elb.members('pool-big')
+    const all = await elb.members('pool-big', Infinity)
     expect(all).toHaveLength(2001)
     expect(new Set(all.map((m) => m.id)).size).toBe(2001)
     expect(emulator.requests.map((r) => [r.query.get('limit'), r.query.get('marker')])).toEqual([
@@ -85,7 +85,7 @@ describe('ELB client against the emulator', () => {
 
   it('accepts an empty last page after a full one', async () => {
     const { elb, emulator } = await setup(bigPool(2000))
-    expect(await elb.members('pool-big')).toHaveLength(2000)
+    expect(await elb.members('pool-big', Infinity)).toHaveLength(2000)
     const pages = emulator.requests.map((r) => r.query.get('marker'))
     expect(pages).toEqual([null, 'm-01999'])
   })
@@ -95,7 +95,7 @@ describe('ELB client against the emulator', () => {
     const pools = Array.from({ length: 2000 }, (_, i) => ({ id: `p${i}`, lb_algorithm: 'ROUND_ROBIN' }))
     const page = { kind: 'respond' as const, status: 200, body: { pools, page_info: { next_marker: 'p1999' } } }
     emulator.inject('elb-pools', page, page)
-    expect(await elb.pools()).toHaveLength(4000)
+    expect(await elb.pools(Infinity)).toHaveLength(4000)
     expect(emulator.requests.map((r) => r.query.get('marker'))).toEqual([null, 'p1999'])
   })
 
@@ -116,10 +116,10 @@ describe('ELB client against the emulator', () => {
         ]
       }
     })
-    expect(await elb.pools()).toEqual([
+    expect(await elb.pools(Infinity)).toEqual([
       { id: 'a', name: '', algorithm: '', protocol: '', healthMonitorId: null, loadBalancerIds: ['lb'] }
     ])
-    expect(await elb.members('a')).toEqual([
+    expect(await elb.members('a', Infinity)).toEqual([
       { id: 'm', instanceId: '', address: '', weight: 1, statuses: ['NO_MONITOR'] },
       { id: 'n', instanceId: '', address: '', weight: 0, statuses: [''] }
     ])
@@ -130,7 +130,7 @@ describe('ELB client against the emulator', () => {
     emulator.inject('elb-healthmonitor', { kind: 'respond', status: 200, body: { healthmonitor: { delay: '9' } } })
     emulator.inject('elb-loadbalancer', { kind: 'respond', status: 200, body: {} })
     emulator.inject('elb-members', { kind: 'respond', status: 200, body: { members: 'none', page_info: {} } })
-    await expect(elb.healthMonitor('hm-1')).resolves.toEqual({
+    await expect(elb.healthMonitor('hm-1', Infinity)).resolves.toEqual({
       id: 'hm-1',
       adminStateUp: true,
       delay: 5,
@@ -139,19 +139,19 @@ describe('ELB client against the emulator', () => {
       maxRetriesDown: 3
     })
     // Shown as dedicated (gated at weight 0, restored last) unless the answer says shared.
-    await expect(elb.loadBalancer('lb-1')).resolves.toEqual({
+    await expect(elb.loadBalancer('lb-1', Infinity)).resolves.toEqual({
       id: 'lb-1',
       name: '',
       guaranteed: true,
       provisioningStatus: '',
       operatingStatus: ''
     })
-    await expect(elb.members('pool-web')).resolves.toEqual([])
+    await expect(elb.members('pool-web', Infinity)).resolves.toEqual([])
   })
 
   it('reads a health monitor and a load balancer, dedicated or shared, busy after a change', async () => {
     const { elb } = await setup()
-    await expect(elb.healthMonitor('pool-web-hm')).resolves.toEqual({
+    await expect(elb.healthMonitor('pool-web-hm', Infinity)).resolves.toEqual({
       id: 'pool-web-hm',
       adminStateUp: true,
       delay: 5,
@@ -159,14 +159,14 @@ describe('ELB client against the emulator', () => {
       maxRetries: 3,
       maxRetriesDown: 3
     })
-    await expect(elb.loadBalancer('lb-legacy')).resolves.toMatchObject({
+    await expect(elb.loadBalancer('lb-legacy', Infinity)).resolves.toMatchObject({
       id: 'lb-legacy',
       guaranteed: false,
       provisioningStatus: 'ACTIVE',
       operatingStatus: 'ONLINE'
     })
     await elb.setWeights('pool-web', [{ memberId: memberId('pool-web', serverId(0)), weight: 2 }], Infinity)
-    await expect(elb.loadBalancer('lb-main')).resolves.toMatchObject({
+    await expect(elb.loadBalancer('lb-main', Infinity)).resolves.toMatchObject({
       guaranteed: true,
       provisioningStatus: 'PENDING_UPDATE'
     })
@@ -174,10 +174,10 @@ describe('ELB client against the emulator', () => {
 
   it('fails an unknown resource at once with the ELB error code, message and request ID', async () => {
     const { elb, emulator } = await setup()
-    await expect(elb.healthMonitor('nope')).rejects.toThrow(
+    await expect(elb.healthMonitor('nope', Infinity)).rejects.toThrow(
       /^Read health monitor nope failed with HTTP 404, ELB\.8904: healthmonitor nope could not be found\. \(X-Request-Id: \S+\)$/
     )
-    await expect(elb.members('pool-none')).rejects.toMatchObject({ status: 404, code: 'ELB.8904' })
+    await expect(elb.members('pool-none', Infinity)).rejects.toMatchObject({ status: 404, code: 'ELB.8904' })
     expect(emulator.requests).toHaveLength(2)
   })
 
@@ -244,14 +244,14 @@ describe('ELB client against the emulator', () => {
     expect(sleeps).toEqual([])
     expect(emulator.requests).toHaveLength(1)
     // A cancelled client sends nothing more at all.
-    await expect(elb.members('pool-web')).rejects.toThrow(/cancelled before it was sent/)
+    await expect(elb.members('pool-web', Infinity)).rejects.toThrow(/cancelled before it was sent/)
     expect(emulator.requests).toHaveLength(1)
   })
 
   it('retries throttled reads and weight changes, even past the API client’s own attempts', async () => {
     const { elb, emulator } = await setup()
     emulator.inject('elb-members', throttled, throttled)
-    expect(await elb.members('pool-web')).toHaveLength(15)
+    expect(await elb.members('pool-web', Infinity)).toHaveLength(15)
     // Five attempts of the API client, all throttled; the weight change waits on and goes through.
     emulator.inject('elb-members-batch-update', ...Array.from({ length: 6 }, () => throttled))
     await elb.setWeights('pool-web', [{ memberId: memberId('pool-web', serverId(3)), weight: 0 }], Infinity)
@@ -261,14 +261,57 @@ describe('ELB client against the emulator', () => {
     expect(emulator.loadBalancing.members('pool-web')[3].weight).toBe(0)
   })
 
+  it('waits out reads throttled past the API client’s own five attempts, for every kind of read, with the same backoff as a write', async () => {
+    const { elb, emulator, sleeps } = await setup()
+    const seven = Array.from({ length: 7 }, () => throttled)
+    for (const route of ['elb-pools', 'elb-members', 'elb-healthmonitor', 'elb-loadbalancer'] as const) {
+      emulator.inject(route, ...seven)
+    }
+    expect(await elb.pools(Infinity)).toHaveLength(3)
+    expect(await elb.members('pool-web', Infinity)).toHaveLength(15)
+    await expect(elb.healthMonitor('pool-web-hm', Infinity)).resolves.toMatchObject({ id: 'pool-web-hm' })
+    await expect(elb.loadBalancer('lb-main', Infinity)).resolves.toMatchObject({ id: 'lb-main' })
+    expect(emulator.requests.filter((r) => r.status === 429)).toHaveLength(28)
+    expect(emulator.requests.filter((r) => r.status === 200)).toHaveLength(4)
+    // Per read: the API client's four waits, the gate's own backoff (0.375 s), then two more.
+    const perRead = [750, 1500, 3000, 6000, 375, 750, 1500]
+    expect(sleeps).toEqual([...perRead, ...perRead, ...perRead, ...perRead])
+  })
+
+  it('gives up on a read still throttled at giveUpAt, throwing the throttling answer without waiting past it', async () => {
+    const { elb, emulator, clock, sleeps } = await setup()
+    emulator.inject('elb-members', ...Array.from({ length: 30 }, () => throttled))
+    const giveUpAt = clock.now() + 20_000
+    const error = await elb.members('pool-web', giveUpAt).catch((e: unknown) => e)
+    expect(error).toMatchObject({ status: 429, code: 'APIG.0308' })
+    // Five attempts, the client's own 0.375 s, four more (the next 6 s wait would pass giveUpAt),
+    // 0.75 s, three more (3 s would pass it); the next 1.5 s would too: given up 0.125 s before.
+    expect(sleeps).toEqual([750, 1500, 3000, 6000, 375, 750, 1500, 3000, 750, 750, 1500])
+    expect(giveUpAt - clock.now()).toBe(125)
+    expect(emulator.requests.map((r) => `${r.route} ${r.status}`)).toEqual(Array(12).fill('elb-members 429'))
+  })
+
+  it('tells which weight changes the cloud took before a later call of the same pool failed', async () => {
+    const { elb } = await setup({ ...bigPool(250), loadBalancing: { busyMs: 0 } })
+    const changes = Array.from({ length: 250 }, (_, i) => ({ memberId: `m-${String(i).padStart(5, '0')}`, weight: 0 }))
+    changes[230] = { memberId: 'm-deleted', weight: 0 }
+    const accepted: string[][] = []
+    const error = await elb
+      .setWeights('pool-big', changes, Infinity, (taken) => accepted.push(taken.map((c) => c.memberId)))
+      .catch((e: unknown) => e)
+    expect(error).toMatchObject({ status: 404, code: 'ELB.8904' })
+    expect(accepted).toHaveLength(1)
+    expect(accepted[0]).toEqual(changes.slice(0, 200).map((c) => c.memberId))
+  })
+
   it('throttles under the rate limit and goes through once the window has passed', async () => {
     const { elb, emulator, sleeps } = await setup({
       ...elbFleet(),
       loadBalancing: { rateLimit: { requests: 2, windowMs: 5000 } }
     })
-    await elb.pools()
-    await elb.members('pool-web')
-    expect(await elb.members('pool-api')).toHaveLength(15)
+    await elb.pools(Infinity)
+    await elb.members('pool-web', Infinity)
+    expect(await elb.members('pool-api', Infinity)).toHaveLength(15)
     // Backoff of 0.75, 1.5 and 3 s: the third read goes through 5.25 s after the first two.
     expect(emulator.requests.map((r) => r.status)).toEqual([200, 200, 429, 429, 429, 200])
     expect(sleeps).toEqual([750, 1500, 3000])

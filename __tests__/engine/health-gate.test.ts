@@ -39,11 +39,24 @@ function pool(id: string, servers: string[], extra: Partial<FakePool> = {}): Fak
 
 function fakeElb(pools: FakePool[], clock: { now: number }) {
   const writes: { at: number; poolId: string; changes: WeightChange[] }[] = []
-  const elb: ElbPort & { writes: typeof writes; failWrites: number } = {
+  /** Each read with the deadline it was given for waiting out throttling. */
+  const reads: { at: number; what: string; giveUpAt: number }[] = []
+  const elb: ElbPort & { writes: typeof writes; reads: typeof reads; failWrites: number } = {
     writes,
+    reads,
     failWrites: 0,
-    pools: (ids) => Promise.resolve(pools.filter((p) => ids === undefined || ids.includes(p.id))),
-    members: (id) => Promise.resolve(structuredClone(pools.find((p) => p.id === id)?.members ?? [])),
+    pools: (giveUpAt, ids) => {
+      reads.push({ at: clock.now, what: 'pools', giveUpAt })
+      return Promise.resolve(pools.filter((p) => ids === undefined || ids.includes(p.id)))
+    },
+    members: (id, giveUpAt) => {
+      reads.push({ at: clock.now, what: `members ${id}`, giveUpAt })
+      const found = pools.find((p) => p.id === id)
+      if (found === undefined) {
+        return Promise.reject(new ApiError(404, 'ELB.8904', `pool ${id} could not be found.`, undefined, 'x'))
+      }
+      return Promise.resolve(structuredClone(found.members))
+    },
     healthMonitor: (id) => {
       const p = pools.find((x) => x.healthMonitorId === id)
       return Promise.resolve({
@@ -111,7 +124,7 @@ async function webFleet(n: number, ...more: FakePool[]) {
   const clock = { now: 0 }
   const web = pool('web', servers(n))
   const elb = fakeElb([web, ...more], clock)
-  const topology = await discover(servers(n), { maxUnavailable: { count: 1 } }, elb)
+  const topology = await discover(servers(n), { maxUnavailable: { count: 1 } }, elb, Infinity)
   return { clock, web, elb, topology }
 }
 
@@ -129,7 +142,12 @@ describe('discovery and waves', () => {
     const web = pool('web', servers(6))
     const api = pool('api', servers(6, 3))
     api.members[5].statuses = ['OFFLINE'] // s8, already unhealthy: costs nothing
-    const topology = await discover([...servers(9)], { maxUnavailable: { count: 2 } }, fakeElb([web, api], clock))
+    const topology = await discover(
+      [...servers(9)],
+      { maxUnavailable: { count: 2 } },
+      fakeElb([web, api], clock),
+      Infinity
+    )
     expect(topology.refusals).toEqual([])
     expect(topology.memberships.get('s4')?.map((m) => m.poolId)).toEqual(['web', 'api'])
     const waves = sizeWaves(servers(9), topology, 1000)
@@ -155,13 +173,14 @@ describe('discovery and waves', () => {
       ],
       clock
     )
-    const short = (await elb.pools()).find((p) => p.id === 'short') as FakePool
+    const short = (await elb.pools(Infinity)).find((p) => p.id === 'short') as FakePool
     short.members[1].statuses = ['OFFLINE']
     short.members[2].statuses = ['OFFLINE']
     const topology = await discover(
       ['a', 'b', 'c', 'd', 'e'],
       { maxUnavailable: { count: 1 }, poolIds: undefined },
-      elb
+      elb,
+      Infinity
     )
     expect(topology.refusals).toEqual([
       expect.stringMatching(/^Pool plain has no health check, .* Add \(or turn on\) a health check/),
@@ -182,7 +201,7 @@ describe('a gated wave', () => {
     const web = pool('web', servers(4))
     const elb = fakeElb([web], clock)
     const saved: Journal[] = []
-    const topology = await discover(servers(4), { maxUnavailable: { count: 1 } }, elb)
+    const topology = await discover(servers(4), { maxUnavailable: { count: 1 } }, elb, Infinity)
     const { deps } = ports(elb, clock)
     const settings = {
       drainMs: 30_000,
@@ -209,6 +228,20 @@ describe('a gated wave', () => {
     expect(gate.journal.entries[0].state).toBe('restored')
     expect(gate.report.waves[0]).toMatchObject({ wave: 1, drainMs: 30_000, timeToHealthyMs: { s0: 25_000 } })
     expect(gate.report.waves[0].pools).toEqual([{ poolId: 'web', before: 4, lowest: 3, after: 4 }])
+  })
+
+  it('gives every read of a wave the same deadline for throttling as a weight change: a minute, never past the run', async () => {
+    const { clock, elb, topology } = await webFleet(3)
+    expect(elb.reads.map((r) => r.giveUpAt)).toEqual([Infinity, Infinity])
+    elb.reads.length = 0
+    const gate = new HealthGate(topology, gateSettings({ deadline: 70_000 }), ports(elb, clock).deps, () => {})
+    expect(await gate.before(1, ['s0'])).toBeNull()
+    expect((await gate.after(1, ['s0'])).size).toBe(0)
+    expect(elb.reads.length).toBeGreaterThan(3)
+    expect(elb.reads.every((r) => r.what === 'members web' && r.giveUpAt === Math.min(70_000, r.at + 60_000))).toBe(
+      true
+    )
+    expect(elb.reads.some((r) => r.giveUpAt === 70_000)).toBe(true)
   })
 
   it('a server that stays down fails after the health timeout and is restored anyway', async () => {
@@ -535,28 +568,94 @@ describe('resuming the paused groups', () => {
     expect(journal.pausedGroups).toEqual(['asg'])
   })
 
-  it('reads a pool again, once, when a member is deleted between the read and the write', async () => {
+  it('reads a pool again, once, when a member is deleted between the read and the write, counting what it put back as restored', async () => {
     const clock = { now: 0 }
     const web = pool('web', ['a', 'b'])
     for (const m of web.members) m.weight = 0
     const elb = fakeElb([web], clock)
     const read = elb.members
     let reads = 0
-    elb.members = async (id) => {
-      const members = await read(id)
+    elb.members = async (id, giveUpAt) => {
+      const members = await read(id, giveUpAt)
       if (++reads === 1) web.members.splice(1, 1)
       return members
     }
     const journal = journalOf('drained', 'a', 'b')
     journal.pausedGroups = []
-    const { results, alerts } = await restoreAll(journal, ports(elb, clock).deps, 60_000, () => {})
+    const { deps, logs } = ports(elb, clock)
+    const { results, alerts } = await restoreAll(journal, deps, 60_000, () => {})
     expect(reads).toBe(2)
-    expect(results.map((r) => [r.entry.serverId, r.outcome])).toEqual([
-      ['a', 'left'],
-      ['b', 'gone']
+    // The batch raised a, then stopped at b: a reads back at its original weight, by this run's doing.
+    expect(results.map((r) => [r.entry.serverId, r.outcome, r.detail])).toEqual([
+      ['a', 'restored', 'weight 1'],
+      ['b', 'gone', 'the member is no longer in the pool']
     ])
     expect(web.members.map((m) => m.weight)).toEqual([1])
     expect(alerts).toEqual([])
+    expect(logs).toEqual(['Restored 1 member of 2 still drained'])
     expect(journal.entries.map((e) => e.state)).toEqual(['restored', 'gone'])
+  })
+
+  it('counts a member whose weight change the cloud took as restored, whatever the pool reads afterwards', async () => {
+    const clock = { now: 0 }
+    const web = pool('web', ['a', 'b', 'c'])
+    for (const m of web.members) m.weight = 0
+    const elb = fakeElb([web], clock)
+    // Like a pool of more than 200: a's call is taken, b's call finds b deleted; then someone sets a to 9.
+    elb.setWeights = (_poolId, changes, _giveUpAt, accepted) => {
+      const [first, ...rest] = changes
+      ;(web.members.find((m) => m.id === first.memberId) as ElbMember).weight = first.weight
+      accepted?.([first])
+      if (rest.some((c) => c.memberId === 'web.b')) {
+        web.members = web.members.filter((m) => m.id !== 'web.b')
+        web.members[0].weight = 9
+        return Promise.reject(new ApiError(404, 'ELB.8904', 'member web.b could not be found.', undefined, 'x'))
+      }
+      for (const change of rest) (web.members.find((m) => m.id === change.memberId) as ElbMember).weight = change.weight
+      return Promise.resolve()
+    }
+    const journal = journalOf('drained', 'a', 'b', 'c')
+    journal.pausedGroups = []
+    const { results } = await restoreAll(journal, ports(elb, clock).deps, 60_000, () => {})
+    expect(results.map((r) => [r.entry.serverId, r.outcome])).toEqual([
+      ['a', 'restored'],
+      ['b', 'gone'],
+      ['c', 'restored']
+    ])
+    expect(web.members.map((m) => [m.id, m.weight])).toEqual([
+      ['web.a', 9],
+      ['web.c', 1]
+    ])
+  })
+
+  it('reports the entries of a pool that no longer exists as gone, with nothing to set back by hand', async () => {
+    const clock = { now: 0 }
+    const web = pool('web', ['a'])
+    web.members[0].weight = 0
+    const elb = fakeElb([web], clock)
+    const scaling = fakeScaling({ asg: 'PAUSED' }, clock)
+    const journal = journalOf('drained', 'a')
+    journal.entries.push({ ...journal.entries[0], poolId: 'deleted', memberId: 'deleted.a', originalWeight: 4 })
+    const { deps, logs } = ports(elb, clock)
+    const { results, alerts } = await restoreAll(journal, { ...deps, scaling }, 60_000, () => {})
+    expect(results.map((r) => [r.entry.poolId, r.outcome, r.detail])).toEqual([
+      ['web', 'restored', 'weight 1'],
+      ['deleted', 'gone', 'nothing to restore: the pool no longer exists']
+    ])
+    expect(alerts).toEqual([])
+    expect(journal.entries.map((e) => e.state)).toEqual(['restored', 'gone'])
+    // Nothing is left to wait for in the deleted pool: the group is resumed at once.
+    expect(scaling.calls).toEqual(['resume asg at 0'])
+    expect(logs).toEqual(['Restored 1 member of 2 still drained', 'Resumed scaling group asg'])
+  })
+
+  it('resumes a group whose restarted servers sat in a pool deleted since, instead of waiting on a pool that cannot be read', async () => {
+    const clock = { now: 0 }
+    const elb = fakeElb([pool('web', ['b'])], clock)
+    const scaling = fakeScaling({ asg: 'PAUSED' }, clock)
+    const journal = journalOf('restored', 'a')
+    journal.entries[0].poolId = 'deleted'
+    const { alerts } = await restoreAll(journal, { ...ports(elb, clock).deps, scaling }, 60_000, () => {})
+    expect([alerts, scaling.calls]).toEqual([[], ['resume asg at 0']])
   })
 })

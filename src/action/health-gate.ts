@@ -83,7 +83,7 @@ export async function prepareGate(
   io: ActionIO
 ): Promise<PreparedGate> {
   const clients = gateClients(settings, connection, io.cancellation)
-  const topology = await discover(chosen, settings, clients.elb)
+  const topology = await discover(chosen, settings, clients.elb, run.deadline)
   if (topology.refusals.length > 0) {
     throw new Error(
       `health-gate: elb refused to start; nothing was changed:\n${topology.refusals.map((r) => `- ${r}`).join('\n')}`

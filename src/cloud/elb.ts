@@ -63,7 +63,7 @@ const PAGE_LIMIT = 2000
 /** A load balancer busy with an earlier change answers 409 with this code. */
 const CONFLICT = 'ELB.8907'
 
-/** How the client waits between refused writes (injected, so tests run on a virtual clock). */
+/** How the client waits out refused calls (injected, so tests run on a virtual clock). */
 export interface WaitPorts {
   clock: () => number
   sleep: Sleep
@@ -105,7 +105,12 @@ export function isRefusedForNow(error: unknown): error is ApiError {
   return error instanceof ApiError && ((error.status === 409 && error.code === CONFLICT) || isThrottling(error))
 }
 
-/** The ELB v3 calls of a health-gated restart: pools, members, monitors, load balancers, weights. */
+/**
+ * The ELB v3 calls of a health-gated restart: pools, members, monitors, load balancers, weights.
+ * Every call takes `giveUpAt` (ms since the epoch): a refusal for now (throttling, or a load
+ * balancer busy with an earlier change) is waited out with backoff until then, past the API
+ * client's own attempts; then the last refusal is thrown.
+ */
 export class ElbClient {
   constructor(
     private readonly api: ApiClient,
@@ -114,7 +119,12 @@ export class ElbClient {
     private readonly wait: WaitPorts
   ) {}
 
-  private async get(what: string, path: string, query: Record<string, string> = {}): Promise<Record<string, unknown>> {
+  private async get(
+    what: string,
+    path: string,
+    giveUpAt: number,
+    query: Record<string, string> = {}
+  ): Promise<Record<string, unknown>> {
     const call: ApiRequest = {
       what,
       method: 'GET',
@@ -122,18 +132,19 @@ export class ElbClient {
       path: `/v3/${this.projectId}/elb${path}`,
       query,
       projectId: this.projectId,
-      idempotent: true
+      idempotent: true,
+      giveUpAt
     }
-    const response = await this.api.request(call)
+    const response = await this.untilAccepted(giveUpAt, () => this.api.request(call))
     return (response.body ?? {}) as Record<string, unknown>
   }
 
   /** Every page of a list, following `page_info.next_marker` until a page is short or empty. */
-  private async list(what: string, path: string, key: string, query: Record<string, string>): Promise<unknown[]> {
+  private async list(what: string, path: string, key: string, giveUpAt: number): Promise<unknown[]> {
     const all: unknown[] = []
     let marker: string | undefined
     for (;;) {
-      const page = await this.get(what, path, { ...query, limit: String(PAGE_LIMIT), ...(marker && { marker }) })
+      const page = await this.get(what, path, giveUpAt, { limit: String(PAGE_LIMIT), ...(marker && { marker }) })
       const items = Array.isArray(page[key]) ? (page[key] as unknown[]) : []
       all.push(...items)
       const next = text((page.page_info as { next_marker?: unknown } | undefined)?.next_marker)
@@ -146,21 +157,21 @@ export class ElbClient {
    * Every pool of the project (or only `poolIds` when given): one paged call, instead of one
    * `member_device_id` query per server; the members say which servers each pool holds.
    */
-  async pools(poolIds?: readonly string[]): Promise<ElbPool[]> {
-    const rows = await this.list('List the ELB pools', '/pools', 'pools', {})
+  async pools(giveUpAt: number, poolIds?: readonly string[]): Promise<ElbPool[]> {
+    const rows = await this.list('List the ELB pools', '/pools', 'pools', giveUpAt)
     const pools = rows.map((raw) => readPool(raw as Record<string, unknown>)).filter((pool) => pool.id !== '')
     return poolIds === undefined ? pools : pools.filter((pool) => poolIds.includes(pool.id))
   }
 
   /** All members of a pool. */
-  async members(poolId: string): Promise<ElbMember[]> {
+  async members(poolId: string, giveUpAt: number): Promise<ElbMember[]> {
     const path = `/pools/${encodeURIComponent(poolId)}/members`
-    const rows = await this.list(`List the members of pool ${poolId}`, path, 'members', {})
+    const rows = await this.list(`List the members of pool ${poolId}`, path, 'members', giveUpAt)
     return rows.map((raw) => readMember(raw as Record<string, unknown>))
   }
 
-  async healthMonitor(id: string): Promise<ElbHealthMonitor> {
-    const body = await this.get(`Read health monitor ${id}`, `/healthmonitors/${encodeURIComponent(id)}`)
+  async healthMonitor(id: string, giveUpAt: number): Promise<ElbHealthMonitor> {
+    const body = await this.get(`Read health monitor ${id}`, `/healthmonitors/${encodeURIComponent(id)}`, giveUpAt)
     const raw = (body.healthmonitor ?? {}) as Record<string, unknown>
     return {
       id: text(raw.id) || id,
@@ -172,8 +183,8 @@ export class ElbClient {
     }
   }
 
-  async loadBalancer(id: string): Promise<ElbLoadBalancer> {
-    const body = await this.get(`Read load balancer ${id}`, `/loadbalancers/${encodeURIComponent(id)}`)
+  async loadBalancer(id: string, giveUpAt: number): Promise<ElbLoadBalancer> {
+    const body = await this.get(`Read load balancer ${id}`, `/loadbalancers/${encodeURIComponent(id)}`, giveUpAt)
     const raw = (body.loadbalancer ?? {}) as Record<string, unknown>
     return {
       id: text(raw.id) || id,
@@ -187,11 +198,19 @@ export class ElbClient {
   /**
    * Sets member weights of one pool, at most 200 per `batch-update` call, `weight` always sent
    * (0 included). A load balancer busy with an earlier change (409 ELB.8907) or throttling is
-   * waited out with backoff until `giveUpAt`; then the last refusal is thrown.
+   * waited out with backoff until `giveUpAt`; then the last refusal is thrown. `accepted` hears
+   * each call's changes once the cloud took them, so a caller knows what went through before a
+   * later call failed.
    */
-  async setWeights(poolId: string, changes: readonly WeightChange[], giveUpAt: number): Promise<void> {
+  async setWeights(
+    poolId: string,
+    changes: readonly WeightChange[],
+    giveUpAt: number,
+    accepted?: (changes: readonly WeightChange[]) => void
+  ): Promise<void> {
     for (let start = 0; start < changes.length; start += MAX_BATCH_MEMBERS) {
-      const members = changes.slice(start, start + MAX_BATCH_MEMBERS).map((c) => ({ id: c.memberId, weight: c.weight }))
+      const chunk = changes.slice(start, start + MAX_BATCH_MEMBERS)
+      const members = chunk.map((c) => ({ id: c.memberId, weight: c.weight }))
       await this.untilAccepted(giveUpAt, () =>
         this.api.request({
           what: `Set the weights of ${members.length} member(s) of pool ${poolId}`,
@@ -205,15 +224,16 @@ export class ElbClient {
           giveUpAt
         })
       )
+      accepted?.(chunk)
     }
   }
 
-  private async untilAccepted(giveUpAt: number, send: () => Promise<unknown>): Promise<void> {
+  /** Sends until accepted, waiting out refusals for now with backoff until `giveUpAt` (reads and writes alike). */
+  private async untilAccepted<T>(giveUpAt: number, send: () => Promise<T>): Promise<T> {
     const { clock, sleep, random, signal } = this.wait
     for (let attempt = 1; ; attempt++) {
       try {
-        await send()
-        return
+        return await send()
       } catch (error) {
         if (!isRefusedForNow(error)) throw error
         const delay = backoffDelayMs(attempt, { maxAttempts: 0, baseDelayMs: 500, maxDelayMs: 10_000 }, random)

@@ -61,27 +61,29 @@ async function lookup<T>(cache: Map<string, Promise<T>>, id: string, read: (id: 
 
 /**
  * Finds every pool and member of the selected servers (by `instance_id`), each pool's health
- * monitor and load balancer, and what would make the run unsafe. Changes nothing.
+ * monitor and load balancer, and what would make the run unsafe. Changes nothing. Throttled
+ * reads are waited out until `giveUpAt`.
  */
 export async function discover(
   serverIds: readonly string[],
   settings: DiscoverSettings,
-  elb: ElbPort
+  elb: ElbPort,
+  giveUpAt: number
 ): Promise<Topology> {
   const selected = new Set(serverIds)
   const topology: Topology = { pools: new Map(), memberships: new Map(), refusals: [], notes: [] }
   for (const id of serverIds) topology.memberships.set(id, [])
   const monitors = new Map<string, Promise<ElbHealthMonitor>>()
   const balancers = new Map<string, Promise<ElbLoadBalancer>>()
-  const pools = await elb.pools(settings.poolIds)
+  const pools = await elb.pools(giveUpAt, settings.poolIds)
   for (const missing of (settings.poolIds ?? []).filter((id) => !pools.some((pool) => pool.id === id))) {
     topology.refusals.push(`Pool ${missing} of elb-pool-ids was not found in the project. Check the ID.`)
   }
   for (const raw of pools) {
-    const members = await elb.members(raw.id)
+    const members = await elb.members(raw.id, giveUpAt)
     const ours = members.filter((m) => selected.has(m.instanceId))
     if (ours.length === 0) continue
-    const pool = await describePool(raw, members, settings.maxUnavailable, monitors, balancers, elb)
+    const pool = await describePool(raw, members, settings.maxUnavailable, { monitors, balancers, elb, giveUpAt })
     topology.pools.set(pool.id, pool)
     const memberships: Membership[] = []
     for (const member of ours) {
@@ -111,22 +113,28 @@ export async function discover(
   return topology
 }
 
+/** The ELB reads of a discovery: monitors and load balancers read once each. */
+interface Reads {
+  monitors: Map<string, Promise<ElbHealthMonitor>>
+  balancers: Map<string, Promise<ElbLoadBalancer>>
+  elb: ElbPort
+  giveUpAt: number
+}
+
 async function describePool(
   raw: ElbPool,
   members: GatePool['members'],
   maxUnavailable: MaxUnavailable,
-  monitors: Map<string, Promise<ElbHealthMonitor>>,
-  balancers: Map<string, Promise<ElbLoadBalancer>>,
-  elb: ElbPort
+  { monitors, balancers, elb, giveUpAt }: Reads
 ): Promise<GatePool> {
   const monitor = raw.healthMonitorId
-    ? await lookup(monitors, raw.healthMonitorId, (id) => elb.healthMonitor(id))
+    ? await lookup(monitors, raw.healthMonitorId, (id) => elb.healthMonitor(id, giveUpAt))
     : undefined
   const lbId = raw.loadBalancerIds[0] ?? ''
   const loadBalancer =
     lbId === ''
       ? { id: '', name: '', guaranteed: true, provisioningStatus: 'not bound to a load balancer', operatingStatus: '' }
-      : await lookup(balancers, lbId, (id) => elb.loadBalancer(id))
+      : await lookup(balancers, lbId, (id) => elb.loadBalancer(id, giveUpAt))
   const weighted = members.filter((m) => m.weight > 0).length
   return {
     id: raw.id,

@@ -49,8 +49,8 @@ export interface GateReport {
   alerts: string[]
 }
 
-/** How long a change (drain, restore) may keep retrying a busy load balancer. */
-const WRITE_PATIENCE_MS = 60_000
+/** How long an ELB call (a read, a drain, a restore) may keep waiting out throttling or a busy load balancer. */
+const ELB_PATIENCE_MS = 60_000
 
 /**
  * The health gate around each wave: before it, checks that every pool it touches can spare its
@@ -81,11 +81,12 @@ export class HealthGate implements WaveGuard {
   }
 
   private giveUpAt(): number {
-    return Math.min(this.settings.deadline, this.ports.clock() + WRITE_PATIENCE_MS)
+    return Math.min(this.settings.deadline, this.ports.clock() + ELB_PATIENCE_MS)
   }
 
   private async readPools(poolIds: readonly string[]): Promise<Map<string, ElbMember[]>> {
-    const lists = await Promise.all(poolIds.map((id) => this.ports.elb.members(id)))
+    const giveUpAt = this.giveUpAt()
+    const lists = await Promise.all(poolIds.map((id) => this.ports.elb.members(id, giveUpAt)))
     return new Map(poolIds.map((id, i) => [id, lists[i]]))
   }
 

@@ -1,3 +1,4 @@
+import type { ElbMember } from '../../cloud/elb'
 import { ApiError } from '../../cloud/errors'
 import { errorMessage, plural } from '../../shared/text'
 import {
@@ -35,50 +36,97 @@ export function openEntries(journal: Journal): JournalEntry[] {
   return journal.entries.filter((entry) => entry.state === 'draining' || entry.state === 'drained')
 }
 
+/** A pool's members by id, or undefined when the pool itself no longer exists. */
+async function readPool(elb: ElbPort, poolId: string, giveUpAt: number): Promise<Map<string, ElbMember> | undefined> {
+  try {
+    return new Map((await elb.members(poolId, giveUpAt)).map((m) => [m.id, m]))
+  } catch (error) {
+    if (isGone(error)) return undefined
+    throw error
+  }
+}
+
+/** One pool's restore in progress: the results so far, and the entries whose weight was sent. */
+interface PoolRestore {
+  poolId: string
+  results: RestoreResult[]
+  /** Entries this run sent back to their original weight (the call may have failed part-way). */
+  sent: Set<JournalEntry>
+}
+
+const restored = (entry: JournalEntry): RestoreResult => ({
+  entry,
+  outcome: 'restored',
+  detail: `weight ${entry.originalWeight}`
+})
+
+/** What to do with one entry, given its member as read now. */
+function judge(entry: JournalEntry, member: ElbMember | undefined, sent: Set<JournalEntry>): RestoreResult | 'raise' {
+  if (member === undefined) return { entry, outcome: 'gone', detail: 'the member is no longer in the pool' }
+  if (member.weight === 0) return 'raise'
+  // Sent back by this run before a later member of the same call stopped it: this run's doing.
+  if (member.weight === entry.originalWeight && sent.has(entry)) return restored(entry)
+  const detail =
+    member.weight === entry.originalWeight
+      ? 'already at its original weight'
+      : `at weight ${member.weight} now, set by someone else: left as it is`
+  return { entry, outcome: 'left', detail }
+}
+
+/** Reads the pool once and raises its members still at weight 0 back, in one setWeights call. */
+async function restoreOnce(state: PoolRestore, entries: JournalEntry[], elb: ElbPort, giveUpAt: number): Promise<void> {
+  const { poolId, results, sent } = state
+  const members = await readPool(elb, poolId, giveUpAt)
+  if (members === undefined) {
+    const detail = 'nothing to restore: the pool no longer exists'
+    for (const entry of entries) results.push({ entry, outcome: 'gone', detail })
+    return
+  }
+  const toRaise: JournalEntry[] = []
+  for (const entry of entries) {
+    const verdict = judge(entry, members.get(entry.memberId), sent)
+    if (verdict === 'raise') toRaise.push(entry)
+    else results.push(verdict)
+  }
+  if (toRaise.length === 0) return
+  for (const entry of toRaise) sent.add(entry)
+  const byMember = new Map(toRaise.map((e) => [e.memberId, e]))
+  const changes = toRaise.map((e) => ({ memberId: e.memberId, weight: e.originalWeight }))
+  await elb.setWeights(poolId, changes, giveUpAt, (accepted) => {
+    for (const change of accepted) results.push(restored(byMember.get(change.memberId) as JournalEntry))
+  })
+  const done = new Set(results.map((r) => r.entry))
+  for (const entry of toRaise.filter((e) => !done.has(e))) results.push(restored(entry))
+}
+
 /**
  * Puts one pool's entries back to their original weights: members at weight 0 are raised; a
  * member at another weight was changed by someone else (or never drained) and is left; a
- * member no longer in the pool is gone. One batch-update for the pool.
+ * member no longer in the pool, or in a pool that no longer exists, is gone. One batch-update
+ * for the pool. A member deleted between the read and the write stops the call there: the pool
+ * is read again, once, and what this run already put back counts as restored.
  */
 async function restorePool(
   poolId: string,
   entries: JournalEntry[],
   elb: ElbPort,
-  giveUpAt: number,
-  attempt = 1
+  giveUpAt: number
 ): Promise<RestoreResult[]> {
-  const results: RestoreResult[] = []
-  try {
-    const members = new Map((await elb.members(poolId)).map((m) => [m.id, m]))
-    const toRaise: JournalEntry[] = []
-    for (const entry of entries) {
-      const member = members.get(entry.memberId)
-      if (member === undefined) results.push({ entry, outcome: 'gone', detail: 'the member is no longer in the pool' })
-      else if (member.weight !== 0) {
-        const detail =
-          member.weight === entry.originalWeight
-            ? 'already at its original weight'
-            : `at weight ${member.weight} now, set by someone else: left as it is`
-        results.push({ entry, outcome: 'left', detail })
-      } else toRaise.push(entry)
-    }
-    if (toRaise.length > 0) {
-      await elb.setWeights(
-        poolId,
-        toRaise.map((e) => ({ memberId: e.memberId, weight: e.originalWeight })),
-        giveUpAt
-      )
-      for (const entry of toRaise)
-        results.push({ entry, outcome: 'restored', detail: `weight ${entry.originalWeight}` })
-    }
-  } catch (error) {
-    const done = new Set(results.map((r) => r.entry))
-    const rest = entries.filter((e) => !done.has(e))
-    // A member deleted between the read and the write stops the batch there: read again, once.
-    if (isGone(error) && attempt === 1) return [...results, ...(await restorePool(poolId, rest, elb, giveUpAt, 2))]
-    for (const entry of rest) results.push({ entry, outcome: 'failed', detail: errorMessage(error) })
+  const state: PoolRestore = { poolId, results: [], sent: new Set() }
+  const open = (): JournalEntry[] => {
+    const done = new Set(state.results.map((r) => r.entry))
+    return entries.filter((e) => !done.has(e))
   }
-  return results
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await restoreOnce(state, open(), elb, giveUpAt)
+      return state.results
+    } catch (error) {
+      if (isGone(error) && attempt === 1) continue
+      for (const entry of open()) state.results.push({ entry, outcome: 'failed', detail: errorMessage(error) })
+      return state.results
+    }
+  }
 }
 
 /** Puts the entries back, all pools in parallel; records each outcome in the journal and saves it. */
@@ -100,10 +148,11 @@ export async function restoreEntries(
 }
 
 /** Whether every member of these servers in the journal's pools is healthy now. */
-async function serversHealthy(journal: Journal, elb: ElbPort): Promise<boolean> {
+async function serversHealthy(journal: Journal, elb: ElbPort, giveUpAt: number): Promise<boolean> {
   const watched = journal.entries.filter((e) => journal.unconfirmed.includes(e.serverId) && e.state !== 'gone')
   for (const [poolId, entries] of byPool(watched)) {
-    const members = new Map((await elb.members(poolId)).map((m) => [m.id, m]))
+    // A pool that no longer exists holds nothing to wait for.
+    const members = (await readPool(elb, poolId, giveUpAt)) ?? new Map<string, ElbMember>()
     if (
       !entries.every((e) => {
         const m = members.get(e.memberId)
@@ -136,7 +185,7 @@ export async function resumeGroups(
   let healthy: boolean
   for (;;) {
     const now = clock()
-    const reads = await serversHealthy(journal, ports.elb).catch(() => false)
+    const reads = await serversHealthy(journal, ports.elb, giveUpAt).catch(() => false)
     healthySince = reads ? (healthySince ?? now) : null
     healthy = healthySince !== null && now - healthySince >= steadyMs
     if (healthy || clock() + 1000 > giveUpAt) break

@@ -1,10 +1,10 @@
 import { knownEndpoints } from '../../cloud/clouds'
-import type { MaxUnavailable } from '../../engine/health-gate/discover'
 import { InputError } from '../errors'
 import type { EndpointInputs } from './endpoints'
 import { parseEndpoint } from './endpoints'
 import { type InputSource, type Problems, quoted, trimmedInput } from './source'
-import { parseSeconds } from './values'
+import { MAX_TIMEOUT_SECONDS } from './timing'
+import { type Amount, parseAmount, parseSeconds } from './values'
 
 /** Health-gated rolling restarts behind ELB (`health-gate: elb`). */
 export interface HealthGateInputs {
@@ -13,7 +13,7 @@ export interface HealthGateInputs {
 }
 
 export interface HealthGateSettings {
-  maxUnavailable: MaxUnavailable
+  maxUnavailable: Amount
   drainMs: number
   healthTimeoutMs: number
   /** Only these pools; undefined: every pool of a selected server. */
@@ -25,19 +25,7 @@ export interface HealthGateSettings {
   asEndpoint: URL | undefined
 }
 
-const MAX_SECONDS = 6 * 60 * 60
 const ID = /^[A-Za-z0-9_-]{1,64}$/
-
-function parseMaxUnavailable(text: string): MaxUnavailable {
-  if (text === '') return { count: 1 }
-  const percent = /^(\d+)%$/.exec(text)
-  if (percent !== null && Number(percent[1]) >= 1 && Number(percent[1]) <= 100) return { percent: Number(percent[1]) }
-  if (/^\d+$/.test(text) && Number(text) >= 1 && Number(text) <= 1000) return { count: Number(text) }
-  throw new InputError(
-    'max-unavailable-per-pool',
-    `${quoted(text)} is not allowed; use a whole number from 1 to 1000, or a percentage of a pool's members from 1% to 100% (rounded down, at least 1), e.g. 25%`
-  )
-}
 
 function parseIds(name: string, text: string): string[] {
   const ids = [...new Set(text.split(/[\s,]+/).filter(Boolean))]
@@ -79,8 +67,22 @@ export function readHealthGate(source: InputSource, endpoints: EndpointInputs, p
       throw new InputError('health-gate', `${quoted(input('health-gate'))} is not allowed; use none or elb`)
   })
   const seconds = (name: string, fallback: number, allowZero: boolean): number =>
-    problems.check(() => parseSeconds(name, input(name), fallback, { allowZero, max: MAX_SECONDS }), fallback * 1000)
-  const maxUnavailable = problems.check(() => parseMaxUnavailable(input('max-unavailable-per-pool')), { count: 1 })
+    problems.check(
+      () => parseSeconds(name, input(name), fallback, { allowZero, max: MAX_TIMEOUT_SECONDS }),
+      fallback * 1000
+    )
+  const maxUnavailable = problems.check(
+    () =>
+      parseAmount(
+        'max-unavailable-per-pool',
+        input('max-unavailable-per-pool'),
+        1,
+        1,
+        1000,
+        "a pool's members (rounded down, at least 1)"
+      ),
+    { count: 1 }
+  )
   const drainMs = seconds('drain-seconds', 30, true)
   const healthTimeoutMs = seconds('health-timeout-seconds', 600, false)
   const poolIds = problems.check(() => parseIds('elb-pool-ids', input('elb-pool-ids')), [])

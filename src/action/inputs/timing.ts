@@ -3,7 +3,7 @@ import { type InputSource, type Problems, trimmedInput } from './source'
 import { type Amount, parseAmount, parseBoolean, parseBooleanOrAuto, parseInteger, parseSeconds } from './values'
 
 export const MAX_BATCH_SIZE = 1000
-const MAX_TIMEOUT_SECONDS = 6 * 60 * 60
+export const MAX_TIMEOUT_SECONDS = 6 * 60 * 60
 const MAX_POLL_INTERVAL_SECONDS = 300
 const MAX_REQUEST_TIMEOUT_SECONDS = 300
 /** The documented batch restart limit; accounts with other quotas set their own. */

@@ -26,7 +26,15 @@ export function parseInteger(name: string, text: string, fallback: number, min: 
 }
 
 /** A whole number from `min` to `max`, or a percentage from 1% to 100%. */
-export function parseAmount(name: string, text: string, fallback: number, min: number, max: number): Amount {
+export function parseAmount(
+  name: string,
+  text: string,
+  fallback: number,
+  min: number,
+  max: number,
+  /** What a percentage is of, for the error message. */
+  percentOf = 'the selected servers'
+): Amount {
   const percent = /^(\d+)%$/.exec(text)
   const value = percent === null ? Number.NaN : Number(percent[1])
   if (value >= 1 && value <= 100) return { percent: value }
@@ -36,7 +44,7 @@ export function parseAmount(name: string, text: string, fallback: number, min: n
   }
   throw new InputError(
     name,
-    `${quoted(text)} is not allowed; use a whole number from ${min} to ${max}, or a percentage of the selected servers from 1% to 100% (e.g. 25%)`
+    `${quoted(text)} is not allowed; use a whole number from ${min} to ${max}, or a percentage of ${percentOf} from 1% to 100% (e.g. 25%)`
   )
 }
 

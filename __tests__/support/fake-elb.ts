@@ -1,0 +1,150 @@
+/** The health gate's test world: an in-memory ELB and Auto Scaling on a virtual clock (no timers, no HTTP). */
+import type { ElbMember, ElbPool, WeightChange } from '../../src/cloud/elb'
+import { ApiError } from '../../src/cloud/errors'
+import { discover } from '../../src/engine/health-gate/discover'
+import { type GateSettings } from '../../src/engine/health-gate/gate'
+import type { ElbPort, ScalingPort } from '../../src/engine/health-gate/types'
+
+export interface FakePool extends ElbPool {
+  members: ElbMember[]
+  guaranteed?: boolean
+  provisioning?: string
+  monitorOn?: boolean
+}
+
+export const member = (pool: string, server: string, weight = 1, status = 'ONLINE'): ElbMember => ({
+  id: `${pool}.${server}`,
+  instanceId: server,
+  address: '',
+  weight,
+  statuses: [status]
+})
+
+export function pool(id: string, servers: string[], extra: Partial<FakePool> = {}): FakePool {
+  return {
+    id,
+    name: id,
+    algorithm: 'ROUND_ROBIN',
+    protocol: 'HTTP',
+    healthMonitorId: `${id}-hm`,
+    loadBalancerIds: [`lb-${id}`],
+    members: servers.map((s) => member(id, s)),
+    ...extra
+  }
+}
+
+export function fakeElb(pools: FakePool[], clock: { now: number }) {
+  const writes: { at: number; poolId: string; changes: WeightChange[] }[] = []
+  /** Each read with the deadline it was given for waiting out throttling. */
+  const reads: { at: number; what: string; giveUpAt: number }[] = []
+  const elb: ElbPort & { writes: typeof writes; reads: typeof reads; failWrites: number } = {
+    writes,
+    reads,
+    failWrites: 0,
+    pools: (giveUpAt, ids) => {
+      reads.push({ at: clock.now, what: 'pools', giveUpAt })
+      return Promise.resolve(pools.filter((p) => ids === undefined || ids.includes(p.id)))
+    },
+    members: (id, giveUpAt) => {
+      reads.push({ at: clock.now, what: `members ${id}`, giveUpAt })
+      const found = pools.find((p) => p.id === id)
+      if (found === undefined) {
+        return Promise.reject(new ApiError(404, 'ELB.8904', `pool ${id} could not be found.`, undefined, 'x'))
+      }
+      return Promise.resolve(structuredClone(found.members))
+    },
+    healthMonitor: (id) => {
+      const p = pools.find((x) => x.healthMonitorId === id)
+      return Promise.resolve({
+        id,
+        adminStateUp: p?.monitorOn !== false,
+        delay: 5,
+        timeout: 3,
+        maxRetries: 3,
+        maxRetriesDown: 3
+      })
+    },
+    loadBalancer: (id) => {
+      const p = pools.find((x) => x.loadBalancerIds[0] === id)
+      return Promise.resolve({
+        id,
+        name: id,
+        guaranteed: p?.guaranteed !== false,
+        provisioningStatus: p?.provisioning ?? 'ACTIVE',
+        operatingStatus: 'ONLINE'
+      })
+    },
+    setWeights(poolId, changes) {
+      if (elb.failWrites > 0) {
+        elb.failWrites--
+        return Promise.reject(new ApiError(500, 'ELB.8906', 'Internal server error.', undefined, 'set weights'))
+      }
+      writes.push({ at: clock.now, poolId, changes: [...changes] })
+      const p = pools.find((x) => x.id === poolId) as FakePool
+      for (const change of changes) {
+        const m = p.members.find((x) => x.id === change.memberId)
+        if (m === undefined) {
+          return Promise.reject(new ApiError(404, 'ELB.8904', `member ${change.memberId} not found.`, undefined, 'x'))
+        }
+        m.weight = change.weight
+      }
+      return Promise.resolve()
+    }
+  }
+  return elb
+}
+
+export function ports(elb: ElbPort, clock: { now: number }, onSleep: (now: number) => void = () => {}) {
+  const logs: string[] = []
+  return {
+    logs,
+    deps: {
+      elb,
+      clock: () => clock.now,
+      sleep: (ms: number) => {
+        clock.now += ms
+        onSleep(clock.now)
+        return Promise.resolve()
+      },
+      random: () => 0.5,
+      log: { info: (m: string) => logs.push(m), warning: (m: string) => logs.push(m), debug: () => {} },
+      signal: new AbortController().signal
+    }
+  }
+}
+
+export const servers = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `s${from + i}`)
+
+/** A virtual clock and an in-memory ELB with pool `web` of s0…s{n-1} (and `more`), discovered with one member to spare. */
+export async function webFleet(n: number, ...more: FakePool[]) {
+  const clock = { now: 0 }
+  const web = pool('web', servers(n))
+  const elb = fakeElb([web, ...more], clock)
+  const topology = await discover(servers(n), { maxUnavailable: { count: 1 } }, elb, Infinity)
+  return { clock, web, elb, topology }
+}
+
+export function fakeScaling(groups: Record<string, string>, clock: { now: number }, refuse?: ApiError) {
+  const calls: string[] = []
+  const scaling: ScalingPort & { calls: string[] } = {
+    calls,
+    group: (id) => Promise.resolve({ id, name: id, status: groups[id], isScaling: false }),
+    setPaused(id, paused) {
+      if (refuse !== undefined) return Promise.reject(refuse)
+      calls.push(`${paused ? 'pause' : 'resume'} ${id} at ${clock.now}`)
+      groups[id] = paused ? 'PAUSED' : 'INSERVICE'
+      return Promise.resolve()
+    }
+  }
+  return scaling
+}
+
+export const gateSettings = (extra: Partial<GateSettings> = {}): GateSettings => ({
+  drainMs: 0,
+  healthTimeoutMs: 60_000,
+  pollIntervalMs: 1000,
+  stablePolls: 2,
+  deadline: Infinity,
+  scalingGroupIds: [],
+  ...extra
+})

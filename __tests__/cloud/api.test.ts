@@ -168,6 +168,22 @@ describe('ApiClient', () => {
     }
   )
 
+  it('fails a request that could not be signed as never sent, so a restart batch is reported, not lost', async () => {
+    const transport = scripted([json(200, { job_id: 'j' })])
+    const unsignable: Authenticator = {
+      authorize: () => Promise.reject(new Error('the temporary access keys expired and renewing them failed')),
+      renew: () => Promise.resolve(false)
+    }
+    const { api } = client(transport, undefined, unsignable)
+    const failure = await api.request(post).catch((error: unknown) => error)
+    expect(failure).toBeInstanceOf(TransportError)
+    expect(failure).toMatchObject({ sent: false })
+    expect((failure as TransportError).message).toBe(
+      `${post.what} got no complete answer: the request could not be signed: the temporary access keys expired and renewing them failed`
+    )
+    expect(transport.sent).toHaveLength(0)
+  })
+
   it('retries EAI_AGAIN, a resolver that is only slow', async () => {
     const transport = scripted([new TransportError(get.what, 'EAI_AGAIN', false, 'EAI_AGAIN'), json(200, {})])
     await expect(client(transport).api.request(get)).resolves.toMatchObject({ status: 200 })

@@ -176,7 +176,12 @@ export class ApiClient {
     if (call.projectId !== undefined) headers['X-Project-Id'] = call.projectId
     Object.assign(headers, call.headers)
     const unsigned: HttpRequest = { method: call.method, url, headers, body }
-    const request = await authenticator.authorize(unsigned, new Date(clock()))
+    const request = await authenticator.authorize(unsigned, new Date(clock())).catch((error: unknown) => {
+      // Nothing left this machine: a request that could not be signed (say, temporary keys that
+      // expired while their renewal kept failing) fails like one that could not connect.
+      if (error instanceof TransportError) throw error
+      throw new TransportError(call.what, `the request could not be signed: ${errorMessage(error)}`, false)
+    })
     sent.request = request
     const started = clock()
     const response = await transport.send(request, call.what, this.options.signal)

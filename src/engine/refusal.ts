@@ -1,5 +1,6 @@
 import { isBusy, isThrottling } from '../cloud/api'
 import type { ApiError } from '../cloud/errors'
+import { backoffDelayMs } from '../cloud/retry'
 import { formatDuration } from '../shared/text'
 
 /**
@@ -41,8 +42,12 @@ export function refusalWait(
 ): RefusalWait {
   if (error.retryAfterMs !== undefined) return { ms: error.retryAfterMs, because: ' as Retry-After asks' }
   if (refusal === 'busy') return { ms: Math.round(BUSY_WAIT_MS * (1 + random() / 4)), because: '' }
-  const step = Math.min(MAX_REFUSAL_WAIT_MS, Math.max(1, firstStepMs) * 2 ** Math.min(attempt - 1, 30))
-  return { ms: Math.round(step / 2 + (random() * step) / 2), because: '' }
+  const policy = {
+    maxAttempts: Number.POSITIVE_INFINITY,
+    baseDelayMs: Math.max(1, firstStepMs),
+    maxDelayMs: MAX_REFUSAL_WAIT_MS
+  }
+  return { ms: backoffDelayMs(attempt, policy, random), because: '' }
 }
 
 /** How a refusal reads in the log, e.g. "throttled (… APIG.0308 …)". */

@@ -151,8 +151,8 @@ describe('a health-gated run in-process', () => {
     const before = weights(emulator)
     const controller = new AbortController()
     const sleep: ActionIO['sleep'] = async (ms, signal) => {
-      // The drain wait: the members are at weight 0 now.
-      if (ms === 500) controller.abort('SIGINT')
+      // The drain wait (drain-seconds 0.5 raised to the 5 s a weight takes to apply): the members are at weight 0 now.
+      if (ms === 5000) controller.abort('SIGINT')
       await delay(ms, undefined, { signal }).catch(() => {})
     }
     const { record, journalPath } = await gatedRun(emulator, {}, { sleep, cancellation: controller.signal })

@@ -85,6 +85,7 @@ describe('a gated wave', () => {
     const { deps } = ports(elb, clock)
     const settings = {
       drainMs: 30_000,
+      propagationMs: 5000,
       healthTimeoutMs: 600_000,
       pollIntervalMs: 5000,
       stablePolls: 2,
@@ -132,6 +133,7 @@ describe('a gated wave', () => {
       topology,
       {
         drainMs: 0,
+        propagationMs: 0,
         healthTimeoutMs: 60_000,
         pollIntervalMs: 1000,
         stablePolls: 2,

@@ -6,6 +6,7 @@ import { discover } from '../engine/health-gate/discover'
 import { type GateReport, HealthGate } from '../engine/health-gate/gate'
 import { openEntries, restoreAll } from '../engine/health-gate/restore'
 import type { Journal, SaveJournal, Topology } from '../engine/health-gate/types'
+import { WEIGHT_PROPAGATION_MS, timingWarnings } from '../engine/health-gate/timing'
 import { sizeWaves } from '../engine/health-gate/waves'
 import type { Plan } from '../engine/plan'
 import { errorMessage, plural } from '../shared/text'
@@ -89,6 +90,7 @@ export async function prepareGate(
       `health-gate: elb refused to start; nothing was changed:\n${topology.refusals.map((r) => `- ${r}`).join('\n')}`
     )
   }
+  for (const warning of timingWarnings(topology.pools.values())) io.log.warning(warning)
   const waves = sizeWaves(chosen, topology, run.maxPerWave)
   const plan: Plan = { waves: waves.map((serverIds, i) => [{ number: i + 1, serverIds }]), batchCount: waves.length }
   io.log.group(
@@ -103,6 +105,7 @@ export async function prepareGate(
     topology,
     {
       drainMs: settings.drainMs,
+      propagationMs: WEIGHT_PROPAGATION_MS,
       healthTimeoutMs: settings.healthTimeoutMs,
       pollIntervalMs: run.pollIntervalMs,
       stablePolls: STABLE_POLLS,

@@ -3,6 +3,7 @@ import { errorMessage, formatDuration, plural } from '../../shared/text'
 import type { WaveGuard } from '../batch-run'
 import { type PoolCounts, type ServerWatch, newWatch, observe, readWatch, staleGuardMs } from './health-wait'
 import { type RestoreResult, resumeGroups, restoreEntries } from './restore'
+import { drainWait } from './timing'
 import {
   type GatePorts,
   type GatePool,
@@ -17,6 +18,8 @@ import {
 export interface GateSettings {
   /** After draining, before the restart: weight propagation (up to 5 s) plus in-flight requests. */
   drainMs: number
+  /** The least drain wait: how long a weight change takes to steer traffic (5 s in the action). */
+  propagationMs: number
   /** Per wave, from the end of its restart jobs. */
   healthTimeoutMs: number
   /** The shortest time between two health reads (never below a pool's probe interval). */
@@ -120,10 +123,14 @@ export class HealthGate implements WaveGuard {
     if (paused !== null) return paused
     const drained = await this.drain(wave, serverIds, memberships)
     if (drained !== null) return drained
-    this.ports.log.info(
-      `Wave ${wave}: drained; waiting ${formatDuration(this.settings.drainMs)} for in-flight requests`
+    const wait = drainWait(
+      poolIds.map((id) => this.pool(id)),
+      this.settings.drainMs,
+      this.settings.propagationMs
     )
-    await this.ports.sleep(this.settings.drainMs, this.ports.signal)
+    const why = wait.why === undefined ? '' : `, longer than drain-seconds: ${wait.why}`
+    this.ports.log.info(`Wave ${wave}: drained; waiting ${formatDuration(wait.ms)} for in-flight requests${why}`)
+    await this.ports.sleep(wait.ms, this.ports.signal)
     report.drainMs = this.ports.clock() - started
     this.current.restartAt = this.ports.clock()
     return this.ports.signal.aborted ? 'Not restarted: the run was cancelled while draining.' : null

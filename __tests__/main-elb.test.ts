@@ -125,6 +125,25 @@ describe('a health-gated run in-process', () => {
     expect(SERVERS.map((id) => emulator.restartCount(id))).toEqual([0, 0, 0, 0, 0])
   })
 
+  it('warns once per pool at discovery, dry run included: a TCP pool without connection drain, a health timeout below the probe window', async () => {
+    const fleet = fastElbFleet()
+    const legacy = fleet.loadBalancers?.[1].pools[0]
+    if (legacy === undefined) throw new Error('no pool-legacy')
+    legacy.protocol = 'TCP'
+    const emulator = await emulators.start(fleet)
+    const { record } = await gatedRun(emulator, { 'dry-run': 'true', 'health-timeout-seconds': '1' })
+    const warnings = record.lines.filter((l) => l.startsWith('warning: '))
+    // rise (0.1 s x 2 + 0.2 s) + fall (the same) + 2 x 0.2 s = 1.2 s.
+    const short = (pool: string) =>
+      `warning: health-timeout-seconds (1 s) is below what pool ${pool}'s health check needs to see a restarted server down and back (rise + fall + 2 × delay = 1.2 s), boot time aside: its servers may fail the gate. Raise health-timeout-seconds.`
+    expect(warnings).toEqual([
+      short('pool-api'),
+      'warning: Pool pool-legacy (TCP) has connection drain off: setting a member to weight 0 cuts its open connections at once. Turn on connection drain (deregistration delay) on the pool to let them finish.',
+      short('pool-legacy')
+    ])
+    expect(record.outputs.status).toBe('dry-run')
+  })
+
   it('a server that never turns healthy fails its wave: weights restored in-process, later waves not restarted, its group left paused and named', async () => {
     const emulator = await emulators.start(fastElbFleet({ serverBootDelayMs: { 'srv-21': 600_000 } }))
     const before = weights(emulator)

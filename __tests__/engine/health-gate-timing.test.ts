@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import { discover } from '../../src/engine/health-gate/discover'
 import { HealthGate } from '../../src/engine/health-gate/gate'
-import { drainWait, timingWarnings } from '../../src/engine/health-gate/timing'
+import { drainWait, probeWindowMs, timingWarnings } from '../../src/engine/health-gate/timing'
 import { fakeElb, gateSettings, pool, ports, servers } from '../support/fake-elb'
 
 async function fleet(...pools: ReturnType<typeof pool>[]) {
@@ -57,9 +57,26 @@ describe('warnings at discovery', () => {
       pool('quic', servers(4), { protocol: 'QUIC' }),
       pool('web', servers(4))
     )
-    expect(timingWarnings(topology.pools.values())).toEqual([
+    expect(timingWarnings(topology.pools.values(), 600_000)).toEqual([
       'Pool tcp (TCP) has connection drain off: setting a member to weight 0 cuts its open connections at once. Turn on connection drain (deregistration delay) on the pool to let them finish.',
       'Pool quic (QUIC) has connection drain off: setting a member to weight 0 cuts its open connections at once. Turn on connection drain (deregistration delay) on the pool to let them finish.'
     ])
+  })
+
+  it('computes the minimum health timeout as the documented rise and fall windows plus two probe intervals', () => {
+    // rise: 3 s x 3 + 5 s x 2 = 19 s; fall (2 failures): 3 s x 2 + 5 s x 1 = 11 s; + 2 x 5 s.
+    expect(probeWindowMs({ id: 'm', adminStateUp: true, delay: 5, timeout: 3, maxRetries: 3, maxRetriesDown: 2 })).toBe(
+      40_000
+    )
+  })
+
+  it("warns when health-timeout-seconds is below a pool's minimum, naming the pool, the minimum and the input; not at or above it", async () => {
+    const { topology } = await fleet(pool('web', servers(4)), pool('slow', servers(4), { monitor: { delay: 10 } }))
+    // web: 19 + 19 + 10 = 48 s; slow: (9 + 20) x 2 + 20 = 78 s.
+    expect(timingWarnings(topology.pools.values(), 78_000)).toEqual([])
+    expect(timingWarnings(topology.pools.values(), 60_000)).toEqual([
+      "health-timeout-seconds (1 min) is below what pool slow's health check needs to see a restarted server down and back (rise + fall + 2 × delay = 1 min 18 s), boot time aside: its servers may fail the gate. Raise health-timeout-seconds."
+    ])
+    expect(timingWarnings(topology.pools.values(), 30_000)).toHaveLength(2)
   })
 })

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { ApiError } from '../../src/cloud/errors'
 import { discover, minimumHealthy } from '../../src/engine/health-gate/discover'
 import { HealthGate } from '../../src/engine/health-gate/gate'
-import type { Journal } from '../../src/engine/health-gate/types'
+import { type Journal, isHealthy } from '../../src/engine/health-gate/types'
 import { sizeWaves } from '../../src/engine/health-gate/waves'
 
 import { type FakePool, fakeElb, fakeScaling, gateSettings, pool, ports, servers, webFleet } from '../support/fake-elb'
@@ -149,6 +149,28 @@ describe('a gated wave', () => {
       /not healthy .* within health-timeout-seconds \(1 min\); last seen: web\.s0 OFFLINE\. Its weight was restored/
     )
     expect(web.members[0].weight).toBe(1)
+  })
+})
+
+describe('health as the API shows it', () => {
+  it('counts only ONLINE on every listener with weight > 0 as healthy: INITIAL, UNKNOWN, NO_MONITOR, empty and new values are not', () => {
+    const at = (statuses: string[], weight = 1) => ({ id: 'm', instanceId: 's', address: '', weight, statuses })
+    expect(isHealthy(at(['ONLINE']))).toBe(true)
+    expect(isHealthy(at(['ONLINE', 'ONLINE']))).toBe(true)
+    expect(isHealthy(at(['ONLINE'], 0))).toBe(false)
+    for (const status of ['INITIAL', 'UNKNOWN', 'NO_MONITOR', 'OFFLINE', 'DISABLED', '', 'online', 'SOME_NEW_STATE']) {
+      expect(isHealthy(at([status])), status).toBe(false)
+      expect(isHealthy(at(['ONLINE', status])), status).toBe(false)
+    }
+  })
+
+  it('a server that shows a status it does not know times out, and the report prints the raw value of each listener', async () => {
+    const { clock, web, elb, topology } = await webFleet(3)
+    const { deps } = ports(elb, clock, () => (web.members[0].statuses = ['ONLINE', 'SOME_NEW_STATE']))
+    const gate = new HealthGate(topology, gateSettings(), deps, () => {})
+    expect(await gate.before(1, ['s0'])).toBeNull()
+    const failures = await gate.after(1, ['s0'])
+    expect(failures.get('s0')).toContain('; last seen: web.s0 ONLINE/SOME_NEW_STATE. Its weight was restored')
   })
 })
 

@@ -90,7 +90,7 @@ export async function prepareGate(
       `health-gate: elb refused to start; nothing was changed:\n${topology.refusals.map((r) => `- ${r}`).join('\n')}`
     )
   }
-  for (const warning of timingWarnings(topology.pools.values())) io.log.warning(warning)
+  for (const warning of timingWarnings(topology.pools.values(), settings.healthTimeoutMs)) io.log.warning(warning)
   const waves = sizeWaves(chosen, topology, run.maxPerWave)
   const plan: Plan = { waves: waves.map((serverIds, i) => [{ number: i + 1, serverIds }]), batchCount: waves.length }
   io.log.group(

@@ -1,3 +1,4 @@
+import type { ElbHealthMonitor } from '../../cloud/elb'
 import { formatDuration } from '../../shared/text'
 import type { GatePool } from './types'
 
@@ -6,6 +7,17 @@ export const WEIGHT_PROPAGATION_MS = 5000
 
 /** Protocols whose long connections a weight of 0 cuts at once unless connection drain is on. */
 const CONNECTION_PROTOCOLS = new Set(['TCP', 'UDP', 'QUIC'])
+
+/**
+ * Seconds from a server serving again to ONLINE (rise) plus from serving no more to OFFLINE
+ * (fall), plus two probe intervals (the first probe comes at a random time within one, and one
+ * poll): each window as documented, `timeout × threshold + delay × (threshold − 1)`, so a
+ * probe's timeout is already counted once per probe.
+ */
+export function probeWindowMs(monitor: ElbHealthMonitor): number {
+  const window = (threshold: number): number => monitor.timeout * threshold + monitor.delay * (threshold - 1)
+  return (window(monitor.maxRetries) + window(monitor.maxRetriesDown) + 2 * monitor.delay) * 1000
+}
 
 export const poolLabel = (pool: { id: string; name: string }): string =>
   pool.name !== '' && pool.name !== pool.id ? `${pool.name} (${pool.id})` : pool.id
@@ -33,13 +45,23 @@ export function drainWait(pools: readonly GatePool[], drainMs: number, propagati
   return { ms, why }
 }
 
-/** Warnings that change nothing, one per pool: a TCP/UDP/QUIC pool without connection drain (its long connections are cut at weight 0). */
-export function timingWarnings(pools: Iterable<GatePool>): string[] {
+/**
+ * Warnings that change nothing, one per pool and concern: a TCP/UDP/QUIC pool without connection
+ * drain (its long connections are cut at weight 0), and a health timeout shorter than the pool's
+ * health check needs to see a restarted server go down and come back.
+ */
+export function timingWarnings(pools: Iterable<GatePool>, healthTimeoutMs: number): string[] {
   const warnings: string[] = []
   for (const pool of pools) {
     if (CONNECTION_PROTOCOLS.has(pool.protocol.toUpperCase()) && !pool.connectionDrain.enable) {
       warnings.push(
         `Pool ${poolLabel(pool)} (${pool.protocol}) has connection drain off: setting a member to weight 0 cuts its open connections at once. Turn on connection drain (deregistration delay) on the pool to let them finish.`
+      )
+    }
+    const least = pool.monitor === undefined ? 0 : probeWindowMs(pool.monitor)
+    if (healthTimeoutMs < least) {
+      warnings.push(
+        `health-timeout-seconds (${formatDuration(healthTimeoutMs)}) is below what pool ${poolLabel(pool)}'s health check needs to see a restarted server down and back (rise + fall + 2 × delay = ${formatDuration(least)}), boot time aside: its servers may fail the gate. Raise health-timeout-seconds.`
       )
     }
   }

@@ -45,7 +45,14 @@ function waveRows(prepared: PreparedGate, report: GateReport | undefined) {
       healthy_lowest: p.lowest,
       healthy_after: p.after
     })),
-    time_to_healthy_ms: w.timeToHealthyMs
+    time_to_healthy_ms: w.timeToHealthyMs,
+    weight_zero_fallbacks: w.fallbacks.map((f) => ({
+      server_id: f.serverId,
+      pool_id: f.poolId,
+      member_id: f.memberId,
+      status: f.status,
+      after_ms: f.afterMs
+    }))
   }))
 }
 
@@ -74,6 +81,22 @@ function serverRows(prepared: PreparedGate, report: GateReport | undefined): (st
     const healthy = wave ? seconds(wave.timeToHealthyMs[serverId]) || 'never' : ''
     return [[serverId, pools, healthy, state]]
   })
+}
+
+/** The members the weight-0 fallback restored before they were healthy, if any. */
+function fallbackSection(report: GateReport): string[] {
+  const fallbacks = report.waves.flatMap((w) => w.fallbacks.map((f) => ({ wave: w.wave, ...f })))
+  if (fallbacks.length === 0) return []
+  return [
+    `<p>Weight-0 fallback: ${fallbacks.length} member(s) of dedicated load balancers still showed unhealthy at weight 0 longer than their health check needs after the restart, so their weight was restored before they were healthy and they were gated as on a shared load balancer.</p>`,
+    cappedTable(
+      ['Wave', 'Server', 'Pool', 'Member', 'Status at weight 0', 'After'],
+      fallbacks,
+      (f) => [f.wave, f.serverId, f.poolId, f.memberId, f.status, seconds(f.afterMs)],
+      'members',
+      'waves'
+    )
+  ]
 }
 
 function summary(prepared: PreparedGate, report: GateReport | undefined, pools: ReturnType<typeof poolRows>): string {
@@ -112,6 +135,7 @@ function summary(prepared: PreparedGate, report: GateReport | undefined, pools: 
         'waves'
       )
     )
+    parts.push(...fallbackSection(report))
     parts.push(
       cappedTable(
         ['Server', 'Pools', 'Time to healthy', 'Weight'],

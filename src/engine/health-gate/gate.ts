@@ -1,7 +1,17 @@
 import type { ElbMember } from '../../cloud/elb'
 import { errorMessage, formatDuration, plural } from '../../shared/text'
 import type { WaveGuard } from '../batch-run'
-import { type PoolCounts, type ServerWatch, newWatch, observe, readWatch, staleGuardMs } from './health-wait'
+import {
+  type Fallback,
+  type PoolCounts,
+  type ReadContext,
+  type ServerWatch,
+  newWatch,
+  observe,
+  readWatch,
+  staleGuardMs,
+  takeFallbacks
+} from './health-wait'
 import { type RestoreResult, resumeGroups, restoreEntries } from './restore'
 import { drainWait } from './timing'
 import {
@@ -43,6 +53,8 @@ export interface WaveReport {
   pools: PoolCounts[]
   /** Per server: from the end of its restart job to healthy, or null when it never was. */
   timeToHealthyMs: Record<string, number | null>
+  /** Members of dedicated load balancers restored before they were healthy (the weight-0 fallback). */
+  fallbacks: (Pick<Membership, 'serverId' | 'poolId' | 'memberId'> & { status: string; afterMs: number })[]
 }
 
 export interface GateReport {
@@ -51,6 +63,8 @@ export interface GateReport {
   /** Things a person must act on (error annotations). */
   alerts: string[]
 }
+
+const pick = ({ serverId, poolId, memberId }: Membership) => ({ serverId, poolId, memberId })
 
 /** How long an ELB call (a read, a drain, a restore) may keep waiting out throttling or a busy load balancer. */
 const ELB_PATIENCE_MS = 60_000
@@ -111,7 +125,8 @@ export class HealthGate implements WaveGuard {
       healthyMs: 0,
       restoreMs: 0,
       pools: [],
-      timeToHealthyMs: {}
+      timeToHealthyMs: {},
+      fallbacks: []
     }
     this.report.waves.push(report)
     this.current = { report, counts, restartAt: started }
@@ -277,21 +292,40 @@ export class HealthGate implements WaveGuard {
       const members = await this.readPools(poolIds)
       observe(counts, members)
       const now = clock()
-      const context = { pools: this.topology.pools, members, jobEndedAt, now, restoredFirst }
+      const context: ReadContext = { pools: this.topology.pools, members, jobEndedAt, now, restoredFirst }
       const ready: string[] = []
+      const fallbacks: Fallback[] = []
       for (const watch of watches.filter((w) => w.healthyAt === null)) {
         readWatch(watch, context)
         if (watch.streak >= this.settings.stablePolls || watch.memberships.length === 0) {
           watch.healthyAt = now
           ready.push(watch.serverId)
-        }
+        } else fallbacks.push(...takeFallbacks(watch, context))
       }
+      if (fallbacks.length > 0) await this.fallBack(fallbacks)
       const restorable = this.journal.entries.filter((e) => ready.includes(e.serverId) && e.state === 'drained')
       if (restorable.length > 0) await this.restore(restorable)
       if (watches.every((w) => w.healthyAt !== null) || signal.aborted) return
       if (clock() + this.pollMs(poolIds) > until) return
       await sleep(this.pollMs(poolIds), signal)
     }
+  }
+
+  /** Restores the members of the weight-0 fallback first, saying so in the log and the wave's report. */
+  private async fallBack(fallbacks: Fallback[]): Promise<void> {
+    for (const { membership: m, status, afterMs, windowMs } of fallbacks) {
+      const pool = this.pool(m.poolId)
+      this.ports.log.info(
+        `Weight-0 fallback: member ${m.memberId} of server ${m.serverId} in pool ${pool.name || pool.id} (dedicated load balancer ${pool.loadBalancer.id}) still shows ${status || 'no status'} at weight 0 ${formatDuration(afterMs)} after its restart, longer than its health check needs (rise + fall + 2 × delay = ${formatDuration(windowMs)}): this load balancer may not probe weight-0 members, so its weight is restored now and it is gated as on a shared load balancer.`
+      )
+      this.current?.report.fallbacks.push({ ...pick(m), status, afterMs })
+    }
+    const due = this.journal.entries.filter(
+      (e) =>
+        e.state === 'drained' &&
+        fallbacks.some(({ membership: m }) => m.memberId === e.memberId && m.poolId === e.poolId)
+    )
+    if (due.length > 0) await this.restore(due)
   }
 
   private describeTimeout(watch: ServerWatch): string {

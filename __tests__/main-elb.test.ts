@@ -5,7 +5,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import type { ActionIO } from '../src/action/action-io'
 import type { HealthGateSettings } from '../src/action/inputs/health-gate'
-import { prepareGate } from '../src/action/health-gate'
+import { elbGiveUpLimit, prepareGate } from '../src/action/health-gate'
 import { JOURNAL_STATE, readJournal, writeJournal } from '../src/action/journal-file'
 import { accessKeyAuthenticator } from '../src/cloud/auth'
 import { createHttpTransport } from '../src/cloud/http'
@@ -439,5 +439,13 @@ describe('refusals before any change (prepareGate)', () => {
     expect(calls.some((r) => r.route.startsWith('as-'))).toBe(false)
     expect(record.state).toEqual({})
     expect(record.lines).toEqual([])
+  })
+})
+
+describe('the give-up warning of a gate call', () => {
+  it("names the ELB call's minute when that is what runs out, and timeout-seconds when the run's deadline does", () => {
+    const limit = elbGiveUpLimit(1_000_000)
+    expect(limit(500_000)).toBe('the 1 min an ELB call may wait out throttling or a busy load balancer')
+    expect(limit(1_000_000)).toBe('timeout-seconds')
   })
 })

@@ -1,4 +1,5 @@
 import type { GateReport } from '../engine/health-gate/gate'
+import { POOL_GONE } from '../engine/health-gate/restore'
 import { countHealthy } from '../engine/health-gate/types'
 import { escapeHtml, cappedTable, table } from './html'
 import type { PreparedGate } from './health-gate'
@@ -59,9 +60,18 @@ function waveRows(prepared: PreparedGate, report: GateReport | undefined) {
 const seconds = (ms: number | undefined | null): string =>
   ms === undefined || ms === null ? '' : `${(ms / 1000).toFixed(1)} s`
 
+/** Pools found deleted during the run, by the gate or by a restore. */
+function deletedPools(report: GateReport | undefined): Set<string> {
+  const found = (report?.deletedPools ?? []).map((d) => d.poolId)
+  const restored = (report?.restores ?? []).filter((r) => r.detail === POOL_GONE).map((r) => r.entry.poolId)
+  return new Set([...found, ...restored])
+}
+
 /** Per server: its pools, and whether each weight is back. */
 function serverRows(prepared: PreparedGate, report: GateReport | undefined): (string | number)[][] {
   const journal = prepared.gate?.journal
+  const deleted = deletedPools(report)
+  const gone = (poolId: string): string => (deleted.has(poolId) ? 'pool deleted' : 'member deleted')
   return [...prepared.topology.memberships].flatMap(([serverId, memberships]) => {
     if (memberships.length === 0) return []
     const pools = memberships.map((m) => m.poolId).join(', ')
@@ -74,7 +84,7 @@ function serverRows(prepared: PreparedGate, report: GateReport | undefined): (st
           : entries
               .map(
                 (e) =>
-                  `${e.poolId}: ${e.state === 'gone' ? 'member deleted' : e.state === 'restored' ? 'restored' : `STILL AT 0 (set ${e.memberId} to ${e.originalWeight})`}`
+                  `${e.poolId}: ${e.state === 'gone' ? gone(e.poolId) : e.state === 'restored' ? 'restored' : `STILL AT 0 (set ${e.memberId} to ${e.originalWeight})`}`
               )
               .join('; ')
     const wave = report?.waves.find((w) => w.servers.includes(serverId))
@@ -102,6 +112,11 @@ function fallbackSection(report: GateReport): string[] {
 function summary(prepared: PreparedGate, report: GateReport | undefined, pools: ReturnType<typeof poolRows>): string {
   const parts = ['<h3>Health gate (ELB)</h3>']
   for (const alert of report?.alerts ?? []) parts.push(`<p><strong>❗ Act by hand:</strong> ${escapeHtml(alert)}</p>`)
+  for (const { poolId, wave } of report?.deletedPools ?? []) {
+    parts.push(
+      `<p>Pool ${escapeHtml(poolId)} was deleted by someone else during wave ${wave}: its members count as gone, with nothing to restore.</p>`
+    )
+  }
   parts.push(
     table(
       ['Pool', 'Load balancer', 'Members', 'This run', 'Min healthy', 'Healthy before', 'Lowest', 'After'],

@@ -12,7 +12,7 @@ import {
   staleGuardMs,
   takeFallbacks
 } from './health-wait'
-import { type RestoreResult, resumeGroups, restoreEntries } from './restore'
+import { POOL_GONE, type RestoreResult, isGone, openEntries, resumeGroups, restoreEntries } from './restore'
 import { drainWait } from './timing'
 import {
   type GatePorts,
@@ -60,6 +60,8 @@ export interface WaveReport {
 export interface GateReport {
   waves: WaveReport[]
   restores: RestoreResult[]
+  /** Pools deleted by someone else during the run, and the wave that found out. */
+  deletedPools: { poolId: string; wave: number }[]
   /** Things a person must act on (error annotations). */
   alerts: string[]
 }
@@ -78,7 +80,7 @@ const ELB_PATIENCE_MS = 60_000
  */
 export class HealthGate implements WaveGuard {
   readonly journal: Journal = { version: 1, entries: [], pausedGroups: [], unconfirmed: [], steadyMs: 0 }
-  readonly report: GateReport = { waves: [], restores: [], alerts: [] }
+  readonly report: GateReport = { waves: [], restores: [], deletedPools: [], alerts: [] }
   private readonly foreignPaused = new Set<string>()
   private current: { report: WaveReport; counts: Map<string, PoolCounts>; restartAt: number } | undefined
 
@@ -89,8 +91,27 @@ export class HealthGate implements WaveGuard {
     private readonly save: SaveJournal
   ) {}
 
+  /** The servers' memberships, but for pools deleted since discovery. */
   private membershipsOf(serverIds: readonly string[]): Membership[] {
-    return serverIds.flatMap((id) => this.topology.memberships.get(id) ?? [])
+    return serverIds.flatMap((id) => this.topology.memberships.get(id) ?? []).filter((m) => !this.isDeleted(m.poolId))
+  }
+
+  private isDeleted(poolId: string): boolean {
+    return this.report.deletedPools.some((d) => d.poolId === poolId)
+  }
+
+  /** A pool deleted by someone else: its members count as gone, the other pools carry on. */
+  private poolDeleted(poolId: string): void {
+    if (this.isDeleted(poolId)) return
+    const wave = this.current?.report.wave ?? 0
+    this.report.deletedPools.push({ poolId, wave })
+    const entries = openEntries(this.journal).filter((e) => e.poolId === poolId)
+    for (const entry of entries) entry.state = 'gone'
+    this.save(this.journal)
+    const pool = this.pool(poolId)
+    this.ports.log.warning(
+      `Pool ${pool.name || pool.id} was deleted during wave ${wave}: its members count as gone (nothing to restore there); carrying on with the other pools.`
+    )
   }
 
   private pool(poolId: string): GatePool {
@@ -101,10 +122,19 @@ export class HealthGate implements WaveGuard {
     return Math.min(this.settings.deadline, this.ports.clock() + ELB_PATIENCE_MS)
   }
 
+  /** The members of each pool; a pool found deleted is left out (and its members count as gone). */
   private async readPools(poolIds: readonly string[]): Promise<Map<string, ElbMember[]>> {
     const giveUpAt = this.giveUpAt()
-    const lists = await Promise.all(poolIds.map((id) => this.ports.elb.members(id, giveUpAt)))
-    return new Map(poolIds.map((id, i) => [id, lists[i]]))
+    const live = poolIds.filter((id) => !this.isDeleted(id))
+    const read = (id: string) =>
+      this.ports.elb.members(id, giveUpAt).catch((error: unknown) => {
+        if (isGone(error)) return undefined
+        throw error
+      })
+    const lists = await Promise.all(live.map(read))
+    const found = new Map<string, ElbMember[]>()
+    live.forEach((id, i) => (lists[i] === undefined ? this.poolDeleted(id) : found.set(id, lists[i])))
+    return found
   }
 
   private pollMs(poolIds: readonly string[]): number {
@@ -208,7 +238,9 @@ export class HealthGate implements WaveGuard {
 
   /** Journals, then sets every member of the wave to weight 0, one batch-update per pool, pools in parallel. */
   private async drain(wave: number, serverIds: readonly string[], memberships: Membership[]): Promise<string | null> {
-    const entries: JournalEntry[] = memberships.map((m) => ({ ...m, state: 'draining', wave }))
+    const entries: JournalEntry[] = memberships
+      .filter((m) => !this.isDeleted(m.poolId))
+      .map((m) => ({ ...m, state: 'draining', wave }))
     this.journal.entries.push(...entries)
     this.journal.unconfirmed.push(...serverIds)
     for (const { poolId } of memberships) {
@@ -275,6 +307,7 @@ export class HealthGate implements WaveGuard {
   private async restore(entries: JournalEntry[]): Promise<void> {
     const results = await restoreEntries(this.journal, entries, this.ports.elb, this.giveUpAt(), this.save)
     this.report.restores.push(...results)
+    for (const r of results.filter((x) => x.detail === POOL_GONE)) this.poolDeleted(r.entry.poolId)
     for (const r of results.filter((x) => x.outcome !== 'restored')) {
       this.ports.log.warning(
         `Member ${r.entry.memberId} of server ${r.entry.serverId} in pool ${r.entry.poolId}: ${r.outcome}, ${r.detail}`

@@ -5,7 +5,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import type { ActionIO } from '../src/action/action-io'
 import type { HealthGateSettings } from '../src/action/inputs/health-gate'
-import { prepareGate } from '../src/action/health-gate'
+import { elbGiveUpLimit, prepareGate } from '../src/action/health-gate'
 import { JOURNAL_STATE, readJournal, writeJournal } from '../src/action/journal-file'
 import { accessKeyAuthenticator } from '../src/cloud/auth'
 import { createHttpTransport } from '../src/cloud/http'
@@ -125,6 +125,25 @@ describe('a health-gated run in-process', () => {
     expect(SERVERS.map((id) => emulator.restartCount(id))).toEqual([0, 0, 0, 0, 0])
   })
 
+  it('warns once per pool at discovery, dry run included: a TCP pool without connection drain, a health timeout below the probe window', async () => {
+    const fleet = fastElbFleet()
+    const legacy = fleet.loadBalancers?.[1].pools[0]
+    if (legacy === undefined) throw new Error('no pool-legacy')
+    legacy.protocol = 'TCP'
+    const emulator = await emulators.start(fleet)
+    const { record } = await gatedRun(emulator, { 'dry-run': 'true', 'health-timeout-seconds': '1' })
+    const warnings = record.lines.filter((l) => l.startsWith('warning: '))
+    // rise (0.1 s x 2 + 0.2 s) + fall (the same) + 2 x 0.2 s = 1.2 s.
+    const short = (pool: string) =>
+      `warning: health-timeout-seconds (1 s) is below what pool ${pool}'s health check needs to see a restarted server down and back (rise + fall + 2 × delay = 1.2 s), boot time aside: its servers may fail the gate. Raise health-timeout-seconds.`
+    expect(warnings).toEqual([
+      short('pool-api'),
+      'warning: Pool pool-legacy (TCP) has connection drain off: setting a member to weight 0 cuts its open connections at once. Turn on connection drain (deregistration delay) on the pool to let them finish.',
+      short('pool-legacy')
+    ])
+    expect(record.outputs.status).toBe('dry-run')
+  })
+
   it('a server that never turns healthy fails its wave: weights restored in-process, later waves not restarted, its group left paused and named', async () => {
     const emulator = await emulators.start(fastElbFleet({ serverBootDelayMs: { 'srv-21': 600_000 } }))
     const before = weights(emulator)
@@ -151,8 +170,8 @@ describe('a health-gated run in-process', () => {
     const before = weights(emulator)
     const controller = new AbortController()
     const sleep: ActionIO['sleep'] = async (ms, signal) => {
-      // The drain wait: the members are at weight 0 now.
-      if (ms === 500) controller.abort('SIGINT')
+      // The drain wait (drain-seconds 0.5 raised to the 5 s a weight takes to apply): the members are at weight 0 now.
+      if (ms === 5000) controller.abort('SIGINT')
       await delay(ms, undefined, { signal }).catch(() => {})
     }
     const { record, journalPath } = await gatedRun(emulator, {}, { sleep, cancellation: controller.signal })
@@ -420,5 +439,13 @@ describe('refusals before any change (prepareGate)', () => {
     expect(calls.some((r) => r.route.startsWith('as-'))).toBe(false)
     expect(record.state).toEqual({})
     expect(record.lines).toEqual([])
+  })
+})
+
+describe('the give-up warning of a gate call', () => {
+  it("names the ELB call's minute when that is what runs out, and timeout-seconds when the run's deadline does", () => {
+    const limit = elbGiveUpLimit(1_000_000)
+    expect(limit(500_000)).toBe('the 1 min an ELB call may wait out throttling or a busy load balancer')
+    expect(limit(1_000_000)).toBe('timeout-seconds')
   })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ApiClient, type ApiRequest, interpretResponse, isThrottling } from '../../src/cloud/api'
+import { ApiClient, type ApiClientOptions, type ApiRequest, interpretResponse, isThrottling } from '../../src/cloud/api'
 import { type Authenticator, accessKeyAuthenticator, anonymous, tokenAuthenticator } from '../../src/cloud/auth'
 import { ApiError, TransportError, gatewayCode, parseErrorBody } from '../../src/cloud/errors'
 import type { HttpRequest, HttpResponse, Transport } from '../../src/cloud/http'
@@ -34,7 +34,12 @@ const passThrough: Authenticator = {
   renew: () => Promise.resolve(false)
 }
 
-function client(transport: Transport, signal = new AbortController().signal, authenticator = passThrough) {
+function client(
+  transport: Transport,
+  signal = new AbortController().signal,
+  authenticator = passThrough,
+  extra: Partial<ApiClientOptions> = {}
+) {
   const sleeps: number[] = []
   const logs: string[] = []
   const api = new ApiClient({
@@ -48,7 +53,8 @@ function client(transport: Transport, signal = new AbortController().signal, aut
     },
     random: () => 0.5,
     log: { info: (m) => logs.push(m), warning: (m) => logs.push(m), debug: () => {} },
-    signal
+    signal,
+    ...extra
   })
   return { api, sleeps, logs }
 }
@@ -231,6 +237,16 @@ describe('ApiClient limits', () => {
     expect(sleeps).toEqual([])
     expect(logs).toEqual([
       expect.stringMatching(/throttled .*; not retrying, since waiting 30 s would pass timeout-seconds$/)
+    ])
+  })
+
+  it('names the limit giveUpAt stands for when the caller says it is not timeout-seconds', async () => {
+    const throttled = json(429, { error_code: 'APIG.0308', error_msg: 'slow down' }, { 'retry-after': '30' })
+    const giveUpLimit = (at: number) => `the limit at ${at}`
+    const { api, logs } = client(scripted([throttled]), undefined, undefined, { giveUpLimit })
+    await expect(api.request({ ...get, giveUpAt: 1_700_000_010_000 })).rejects.toMatchObject({ status: 429 })
+    expect(logs).toEqual([
+      expect.stringMatching(/throttled .*; not retrying, since waiting 30 s would pass the limit at 1700000010000$/)
     ])
   })
 

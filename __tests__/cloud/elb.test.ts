@@ -49,7 +49,8 @@ describe('ELB client against the emulator', () => {
       algorithm: 'ROUND_ROBIN',
       protocol: 'HTTP',
       healthMonitorId: 'pool-legacy-hm',
-      loadBalancerIds: ['lb-legacy']
+      loadBalancerIds: ['lb-legacy'],
+      connectionDrain: { enable: false, timeout: 300 }
     })
     expect((await elb.pools(Infinity, ['pool-legacy', 'pool-unknown'])).map((p) => p.id)).toEqual(['pool-legacy'])
     expect(emulator.requests.map((r) => [r.route, r.signatureValid, r.query.get('limit')])).toEqual([
@@ -99,6 +100,21 @@ describe('ELB client against the emulator', () => {
     expect(emulator.requests.map((r) => r.query.get('marker'))).toEqual([null, 'p1999'])
   })
 
+  it("reads a pool's connection drain (deregistration delay) as the API shows it", async () => {
+    const fleet = elbFleet()
+    const api = fleet.loadBalancers?.[0].pools[1]
+    if (api === undefined) throw new Error('no pool-api')
+    api.protocol = 'TCP'
+    api.connectionDrain = { enable: true, timeout: 120 }
+    const { elb } = await setup(fleet)
+    const pools = await elb.pools(Infinity)
+    expect(pools.map((p) => [p.id, p.protocol, p.connectionDrain])).toEqual([
+      ['pool-web', 'HTTP', { enable: false, timeout: 300 }],
+      ['pool-api', 'TCP', { enable: true, timeout: 120 }],
+      ['pool-legacy', 'HTTP', { enable: false, timeout: 300 }]
+    ])
+  })
+
   it('reads listings defensively: pools without an id are dropped, a member without listener statuses shows its own', async () => {
     const { elb, emulator } = await setup()
     emulator.inject('elb-pools', {
@@ -117,7 +133,15 @@ describe('ELB client against the emulator', () => {
       }
     })
     expect(await elb.pools(Infinity)).toEqual([
-      { id: 'a', name: '', algorithm: '', protocol: '', healthMonitorId: null, loadBalancerIds: ['lb'] }
+      {
+        id: 'a',
+        name: '',
+        algorithm: '',
+        protocol: '',
+        healthMonitorId: null,
+        loadBalancerIds: ['lb'],
+        connectionDrain: { enable: false, timeout: 0 }
+      }
     ])
     expect(await elb.members('a', Infinity)).toEqual([
       { id: 'm', instanceId: '', address: '', weight: 1, statuses: ['NO_MONITOR'] },

@@ -51,5 +51,5 @@ describe('health-gate: elb', () => {
 
     expect(rollingDropped).toBeGreaterThan(0)
     expect(rollingRemovals.map((r) => [r.serverId, r.deleted])).toContainEqual([uuid(15), true])
-  }, 90_000)
+  }, 150_000)
 })

@@ -46,6 +46,7 @@ export interface PoolState {
   monitor: MonitorState | undefined
   members: MemberState[]
   requestsPerSecond: number
+  connectionDrain: { enable: boolean; timeout: number }
   createdAt: number
 }
 
@@ -142,6 +143,7 @@ export function buildLoadBalancers(
         return member
       }),
       requestsPerSecond: pool.requestsPerSecond ?? defaults.requestsPerSecond,
+      connectionDrain: { ...(pool.connectionDrain ?? { enable: false, timeout: 300 }) },
       createdAt: now
     }))
     return lb

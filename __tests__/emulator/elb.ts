@@ -316,7 +316,7 @@ export class ElbService {
       ip_version: 'v4',
       slow_start: null,
       member_deletion_protection_enable: false,
-      connection_drain: { enable: false, timeout: 300 },
+      connection_drain: { ...pool.connectionDrain },
       type: 'instance',
       vpc_id: 'vpc-emulator',
       enterprise_project_id: '0',

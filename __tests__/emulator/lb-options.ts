@@ -54,6 +54,11 @@ export interface EmulatorPool {
   members: EmulatorMember[]
   /** Synthetic requests per second into this pool; default `loadBalancing.requestsPerSecond`. */
   requestsPerSecond?: number
+  /**
+   * `connection_drain` (deregistration delay, seconds 10-4000) as the API shows it; default
+   * `{enable: false, timeout: 300}`. Only shown: the traffic model has no long connections.
+   */
+  connectionDrain?: { enable: boolean; timeout: number }
 }
 
 export interface EmulatorLoadBalancer {

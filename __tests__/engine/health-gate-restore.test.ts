@@ -2,10 +2,12 @@
 import { describe, expect, it } from 'vitest'
 import type { ElbMember } from '../../src/cloud/elb'
 import { ApiError } from '../../src/cloud/errors'
+import { discover } from '../../src/engine/health-gate/discover'
+import { HealthGate } from '../../src/engine/health-gate/gate'
 import { restoreAll } from '../../src/engine/health-gate/restore'
 import type { Journal } from '../../src/engine/health-gate/types'
 
-import { fakeElb, fakeScaling, member, pool, ports } from '../support/fake-elb'
+import { fakeElb, fakeScaling, gateSettings, member, pool, ports, servers } from '../support/fake-elb'
 
 describe('restoring from a journal', () => {
   it('raises members still at 0, leaves one someone changed, reports a deleted one gone', async () => {
@@ -255,5 +257,42 @@ describe('resuming the paused groups', () => {
     journal.entries[0].poolId = 'deleted'
     const { alerts } = await restoreAll(journal, { ...ports(elb, clock).deps, scaling }, 60_000, () => {})
     expect([alerts, scaling.calls]).toEqual([[], ['resume asg at 0']])
+  })
+})
+
+describe('a pool deleted by someone else during a wave', () => {
+  it("counts that pool's members as gone, says so, and carries on with the other pools in this wave and the next", async () => {
+    const clock = { now: 0 }
+    const web = pool('web', servers(3))
+    const api = pool('api', servers(3))
+    const pools = [web, api]
+    const elb = fakeElb(pools, clock)
+    const topology = await discover(servers(3), { maxUnavailable: { count: 1 } }, elb, Infinity)
+    const { deps, logs } = ports(elb, clock)
+    const saved: Journal[] = []
+    const gate = new HealthGate(topology, gateSettings(), deps, (j) => saved.push(structuredClone(j)))
+    expect(await gate.before(1, ['s0'])).toBeNull()
+    // Deleted while the wave's servers restart, after the drain.
+    pools.splice(pools.indexOf(api), 1)
+    expect((await gate.after(1, ['s0'])).size).toBe(0)
+    expect(gate.journal.entries.map((e) => [e.poolId, e.state])).toEqual([
+      ['web', 'restored'],
+      ['api', 'gone']
+    ])
+    expect(saved.at(-1)?.entries.map((e) => e.state)).toEqual(['restored', 'gone'])
+    expect(gate.report.deletedPools).toEqual([{ poolId: 'api', wave: 1 }])
+    expect(logs).toContain(
+      'Pool api was deleted during wave 1: its members count as gone (nothing to restore there); carrying on with the other pools.'
+    )
+    expect(web.members[0].weight).toBe(1)
+    // The next wave drains and gates web only.
+    const writes = elb.writes.length
+    expect(await gate.before(2, ['s1'])).toBeNull()
+    expect((await gate.after(2, ['s1'])).size).toBe(0)
+    expect(elb.writes.slice(writes).map((w) => w.poolId)).toEqual(['web', 'web'])
+    expect(gate.journal.entries.filter((e) => e.wave === 2).map((e) => [e.poolId, e.state])).toEqual([
+      ['web', 'restored']
+    ])
+    expect(logs.filter((l) => l.startsWith('Pool api was deleted'))).toHaveLength(1)
   })
 })

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { ApiError } from '../../src/cloud/errors'
 import { discover, minimumHealthy } from '../../src/engine/health-gate/discover'
 import { HealthGate } from '../../src/engine/health-gate/gate'
-import type { Journal } from '../../src/engine/health-gate/types'
+import { type Journal, isHealthy } from '../../src/engine/health-gate/types'
 import { sizeWaves } from '../../src/engine/health-gate/waves'
 
 import { type FakePool, fakeElb, fakeScaling, gateSettings, pool, ports, servers, webFleet } from '../support/fake-elb'
@@ -85,6 +85,7 @@ describe('a gated wave', () => {
     const { deps } = ports(elb, clock)
     const settings = {
       drainMs: 30_000,
+      propagationMs: 5000,
       healthTimeoutMs: 600_000,
       pollIntervalMs: 5000,
       stablePolls: 2,
@@ -132,6 +133,7 @@ describe('a gated wave', () => {
       topology,
       {
         drainMs: 0,
+        propagationMs: 0,
         healthTimeoutMs: 60_000,
         pollIntervalMs: 1000,
         stablePolls: 2,
@@ -147,6 +149,100 @@ describe('a gated wave', () => {
       /not healthy .* within health-timeout-seconds \(1 min\); last seen: web\.s0 OFFLINE\. Its weight was restored/
     )
     expect(web.members[0].weight).toBe(1)
+  })
+})
+
+describe('the weight-0 fallback on dedicated load balancers', () => {
+  /** A dedicated load balancer that shows every weight-0 member OFFLINE, whatever its probes say. */
+  const offlineAtZero = (web: FakePool) => () => {
+    for (const m of web.members) m.statuses = [m.weight === 0 ? 'OFFLINE' : 'ONLINE']
+  }
+
+  it('restores a member still OFFLINE at weight 0 once rise + fall + 2 x delay have passed since the restart, then gates it restored-first, and says so', async () => {
+    const { clock, web, elb, topology } = await webFleet(3)
+    const { deps, logs } = ports(elb, clock, offlineAtZero(web))
+    const gate = new HealthGate(topology, gateSettings({ healthTimeoutMs: 600_000 }), deps, () => {})
+    expect(await gate.before(1, ['s0'])).toBeNull()
+    expect((await gate.after(1, ['s0'])).size).toBe(0)
+    // rise 19 s + fall 19 s + 2 x 5 s = 48 s; reads every 5 s: the first past it is at 50 s, then
+    // two healthy reads at weight 1 (55 s, 60 s).
+    expect(elb.writes.map((w) => [w.at, w.changes])).toEqual([
+      [0, [{ memberId: 'web.s0', weight: 0 }]],
+      [50_000, [{ memberId: 'web.s0', weight: 1 }]]
+    ])
+    expect(gate.report.waves[0].fallbacks).toEqual([
+      { serverId: 's0', poolId: 'web', memberId: 'web.s0', status: 'OFFLINE', afterMs: 50_000 }
+    ])
+    expect(gate.report.waves[0].timeToHealthyMs).toEqual({ s0: 60_000 })
+    expect(gate.journal.entries.map((e) => e.state)).toEqual(['restored'])
+    expect(logs).toContain(
+      'Weight-0 fallback: member web.s0 of server s0 in pool web (dedicated load balancer lb-web) still shows OFFLINE at weight 0 50 s after its restart, longer than its health check needs (rise + fall + 2 × delay = 48 s): this load balancer may not probe weight-0 members, so its weight is restored now and it is gated as on a shared load balancer.'
+    )
+  })
+
+  it('does not fire for a member that turns ONLINE at weight 0 within the window: gated at weight 0, restored once healthy', async () => {
+    const { clock, web, elb, topology } = await webFleet(3)
+    web.members[0].statuses = ['OFFLINE']
+    const { deps } = ports(elb, clock, (now) => (web.members[0].statuses = [now >= 45_000 ? 'ONLINE' : 'OFFLINE']))
+    const gate = new HealthGate(topology, gateSettings({ healthTimeoutMs: 600_000 }), deps, () => {})
+    expect(await gate.before(1, ['s0'])).toBeNull()
+    expect((await gate.after(1, ['s0'])).size).toBe(0)
+    expect(elb.writes.map((w) => [w.at, w.changes[0].weight])).toEqual([
+      [0, 0],
+      [50_000, 1]
+    ])
+    expect(gate.report.waves[0].fallbacks).toEqual([])
+  })
+
+  it('a fallen-back member that never turns healthy times out; its weight is not sent twice', async () => {
+    const { clock, web, elb, topology } = await webFleet(3)
+    const { deps } = ports(elb, clock, () => (web.members[0].statuses = ['OFFLINE']))
+    const gate = new HealthGate(topology, gateSettings({ healthTimeoutMs: 120_000 }), deps, () => {})
+    expect(await gate.before(1, ['s0'])).toBeNull()
+    expect([...(await gate.after(1, ['s0'])).keys()]).toEqual(['s0'])
+    expect(elb.writes.map((w) => [w.at, w.changes[0].weight])).toEqual([
+      [0, 0],
+      [50_000, 1]
+    ])
+    expect(gate.report.waves[0].fallbacks).toHaveLength(1)
+  })
+
+  it('never fires on a shared load balancer, whose members are restored before the gate anyway', async () => {
+    const clock = { now: 0 }
+    const legacy = pool('legacy', servers(3), { guaranteed: false })
+    const elb = fakeElb([legacy], clock)
+    const topology = await discover(servers(3), { maxUnavailable: { count: 1 } }, elb, Infinity)
+    const { deps } = ports(elb, clock, offlineAtZero(legacy))
+    const gate = new HealthGate(topology, gateSettings({ healthTimeoutMs: 600_000 }), deps, () => {})
+    expect(await gate.before(1, ['s0'])).toBeNull()
+    expect((await gate.after(1, ['s0'])).size).toBe(0)
+    expect(elb.writes.map((w) => [w.at, w.changes[0].weight])).toEqual([
+      [0, 0],
+      [0, 1]
+    ])
+    expect(gate.report.waves[0].fallbacks).toEqual([])
+  })
+})
+
+describe('health as the API shows it', () => {
+  it('counts only ONLINE on every listener with weight > 0 as healthy: INITIAL, UNKNOWN, NO_MONITOR, empty and new values are not', () => {
+    const at = (statuses: string[], weight = 1) => ({ id: 'm', instanceId: 's', address: '', weight, statuses })
+    expect(isHealthy(at(['ONLINE']))).toBe(true)
+    expect(isHealthy(at(['ONLINE', 'ONLINE']))).toBe(true)
+    expect(isHealthy(at(['ONLINE'], 0))).toBe(false)
+    for (const status of ['INITIAL', 'UNKNOWN', 'NO_MONITOR', 'OFFLINE', 'DISABLED', '', 'online', 'SOME_NEW_STATE']) {
+      expect(isHealthy(at([status])), status).toBe(false)
+      expect(isHealthy(at(['ONLINE', status])), status).toBe(false)
+    }
+  })
+
+  it('a server that shows a status it does not know times out, and the report prints the raw value of each listener', async () => {
+    const { clock, web, elb, topology } = await webFleet(3)
+    const { deps } = ports(elb, clock, () => (web.members[0].statuses = ['ONLINE', 'SOME_NEW_STATE']))
+    const gate = new HealthGate(topology, gateSettings(), deps, () => {})
+    expect(await gate.before(1, ['s0'])).toBeNull()
+    const failures = await gate.after(1, ['s0'])
+    expect(failures.get('s0')).toContain('; last seen: web.s0 ONLINE/SOME_NEW_STATE. Its weight was restored')
   })
 })
 

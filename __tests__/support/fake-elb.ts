@@ -1,5 +1,5 @@
 /** The health gate's test world: an in-memory ELB and Auto Scaling on a virtual clock (no timers, no HTTP). */
-import type { ElbMember, ElbPool, WeightChange } from '../../src/cloud/elb'
+import type { ElbHealthMonitor, ElbMember, ElbPool, WeightChange } from '../../src/cloud/elb'
 import { ApiError } from '../../src/cloud/errors'
 import { discover } from '../../src/engine/health-gate/discover'
 import { type GateSettings } from '../../src/engine/health-gate/gate'
@@ -10,6 +10,8 @@ export interface FakePool extends ElbPool {
   guaranteed?: boolean
   provisioning?: string
   monitorOn?: boolean
+  /** Overrides of the health monitor (default delay 5, timeout 3, rise 3, fall 3). */
+  monitor?: Partial<ElbHealthMonitor>
 }
 
 export const member = (pool: string, server: string, weight = 1, status = 'ONLINE'): ElbMember => ({
@@ -28,6 +30,7 @@ export function pool(id: string, servers: string[], extra: Partial<FakePool> = {
     protocol: 'HTTP',
     healthMonitorId: `${id}-hm`,
     loadBalancerIds: [`lb-${id}`],
+    connectionDrain: { enable: false, timeout: 300 },
     members: servers.map((s) => member(id, s)),
     ...extra
   }
@@ -61,7 +64,8 @@ export function fakeElb(pools: FakePool[], clock: { now: number }) {
         delay: 5,
         timeout: 3,
         maxRetries: 3,
-        maxRetriesDown: 3
+        maxRetriesDown: 3,
+        ...p?.monitor
       })
     },
     loadBalancer: (id) => {
@@ -141,6 +145,8 @@ export function fakeScaling(groups: Record<string, string>, clock: { now: number
 
 export const gateSettings = (extra: Partial<GateSettings> = {}): GateSettings => ({
   drainMs: 0,
+  // The action always waits at least WEIGHT_PROPAGATION_MS; these tests choose.
+  propagationMs: 0,
   healthTimeoutMs: 60_000,
   pollIntervalMs: 1000,
   stablePolls: 2,

@@ -1,4 +1,5 @@
 import type { GateReport } from '../engine/health-gate/gate'
+import { POOL_GONE } from '../engine/health-gate/restore'
 import { countHealthy } from '../engine/health-gate/types'
 import { escapeHtml, cappedTable, table } from './html'
 import type { PreparedGate } from './health-gate'
@@ -45,16 +46,32 @@ function waveRows(prepared: PreparedGate, report: GateReport | undefined) {
       healthy_lowest: p.lowest,
       healthy_after: p.after
     })),
-    time_to_healthy_ms: w.timeToHealthyMs
+    time_to_healthy_ms: w.timeToHealthyMs,
+    weight_zero_fallbacks: w.fallbacks.map((f) => ({
+      server_id: f.serverId,
+      pool_id: f.poolId,
+      member_id: f.memberId,
+      status: f.status,
+      after_ms: f.afterMs
+    }))
   }))
 }
 
 const seconds = (ms: number | undefined | null): string =>
   ms === undefined || ms === null ? '' : `${(ms / 1000).toFixed(1)} s`
 
+/** Pools found deleted during the run, by the gate or by a restore. */
+function deletedPools(report: GateReport | undefined): Set<string> {
+  const found = (report?.deletedPools ?? []).map((d) => d.poolId)
+  const restored = (report?.restores ?? []).filter((r) => r.detail === POOL_GONE).map((r) => r.entry.poolId)
+  return new Set([...found, ...restored])
+}
+
 /** Per server: its pools, and whether each weight is back. */
 function serverRows(prepared: PreparedGate, report: GateReport | undefined): (string | number)[][] {
   const journal = prepared.gate?.journal
+  const deleted = deletedPools(report)
+  const gone = (poolId: string): string => (deleted.has(poolId) ? 'pool deleted' : 'member deleted')
   return [...prepared.topology.memberships].flatMap(([serverId, memberships]) => {
     if (memberships.length === 0) return []
     const pools = memberships.map((m) => m.poolId).join(', ')
@@ -67,7 +84,7 @@ function serverRows(prepared: PreparedGate, report: GateReport | undefined): (st
           : entries
               .map(
                 (e) =>
-                  `${e.poolId}: ${e.state === 'gone' ? 'member deleted' : e.state === 'restored' ? 'restored' : `STILL AT 0 (set ${e.memberId} to ${e.originalWeight})`}`
+                  `${e.poolId}: ${e.state === 'gone' ? gone(e.poolId) : e.state === 'restored' ? 'restored' : `STILL AT 0 (set ${e.memberId} to ${e.originalWeight})`}`
               )
               .join('; ')
     const wave = report?.waves.find((w) => w.servers.includes(serverId))
@@ -76,9 +93,30 @@ function serverRows(prepared: PreparedGate, report: GateReport | undefined): (st
   })
 }
 
+/** The members the weight-0 fallback restored before they were healthy, if any. */
+function fallbackSection(report: GateReport): string[] {
+  const fallbacks = report.waves.flatMap((w) => w.fallbacks.map((f) => ({ wave: w.wave, ...f })))
+  if (fallbacks.length === 0) return []
+  return [
+    `<p>Weight-0 fallback: ${fallbacks.length} member(s) of dedicated load balancers still showed unhealthy at weight 0 longer than their health check needs after the restart, so their weight was restored before they were healthy and they were gated as on a shared load balancer.</p>`,
+    cappedTable(
+      ['Wave', 'Server', 'Pool', 'Member', 'Status at weight 0', 'After'],
+      fallbacks,
+      (f) => [f.wave, f.serverId, f.poolId, f.memberId, f.status, seconds(f.afterMs)],
+      'members',
+      'waves'
+    )
+  ]
+}
+
 function summary(prepared: PreparedGate, report: GateReport | undefined, pools: ReturnType<typeof poolRows>): string {
   const parts = ['<h3>Health gate (ELB)</h3>']
   for (const alert of report?.alerts ?? []) parts.push(`<p><strong>❗ Act by hand:</strong> ${escapeHtml(alert)}</p>`)
+  for (const { poolId, wave } of report?.deletedPools ?? []) {
+    parts.push(
+      `<p>Pool ${escapeHtml(poolId)} was deleted by someone else during wave ${wave}: its members count as gone, with nothing to restore.</p>`
+    )
+  }
   parts.push(
     table(
       ['Pool', 'Load balancer', 'Members', 'This run', 'Min healthy', 'Healthy before', 'Lowest', 'After'],
@@ -112,6 +150,7 @@ function summary(prepared: PreparedGate, report: GateReport | undefined, pools: 
         'waves'
       )
     )
+    parts.push(...fallbackSection(report))
     parts.push(
       cappedTable(
         ['Server', 'Pools', 'Time to healthy', 'Weight'],

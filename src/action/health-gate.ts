@@ -6,9 +6,10 @@ import { discover } from '../engine/health-gate/discover'
 import { type GateReport, HealthGate } from '../engine/health-gate/gate'
 import { openEntries, restoreAll } from '../engine/health-gate/restore'
 import type { Journal, SaveJournal, Topology } from '../engine/health-gate/types'
+import { WEIGHT_PROPAGATION_MS, timingWarnings } from '../engine/health-gate/timing'
 import { sizeWaves } from '../engine/health-gate/waves'
 import type { Plan } from '../engine/plan'
-import { errorMessage, plural } from '../shared/text'
+import { errorMessage, formatDuration, plural } from '../shared/text'
 import type { ActionIO } from './action-io'
 import type { HealthGateSettings } from './inputs/health-gate'
 import { JOURNAL_STATE, newJournalPath, writeJournal } from './journal-file'
@@ -30,15 +31,25 @@ const STABLE_POLLS = 2
 export function gateClients(
   settings: HealthGateSettings,
   connection: Connection,
-  signal: AbortSignal
+  signal: AbortSignal,
+  giveUpLimit: (giveUpAt: number) => string
 ): { elb: ElbClient; scaling: AutoScalingClient | undefined } {
   const { options, authenticator, projectId } = connection
-  const api = new ApiClient({ ...options, authenticator, signal })
+  const api = new ApiClient({ ...options, authenticator, signal, giveUpLimit })
   const { clock, sleep, random } = options
   return {
     elb: new ElbClient(api, settings.elbEndpoint, projectId, { clock, sleep, random, signal }),
     scaling: settings.asEndpoint && new AutoScalingClient(api, settings.asEndpoint, projectId)
   }
+}
+
+/**
+ * Which limit a gate call's `giveUpAt` is, for the API client's give-up warning: the run's
+ * deadline, or the minute the gate gives each ELB call (discovery waits until the deadline).
+ */
+export function elbGiveUpLimit(deadline: number): (giveUpAt: number) => string {
+  return (giveUpAt) =>
+    giveUpAt >= deadline ? 'timeout-seconds' : 'the 1 min an ELB call may wait out throttling or a busy load balancer'
 }
 
 export interface PreparedGate {
@@ -82,13 +93,14 @@ export async function prepareGate(
   connection: Connection,
   io: ActionIO
 ): Promise<PreparedGate> {
-  const clients = gateClients(settings, connection, io.cancellation)
+  const clients = gateClients(settings, connection, io.cancellation, elbGiveUpLimit(run.deadline))
   const topology = await discover(chosen, settings, clients.elb, run.deadline)
   if (topology.refusals.length > 0) {
     throw new Error(
       `health-gate: elb refused to start; nothing was changed:\n${topology.refusals.map((r) => `- ${r}`).join('\n')}`
     )
   }
+  for (const warning of timingWarnings(topology.pools.values(), settings.healthTimeoutMs)) io.log.warning(warning)
   const waves = sizeWaves(chosen, topology, run.maxPerWave)
   const plan: Plan = { waves: waves.map((serverIds, i) => [{ number: i + 1, serverIds }]), batchCount: waves.length }
   io.log.group(
@@ -103,6 +115,7 @@ export async function prepareGate(
     topology,
     {
       drainMs: settings.drainMs,
+      propagationMs: WEIGHT_PROPAGATION_MS,
       healthTimeoutMs: settings.healthTimeoutMs,
       pollIntervalMs: run.pollIntervalMs,
       stablePolls: STABLE_POLLS,
@@ -132,7 +145,10 @@ export async function restoreJournal(
 ): Promise<Pick<GateReport, 'restores' | 'alerts'>> {
   if (openEntries(journal).length === 0 && journal.pausedGroups.length === 0) return { restores: [], alerts: [] }
   const signal = AbortSignal.timeout(graceMs)
-  const clients = gateClients(settings, connection, signal)
+  const limit = io.cancellation.aborted
+    ? `the runner's grace after the cancellation (${formatDuration(graceMs)})`
+    : `the ${formatDuration(graceMs)} allowed for putting the weights back`
+  const clients = gateClients(settings, connection, signal, () => limit)
   const { clock, sleep } = connection.options
   try {
     const { results, alerts } = await restoreAll(

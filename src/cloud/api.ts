@@ -17,6 +17,11 @@ export interface ApiClientOptions {
   log: Logger
   /** Aborted when the run is cancelled: nothing new is sent and waits end at once. */
   signal: AbortSignal
+  /**
+   * Names the limit a call's `giveUpAt` stands for, in the warning when a retry would pass it;
+   * default "timeout-seconds" (the run's deadline).
+   */
+  giveUpLimit?: (giveUpAt: number) => string
 }
 
 export interface ApiRequest {
@@ -151,7 +156,7 @@ export class ApiClient {
         const why = `${error instanceof ApiError && isThrottling(error) ? 'throttled' : 'failed'} (${errorMessage(error)})`
         if (call.giveUpAt !== undefined && clock() + delay > call.giveUpAt) {
           log.warning(
-            `${call.what} ${why}; not retrying, since waiting ${formatDuration(delay)} would pass timeout-seconds`
+            `${call.what} ${why}; not retrying, since waiting ${formatDuration(delay)} would pass ${this.options.giveUpLimit?.(call.giveUpAt) ?? 'timeout-seconds'}`
           )
           throw error
         }

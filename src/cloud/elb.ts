@@ -14,6 +14,11 @@ export interface ElbPool {
   /** `healthmonitor_id`; null when the pool has none. */
   healthMonitorId: string | null
   loadBalancerIds: string[]
+  /**
+   * `connection_drain` (deregistration delay; TCP/UDP/QUIC pools): once a member is at weight 0,
+   * its existing connections are kept for `timeout` seconds (10-4000) when on, cut at once when off.
+   */
+  connectionDrain: { enable: boolean; timeout: number }
 }
 
 /** A backend server of a pool (`member_type` instance: `instanceId` is the ECS id). */
@@ -83,8 +88,15 @@ function readPool(raw: Record<string, unknown>): ElbPool {
     algorithm: text(raw.lb_algorithm),
     protocol: text(raw.protocol),
     healthMonitorId: text(raw.healthmonitor_id) || null,
-    loadBalancerIds: ids(raw.loadbalancers)
+    loadBalancerIds: ids(raw.loadbalancers),
+    connectionDrain: readConnectionDrain(raw.connection_drain)
   }
+}
+
+/** `connection_drain` `{enable, timeout}`; absent (older pools, shared load balancers) reads as off. */
+function readConnectionDrain(raw: unknown): ElbPool['connectionDrain'] {
+  const drain = (raw ?? {}) as { enable?: unknown; timeout?: unknown }
+  return { enable: drain.enable === true, timeout: num(drain.timeout) }
 }
 
 function readMember(raw: Record<string, unknown>): ElbMember {

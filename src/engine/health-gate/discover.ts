@@ -140,6 +140,8 @@ async function describePool(
     id: raw.id,
     name: raw.name,
     algorithm: raw.algorithm,
+    protocol: raw.protocol,
+    connectionDrain: raw.connectionDrain,
     loadBalancer,
     monitor,
     members,

@@ -1,8 +1,19 @@
 import type { ElbMember } from '../../cloud/elb'
 import { errorMessage, formatDuration, plural } from '../../shared/text'
 import type { WaveGuard } from '../batch-run'
-import { type PoolCounts, type ServerWatch, newWatch, observe, readWatch, staleGuardMs } from './health-wait'
-import { type RestoreResult, resumeGroups, restoreEntries } from './restore'
+import {
+  type Fallback,
+  type PoolCounts,
+  type ReadContext,
+  type ServerWatch,
+  newWatch,
+  observe,
+  readWatch,
+  staleGuardMs,
+  takeFallbacks
+} from './health-wait'
+import { POOL_GONE, type RestoreResult, isGone, openEntries, resumeGroups, restoreEntries } from './restore'
+import { drainWait } from './timing'
 import {
   type GatePorts,
   type GatePool,
@@ -17,6 +28,8 @@ import {
 export interface GateSettings {
   /** After draining, before the restart: weight propagation (up to 5 s) plus in-flight requests. */
   drainMs: number
+  /** The least drain wait: how long a weight change takes to steer traffic (5 s in the action). */
+  propagationMs: number
   /** Per wave, from the end of its restart jobs. */
   healthTimeoutMs: number
   /** The shortest time between two health reads (never below a pool's probe interval). */
@@ -40,14 +53,20 @@ export interface WaveReport {
   pools: PoolCounts[]
   /** Per server: from the end of its restart job to healthy, or null when it never was. */
   timeToHealthyMs: Record<string, number | null>
+  /** Members of dedicated load balancers restored before they were healthy (the weight-0 fallback). */
+  fallbacks: (Pick<Membership, 'serverId' | 'poolId' | 'memberId'> & { status: string; afterMs: number })[]
 }
 
 export interface GateReport {
   waves: WaveReport[]
   restores: RestoreResult[]
+  /** Pools deleted by someone else during the run, and the wave that found out. */
+  deletedPools: { poolId: string; wave: number }[]
   /** Things a person must act on (error annotations). */
   alerts: string[]
 }
+
+const pick = ({ serverId, poolId, memberId }: Membership) => ({ serverId, poolId, memberId })
 
 /** How long an ELB call (a read, a drain, a restore) may keep waiting out throttling or a busy load balancer. */
 const ELB_PATIENCE_MS = 60_000
@@ -61,7 +80,7 @@ const ELB_PATIENCE_MS = 60_000
  */
 export class HealthGate implements WaveGuard {
   readonly journal: Journal = { version: 1, entries: [], pausedGroups: [], unconfirmed: [], steadyMs: 0 }
-  readonly report: GateReport = { waves: [], restores: [], alerts: [] }
+  readonly report: GateReport = { waves: [], restores: [], deletedPools: [], alerts: [] }
   private readonly foreignPaused = new Set<string>()
   private current: { report: WaveReport; counts: Map<string, PoolCounts>; restartAt: number } | undefined
 
@@ -72,8 +91,27 @@ export class HealthGate implements WaveGuard {
     private readonly save: SaveJournal
   ) {}
 
+  /** The servers' memberships, but for pools deleted since discovery. */
   private membershipsOf(serverIds: readonly string[]): Membership[] {
-    return serverIds.flatMap((id) => this.topology.memberships.get(id) ?? [])
+    return serverIds.flatMap((id) => this.topology.memberships.get(id) ?? []).filter((m) => !this.isDeleted(m.poolId))
+  }
+
+  private isDeleted(poolId: string): boolean {
+    return this.report.deletedPools.some((d) => d.poolId === poolId)
+  }
+
+  /** A pool deleted by someone else: its members count as gone, the other pools carry on. */
+  private poolDeleted(poolId: string): void {
+    if (this.isDeleted(poolId)) return
+    const wave = this.current?.report.wave ?? 0
+    this.report.deletedPools.push({ poolId, wave })
+    const entries = openEntries(this.journal).filter((e) => e.poolId === poolId)
+    for (const entry of entries) entry.state = 'gone'
+    this.save(this.journal)
+    const pool = this.pool(poolId)
+    this.ports.log.warning(
+      `Pool ${pool.name || pool.id} was deleted during wave ${wave}: its members count as gone (nothing to restore there); carrying on with the other pools.`
+    )
   }
 
   private pool(poolId: string): GatePool {
@@ -84,10 +122,19 @@ export class HealthGate implements WaveGuard {
     return Math.min(this.settings.deadline, this.ports.clock() + ELB_PATIENCE_MS)
   }
 
+  /** The members of each pool; a pool found deleted is left out (and its members count as gone). */
   private async readPools(poolIds: readonly string[]): Promise<Map<string, ElbMember[]>> {
     const giveUpAt = this.giveUpAt()
-    const lists = await Promise.all(poolIds.map((id) => this.ports.elb.members(id, giveUpAt)))
-    return new Map(poolIds.map((id, i) => [id, lists[i]]))
+    const live = poolIds.filter((id) => !this.isDeleted(id))
+    const read = (id: string) =>
+      this.ports.elb.members(id, giveUpAt).catch((error: unknown) => {
+        if (isGone(error)) return undefined
+        throw error
+      })
+    const lists = await Promise.all(live.map(read))
+    const found = new Map<string, ElbMember[]>()
+    live.forEach((id, i) => (lists[i] === undefined ? this.poolDeleted(id) : found.set(id, lists[i])))
+    return found
   }
 
   private pollMs(poolIds: readonly string[]): number {
@@ -108,7 +155,8 @@ export class HealthGate implements WaveGuard {
       healthyMs: 0,
       restoreMs: 0,
       pools: [],
-      timeToHealthyMs: {}
+      timeToHealthyMs: {},
+      fallbacks: []
     }
     this.report.waves.push(report)
     this.current = { report, counts, restartAt: started }
@@ -120,10 +168,14 @@ export class HealthGate implements WaveGuard {
     if (paused !== null) return paused
     const drained = await this.drain(wave, serverIds, memberships)
     if (drained !== null) return drained
-    this.ports.log.info(
-      `Wave ${wave}: drained; waiting ${formatDuration(this.settings.drainMs)} for in-flight requests`
+    const wait = drainWait(
+      poolIds.map((id) => this.pool(id)),
+      this.settings.drainMs,
+      this.settings.propagationMs
     )
-    await this.ports.sleep(this.settings.drainMs, this.ports.signal)
+    const why = wait.why === undefined ? '' : `, longer than drain-seconds: ${wait.why}`
+    this.ports.log.info(`Wave ${wave}: drained; waiting ${formatDuration(wait.ms)} for in-flight requests${why}`)
+    await this.ports.sleep(wait.ms, this.ports.signal)
     report.drainMs = this.ports.clock() - started
     this.current.restartAt = this.ports.clock()
     return this.ports.signal.aborted ? 'Not restarted: the run was cancelled while draining.' : null
@@ -186,7 +238,9 @@ export class HealthGate implements WaveGuard {
 
   /** Journals, then sets every member of the wave to weight 0, one batch-update per pool, pools in parallel. */
   private async drain(wave: number, serverIds: readonly string[], memberships: Membership[]): Promise<string | null> {
-    const entries: JournalEntry[] = memberships.map((m) => ({ ...m, state: 'draining', wave }))
+    const entries: JournalEntry[] = memberships
+      .filter((m) => !this.isDeleted(m.poolId))
+      .map((m) => ({ ...m, state: 'draining', wave }))
     this.journal.entries.push(...entries)
     this.journal.unconfirmed.push(...serverIds)
     for (const { poolId } of memberships) {
@@ -253,6 +307,7 @@ export class HealthGate implements WaveGuard {
   private async restore(entries: JournalEntry[]): Promise<void> {
     const results = await restoreEntries(this.journal, entries, this.ports.elb, this.giveUpAt(), this.save)
     this.report.restores.push(...results)
+    for (const r of results.filter((x) => x.detail === POOL_GONE)) this.poolDeleted(r.entry.poolId)
     for (const r of results.filter((x) => x.outcome !== 'restored')) {
       this.ports.log.warning(
         `Member ${r.entry.memberId} of server ${r.entry.serverId} in pool ${r.entry.poolId}: ${r.outcome}, ${r.detail}`
@@ -270,21 +325,40 @@ export class HealthGate implements WaveGuard {
       const members = await this.readPools(poolIds)
       observe(counts, members)
       const now = clock()
-      const context = { pools: this.topology.pools, members, jobEndedAt, now, restoredFirst }
+      const context: ReadContext = { pools: this.topology.pools, members, jobEndedAt, now, restoredFirst }
       const ready: string[] = []
+      const fallbacks: Fallback[] = []
       for (const watch of watches.filter((w) => w.healthyAt === null)) {
         readWatch(watch, context)
         if (watch.streak >= this.settings.stablePolls || watch.memberships.length === 0) {
           watch.healthyAt = now
           ready.push(watch.serverId)
-        }
+        } else fallbacks.push(...takeFallbacks(watch, context))
       }
+      if (fallbacks.length > 0) await this.fallBack(fallbacks)
       const restorable = this.journal.entries.filter((e) => ready.includes(e.serverId) && e.state === 'drained')
       if (restorable.length > 0) await this.restore(restorable)
       if (watches.every((w) => w.healthyAt !== null) || signal.aborted) return
       if (clock() + this.pollMs(poolIds) > until) return
       await sleep(this.pollMs(poolIds), signal)
     }
+  }
+
+  /** Restores the members of the weight-0 fallback first, saying so in the log and the wave's report. */
+  private async fallBack(fallbacks: Fallback[]): Promise<void> {
+    for (const { membership: m, status, afterMs, windowMs } of fallbacks) {
+      const pool = this.pool(m.poolId)
+      this.ports.log.info(
+        `Weight-0 fallback: member ${m.memberId} of server ${m.serverId} in pool ${pool.name || pool.id} (dedicated load balancer ${pool.loadBalancer.id}) still shows ${status || 'no status'} at weight 0 ${formatDuration(afterMs)} after its restart, longer than its health check needs (rise + fall + 2 × delay = ${formatDuration(windowMs)}): this load balancer may not probe weight-0 members, so its weight is restored now and it is gated as on a shared load balancer.`
+      )
+      this.current?.report.fallbacks.push({ ...pick(m), status, afterMs })
+    }
+    const due = this.journal.entries.filter(
+      (e) =>
+        e.state === 'drained' &&
+        fallbacks.some(({ membership: m }) => m.memberId === e.memberId && m.poolId === e.poolId)
+    )
+    if (due.length > 0) await this.restore(due)
   }
 
   private describeTimeout(watch: ServerWatch): string {

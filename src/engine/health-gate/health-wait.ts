@@ -1,5 +1,6 @@
 import type { ElbMember } from '../../cloud/elb'
 import type { GatePool, Membership } from './types'
+import { probeWindowMs } from './timing'
 import { countHealthy, isHealthy, isOnline } from './types'
 
 /** How long after its restart a member's ONLINE is not trusted unless it was seen down: fall window + one probe. */
@@ -22,10 +23,21 @@ export interface ServerWatch {
   gone: Set<string>
   /** The last status of each member, for the report. */
   last: Map<string, string>
+  /** Members of dedicated load balancers whose weight was restored before they were healthy (the weight-0 fallback). */
+  fellBack: Set<string>
 }
 
 export function newWatch(serverId: string, memberships: Membership[]): ServerWatch {
-  return { serverId, memberships, sawDown: new Set(), streak: 0, healthyAt: null, gone: new Set(), last: new Map() }
+  return {
+    serverId,
+    memberships,
+    sawDown: new Set(),
+    streak: 0,
+    healthyAt: null,
+    gone: new Set(),
+    last: new Map(),
+    fellBack: new Set()
+  }
 }
 
 export interface ReadContext {
@@ -50,7 +62,8 @@ export function readWatch(watch: ServerWatch, context: ReadContext): boolean {
       continue
     }
     watch.last.set(membership.memberId, member.statuses.join('/'))
-    const online = context.restoredFirst(membership.poolId) ? isHealthy(member) : isOnline(member)
+    const restored = context.restoredFirst(membership.poolId) || watch.fellBack.has(membership.memberId)
+    const online = restored ? isHealthy(member) : isOnline(member)
     if (!online) {
       watch.sawDown.add(membership.memberId)
       ok = false
@@ -62,6 +75,39 @@ export function readWatch(watch: ServerWatch, context: ReadContext): boolean {
   }
   watch.streak = ok ? watch.streak + 1 : 0
   return ok
+}
+
+/** A member gated at weight 0 whose weight is restored first from now on, and why. */
+export interface Fallback {
+  membership: Membership
+  /** Its status as last read, and how long after the restart. */
+  status: string
+  afterMs: number
+  /** The pool's rise + fall + 2 × delay, which that exceeds. */
+  windowMs: number
+}
+
+/**
+ * The weight-0 fallback for dedicated load balancers (which may show a weight-0 member unhealthy
+ * whatever its probes say): the server's members still not ONLINE at weight 0 longer than their
+ * pool's rise + fall + 2 × delay after the restart, now marked to be restored first and gated
+ * like members of a shared load balancer.
+ */
+export function takeFallbacks(watch: ServerWatch, context: ReadContext): Fallback[] {
+  const afterMs = context.now - context.jobEndedAt
+  const due: Fallback[] = []
+  for (const membership of watch.memberships) {
+    const { poolId, memberId } = membership
+    if (context.restoredFirst(poolId) || watch.fellBack.has(memberId)) continue
+    const member = context.members.get(poolId)?.find((m) => m.id === memberId)
+    const monitor = context.pools.get(poolId)?.monitor
+    if (member === undefined || monitor === undefined || member.weight !== 0 || isOnline(member)) continue
+    const windowMs = probeWindowMs(monitor)
+    if (afterMs <= windowMs) continue
+    watch.fellBack.add(memberId)
+    due.push({ membership, status: member.statuses.join('/'), afterMs, windowMs })
+  }
+  return due
 }
 
 /** Per pool: healthy before, lowest seen, after. */

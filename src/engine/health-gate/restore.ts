@@ -28,8 +28,12 @@ export interface RestorePorts {
   sleep: Sleep
 }
 
-const isGone = (error: unknown): boolean =>
+/** An ELB answer saying the member or pool no longer exists. */
+export const isGone = (error: unknown): boolean =>
   error instanceof ApiError && (error.status === 404 || error.code === 'ELB.2012' || error.code === 'ELB.8904')
+
+/** The detail of a `gone` result whose whole pool was deleted. */
+export const POOL_GONE = 'nothing to restore: the pool no longer exists'
 
 /** Entries not yet put back. */
 export function openEntries(journal: Journal): JournalEntry[] {
@@ -78,7 +82,7 @@ async function restoreOnce(state: PoolRestore, entries: JournalEntry[], elb: Elb
   const { poolId, results, sent } = state
   const members = await readPool(elb, poolId, giveUpAt)
   if (members === undefined) {
-    const detail = 'nothing to restore: the pool no longer exists'
+    const detail = POOL_GONE
     for (const entry of entries) results.push({ entry, outcome: 'gone', detail })
     return
   }

@@ -27,6 +27,9 @@ export interface GatePool {
   id: string
   name: string
   algorithm: string
+  /** `protocol`: TCP, UDP, QUIC, HTTP, … */
+  protocol: string
+  connectionDrain: ElbPool['connectionDrain']
   loadBalancer: ElbLoadBalancer
   monitor: ElbHealthMonitor | undefined
   /** Every member at discovery, this run's and others'. */

@@ -216,7 +216,8 @@ describe('the post step (runPost)', () => {
       ],
       pausedGroups: ['asg-api'],
       unconfirmed: [uuid(20), uuid(21)],
-      steadyMs: 0
+      steadyMs: 0,
+      standby: []
     }
     const path = await interrupted(emulator, journal)
     // Someone set srv-21 back by hand, to another weight; srv-20 was restarted and is booting.
@@ -266,7 +267,8 @@ describe('the post step (runPost)', () => {
       ],
       pausedGroups: ['asg-api'],
       unconfirmed: [uuid(20)],
-      steadyMs: 0
+      steadyMs: 0,
+      standby: []
     }
     const path = await interrupted(emulator, { ...journal, entries: [journal.entries[0]] })
     writeJournal(path, journal)
@@ -313,12 +315,13 @@ describe('the post step (runPost)', () => {
       entries: [entry('pool-api', 20, 'restored')],
       pausedGroups: [],
       unconfirmed: [],
-      steadyMs: 0
+      steadyMs: 0,
+      standby: []
     })
     const done = recordingIO(gatedInputs(emulator), { env: { [`STATE_${JOURNAL_STATE}`]: path } })
     await runPost(done.io)
     expect(done.record.failed).toEqual([])
-    expect(done.record.lines).toEqual(['Health gate: the main step left nothing drained or paused.'])
+    expect(done.record.lines).toEqual(['Health gate: the main step left nothing drained, paused or in standby.'])
     expect(emulator.requests).toEqual([])
   })
 
@@ -333,7 +336,14 @@ describe('the post step (runPost)', () => {
       `Health gate post step failed: ${garbage} is not a journal of this action. Restore the members listed in the journal ${garbage} by hand.`
     ])
     const path = join(folder, 'journal.json')
-    writeJournal(path, { version: 1, entries: [entry('pool-api', 20)], pausedGroups: [], unconfirmed: [], steadyMs: 0 })
+    writeJournal(path, {
+      version: 1,
+      entries: [entry('pool-api', 20)],
+      pausedGroups: [],
+      unconfirmed: [],
+      steadyMs: 0,
+      standby: []
+    })
     const ungated = recordingIO(gatedInputs(emulator, { 'health-gate': 'none' }), {
       env: { [`STATE_${JOURNAL_STATE}`]: path }
     })

@@ -136,7 +136,7 @@ export interface FakeGroup {
  * In-memory Auto Scaling: pause/resume; and, for `standby.groups`, instance lists and
  * ENTER_STANDBY (members leave the group's pools) / EXIT_STANDBY (new members `{pool}.{server}.new{n}`,
  * the listener weight, INITIAL), at most 10 per call, as the emulator does. `refuseStandby`
- * refuses the next standby call of that kind.
+ * refuses the next standby call of that kind (after `after` calls of it went through).
  */
 export function fakeScaling(
   groups: Record<string, string>,
@@ -150,7 +150,7 @@ export function fakeScaling(
   const scaling: ScalingPort & {
     calls: string[]
     lifeCycle: typeof lifeCycle
-    refuseStandby: { enter: boolean; error: ApiError } | undefined
+    refuseStandby: { enter: boolean; error: ApiError; after?: number } | undefined
   } = {
     calls,
     lifeCycle,
@@ -180,10 +180,11 @@ export function fakeScaling(
       const group = standby.groups[id]
       for (let start = 0; start < ids.length; start += 10) {
         const chunk = ids.slice(start, start + 10)
-        if (scaling.refuseStandby?.enter === enter) {
-          const { error } = scaling.refuseStandby
+        const refusal = scaling.refuseStandby
+        if (refusal?.enter === enter && (refusal.after ?? 0) > 0) refusal.after = (refusal.after ?? 0) - 1
+        else if (refusal?.enter === enter) {
           scaling.refuseStandby = undefined
-          return Promise.reject(error)
+          return Promise.reject(refusal.error)
         }
         calls.push(`${enter ? 'enter' : 'exit'} ${id} ${chunk.join(',')} at ${clock.now}`)
         for (const serverId of chunk) {

@@ -142,7 +142,7 @@ export function fakeScaling(
   groups: Record<string, string>,
   clock: { now: number },
   refuse?: ApiError,
-  standby: { pools: FakePool[]; groups: Record<string, FakeGroup> } = { pools: [], groups: {} }
+  standby: { pools: FakePool[]; groups: Partial<Record<string, FakeGroup>> } = { pools: [], groups: {} }
 ) {
   const calls: string[] = []
   const lifeCycle = new Map<string, string>()
@@ -177,7 +177,7 @@ export function fakeScaling(
         }))
       ),
     setStandby(id, ids, enter, _giveUpAt, accepted) {
-      const group = standby.groups[id]
+      const group = standby.groups[id] ?? { poolIds: [], servers: [] }
       for (let start = 0; start < ids.length; start += 10) {
         const chunk = ids.slice(start, start + 10)
         const refusal = scaling.refuseStandby

@@ -76,6 +76,17 @@ export function weights(emulator: EcsEmulator): Record<string, Record<string, nu
   )
 }
 
+/** Per pool and server, the weights of its members (member ids may change: standby re-creates them). */
+export function serverWeights(emulator: EcsEmulator): Record<string, Record<string, number[]>> {
+  return Object.fromEntries(
+    POOLS.map((pool) => {
+      const byServer: Record<string, number[]> = {}
+      for (const m of emulator.loadBalancing.members(pool)) (byServer[m.serverId] ??= []).push(m.weight)
+      return [pool, byServer]
+    })
+  )
+}
+
 /** Requests dropped in all pools. */
 export function dropped(emulator: EcsEmulator): number {
   return Object.values(emulator.loadBalancing.traffic()).reduce((sum, pool) => sum + pool.dropped, 0)

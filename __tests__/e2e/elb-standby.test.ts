@@ -1,6 +1,3 @@
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { EcsEmulator, EmulatorOptions } from '../emulator'
 import { AS_PATH, lbJson } from '../support/elb-fleet'
@@ -9,8 +6,8 @@ import {
   dropped,
   fastElbFleet,
   gatedInputs,
-  runPost,
-  savedState,
+  groupStatus,
+  killedRun,
   serverWeights,
   uuid
 } from '../support/elb-run'
@@ -41,14 +38,6 @@ async function instances(emulator: EcsEmulator): Promise<{ instance_id: string; 
     path
   )
   return body.scaling_group_instances
-}
-
-async function groupStatus(emulator: EcsEmulator): Promise<string> {
-  const body = await lbJson<{ scaling_group: { scaling_group_status: string } }>(
-    emulator,
-    `${AS_PATH}/scaling_group/asg-api`
-  )
-  return body.scaling_group.scaling_group_status
 }
 
 /** Members of asg-api's servers missing from pool-api: some server is in standby. */
@@ -90,26 +79,28 @@ describe('health-gate: elb with as-protection: standby', () => {
   it('killed (SIGKILL) with servers in standby: the post step takes them out with the group paused, sets their weights and resumes the group', async () => {
     const emulator = await emulators.start(standbyFleet())
     const before = serverWeights(emulator)
-    const folder = await mkdtemp(join(tmpdir(), 'elb-state-'))
-    const stateFile = join(folder, 'state')
-    await writeFile(stateFile, '')
     const given = gatedInputs(emulator, { 'as-protection': 'standby', 'server-ids': GROUP.join(',') })
-    const run = await runAction(given, {
-      env: { GITHUB_STATE: stateFile },
-      keepFiles: true,
-      signalWhen: { ready: () => anyInStandby(emulator), signal: 'SIGKILL' }
-    })
+    const { run, post: runPost } = await killedRun(given, () => anyInStandby(emulator))
     expect(run.exitCode).toBeNull()
     expect((await instances(emulator)).some((i) => i.life_cycle_state === 'STANDBY')).toBe(true)
-    const state = await savedState(stateFile)
-    const env: Record<string, string> = { ...state, RUNNER_TEMP: run.runnerTemp }
-    for (const [name, value] of Object.entries(given)) env[`INPUT_${name.toUpperCase()}`] = value
-    const post = await runPost(env)
+    const post = await runPost()
     expect(post.exitCode, post.stdout).toBe(0)
     expect(post.stdout).toMatch(/Took \S+(, \S+)* out of standby in scaling group asg-api/)
     expect(new Set((await instances(emulator)).map((i) => i.life_cycle_state))).toEqual(new Set(['INSERVICE']))
     expect(serverWeights(emulator)).toEqual(before)
     expect(await groupStatus(emulator)).toBe('INSERVICE')
+    expect(emulator.loadBalancing.removals()).toEqual([])
+  }, 60_000)
+  it('cancelled (SIGINT) with servers in standby: takes them out of standby in-process, within the grace period', async () => {
+    const emulator = await emulators.start(standbyFleet())
+    const before = serverWeights(emulator)
+    const given = gatedInputs(emulator, { 'as-protection': 'standby', 'server-ids': GROUP.join(',') })
+    const run = await runAction(given, { signalWhen: { ready: () => anyInStandby(emulator), signal: 'SIGINT' } })
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toContain('Cancelled (SIGINT)')
+    expect(run.stdout).toMatch(/Took \S+(, \S+)* out of standby in scaling group asg-api/)
+    expect(new Set((await instances(emulator)).map((i) => i.life_cycle_state))).toEqual(new Set(['INSERVICE']))
+    expect(serverWeights(emulator)).toEqual(before)
     expect(emulator.loadBalancing.removals()).toEqual([])
   }, 60_000)
 })

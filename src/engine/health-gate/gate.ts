@@ -207,6 +207,8 @@ export class HealthGate implements WaveGuard {
     const standby = this.topology.standby
     const refused = context && standby && (await enterStandby(context, wave, standby, serverIds))
     if (refused) {
+      // Cancelled: the run's restore, on clients of its own, brings them back.
+      if (this.ports.signal.aborted) return 'Not restarted: the run was cancelled while entering standby.'
       await this.undo(wave)
       return refused
     }

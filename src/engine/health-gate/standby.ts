@@ -97,9 +97,14 @@ async function confirmUnbound(context: StandbyContext, wave: number): Promise<st
   if (unbinding.length === 0) return null
   const poolIds = [...new Set(unbinding.map((e) => e.poolId))]
   const ids = new Set(unbinding.map((e) => e.memberId))
-  const gone = await waitForPools(context, poolIds, (members) =>
-    [...members.values()].every((list) => list.every((m) => !ids.has(m.id)))
-  )
+  let gone: boolean
+  try {
+    gone = await waitForPools(context, poolIds, (members) =>
+      [...members.values()].every((list) => list.every((m) => !ids.has(m.id)))
+    )
+  } catch (error) {
+    return `Not restarted: wave ${wave}'s servers entered standby, but their pools could not be read to check that their members left (${errorMessage(error)}).`
+  }
   if (!gone) {
     return `Not restarted: wave ${wave}'s servers entered standby, but their scaling groups did not take them out of pools ${poolIds.join(', ')} in time; they were taken out of standby again.`
   }

@@ -13,8 +13,8 @@ import { DEFAULT_RETRY_POLICY } from '../src/cloud/retry'
 import type { Journal, JournalEntry } from '../src/engine/health-gate/types'
 import { run, runPost } from '../src/main'
 import { DEFAULT_PROJECT_ID, type EcsEmulator, type EmulatorOptions } from './emulator'
-import { AS_PATH, lbCall, lbJson, setWeight } from './support/elb-fleet'
-import { dropped, fastElbFleet, gatedInputs, uuid, weights } from './support/elb-run'
+import { AS_PATH, lbCall, setWeight } from './support/elb-fleet'
+import { dropped, fastElbFleet, gatedInputs, groupStatus, uuid, weights } from './support/elb-run'
 import { EMULATOR_KEY, serverIds, useEmulator } from './support/fixtures'
 import { recordingIO } from './support/recording-io'
 
@@ -30,14 +30,6 @@ async function runnerTemp(): Promise<string> {
   const folder = await mkdtemp(join(tmpdir(), 'main-elb-'))
   onTestFinished(() => rm(folder, { recursive: true, force: true }))
   return folder
-}
-
-async function groupStatus(emulator: EcsEmulator): Promise<string> {
-  const body = await lbJson<{ scaling_group: { scaling_group_status: string } }>(
-    emulator,
-    `${AS_PATH}/scaling_group/asg-api`
-  )
-  return body.scaling_group.scaling_group_status
 }
 
 const groupActions = (emulator: EcsEmulator): string[] =>
@@ -123,6 +115,29 @@ describe('a health-gated run in-process', () => {
     expect(weightWrites(emulator)).toEqual([])
     expect(groupActions(emulator)).toEqual([])
     expect(SERVERS.map((id) => emulator.restartCount(id))).toEqual([0, 0, 0, 0, 0])
+  })
+
+  it('as-protection: standby: a dry run lists the group’s instances and changes nothing; a server already in standby is refused before any change, named with its group and the fix', async () => {
+    const emulator = await emulators.start(fastElbFleet())
+    const standbyActions = () => emulator.requests.filter((r) => r.route === 'as-instances-action')
+    const dry = await gatedRun(emulator, { 'dry-run': 'true', 'as-protection': 'standby' })
+    expect(dry.record.outputs.status).toBe('dry-run')
+    expect(emulator.requests.filter((r) => r.route === 'as-instances')).not.toEqual([])
+    expect(standbyActions()).toEqual([])
+    const body = JSON.stringify({ action: 'ENTER_STANDBY', instances_id: [uuid(21)] })
+    expect((await lbCall(emulator, `${AS_PATH}/scaling_group_instance/asg-api/action`, { body })).status).toBe(204)
+    const { record } = await gatedRun(emulator, { 'as-protection': 'standby' })
+    expect(record.failed).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `health-gate: elb refused to start; nothing was changed:\\n- Server ${uuid(21)} is STANDBY in scaling group asg-api, not INSERVICE: .*Exit standby.*Or leave the server out of the selection\\.`
+        )
+      )
+    ])
+    expect(standbyActions()).toHaveLength(1)
+    expect(weightWrites(emulator)).toEqual([])
+    expect(groupActions(emulator)).toEqual([])
+    expect(record.state).toEqual({})
   })
 
   it('a server that never turns healthy fails its wave: weights restored in-process, later waves not restarted, its group left paused and named', async () => {

@@ -91,6 +91,7 @@ describe('health-gate: elb with as-protection: standby', () => {
     expect(await groupStatus(emulator)).toBe('INSERVICE')
     expect(emulator.loadBalancing.removals()).toEqual([])
   }, 60_000)
+
   it('cancelled (SIGINT) with servers in standby: takes them out of standby in-process, within the grace period', async () => {
     const emulator = await emulators.start(standbyFleet())
     const before = serverWeights(emulator)

@@ -13,8 +13,8 @@ import { DEFAULT_RETRY_POLICY } from '../src/cloud/retry'
 import type { Journal, JournalEntry } from '../src/engine/health-gate/types'
 import { run, runPost } from '../src/main'
 import { DEFAULT_PROJECT_ID, type EcsEmulator, type EmulatorOptions } from './emulator'
-import { AS_PATH, lbCall, lbJson, setWeight } from './support/elb-fleet'
-import { dropped, fastElbFleet, gatedInputs, uuid, weights } from './support/elb-run'
+import { AS_PATH, lbCall, setWeight } from './support/elb-fleet'
+import { dropped, fastElbFleet, gatedInputs, groupStatus, uuid, weights } from './support/elb-run'
 import { EMULATOR_KEY, serverIds, useEmulator } from './support/fixtures'
 import { recordingIO } from './support/recording-io'
 
@@ -30,14 +30,6 @@ async function runnerTemp(): Promise<string> {
   const folder = await mkdtemp(join(tmpdir(), 'main-elb-'))
   onTestFinished(() => rm(folder, { recursive: true, force: true }))
   return folder
-}
-
-async function groupStatus(emulator: EcsEmulator): Promise<string> {
-  const body = await lbJson<{ scaling_group: { scaling_group_status: string } }>(
-    emulator,
-    `${AS_PATH}/scaling_group/asg-api`
-  )
-  return body.scaling_group.scaling_group_status
 }
 
 const groupActions = (emulator: EcsEmulator): string[] =>
@@ -144,6 +136,29 @@ describe('a health-gated run in-process', () => {
     expect(record.outputs.status).toBe('dry-run')
   })
 
+  it('as-protection: standby: a dry run lists the group’s instances and changes nothing; a server already in standby is refused before any change, named with its group and the fix', async () => {
+    const emulator = await emulators.start(fastElbFleet())
+    const standbyActions = () => emulator.requests.filter((r) => r.route === 'as-instances-action')
+    const dry = await gatedRun(emulator, { 'dry-run': 'true', 'as-protection': 'standby' })
+    expect(dry.record.outputs.status).toBe('dry-run')
+    expect(emulator.requests.filter((r) => r.route === 'as-instances')).not.toEqual([])
+    expect(standbyActions()).toEqual([])
+    const body = JSON.stringify({ action: 'ENTER_STANDBY', instances_id: [uuid(21)] })
+    expect((await lbCall(emulator, `${AS_PATH}/scaling_group_instance/asg-api/action`, { body })).status).toBe(204)
+    const { record } = await gatedRun(emulator, { 'as-protection': 'standby' })
+    expect(record.failed).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `health-gate: elb refused to start; nothing was changed:\\n- Server ${uuid(21)} is STANDBY in scaling group asg-api, not INSERVICE: .*Exit standby.*Or leave the server out of the selection\\.`
+        )
+      )
+    ])
+    expect(standbyActions()).toHaveLength(1)
+    expect(weightWrites(emulator)).toEqual([])
+    expect(groupActions(emulator)).toEqual([])
+    expect(record.state).toEqual({})
+  })
+
   it('a server that never turns healthy fails its wave: weights restored in-process, later waves not restarted, its group left paused and named', async () => {
     const emulator = await emulators.start(fastElbFleet({ serverBootDelayMs: { 'srv-21': 600_000 } }))
     const before = weights(emulator)
@@ -235,7 +250,8 @@ describe('the post step (runPost)', () => {
       ],
       pausedGroups: ['asg-api'],
       unconfirmed: [uuid(20), uuid(21)],
-      steadyMs: 0
+      steadyMs: 0,
+      standby: []
     }
     const path = await interrupted(emulator, journal)
     // Someone set srv-21 back by hand, to another weight; srv-20 was restarted and is booting.
@@ -285,7 +301,8 @@ describe('the post step (runPost)', () => {
       ],
       pausedGroups: ['asg-api'],
       unconfirmed: [uuid(20)],
-      steadyMs: 0
+      steadyMs: 0,
+      standby: []
     }
     const path = await interrupted(emulator, { ...journal, entries: [journal.entries[0]] })
     writeJournal(path, journal)
@@ -332,12 +349,13 @@ describe('the post step (runPost)', () => {
       entries: [entry('pool-api', 20, 'restored')],
       pausedGroups: [],
       unconfirmed: [],
-      steadyMs: 0
+      steadyMs: 0,
+      standby: []
     })
     const done = recordingIO(gatedInputs(emulator), { env: { [`STATE_${JOURNAL_STATE}`]: path } })
     await runPost(done.io)
     expect(done.record.failed).toEqual([])
-    expect(done.record.lines).toEqual(['Health gate: the main step left nothing drained or paused.'])
+    expect(done.record.lines).toEqual(['Health gate: the main step left nothing drained, paused or in standby.'])
     expect(emulator.requests).toEqual([])
   })
 
@@ -352,7 +370,14 @@ describe('the post step (runPost)', () => {
       `Health gate post step failed: ${garbage} is not a journal of this action. Restore the members listed in the journal ${garbage} by hand.`
     ])
     const path = join(folder, 'journal.json')
-    writeJournal(path, { version: 1, entries: [entry('pool-api', 20)], pausedGroups: [], unconfirmed: [], steadyMs: 0 })
+    writeJournal(path, {
+      version: 1,
+      entries: [entry('pool-api', 20)],
+      pausedGroups: [],
+      unconfirmed: [],
+      steadyMs: 0,
+      standby: []
+    })
     const ungated = recordingIO(gatedInputs(emulator, { 'health-gate': 'none' }), {
       env: { [`STATE_${JOURNAL_STATE}`]: path }
     })

@@ -20,7 +20,7 @@ import { DEFAULT_RETRY_POLICY } from './cloud/retry'
 import type { OperationKind } from './cloud/server-action'
 import { type BatchRun, batchRun } from './engine/batch-run'
 import { execute } from './engine/execute'
-import { openEntries } from './engine/health-gate/restore'
+import { inStandby, needsRestore, openEntries } from './engine/health-gate/restore'
 import type { Journal } from './engine/health-gate/types'
 import { Ledger } from './engine/ledger'
 import { REQUIRED_STATE, describeOperation } from './engine/operation'
@@ -337,8 +337,8 @@ export async function runPost(io: ActionIO = githubActionIO()): Promise<void> {
   const transport = createHttpTransport({ timeoutMs: 30_000, maxBodyBytes: MAX_RESPONSE_BYTES, userAgent: USER_AGENT })
   try {
     const journal = readJournal(path)
-    if (openEntries(journal).length === 0 && journal.pausedGroups.length === 0) {
-      io.log.info('Health gate: the main step left nothing drained or paused.')
+    if (!needsRestore(journal)) {
+      io.log.info('Health gate: the main step left nothing drained, paused or in standby.')
       return
     }
     const inputs = readInputs(io)
@@ -363,7 +363,7 @@ export async function runPost(io: ActionIO = githubActionIO()): Promise<void> {
     }
     for (const alert of alerts) io.log.error(alert, 'Health gate post step: act by hand')
     const left = openEntries(journal)
-    if (alerts.length > 0 || left.length > 0)
+    if (alerts.length > 0 || left.length > 0 || inStandby(journal).length > 0)
       io.setFailed(`Health gate post step: not everything could be restored; journal: ${JSON.stringify(journal)}`)
     else
       io.log.info(

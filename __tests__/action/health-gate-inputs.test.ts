@@ -68,7 +68,7 @@ describe('health-gate inputs', () => {
         'health-gate': 'alb',
         'max-unavailable-per-pool': '0',
         'drain-seconds': '-1',
-        'as-protection': 'standby'
+        'as-protection': 'hibernate'
       })
     ).toEqual([
       expect.stringMatching(/^Input 'health-gate': "alb" is not allowed; use none or elb/),
@@ -76,7 +76,7 @@ describe('health-gate inputs', () => {
         /^Input 'max-unavailable-per-pool': "0" is not allowed; use a whole number from 1 to 1000, or a percentage/
       ),
       expect.stringMatching(/^Input 'drain-seconds': "-1" is not allowed/),
-      expect.stringMatching(/^Input 'as-protection': "standby" is not allowed; use pause .* or none/)
+      expect.stringMatching(/^Input 'as-protection': "hibernate" is not allowed; use pause .*, standby .* or none/)
     ])
   })
 
@@ -90,5 +90,27 @@ describe('health-gate inputs', () => {
     expect(problems({ 'health-gate': 'elb', region: 'xx-nowhere-9', endpoint: 'https://ecs.example.com' })).toEqual([
       expect.stringContaining("Input 'elb-endpoint': required with health-gate: elb")
     ])
+  })
+  it('as-protection: standby needs health-gate: elb and as-group-ids, and is refused on Open Telekom Cloud', () => {
+    const gate = readInputs(
+      source({ ...base, 'health-gate': 'elb', 'as-group-ids': 'asg-1', 'as-protection': 'Standby' })
+    ).healthGate
+    expect(gate).toMatchObject({ protection: 'standby', scalingGroupIds: ['asg-1'] })
+    expect(gate?.asEndpoint?.href).toBe('https://as.ap-southeast-1.myhwclouds.com/')
+    expect(problems({ 'as-protection': 'standby', 'as-group-ids': 'asg-1' })).toEqual([
+      "Input 'as-protection': standby works only with health-gate: elb; use pause or none otherwise"
+    ])
+    expect(problems({ 'health-gate': 'elb', 'as-protection': 'standby' })).toEqual([
+      "Input 'as-protection': standby needs as-group-ids: the scaling groups whose servers go to standby; use pause or none otherwise"
+    ])
+    const otc = { 'health-gate': 'elb', 'as-group-ids': 'asg-1', 'as-protection': 'standby' }
+    for (const extra of [
+      { cloud: 'otc', region: 'eu-de', 'as-endpoint': '' },
+      { cloud: 'huaweicloud', region: 'ap-southeast-1', 'as-endpoint': 'https://as.eu-nl.otc.t-systems.com' }
+    ]) {
+      expect(problems({ ...otc, ...extra })).toEqual([
+        expect.stringMatching(/^Input 'as-protection': standby is not offered by Open Telekom Cloud Auto Scaling/)
+      ])
+    }
   })
 })

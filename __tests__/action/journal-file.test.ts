@@ -28,7 +28,8 @@ const journal: Journal = {
   ],
   pausedGroups: ['asg'],
   unconfirmed: ['s1'],
-  steadyMs: 0
+  steadyMs: 0,
+  standby: []
 }
 
 describe('journal file', () => {
@@ -51,7 +52,7 @@ describe('journal file', () => {
   it('reads a journal without groups or unconfirmed servers as none, and refuses anything else', async () => {
     const path = join(folder, 'journal.json')
     await writeFile(path, JSON.stringify({ version: 1, entries: journal.entries }))
-    expect(readJournal(path)).toEqual({ ...journal, pausedGroups: [], unconfirmed: [], steadyMs: 0 })
+    expect(readJournal(path)).toEqual({ ...journal, pausedGroups: [], unconfirmed: [], steadyMs: 0, standby: [] })
     for (const text of ['null', '{"version":2,"entries":[]}', '{"version":1}']) {
       await writeFile(path, text)
       expect(() => readJournal(path)).toThrow(`${path} is not a journal of this action`)

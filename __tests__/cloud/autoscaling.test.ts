@@ -15,7 +15,8 @@ describe('Auto Scaling client against the emulator', () => {
       id: 'asg-api',
       name: 'asg-api',
       status: 'INSERVICE',
-      isScaling: false
+      isScaling: false,
+      poolIds: ['pool-api']
     })
     await scaling.setPaused('asg-api', true)
     await expect(scaling.group('asg-api')).resolves.toMatchObject({ status: 'PAUSED' })
@@ -54,6 +55,65 @@ describe('Auto Scaling client against the emulator', () => {
   it('reads a group answer without its fields as the group asked for, status unknown', async () => {
     const { scaling, emulator } = await lbClients(emulators, elbFleet())
     emulator.inject('as-group', { kind: 'respond', status: 200, body: { scaling_group: { is_scaling: 'yes' } } })
-    await expect(scaling.group('asg-api')).resolves.toEqual({ id: 'asg-api', name: '', status: '', isScaling: false })
+    await expect(scaling.group('asg-api')).resolves.toEqual({
+      id: 'asg-api',
+      name: '',
+      status: '',
+      isScaling: false,
+      poolIds: []
+    })
+  })
+  it('lists every instance of a group, 100 a page by start_number, with its life-cycle state', async () => {
+    const many = Array.from({ length: 105 }, (_, i) => `x-${i}`)
+    const { scaling, emulator } = await lbClients(emulators, {
+      ...elbFleet(),
+      scalingGroups: [{ id: 'asg-big', instances: many, poolIds: ['pool-web'], auditTimeMinutes: 180 }]
+    })
+    const listed = await scaling.instances('asg-big')
+    expect(listed.map((i) => i.serverId)).toEqual(many)
+    expect(new Set(listed.map((i) => i.lifeCycleState))).toEqual(new Set(['INSERVICE']))
+    const pages = emulator.requests.filter((r) => r.route === 'as-instances').map((r) => r.query.toString())
+    expect(pages).toEqual(['start_number=0&limit=100', 'start_number=100&limit=100'])
+  })
+
+  it('puts instances in standby and back, at most 10 a call, and says which calls were taken', async () => {
+    const { scaling, emulator } = await lbClients(emulators, elbFleet())
+    const ids = Array.from({ length: 10 }, (_, i) => `srv-${15 + i}`)
+    const accepted: string[][] = []
+    await scaling.setStandby('asg-api', ids, true, undefined, (chunk) => accepted.push([...chunk]))
+    expect(accepted).toEqual([ids])
+    expect((await scaling.instances('asg-api')).every((i) => i.lifeCycleState === 'STANDBY')).toBe(true)
+    await scaling.setStandby('asg-api', ids.slice(0, 3), false)
+    const actions = emulator.requests.filter((r) => r.route === 'as-instances-action')
+    expect(actions.map((r) => [r.status, JSON.parse(r.body) as unknown])).toEqual([
+      [204, { action: 'ENTER_STANDBY', instances_id: ids, instance_append: 'no' }],
+      [204, { action: 'EXIT_STANDBY', instances_id: ids.slice(0, 3) }]
+    ])
+    await expect(scaling.setStandby('asg-api', ['srv-15'], false)).rejects.toMatchObject({
+      status: 400,
+      code: 'AS.4038'
+    })
+    expect(emulator.requests.every((r) => r.signatureValid)).toBe(true)
+  })
+
+  it('splits a standby of more than 10 instances into calls of 10; a refused call stops there', async () => {
+    const many = Array.from({ length: 12 }, (_, i) => `srv-${String(i).padStart(2, '0')}`)
+    const { scaling, emulator } = await lbClients(emulators, {
+      ...elbFleet(),
+      scalingGroups: [{ id: 'asg-web', instances: many, poolIds: ['pool-web'], auditTimeMinutes: 180 }]
+    })
+    const accepted: number[] = []
+    await scaling.setStandby('asg-web', many, true, undefined, (chunk) => accepted.push(chunk.length))
+    expect(accepted).toEqual([10, 2])
+    emulator.inject('as-instances-action', {
+      kind: 'respond',
+      status: 400,
+      body: ecsError('AS.4037', 'Batch exit failed.')
+    })
+    accepted.length = 0
+    await expect(
+      scaling.setStandby('asg-web', many, false, undefined, (chunk) => accepted.push(chunk.length))
+    ).rejects.toMatchObject({ code: 'AS.4037' })
+    expect(accepted).toEqual([])
   })
 })

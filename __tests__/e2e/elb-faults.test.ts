@@ -1,10 +1,7 @@
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { type EcsEmulator, gatewayError } from '../emulator'
-import { AS_PATH, lbCall, lbJson } from '../support/elb-fleet'
-import { POOLS, dropped, fastElbFleet, gatedInputs, runPost, savedState, uuid, weights } from '../support/elb-run'
+import { AS_PATH, lbCall } from '../support/elb-fleet'
+import { POOLS, dropped, fastElbFleet, gatedInputs, groupStatus, killedRun, uuid, weights } from '../support/elb-run'
 import { useEmulator } from '../support/fixtures'
 import { outcomes, runAction } from '../support/run-action'
 
@@ -21,34 +18,15 @@ const inputs = (emulator: EcsEmulator, extra: Record<string, string> = {}) =>
 const anyDrained = (emulator: EcsEmulator): boolean =>
   POOLS.some((pool) => emulator.loadBalancing.members(pool).some((m) => m.weight === 0))
 
-async function groupStatus(emulator: EcsEmulator): Promise<string> {
-  const body = await lbJson<{ scaling_group: { scaling_group_status: string } }>(
-    emulator,
-    `${AS_PATH}/scaling_group/asg-api`
-  )
-  return body.scaling_group.scaling_group_status
-}
-
 describe('health-gate: elb under faults', () => {
   it('killed (SIGKILL) mid-wave: the post step, run as the runner does, restores every weight and resumes the group', async () => {
     const emulator = await emulators.start(fastElbFleet())
     const before = weights(emulator)
-    const folder = await mkdtemp(join(tmpdir(), 'elb-state-'))
-    const stateFile = join(folder, 'state')
-    await writeFile(stateFile, '')
-    const given = inputs(emulator)
-    const run = await runAction(given, {
-      env: { GITHUB_STATE: stateFile },
-      keepFiles: true,
-      signalWhen: { ready: () => anyDrained(emulator), signal: 'SIGKILL' }
-    })
+    const { run, state, post: runPost } = await killedRun(inputs(emulator), () => anyDrained(emulator))
     expect(run.exitCode).toBeNull()
     expect(anyDrained(emulator)).toBe(true)
-    const state = await savedState(stateFile)
     expect(Object.keys(state)).toEqual(['STATE_elb_journal'])
-    const env: Record<string, string> = { ...state, RUNNER_TEMP: run.runnerTemp }
-    for (const [name, value] of Object.entries(given)) env[`INPUT_${name.toUpperCase()}`] = value
-    const post = await runPost(env)
+    const post = await runPost()
     expect(post.exitCode, post.stdout).toBe(0)
     expect(post.stdout).toMatch(/Post step: restored \d+ member/)
     expect(weights(emulator)).toEqual(before)

@@ -179,6 +179,29 @@ describe('the health audit', () => {
     expect(listed.members).toMatchObject([{ id: rebound[0].id, operating_status: 'ONLINE' }])
   })
 
+  it('a server taken out of standby while its application still boots is deleted by the audit of a running group (grace not restarted, the default); with exitStandbyRestartsGrace it is not', async () => {
+    for (const lenient of [false, true]) {
+      const clock = manualClock()
+      const fleet = elbFleet({ now: clock.now, bootDelayMs: 60_000 })
+      fleet.scalingGroups = fleet.scalingGroups?.map((g) => ({ ...g, exitStandbyRestartsGrace: lenient }))
+      const emulator = await startEmulator(fleet)
+      const standby = (kind: string): Promise<Response> =>
+        action(emulator, clock, '/scaling_group_instance/asg-api/action', { action: kind, instances_id: ['srv-22'] })
+      expect((await standby('ENTER_STANDBY')).status).toBe(204)
+      await submit(emulator, ['srv-22'], { date: clock.date() })
+      clock.advance(1_000) // the job is done; the application boots for a minute
+      expect((await standby('EXIT_STANDBY')).status).toBe(204)
+      clock.advance(30_000)
+      const removals = emulator.loadBalancing.removals()
+      if (lenient) expect(removals).toEqual([])
+      else {
+        expect(removals).toMatchObject([{ serverId: 'srv-22', deleted: true }])
+        expect(removals[0].reason).toMatch(/^ELB_AUDIT: member \S+ of pool pool-api OFFLINE$/)
+        expect(await serverStatus(emulator, clock, 'srv-22')).toBe('DELETED')
+      }
+    }
+  })
+
   it('NOVA_AUDIT treats a rebooting server as unhealthy; a manually added instance is removed, not deleted', async () => {
     const clock = manualClock()
     const emulator = await startEmulator({

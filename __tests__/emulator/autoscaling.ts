@@ -14,7 +14,8 @@
  * INSERVICE instance is unhealthy under ELB_AUDIT when, past its grace period, a member of it in
  * one of the group's pools shows OFFLINE, and under NOVA_AUDIT when its server is not ACTIVE (a
  * reboot counts: the harsher reading, no source says either way). Unhealthy: `health_status`
- * ERROR, and unless the group is paused, removed at once (and recorded in `removals`).
+ * ERROR, and unless the group is paused, removed at once (and recorded in `removals`). Whether
+ * EXIT_STANDBY starts the grace period again is not documented: by default it does not (harsh).
  */
 import type { Route } from './core'
 import { newMember, shownStatus, type PoolState } from './elb-health'
@@ -46,6 +47,7 @@ interface Group {
   auditTimeMinutes: number
   graceSeconds: number
   paused: boolean
+  exitRestartsGrace: boolean
 }
 
 const asError = (status: number, code: string, message: string): Reply => ({ status, body: ecsError(code, message) })
@@ -75,7 +77,8 @@ function buildGroup(spec: EmulatorScalingGroup): Group {
     auditMethod: spec.auditMethod ?? (poolIds.length > 0 ? 'ELB_AUDIT' : 'NOVA_AUDIT'),
     auditTimeMinutes: minutes,
     graceSeconds: spec.gracePeriodSeconds ?? 600,
-    paused: spec.paused ?? false
+    paused: spec.paused ?? false,
+    exitRestartsGrace: spec.exitStandbyRestartsGrace ?? false
   }
 }
 
@@ -222,7 +225,8 @@ export class AutoScalingService {
   /**
    * ENTER_STANDBY: INSERVICE instances stop being audited and are unbound from the group's pools.
    * EXIT_STANDBY: STANDBY instances are bound again, as new members (new ids, weight
-   * `listenerWeight`, INITIAL until their first probe), and audited again.
+   * `listenerWeight`, INITIAL until their first probe), and audited again: at once, unless the
+   * group's `exitStandbyRestartsGrace` starts their grace period again.
    */
   private instancesAction(id: string, body: string): Reply {
     return this.withGroup(id, (group) => {
@@ -267,7 +271,8 @@ export class AutoScalingService {
   private exitStandby(group: Group, instance: Instance): void {
     const now = this.world.now()
     instance.lifeCycle = 'INSERVICE'
-    instance.joinedAt = now
+    // Unknown whether the grace period starts again: by default it does not (the harsh side).
+    if (group.exitRestartsGrace) instance.joinedAt = now
     for (const pool of group.pools) {
       const address = this.world.addressOf(instance.serverId)
       pool.members.push(newMember(instance.serverId, address, 80, group.listenerWeight, 'INITIAL', now))

@@ -105,6 +105,11 @@ export interface EmulatorScalingGroup {
   gracePeriodSeconds?: number
   /** Starts paused (`scaling_group_status` PAUSED); default false. */
   paused?: boolean
+  /**
+   * Whether EXIT_STANDBY starts the instance's grace period again. Huawei does not say; the
+   * default, false, is the harsh side: an instance back from standby is audited at once.
+   */
+  exitStandbyRestartsGrace?: boolean
 }
 
 /** Requests per sliding window, answered 429 APIG.0308 beyond it. */

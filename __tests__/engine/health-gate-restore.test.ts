@@ -26,7 +26,8 @@ describe('restoring from a journal', () => {
       ],
       pausedGroups: [],
       unconfirmed: [],
-      steadyMs: 0
+      steadyMs: 0,
+      standby: []
     }
     const { deps } = ports(elb, clock)
     const { results, alerts } = await restoreAll(journal, deps, 60_000, () => {})
@@ -60,7 +61,8 @@ describe('restoring from a journal', () => {
       ],
       pausedGroups: [],
       unconfirmed: [],
-      steadyMs: 0
+      steadyMs: 0,
+      standby: []
     }
     const { alerts } = await restoreAll(journal, ports(elb, clock).deps, 60_000, () => {})
     expect(alerts).toEqual([
@@ -85,7 +87,8 @@ describe('resuming the paused groups', () => {
     })),
     pausedGroups: ['asg'],
     unconfirmed: ids,
-    steadyMs: 0
+    steadyMs: 0,
+    standby: []
   })
 
   it('resumes a group only once the servers of the interrupted wave are healthy again', async () => {

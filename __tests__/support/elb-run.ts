@@ -1,9 +1,11 @@
-import { readFile } from 'node:fs/promises'
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { spawn } from 'node:child_process'
-import { resolve } from 'node:path'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import { DEFAULT_PROJECT_ID, type EcsEmulator, type EmulatorOptions } from '../emulator'
-import { elbFleet, type ElbFleetOptions, serverId } from './elb-fleet'
+import { AS_PATH, elbFleet, type ElbFleetOptions, lbJson, serverId } from './elb-fleet'
 import { EMULATOR_KEY, serverIds } from './fixtures'
+import { type ActionRun, runAction } from './run-action'
 
 export const POST_BUNDLE = resolve(__dirname, '../../dist/post/index.js')
 /** The action takes UUIDs only: the fleet's srv-NN are renamed to these (member ids keep srv-NN). */
@@ -76,6 +78,17 @@ export function weights(emulator: EcsEmulator): Record<string, Record<string, nu
   )
 }
 
+/** Per pool and server, the weights of its members (member ids may change: standby re-creates them). */
+export function serverWeights(emulator: EcsEmulator): Record<string, Record<string, number[]>> {
+  return Object.fromEntries(
+    POOLS.map((pool) => {
+      const byServer: Record<string, number[]> = {}
+      for (const m of emulator.loadBalancing.members(pool)) (byServer[m.serverId] ??= []).push(m.weight)
+      return [pool, byServer]
+    })
+  )
+}
+
 /** Requests dropped in all pools. */
 export function dropped(emulator: EcsEmulator): number {
   return Object.values(emulator.loadBalancing.traffic()).reduce((sum, pool) => sum + pool.dropped, 0)
@@ -110,4 +123,33 @@ export async function runPost(env: Record<string, string>): Promise<{ exitCode: 
     child.on('close', done)
   })
   return { exitCode, stdout }
+}
+
+/**
+ * Runs the action with a GITHUB_STATE file and kills it (SIGKILL) once `ready()` holds; `post()`
+ * then runs the post step as the runner would, with the same inputs and the state it saved.
+ */
+export async function killedRun(
+  inputs: Record<string, string>,
+  ready: () => boolean
+): Promise<{ run: ActionRun; state: Record<string, string>; post: () => ReturnType<typeof runPost> }> {
+  const folder = await mkdtemp(join(tmpdir(), 'elb-state-'))
+  const stateFile = join(folder, 'state')
+  await writeFile(stateFile, '')
+  const run = await runAction(inputs, {
+    env: { GITHUB_STATE: stateFile },
+    keepFiles: true,
+    signalWhen: { ready, signal: 'SIGKILL' }
+  })
+  const state = await savedState(stateFile)
+  const env: Record<string, string> = { ...state, RUNNER_TEMP: run.runnerTemp }
+  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
+  return { run, state, post: () => runPost(env) }
+}
+
+/** `scaling_group_status` of the fleet's group asg-api. */
+export async function groupStatus(emulator: EcsEmulator): Promise<string> {
+  const path = `${AS_PATH}/scaling_group/asg-api`
+  return (await lbJson<{ scaling_group: { scaling_group_status: string } }>(emulator, path)).scaling_group
+    .scaling_group_status
 }

@@ -128,15 +128,82 @@ export async function webFleet(n: number, ...more: FakePool[]) {
   return { clock, web, elb, topology }
 }
 
-export function fakeScaling(groups: Record<string, string>, clock: { now: number }, refuse?: ApiError) {
+/** A scaling group of the fake: its pools (standby unbinds from them) and its instances. */
+export interface FakeGroup {
+  poolIds: string[]
+  servers: string[]
+  /** Weight of the members re-created on EXIT_STANDBY; default 1. */
+  listenerWeight?: number
+}
+
+/**
+ * In-memory Auto Scaling: pause/resume; and, for `standby.groups`, instance lists and
+ * ENTER_STANDBY (members leave the group's pools) / EXIT_STANDBY (new members `{pool}.{server}.new{n}`,
+ * the listener weight, INITIAL), at most 10 per call, as the emulator does. `refuseStandby`
+ * refuses the next standby call of that kind (after `after` calls of it went through).
+ */
+export function fakeScaling(
+  groups: Record<string, string>,
+  clock: { now: number },
+  refuse?: ApiError,
+  standby: { pools: FakePool[]; groups: Partial<Record<string, FakeGroup>> } = { pools: [], groups: {} }
+) {
   const calls: string[] = []
-  const scaling: ScalingPort & { calls: string[] } = {
+  const lifeCycle = new Map<string, string>()
+  let created = 0
+  const scaling: ScalingPort & {
+    calls: string[]
+    lifeCycle: typeof lifeCycle
+    refuseStandby: { enter: boolean; error: ApiError; after?: number } | undefined
+  } = {
     calls,
-    group: (id) => Promise.resolve({ id, name: id, status: groups[id], isScaling: false }),
+    lifeCycle,
+    refuseStandby: undefined,
+    group: (id) =>
+      Promise.resolve({
+        id,
+        name: id,
+        status: groups[id],
+        isScaling: false,
+        poolIds: standby.groups[id]?.poolIds ?? []
+      }),
     setPaused(id, paused) {
       if (refuse !== undefined) return Promise.reject(refuse)
       calls.push(`${paused ? 'pause' : 'resume'} ${id} at ${clock.now}`)
       groups[id] = paused ? 'PAUSED' : 'INSERVICE'
+      return Promise.resolve()
+    },
+    instances: (id) =>
+      Promise.resolve(
+        (standby.groups[id]?.servers ?? []).map((serverId) => ({
+          serverId,
+          lifeCycleState: lifeCycle.get(serverId) ?? 'INSERVICE'
+        }))
+      ),
+    setStandby(id, ids, enter, _giveUpAt, accepted) {
+      const group = standby.groups[id] ?? { poolIds: [], servers: [] }
+      for (let start = 0; start < ids.length; start += 10) {
+        const chunk = ids.slice(start, start + 10)
+        const refusal = scaling.refuseStandby
+        if (refusal?.enter === enter && (refusal.after ?? 0) > 0) refusal.after = (refusal.after ?? 0) - 1
+        else if (refusal?.enter === enter) {
+          scaling.refuseStandby = undefined
+          return Promise.reject(refusal.error)
+        }
+        calls.push(`${enter ? 'enter' : 'exit'} ${id} ${chunk.join(',')} at ${clock.now}`)
+        for (const serverId of chunk) {
+          lifeCycle.set(serverId, enter ? 'STANDBY' : 'INSERVICE')
+          for (const p of standby.pools.filter((x) => group.poolIds.includes(x.id))) {
+            if (enter) p.members = p.members.filter((m) => m.instanceId !== serverId)
+            else
+              p.members.push({
+                ...member(p.id, serverId, group.listenerWeight ?? 1, 'INITIAL'),
+                id: `${p.id}.${serverId}.new${++created}`
+              })
+          }
+        }
+        accepted?.(chunk)
+      }
       return Promise.resolve()
     }
   }

@@ -1,6 +1,6 @@
 import type { GateReport } from '../engine/health-gate/gate'
 import { POOL_GONE } from '../engine/health-gate/restore'
-import { countHealthy } from '../engine/health-gate/types'
+import { type Journal, type JournalEntry, countHealthy } from '../engine/health-gate/types'
 import { escapeHtml, cappedTable, table } from './html'
 import type { PreparedGate } from './health-gate'
 
@@ -67,11 +67,28 @@ function deletedPools(report: GateReport | undefined): Set<string> {
   return new Set([...found, ...restored])
 }
 
-/** Per server: its pools, and whether each weight is back. */
+/** One journal entry's state for the report. */
+function entryState(e: JournalEntry, deleted: Set<string>): string {
+  if (e.state === 'gone') return deleted.has(e.poolId) ? 'pool deleted' : 'member deleted'
+  if (e.state === 'restored') return e.previousMemberId ? `restored as new member ${e.memberId}` : 'restored'
+  if (e.state === 'unbinding' || e.state === 'unbound') return `OUT OF THE POOL (standby in ${e.standbyGroup ?? ''})`
+  if (e.state === 'rebound')
+    return `new member ${e.memberId} STILL AT ITS GROUP'S WEIGHT (set it to ${e.originalWeight})`
+  return `STILL AT 0 (set ${e.memberId} to ${e.originalWeight})`
+}
+
+/** Where the server was in standby, and whether it is out again. */
+function standbyCell(journal: Journal | undefined, serverId: string): string {
+  const entry = journal?.standby.find((s) => s.serverId === serverId)
+  if (entry === undefined) return ''
+  return entry.state === 'exited' ? `${entry.groupId} (out again)` : `${entry.groupId}: STILL IN STANDBY`
+}
+
+/** Per server: its pools, and whether each weight is back; with standby, its group. */
 function serverRows(prepared: PreparedGate, report: GateReport | undefined): (string | number)[][] {
   const journal = prepared.gate?.journal
+  const withStandby = prepared.topology.standby !== undefined
   const deleted = deletedPools(report)
-  const gone = (poolId: string): string => (deleted.has(poolId) ? 'pool deleted' : 'member deleted')
   return [...prepared.topology.memberships].flatMap(([serverId, memberships]) => {
     if (memberships.length === 0) return []
     const pools = memberships.map((m) => m.poolId).join(', ')
@@ -79,17 +96,13 @@ function serverRows(prepared: PreparedGate, report: GateReport | undefined): (st
     const state =
       entries.length === 0
         ? 'not drained'
-        : entries.every((e) => e.state === 'restored')
+        : entries.every((e) => e.state === 'restored' && e.previousMemberId === undefined)
           ? 'restored'
-          : entries
-              .map(
-                (e) =>
-                  `${e.poolId}: ${e.state === 'gone' ? gone(e.poolId) : e.state === 'restored' ? 'restored' : `STILL AT 0 (set ${e.memberId} to ${e.originalWeight})`}`
-              )
-              .join('; ')
+          : entries.map((e) => `${e.poolId}: ${entryState(e, deleted)}`).join('; ')
     const wave = report?.waves.find((w) => w.servers.includes(serverId))
     const healthy = wave ? seconds(wave.timeToHealthyMs[serverId]) || 'never' : ''
-    return [[serverId, pools, healthy, state]]
+    const row = [serverId, pools, healthy, state]
+    return [withStandby ? [...row, standbyCell(journal, serverId)] : row]
   })
 }
 
@@ -153,7 +166,7 @@ function summary(prepared: PreparedGate, report: GateReport | undefined, pools: 
     parts.push(...fallbackSection(report))
     parts.push(
       cappedTable(
-        ['Server', 'Pools', 'Time to healthy', 'Weight'],
+        ['Server', 'Pools', 'Time to healthy', 'Weight', ...(prepared.topology.standby ? ['Standby in'] : [])],
         serverRows(prepared, report),
         (r) => r,
         'servers',

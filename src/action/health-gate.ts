@@ -3,8 +3,10 @@ import type { Authenticator } from '../cloud/auth'
 import { AutoScalingClient } from '../cloud/autoscaling'
 import { ElbClient } from '../cloud/elb'
 import { discover } from '../engine/health-gate/discover'
+import { discoverStandby } from '../engine/health-gate/standby-discover'
 import { type GateReport, HealthGate } from '../engine/health-gate/gate'
-import { openEntries, restoreAll } from '../engine/health-gate/restore'
+import { inStandby, needsRestore, openEntries, restoreAll } from '../engine/health-gate/restore'
+import { exitStandbyHint } from '../engine/health-gate/scaling-groups'
 import type { Journal, SaveJournal, Topology } from '../engine/health-gate/types'
 import { WEIGHT_PROPAGATION_MS, timingWarnings } from '../engine/health-gate/timing'
 import { sizeWaves } from '../engine/health-gate/waves'
@@ -95,6 +97,18 @@ export async function prepareGate(
 ): Promise<PreparedGate> {
   const clients = gateClients(settings, connection, io.cancellation, elbGiveUpLimit(run.deadline))
   const topology = await discover(chosen, settings, clients.elb, run.deadline)
+  if (settings.protection === 'standby' && clients.scaling !== undefined) {
+    const found = await discoverStandby(
+      chosen,
+      settings.scalingGroupIds,
+      clients.scaling,
+      settings.poolIds,
+      run.deadline
+    )
+    topology.standby = found.standby
+    topology.refusals.push(...found.refusals)
+    topology.notes.push(...found.notes)
+  }
   if (topology.refusals.length > 0) {
     throw new Error(
       `health-gate: elb refused to start; nothing was changed:\n${topology.refusals.map((r) => `- ${r}`).join('\n')}`
@@ -120,7 +134,8 @@ export async function prepareGate(
       pollIntervalMs: run.pollIntervalMs,
       stablePolls: STABLE_POLLS,
       deadline: run.deadline,
-      scalingGroupIds: settings.scalingGroupIds
+      // Paused around each wave with pause; with standby, only while the servers turn healthy again.
+      scalingGroupIds: settings.protection === 'pause' ? settings.scalingGroupIds : []
     },
     { ...clients, clock, sleep, random, log: io.log, signal: io.cancellation },
     save
@@ -143,7 +158,7 @@ export async function restoreJournal(
   save: SaveJournal,
   graceMs: number
 ): Promise<Pick<GateReport, 'restores' | 'alerts'>> {
-  if (openEntries(journal).length === 0 && journal.pausedGroups.length === 0) return { restores: [], alerts: [] }
+  if (!needsRestore(journal)) return { restores: [], alerts: [] }
   const signal = AbortSignal.timeout(graceMs)
   const limit = io.cancellation.aborted
     ? `the runner's grace after the cancellation (${formatDuration(graceMs)})`
@@ -162,12 +177,15 @@ export async function restoreJournal(
     const left = openEntries(journal).map(
       (e) => `${e.memberId} (server ${e.serverId}, pool ${e.poolId}) → weight ${e.originalWeight}`
     )
-    return {
-      restores: [],
-      alerts: [
-        `Restoring the drained members failed (${errorMessage(error)}); set these back by hand: ${left.join('; ')}`
-      ]
+    const alerts = [
+      `Restoring the drained members failed (${errorMessage(error)}); set these back by hand: ${left.join('; ') || 'none'}`
+    ]
+    for (const { groupId, serverId } of inStandby(journal)) {
+      alerts.push(
+        `Server ${serverId} may still be in standby in scaling group ${groupId}. ${exitStandbyHint(groupId, [serverId])}`
+      )
     }
+    return { restores: [], alerts }
   }
 }
 

@@ -28,6 +28,7 @@ export function readJournal(path: string): Journal {
     entries: parsed.entries,
     pausedGroups: parsed.pausedGroups ?? [],
     unconfirmed: parsed.unconfirmed ?? [],
-    steadyMs: parsed.steadyMs ?? 0
+    steadyMs: parsed.steadyMs ?? 0,
+    standby: parsed.standby ?? []
   }
 }

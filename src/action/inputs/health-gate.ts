@@ -19,8 +19,11 @@ export interface HealthGateSettings {
   /** Only these pools; undefined: every pool of a selected server. */
   poolIds: string[] | undefined
   scalingGroupIds: string[]
-  /** pause: each group paused around each wave; none: groups left alone. */
-  protection: 'pause' | 'none'
+  /**
+   * pause: each group paused around each wave; standby: the wave's servers in standby in their
+   * group, the group paused only while they turn healthy again; none: groups left alone.
+   */
+  protection: Protection
   elbEndpoint: URL
   asEndpoint: URL | undefined
 }
@@ -35,13 +38,30 @@ function parseIds(name: string, text: string): string[] {
   return ids
 }
 
-function parseProtection(text: string): 'pause' | 'none' {
+export type Protection = 'pause' | 'standby' | 'none'
+
+function parseProtection(text: string): Protection {
   const value = (text || 'pause').toLowerCase()
-  if (value === 'pause' || value === 'none') return value
+  if (value === 'pause' || value === 'standby' || value === 'none') return value
   throw new InputError(
     'as-protection',
-    `${quoted(text)} is not allowed; use pause (pause each group around each wave) or none`
+    `${quoted(text)} is not allowed; use pause (pause each group around each wave), standby (each wave's servers in standby in their group) or none`
   )
+}
+
+const OTC_HOST = /\.otc\.t-systems\.com$/i
+
+/** `as-protection: standby` needs health-gate: elb, as-group-ids, and a cloud whose Auto Scaling has standby. */
+function checkStandby(mode: string, groups: string[], endpoints: EndpointInputs, asText: string): void {
+  const refuse = (why: string): never => {
+    throw new InputError('as-protection', `standby ${why}; use pause or none otherwise`)
+  }
+  if (mode !== 'elb') refuse('works only with health-gate: elb')
+  if (groups.length === 0) refuse('needs as-group-ids: the scaling groups whose servers go to standby')
+  const asHost = /^https?:\/\/([^/:]+)/i.exec(asText)?.[1] ?? ''
+  if (endpoints.cloud === 'otc' || OTC_HOST.test(asHost)) {
+    refuse('is not offered by Open Telekom Cloud Auto Scaling (its batch instance actions have no ENTER_STANDBY)')
+  }
 }
 
 /** An endpoint input, else the cloud's default for the region; an error naming the input when neither. */
@@ -91,10 +111,11 @@ export function readHealthGate(source: InputSource, endpoints: EndpointInputs, p
   // Read even when unused, like every input, so the list of inputs read is always the same.
   const elbText = input('elb-endpoint')
   const asText = input('as-endpoint')
+  if (protection === 'standby') problems.check(() => checkStandby(mode, scalingGroupIds, endpoints, asText))
   if (mode !== 'elb') return { healthGate: undefined }
   const elbEndpoint = problems.check(() => serviceEndpoint('elb-endpoint', elbText, endpoints, 'elb'))
   const asEndpoint =
-    scalingGroupIds.length > 0 && protection === 'pause'
+    scalingGroupIds.length > 0 && protection !== 'none'
       ? problems.check(() => serviceEndpoint('as-endpoint', asText, endpoints, 'as'))
       : undefined
   return {
@@ -103,7 +124,7 @@ export function readHealthGate(source: InputSource, endpoints: EndpointInputs, p
       drainMs,
       healthTimeoutMs,
       poolIds: poolIds.length > 0 ? poolIds : undefined,
-      scalingGroupIds: protection === 'pause' ? scalingGroupIds : [],
+      scalingGroupIds: protection === 'none' ? [] : scalingGroupIds,
       protection,
       elbEndpoint,
       asEndpoint

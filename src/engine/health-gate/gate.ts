@@ -13,6 +13,8 @@ import {
   takeFallbacks
 } from './health-wait'
 import { POOL_GONE, type RestoreResult, isGone, openEntries, resumeGroups, restoreEntries } from './restore'
+import { pauseGroup } from './scaling-groups'
+import { type StandbyContext, type StandbyProblems, bringBack, enterStandby, unbindingGroup } from './standby'
 import { drainWait } from './timing'
 import {
   type GatePorts,
@@ -22,7 +24,8 @@ import {
   type Membership,
   type SaveJournal,
   type Topology,
-  isHealthy
+  isHealthy,
+  isPending
 } from './types'
 
 export interface GateSettings {
@@ -79,7 +82,7 @@ const ELB_PATIENCE_MS = 60_000
  * weights and resumes the groups.
  */
 export class HealthGate implements WaveGuard {
-  readonly journal: Journal = { version: 1, entries: [], pausedGroups: [], unconfirmed: [], steadyMs: 0 }
+  readonly journal: Journal = { version: 1, entries: [], pausedGroups: [], unconfirmed: [], steadyMs: 0, standby: [] }
   readonly report: GateReport = { waves: [], restores: [], deletedPools: [], alerts: [] }
   private readonly foreignPaused = new Set<string>()
   private current: { report: WaveReport; counts: Map<string, PoolCounts>; restartAt: number } | undefined
@@ -176,9 +179,12 @@ export class HealthGate implements WaveGuard {
     const why = wait.why === undefined ? '' : `, longer than drain-seconds: ${wait.why}`
     this.ports.log.info(`Wave ${wave}: drained; waiting ${formatDuration(wait.ms)} for in-flight requests${why}`)
     await this.ports.sleep(wait.ms, this.ports.signal)
+    if (this.ports.signal.aborted) return 'Not restarted: the run was cancelled while draining.'
+    const entered = await this.enterStandby(wave, serverIds)
+    if (entered !== null) return entered
     report.drainMs = this.ports.clock() - started
     this.current.restartAt = this.ports.clock()
-    return this.ports.signal.aborted ? 'Not restarted: the run was cancelled while draining.' : null
+    return null
   }
 
   /** Waits (up to the health timeout) until every pool can lose the wave's healthy members and stay at its minimum. */
@@ -217,36 +223,77 @@ export class HealthGate implements WaveGuard {
     for (const groupId of this.settings.scalingGroupIds) {
       if (this.journal.pausedGroups.includes(groupId) || this.foreignPaused.has(groupId)) continue
       try {
-        const group = await scaling.group(groupId)
-        if (group.status === 'PAUSED') {
-          this.foreignPaused.add(groupId)
-          log.warning(`Scaling group ${groupId} was already paused before this run: left paused, never resumed by it.`)
-          continue
-        }
-        this.journal.pausedGroups.push(groupId)
-        this.save(this.journal)
-        await scaling.setPaused(groupId, true, this.giveUpAt())
-        log.info(`Paused scaling group ${groupId} for the restart`)
+        await pauseGroup(groupId, this.journal, { scaling, log }, this.foreignPaused, this.giveUpAt(), this.save)
       } catch (error) {
-        this.journal.pausedGroups = this.journal.pausedGroups.filter((id) => id !== groupId)
-        this.save(this.journal)
         return `Not restarted: scaling group ${groupId} could not be paused (${errorMessage(error)}), and a reboot could get its servers deleted as unhealthy.`
       }
     }
     return null
   }
 
-  /** Journals, then sets every member of the wave to weight 0, one batch-update per pool, pools in parallel. */
+  /** What standby needs, when the run puts servers in standby (as-protection: standby). */
+  private standbyContext(): StandbyContext | undefined {
+    const { scaling, elb, log, clock, sleep, signal } = this.ports
+    if (this.topology.standby === undefined || scaling === undefined) return undefined
+    const ports = { scaling, elb, log, clock, sleep, signal }
+    const context = { journal: this.journal, save: this.save, foreign: this.foreignPaused, ports }
+    return { ...context, giveUpAt: this.giveUpAt(), pollMs: this.settings.pollIntervalMs }
+  }
+
+  /**
+   * Journals, then sets every member of the wave to weight 0, one batch-update per pool, pools in
+   * parallel; members that standby will take out too, so that their requests drain before Auto
+   * Scaling unbinds them. On a failure, everything is put back and the wave is refused.
+   */
   private async drain(wave: number, serverIds: readonly string[], memberships: Membership[]): Promise<string | null> {
     const entries: JournalEntry[] = memberships
       .filter((m) => !this.isDeleted(m.poolId))
-      .map((m) => ({ ...m, state: 'draining', wave }))
+      .map((m) => {
+        const standbyGroup = unbindingGroup(this.topology.standby, m)
+        return { ...m, state: 'draining', wave, ...(standbyGroup === undefined ? {} : { standbyGroup }) }
+      })
     this.journal.entries.push(...entries)
     this.journal.unconfirmed.push(...serverIds)
     for (const { poolId } of memberships) {
       this.journal.steadyMs = Math.max(this.journal.steadyMs, staleGuardMs(this.pool(poolId)))
     }
     this.save(this.journal)
+    const failed = await this.setZero(entries)
+    if (failed.length > 0) {
+      await this.undo(wave)
+      return `Not restarted: draining wave ${wave} failed (${failed.join('; ')}); what was drained was restored.`
+    }
+    for (const entry of entries) entry.state = 'drained'
+    this.save(this.journal)
+    const pools = new Set(entries.map((e) => e.poolId)).size
+    this.ports.log.info(
+      `Wave ${wave}: ${plural(entries.length, 'member')} of ${plural(serverIds.length, 'server')} set to weight 0 in ${plural(pools, 'pool')}`
+    )
+    return null
+  }
+
+  /**
+   * After the drain: puts the wave's servers that are in a scaling group into standby (journaled
+   * first; AS then takes their drained members out of the group's pools). On a refusal what
+   * entered comes out again, the weights go back, and the wave is refused.
+   */
+  private async enterStandby(wave: number, serverIds: readonly string[]): Promise<string | null> {
+    const context = this.standbyContext()
+    const standby = this.topology.standby
+    if (context === undefined || standby === undefined) return null
+    for (const entry of this.journal.entries) {
+      if (entry.wave === wave && entry.standbyGroup !== undefined && entry.state === 'drained') entry.state = 'unbinding'
+    }
+    const refused = await enterStandby(context, wave, standby, serverIds)
+    if (refused === null) return null
+    // Cancelled: the run's restore, on clients of its own, brings them back.
+    if (this.ports.signal.aborted) return 'Not restarted: the run was cancelled while entering standby.'
+    await this.undo(wave)
+    return refused
+  }
+
+  /** Weight 0 for `entries`, one batch-update per pool, pools in parallel: the failures, one line per pool. */
+  private async setZero(entries: JournalEntry[]): Promise<string[]> {
     const pools = [...new Set(entries.map((e) => e.poolId))]
     const giveUpAt = this.giveUpAt()
     const outcomes = await Promise.allSettled(
@@ -258,21 +305,34 @@ export class HealthGate implements WaveGuard {
         )
       )
     )
-    const failed = outcomes.flatMap((o, i) =>
-      o.status === 'rejected' ? [`pool ${pools[i]}: ${errorMessage(o.reason)}`] : []
+    return outcomes.flatMap((o, i) => (o.status === 'rejected' ? [`pool ${pools[i]}: ${errorMessage(o.reason)}`] : []))
+  }
+
+  /** A refused wave: its servers out of standby again, its drained members back at their weights. */
+  private async undo(wave: number): Promise<void> {
+    await this.exitStandby(wave)
+    const open = this.journal.entries.filter((e) => e.wave === wave && (e.state === 'draining' || isPending(e)))
+    this.report.restores.push(...(await restoreEntries(this.journal, open, this.ports.elb, this.giveUpAt(), this.save)))
+  }
+
+  /**
+   * Brings the wave's servers out of standby (their groups paused first, see bringBack) and points
+   * the gate at the NEW members AS created. Problems become alerts, and fail their servers.
+   */
+  private async exitStandby(wave: number): Promise<StandbyProblems> {
+    const context = this.standbyContext()
+    if (context === undefined) return new Map()
+    const problems = await bringBack(
+      context,
+      this.journal.standby.filter((s) => s.wave === wave)
     )
-    if (failed.length > 0) {
-      this.report.restores.push(
-        ...(await restoreEntries(this.journal, entries, this.ports.elb, this.giveUpAt(), this.save))
-      )
-      return `Not restarted: draining wave ${wave} failed (${failed.join('; ')}); what was drained was restored.`
+    for (const entry of this.journal.entries.filter((e) => e.wave === wave && e.previousMemberId !== undefined)) {
+      const memberships = this.topology.memberships.get(entry.serverId) ?? []
+      const old = memberships.find((m) => m.poolId === entry.poolId && m.memberId === entry.previousMemberId)
+      if (old !== undefined) old.memberId = entry.memberId
     }
-    for (const entry of entries) entry.state = 'drained'
-    this.save(this.journal)
-    this.ports.log.info(
-      `Wave ${wave}: ${plural(entries.length, 'member')} of ${plural(serverIds.length, 'server')} set to weight 0 in ${plural(pools.length, 'pool')}`
-    )
-    return null
+    for (const [serverId, why] of problems) this.report.alerts.push(`Server ${serverId}: ${why}`)
+    return problems
   }
 
   async after(wave: number, serverIds: readonly string[]): Promise<Map<string, string>> {
@@ -282,6 +342,7 @@ export class HealthGate implements WaveGuard {
     const { clock } = this.ports
     const jobEndedAt = clock()
     current.report.jobMs = jobEndedAt - current.restartAt
+    const problems = await this.exitStandby(wave)
     const open = this.journal.entries.filter((e) => e.wave === wave && e.state === 'drained')
     const shared = open.filter((e) => !this.pool(e.poolId).loadBalancer.guaranteed)
     if (shared.length > 0) await this.restore(shared)
@@ -292,8 +353,9 @@ export class HealthGate implements WaveGuard {
       current.report.timeToHealthyMs[watch.serverId] = watch.healthyAt === null ? null : watch.healthyAt - jobEndedAt
       if (watch.healthyAt === null) failures.set(watch.serverId, this.describeTimeout(watch))
     }
+    for (const [serverId, why] of problems) failures.set(serverId, why)
     const restoreStarted = clock()
-    const left = this.journal.entries.filter((e) => e.wave === wave && e.state === 'drained')
+    const left = this.journal.entries.filter((e) => e.wave === wave && isPending(e))
     if (left.length > 0) await this.restore(left)
     observe(current.counts, await this.readPools([...current.counts.keys()]))
     current.report.pools = [...current.counts.values()]
@@ -336,7 +398,7 @@ export class HealthGate implements WaveGuard {
         } else fallbacks.push(...takeFallbacks(watch, context))
       }
       if (fallbacks.length > 0) await this.fallBack(fallbacks)
-      const restorable = this.journal.entries.filter((e) => ready.includes(e.serverId) && e.state === 'drained')
+      const restorable = this.journal.entries.filter((e) => ready.includes(e.serverId) && isPending(e))
       if (restorable.length > 0) await this.restore(restorable)
       if (watches.every((w) => w.healthyAt !== null) || signal.aborted) return
       if (clock() + this.pollMs(poolIds) > until) return

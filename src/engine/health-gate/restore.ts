@@ -7,10 +7,14 @@ import {
   type JournalEntry,
   type SaveJournal,
   type ScalingPort,
+  type StandbyEntry,
   byPool,
-  isHealthy
+  isHealthy,
+  isPending
 } from './types'
 import type { Logger, Sleep } from '../../shared/ports'
+import { resumeHint } from './scaling-groups'
+import { bringBack, isUnbound } from './standby'
 
 /** What became of one drained member when it was put back. */
 export interface RestoreResult {
@@ -35,9 +39,24 @@ export const isGone = (error: unknown): boolean =>
 /** The detail of a `gone` result whose whole pool was deleted. */
 export const POOL_GONE = 'nothing to restore: the pool no longer exists'
 
-/** Entries not yet put back. */
+/** Entries not yet put back by a weight write (members standby took out come back by exiting it). */
 export function openEntries(journal: Journal): JournalEntry[] {
-  return journal.entries.filter((entry) => entry.state === 'draining' || entry.state === 'drained')
+  return journal.entries.filter((entry) => entry.state === 'draining' || isPending(entry))
+}
+
+/** Servers this run put in standby that are not known to be out of it. */
+export function inStandby(journal: Journal): StandbyEntry[] {
+  return journal.standby.filter((entry) => entry.state !== 'exited')
+}
+
+/** Whether the journal holds anything to put back: a drained member, a paused group, a server in standby. */
+export function needsRestore(journal: Journal): boolean {
+  return (
+    openEntries(journal).length > 0 ||
+    journal.pausedGroups.length > 0 ||
+    inStandby(journal).length > 0 ||
+    journal.entries.some(isUnbound)
+  )
 }
 
 /** A pool's members by id, or undefined when the pool itself no longer exists. */
@@ -67,6 +86,8 @@ const restored = (entry: JournalEntry): RestoreResult => ({
 /** What to do with one entry, given its member as read now. */
 function judge(entry: JournalEntry, member: ElbMember | undefined, sent: Set<JournalEntry>): RestoreResult | 'raise' {
   if (member === undefined) return { entry, outcome: 'gone', detail: 'the member is no longer in the pool' }
+  // Re-created by Auto Scaling at its listener weight when the server left standby: set back.
+  if (entry.state === 'rebound' && member.weight !== entry.originalWeight) return 'raise'
   if (member.weight === 0) return 'raise'
   // Sent back by this run before a later member of the same call stopped it: this run's doing.
   if (member.weight === entry.originalWeight && sent.has(entry)) return restored(entry)
@@ -197,7 +218,7 @@ export async function resumeGroups(
   }
   const alerts: string[] = []
   for (const groupId of [...journal.pausedGroups]) {
-    const how = `Resume it once its servers are healthy: in the console (Auto Scaling > the group > Enable), or POST /autoscaling-api/v1/{project_id}/scaling_group/${groupId}/action with {"action":"resume"}.`
+    const how = resumeHint(groupId)
     if (!healthy) {
       alerts.push(
         `Scaling group ${groupId} was left PAUSED: servers it restarted (${journal.unconfirmed.join(', ')}) were not healthy yet, and a resumed group would delete them. ${how}`
@@ -216,13 +237,24 @@ export async function resumeGroups(
   return alerts
 }
 
-/** Everything still drained put back, then the paused groups resumed when safe: after a failure, a cancellation, or in the post step. */
+/**
+ * Everything still drained put back, then the paused groups resumed when safe: after a failure,
+ * a cancellation, or in the post step. Servers still in standby are first brought back (their
+ * group paused, exited, their new members found), and their new members set to their weights.
+ */
 export async function restoreAll(
   journal: Journal,
   ports: RestorePorts,
   giveUpAt: number,
   save: SaveJournal
 ): Promise<{ results: RestoreResult[]; alerts: string[] }> {
+  const alerts: string[] = []
+  if (ports.scaling !== undefined && (inStandby(journal).length > 0 || journal.entries.some(isUnbound))) {
+    const { elb, scaling, log, clock, sleep } = ports
+    const context = { journal, save, foreign: new Set<string>(), giveUpAt, pollMs: 1000 }
+    const problems = await bringBack({ ...context, ports: { elb, scaling, log, clock, sleep } }, journal.standby)
+    for (const [serverId, why] of problems) alerts.push(`Server ${serverId}: ${why}`)
+  }
   const open = openEntries(journal)
   const results = open.length > 0 ? await restoreEntries(journal, open, ports.elb, giveUpAt, save) : []
   const failed = results.filter((r) => r.outcome === 'failed')
@@ -231,9 +263,11 @@ export async function restoreAll(
       `Restored ${plural(results.filter((r) => r.outcome === 'restored').length, 'member')} of ${open.length} still drained`
     )
   }
-  const alerts = failed.map(
-    (r) =>
-      `Member ${r.entry.memberId} of server ${r.entry.serverId} in pool ${r.entry.poolId} is still at weight 0: set it back to ${r.entry.originalWeight} by hand (${r.detail}).`
+  alerts.push(
+    ...failed.map(
+      (r) =>
+        `Member ${r.entry.memberId} of server ${r.entry.serverId} in pool ${r.entry.poolId} is still at weight ${r.entry.state === 'rebound' ? 'its scaling group gave it' : 0}: set it back to ${r.entry.originalWeight} by hand (${r.detail}).`
+    )
   )
   alerts.push(...(await resumeGroups(journal, ports, giveUpAt, save)))
   return { results, alerts }

@@ -1,4 +1,4 @@
-import type { ScalingGroup } from '../../cloud/autoscaling'
+import type { ScalingGroup, ScalingInstance } from '../../cloud/autoscaling'
 import type { ElbClient, ElbHealthMonitor, ElbLoadBalancer, ElbMember, ElbPool } from '../../cloud/elb'
 import type { Clock, Logger, Sleep } from '../../shared/ports'
 
@@ -7,8 +7,17 @@ export type ElbPort = Pick<ElbClient, 'pools' | 'members' | 'healthMonitor' | 'l
 
 /** The Auto Scaling calls the gate makes. */
 export interface ScalingPort {
-  group(groupId: string): Promise<ScalingGroup>
+  group(groupId: string, giveUpAt?: number): Promise<ScalingGroup>
   setPaused(groupId: string, paused: boolean, giveUpAt?: number): Promise<void>
+  /** Needed for `as-protection: standby` only. */
+  instances(groupId: string, giveUpAt?: number): Promise<ScalingInstance[]>
+  setStandby(
+    groupId: string,
+    serverIds: readonly string[],
+    standby: boolean,
+    giveUpAt?: number,
+    accepted?: (serverIds: readonly string[]) => void
+  ): Promise<void>
 }
 
 export interface GatePorts {
@@ -58,13 +67,40 @@ export interface Topology {
   refusals: string[]
   /** Things worth saying that change nothing, e.g. members already at weight 0 left alone. */
   notes: string[]
+  /** `as-protection: standby`: which selected server is in which group, and the groups' pools. */
+  standby?: StandbyTopology
+}
+
+export interface StandbyTopology {
+  /** Per selected server in a declared group: the group's id. */
+  groupOf: Map<string, string>
+  /** Per declared group: the pools of its listeners (standby unbinds its instances from these). */
+  poolsOf: Map<string, string[]>
 }
 
 /** What is drained, so that it can always be put back: saved before every change. */
 export interface JournalEntry extends Membership {
-  /** draining: the drain was about to be sent; drained: accepted; restored; gone: the member was deleted. */
-  state: 'draining' | 'drained' | 'restored' | 'gone'
+  /**
+   * draining: the drain was about to be sent; drained: accepted; restored; gone: the member was
+   * deleted. For a member standby takes out (`standbyGroup` set), after its drain:
+   * unbinding: standby was about to be entered; unbound: the member is gone from the pool;
+   * rebound: its server left standby and `memberId` is the NEW member AS created, to be set back
+   * to `originalWeight`.
+   */
+  state: 'draining' | 'drained' | 'unbinding' | 'unbound' | 'rebound' | 'restored' | 'gone'
   wave: number
+  /** The scaling group whose standby takes this member out (once drained): brought back by exiting standby. */
+  standbyGroup?: string
+  /** The member id before standby re-created it (set with `rebound`). */
+  previousMemberId?: string
+}
+
+/** A server this run put in standby: entering (about to be sent), standby, exiting (about to be sent), exited. */
+export interface StandbyEntry {
+  groupId: string
+  serverId: string
+  wave: number
+  state: 'entering' | 'standby' | 'exiting' | 'exited'
 }
 
 export interface Journal {
@@ -80,10 +116,17 @@ export interface Journal {
    * a member of a server still rebooting can read ONLINE for that long.
    */
   steadyMs: number
+  /** Servers this run put in standby (as-protection: standby). */
+  standby: StandbyEntry[]
 }
 
 /** Persists the journal (atomically) before each change; the post step reads it back. */
 export type SaveJournal = (journal: Journal) => void
+
+/** An entry whose member is still to be set back to its original weight. */
+export function isPending(entry: JournalEntry): boolean {
+  return entry.state === 'drained' || entry.state === 'rebound'
+}
 
 /** `healthy(member)`: weight > 0 and every listener's status ONLINE. */
 export function isHealthy(member: ElbMember): boolean {

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest'
+import type { EcsEmulator, EmulatorOptions } from '../emulator'
+import { AS_PATH, lbJson } from '../support/elb-fleet'
+import {
+  ALL_SERVERS,
+  dropped,
+  fastElbFleet,
+  gatedInputs,
+  groupStatus,
+  killedRun,
+  serverWeights,
+  uuid
+} from '../support/elb-run'
+import { useEmulator } from '../support/fixtures'
+import { outcomes, runAction } from '../support/run-action'
+
+// as-protection: standby, through the bundle against the emulator's load-balanced fleet in real
+// time: asg-api (srv-15…24, pool-api) re-creates members at weight 3 (theirs is 1) when they leave
+// standby, and does not restart their grace period (the emulator's harsh default).
+
+const emulators = useEmulator()
+
+/** srv-15 boots for 10.5 s: longer than the group's 10 s audit period. */
+const SLOW = { 'srv-15': 10_500 }
+
+function standbyFleet(): EmulatorOptions {
+  const fleet = fastElbFleet({ serverBootDelayMs: SLOW })
+  fleet.scalingGroups = fleet.scalingGroups?.map((group) => ({ ...group, listenerWeight: 3 }))
+  return fleet
+}
+
+const GROUP = Array.from({ length: 10 }, (_, i) => uuid(15 + i))
+
+async function instances(emulator: EcsEmulator): Promise<{ instance_id: string; life_cycle_state: string }[]> {
+  const path = `${AS_PATH}/scaling_group_instance/asg-api/list?limit=100`
+  const body = await lbJson<{ scaling_group_instances: { instance_id: string; life_cycle_state: string }[] }>(
+    emulator,
+    path
+  )
+  return body.scaling_group_instances
+}
+
+/** Members of asg-api's servers missing from pool-api: some server is in standby. */
+const anyInStandby = (emulator: EcsEmulator): boolean => emulator.loadBalancing.members('pool-api').length < 15
+
+describe('health-gate: elb with as-protection: standby', () => {
+  it('restarts the fleet with zero dropped requests and no Auto Scaling removal; every member back at its weight, the group in service', async () => {
+    const emulator = await emulators.start(standbyFleet())
+    const before = serverWeights(emulator)
+    const apiIds = new Set(emulator.loadBalancing.members('pool-api').map((m) => m.id))
+    const run = await runAction(gatedInputs(emulator, { 'as-protection': 'standby' }))
+
+    expect(run.exitCode, run.stdout).toBe(0)
+    expect(dropped(emulator)).toBe(0)
+    expect(emulator.loadBalancing.removals()).toEqual([])
+    expect(ALL_SERVERS.map((id) => emulator.restartCount(id))).toEqual(ALL_SERVERS.map(() => 1))
+    expect(outcomes(run).succeeded).toEqual(ALL_SERVERS)
+    expect(serverWeights(emulator)).toEqual(before)
+    // The group's servers came back as new members; the others kept theirs.
+    const api = emulator.loadBalancing.members('pool-api')
+    expect(api.filter((m) => GROUP.includes(m.serverId)).every((m) => !apiIds.has(m.id))).toBe(true)
+    expect(api.filter((m) => !GROUP.includes(m.serverId)).every((m) => apiIds.has(m.id))).toBe(true)
+    expect(await groupStatus(emulator)).toBe('INSERVICE')
+    expect(new Set((await instances(emulator)).map((i) => i.life_cycle_state))).toEqual(new Set(['INSERVICE']))
+    // Standby was entered and left once per server of the group, and the group paused once per wave holding one.
+    const actions = emulator.requests.filter((r) => r.route === 'as-instances-action' && r.status === 204)
+    const sent = (kind: string) =>
+      actions.flatMap((r) => {
+        const body = JSON.parse(r.body) as { action: string; instances_id: string[] }
+        return body.action === kind ? body.instances_id : []
+      })
+    expect(sent('ENTER_STANDBY').sort()).toEqual([...GROUP].sort())
+    expect(sent('EXIT_STANDBY').sort()).toEqual([...GROUP].sort())
+    expect(run.stdout).toContain('Standby: 10 servers in scaling group asg-api (taken out of pool(s) pool-api)')
+    expect(run.summary).toContain('Standby in')
+    expect(run.summary).toContain('asg-api (out again)')
+  }, 120_000)
+
+  it('killed (SIGKILL) with servers in standby: the post step takes them out with the group paused, sets their weights and resumes the group', async () => {
+    const emulator = await emulators.start(standbyFleet())
+    const before = serverWeights(emulator)
+    const given = gatedInputs(emulator, { 'as-protection': 'standby', 'server-ids': GROUP.join(',') })
+    const { run, post: runPost } = await killedRun(given, () => anyInStandby(emulator))
+    expect(run.exitCode).toBeNull()
+    expect((await instances(emulator)).some((i) => i.life_cycle_state === 'STANDBY')).toBe(true)
+    const post = await runPost()
+    expect(post.exitCode, post.stdout).toBe(0)
+    expect(post.stdout).toMatch(/Took \S+(, \S+)* out of standby in scaling group asg-api/)
+    expect(new Set((await instances(emulator)).map((i) => i.life_cycle_state))).toEqual(new Set(['INSERVICE']))
+    expect(serverWeights(emulator)).toEqual(before)
+    expect(await groupStatus(emulator)).toBe('INSERVICE')
+    expect(emulator.loadBalancing.removals()).toEqual([])
+  }, 60_000)
+
+  it('cancelled (SIGINT) with servers in standby: takes them out of standby in-process, within the grace period', async () => {
+    const emulator = await emulators.start(standbyFleet())
+    const before = serverWeights(emulator)
+    const given = gatedInputs(emulator, { 'as-protection': 'standby', 'server-ids': GROUP.join(',') })
+    const run = await runAction(given, { signalWhen: { ready: () => anyInStandby(emulator), signal: 'SIGINT' } })
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toContain('Cancelled (SIGINT)')
+    expect(run.stdout).toMatch(/Took \S+(, \S+)* out of standby in scaling group asg-api/)
+    expect(new Set((await instances(emulator)).map((i) => i.life_cycle_state))).toEqual(new Set(['INSERVICE']))
+    expect(serverWeights(emulator)).toEqual(before)
+    expect(emulator.loadBalancing.removals()).toEqual([])
+  }, 60_000)
+})

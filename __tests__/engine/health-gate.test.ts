@@ -1,12 +1,14 @@
 // The health gate on a virtual clock against an in-memory ELB (no timers, no HTTP).
 import { describe, expect, it } from 'vitest'
 import { ApiError } from '../../src/cloud/errors'
-import { discover, minimumHealthy } from '../../src/engine/health-gate/discover'
+import { DISCOVERY_CONCURRENCY, discover, minimumHealthy } from '../../src/engine/health-gate/discover'
 import { HealthGate } from '../../src/engine/health-gate/gate'
-import type { Journal } from '../../src/engine/health-gate/types'
+import type { ElbPort, Journal } from '../../src/engine/health-gate/types'
 import { sizeWaves } from '../../src/engine/health-gate/waves'
 
 import { type FakePool, fakeElb, fakeScaling, gateSettings, pool, ports, servers, webFleet } from '../support/fake-elb'
+
+const names = (n: number) => Array.from({ length: n }, (_, i) => `p${String(i).padStart(2, '0')}`)
 
 describe('discovery and waves', () => {
   it('keeps at least one healthy member; a percentage rounds down and allows at least one', () => {
@@ -72,6 +74,71 @@ describe('discovery and waves', () => {
       )
     ])
     expect(elb.writes).toEqual([])
+  })
+})
+
+/** Wraps the ELB's reads so each answers only on a later turn of the event loop, counting the reads in flight at once per kind. */
+function overlapping(elb: ElbPort) {
+  const peak: Record<string, number> = {}
+  const open: Record<string, number> = {}
+  const order: string[] = []
+  const hold =
+    <A extends unknown[], R>(kind: string, read: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      order.push(`${kind} ${String(args[0])}`)
+      open[kind] = (open[kind] ?? 0) + 1
+      peak[kind] = Math.max(peak[kind] ?? 0, open[kind])
+      await new Promise((resolve) => setImmediate(resolve))
+      open[kind]--
+      return read(...args)
+    }
+  const wrapped: ElbPort = {
+    ...elb,
+    members: hold('members', elb.members),
+    healthMonitor: hold('monitor', elb.healthMonitor),
+    loadBalancer: hold('lb', elb.loadBalancer)
+  }
+  return { wrapped, peak, order }
+}
+
+describe('discovery reads', () => {
+  it('reads the pools in parallel, at most DISCOVERY_CONCURRENCY at once, and lists them in the API order', async () => {
+    // 25 pools with a server each, and one pool holding none of the selected servers.
+    const pools = [...names(25).map((id, i) => pool(id, [`s${i}`, `x${i}`])), pool('other', ['y', 'z'])]
+    const { wrapped, peak, order } = overlapping(fakeElb(pools, { now: 0 }))
+    const topology = await discover(servers(25), { maxUnavailable: { count: 1 } }, wrapped, Infinity)
+    expect(peak).toEqual({ members: DISCOVERY_CONCURRENCY, monitor: DISCOVERY_CONCURRENCY, lb: DISCOVERY_CONCURRENCY })
+    expect([...topology.pools.keys()]).toEqual(names(25))
+    expect(topology.memberships.get('s7')).toEqual([
+      { serverId: 's7', poolId: 'p07', memberId: 'p07.s7', loadBalancerId: 'lb-p07', originalWeight: 1 }
+    ])
+    expect(topology.refusals).toEqual([])
+    // Every pool's members are read, but only pools holding a selected server have their monitor and load balancer read.
+    expect(order.filter((o) => o.startsWith('members'))).toHaveLength(26)
+    expect(order.filter((o) => o.includes('other'))).toEqual(['members other'])
+  })
+
+  it('reads a load balancer shared by several pools once, and stops starting reads after one failed', async () => {
+    const shared = names(4).map((id, i) => pool(id, [`s${i}`, `x${i}`], { loadBalancerIds: ['lb-shared'] }))
+    const { wrapped, order } = overlapping(fakeElb(shared, { now: 0 }))
+    const topology = await discover(servers(4), { maxUnavailable: { count: 1 } }, wrapped, Infinity)
+    expect(order.filter((o) => o.startsWith('lb'))).toEqual(['lb lb-shared'])
+    expect([...topology.pools.values()].map((p) => p.loadBalancer.id)).toEqual(Array(4).fill('lb-shared'))
+
+    const many = names(30).map((id, i) => pool(id, [`s${i}`]))
+    const failing = fakeElb(many, { now: 0 })
+    const { wrapped: broken, order: tried } = overlapping({
+      ...failing,
+      members: (id, giveUpAt) =>
+        id === 'p00'
+          ? Promise.reject(new ApiError(500, 'ELB.8906', 'Internal server error.', undefined, 'members'))
+          : failing.members(id, giveUpAt)
+    })
+    await expect(discover(servers(30), { maxUnavailable: { count: 1 } }, broken, Infinity)).rejects.toThrow(
+      /Internal server error/
+    )
+    // The first round of reads was in flight when p00 failed; no later pool was started.
+    expect(tried).toHaveLength(DISCOVERY_CONCURRENCY)
   })
 })
 

@@ -77,21 +77,32 @@ describe('discovery and waves', () => {
   })
 })
 
-/** Wraps the ELB's reads so each answers only on a later turn of the event loop, counting the reads in flight at once per kind. */
-function overlapping(elb: ElbPort) {
+/**
+ * Calls that answer only on a later turn of the event loop, so that calls made together are in
+ * flight together: counts them per kind (peak), in call order, and which kinds overlapped.
+ */
+function inFlight() {
+  const open = new Map<string, number>()
   const peak: Record<string, number> = {}
-  const open: Record<string, number> = {}
   const order: string[] = []
+  const overlaps = new Set<string>()
   const hold =
-    <A extends unknown[], R>(kind: string, read: (...args: A) => Promise<R>) =>
+    <A extends unknown[], R>(kind: string, call: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
       order.push(`${kind} ${String(args[0])}`)
-      open[kind] = (open[kind] ?? 0) + 1
-      peak[kind] = Math.max(peak[kind] ?? 0, open[kind])
+      for (const [other, n] of open) if (n > 0 && other !== kind) overlaps.add([other, kind].sort().join(' + '))
+      open.set(kind, (open.get(kind) ?? 0) + 1)
+      peak[kind] = Math.max(peak[kind] ?? 0, open.get(kind) ?? 0)
       await new Promise((resolve) => setImmediate(resolve))
-      open[kind]--
-      return read(...args)
+      open.set(kind, (open.get(kind) ?? 1) - 1)
+      return call(...args)
     }
+  return { hold, peak, order, overlaps }
+}
+
+/** The ELB's discovery reads held by `inFlight`. */
+function overlapping(elb: ElbPort) {
+  const { hold, peak, order } = inFlight()
   const wrapped: ElbPort = {
     ...elb,
     members: hold('members', elb.members),
@@ -214,6 +225,80 @@ describe('a gated wave', () => {
       /not healthy .* within health-timeout-seconds \(1 min\); last seen: web\.s0 OFFLINE\. Its weight was restored/
     )
     expect(web.members[0].weight).toBe(1)
+  })
+})
+
+describe('the calls of a gated wave', () => {
+  it("starts its health reads one poll interval apart however long a read takes, and restores from the round's read", async () => {
+    const { clock, elb, topology } = await webFleet(4)
+    // Every read of the members takes 40 ms of the virtual clock, as over a network.
+    const slow: ElbPort = {
+      ...elb,
+      members: async (id, giveUpAt) => {
+        const read = await elb.members(id, giveUpAt)
+        clock.now += 40
+        return read
+      }
+    }
+    const gate = new HealthGate(topology, gateSettings(), ports(slow, clock).deps, () => {})
+    expect(await gate.before(1, ['s0'])).toBeNull()
+    elb.reads.length = 0
+    const jobEnd = clock.now
+    expect((await gate.after(1, ['s0'])).size).toBe(0)
+    const since = elb.reads.map((r) => r.at - jobEnd)
+    // Probes every 5 s: a read every 5 s from the job's end, ONLINE trusted from 20 s (the stale
+    // guard), twice in a row at 25 s; the restore goes right after that read, without another
+    // read of the pool; then the pools are read once more for the report.
+    expect(since).toEqual([0, 5000, 10_000, 15_000, 20_000, 25_000, 25_040])
+    expect(elb.writes.slice(1).map((w) => w.at - jobEnd)).toEqual([25_040])
+    expect(gate.report.restores.map((r) => r.outcome)).toEqual(['restored'])
+    expect(gate.report.waves[0]).toMatchObject({ timeToHealthyMs: { s0: 25_040 }, restoreMs: 40 })
+  })
+
+  it('reads its scaling groups alongside its first read of the pools, and the pools after the wave while resuming them', async () => {
+    const { clock, elb, topology } = await webFleet(4)
+    const { hold, overlaps, order } = inFlight()
+    const scaling = fakeScaling({ asg: 'INSERVICE' }, clock)
+    const held = {
+      ...ports({ ...elb, members: hold('members', elb.members) }, clock).deps,
+      scaling: { group: hold('group', scaling.group), setPaused: hold('setPaused', scaling.setPaused) }
+    }
+    const gate = new HealthGate(topology, gateSettings({ scalingGroupIds: ['asg'] }), held, () => {})
+    expect(await gate.before(1, ['s0'])).toBeNull()
+    expect([...overlaps]).toEqual(['group + members'])
+    expect(order).toEqual(['group asg', 'members web', 'setPaused asg'])
+    expect(elb.writes).toHaveLength(1)
+    overlaps.clear()
+    expect((await gate.after(1, ['s0'])).size).toBe(0)
+    expect([...overlaps]).toEqual(['members + setPaused'])
+    expect(scaling.calls).toEqual(['pause asg at 0', 'resume asg at 25000'])
+    expect(gate.report.waves[0].pools).toEqual([{ poolId: 'web', before: 4, lowest: 3, after: 4 }])
+  })
+
+  it('reads a scaling group again when the wave had to wait for room first', async () => {
+    const { clock, web, elb, topology } = await webFleet(3)
+    web.members[1].statuses = ['OFFLINE']
+    const scaling = fakeScaling({ asg: 'INSERVICE' }, clock)
+    const reads: number[] = []
+    const { deps } = ports(elb, clock, (now) => {
+      if (now >= 10_000) web.members[1].statuses = ['ONLINE']
+    })
+    const counted = {
+      group: (id: string) => {
+        reads.push(clock.now)
+        return scaling.group(id)
+      },
+      setPaused: scaling.setPaused
+    }
+    const gate = new HealthGate(
+      topology,
+      gateSettings({ scalingGroupIds: ['asg'] }),
+      { ...deps, scaling: counted },
+      () => {}
+    )
+    expect(await gate.before(1, ['s0'])).toBeNull()
+    expect(reads).toEqual([0, 10_000])
+    expect(scaling.calls).toEqual(['pause asg at 10000'])
   })
 })
 

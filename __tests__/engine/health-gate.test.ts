@@ -261,7 +261,10 @@ describe('the calls of a gated wave', () => {
     const scaling = fakeScaling({ asg: 'INSERVICE' }, clock)
     const held = {
       ...ports({ ...elb, members: hold('members', elb.members) }, clock).deps,
-      scaling: { group: hold('group', scaling.group), setPaused: hold('setPaused', scaling.setPaused) }
+      scaling: {
+        group: hold('group', (id: string) => scaling.group(id)),
+        setPaused: hold('setPaused', (id: string, paused: boolean) => scaling.setPaused(id, paused))
+      }
     }
     const gate = new HealthGate(topology, gateSettings({ scalingGroupIds: ['asg'] }), held, () => {})
     expect(await gate.before(1, ['s0'])).toBeNull()
@@ -288,7 +291,7 @@ describe('the calls of a gated wave', () => {
         reads.push(clock.now)
         return scaling.group(id)
       },
-      setPaused: scaling.setPaused
+      setPaused: (id: string, paused: boolean) => scaling.setPaused(id, paused)
     }
     const gate = new HealthGate(
       topology,

@@ -120,7 +120,7 @@ export class HealthGate implements WaveGuard {
     if (room !== null) return room
     // Read alongside the pools; read again if the wave waited for room (a wait is a poll interval at least).
     const fresh = this.ports.clock() - started < this.pollMs(poolIds)
-    const paused = await this.pauseGroups(fresh ? groups : new Map())
+    const paused = await this.pauseGroups(fresh ? groups : new Map<string, Promise<ScalingGroup>>())
     if (paused !== null) return paused
     const drained = await this.drain(wave, serverIds, memberships)
     if (drained !== null) return drained

@@ -4,7 +4,7 @@ import type { ElbMember } from '../../src/cloud/elb'
 import { ApiError } from '../../src/cloud/errors'
 import { discover } from '../../src/engine/health-gate/discover'
 import { HealthGate } from '../../src/engine/health-gate/gate'
-import { restoreAll } from '../../src/engine/health-gate/restore'
+import { restoreAll, restoreEntries } from '../../src/engine/health-gate/restore'
 import type { Journal } from '../../src/engine/health-gate/types'
 
 import { fakeElb, fakeScaling, gateSettings, member, pool, ports, servers } from '../support/fake-elb'
@@ -39,6 +39,38 @@ describe('restoring from a journal', () => {
     expect(web.members.map((m) => m.weight)).toEqual([3, 7])
     expect(alerts).toEqual([])
     expect(journal.entries.map((e) => e.state)).toEqual(['restored', 'restored', 'gone'])
+  })
+
+  it('judges by the members the caller just read, without reading the pool; reads it when the write finds a member gone', async () => {
+    const clock = { now: 0 }
+    const web = pool('web', ['a', 'b', 'c'])
+    for (const m of web.members) m.weight = 0
+    const elb = fakeElb([web], clock)
+    const entry = { poolId: 'web', loadBalancerId: 'lb-web', originalWeight: 2, state: 'drained' as const, wave: 1 }
+    const journal: Journal = {
+      version: 1,
+      entries: ['a', 'b'].map((id) => ({ ...entry, serverId: id, memberId: `web.${id}` })),
+      pausedGroups: [],
+      unconfirmed: [],
+      steadyMs: 0,
+      standby: []
+    }
+    const read = new Map([['web', structuredClone(web.members)]])
+    const results = await restoreEntries(journal, journal.entries, elb, 60_000, () => {}, read)
+    expect(results.map((r) => r.outcome)).toEqual(['restored', 'restored'])
+    expect(elb.reads).toEqual([])
+    expect(web.members.map((m) => m.weight)).toEqual([2, 2, 0])
+
+    // Member a was deleted after the caller's read: the write stops there, the pool is read again.
+    const again: Journal = { ...journal, entries: journal.entries.map((e) => ({ ...e, state: 'drained' as const })) }
+    web.members = [member('web', 'b', 0), member('web', 'c', 0)]
+    const stale = new Map([['web', [member('web', 'a', 0), ...structuredClone(web.members)]]])
+    const retried = await restoreEntries(again, again.entries, elb, 60_000, () => {}, stale)
+    expect(retried.map((r) => [r.entry.serverId, r.outcome])).toEqual([
+      ['a', 'gone'],
+      ['b', 'restored']
+    ])
+    expect(elb.reads.map((r) => r.what)).toEqual(['members web'])
   })
 
   it('names every member it could not restore, with the weight to set by hand', async () => {

@@ -1,12 +1,15 @@
 // The health gate on a virtual clock against an in-memory ELB (no timers, no HTTP).
 import { describe, expect, it } from 'vitest'
 import { ApiError } from '../../src/cloud/errors'
-import { discover, minimumHealthy } from '../../src/engine/health-gate/discover'
+import { DISCOVERY_CONCURRENCY, discover, minimumHealthy } from '../../src/engine/health-gate/discover'
 import { HealthGate } from '../../src/engine/health-gate/gate'
-import { type Journal, isHealthy } from '../../src/engine/health-gate/types'
+import type { ElbPort, Journal } from '../../src/engine/health-gate/types'
+import { isHealthy } from '../../src/engine/health-gate/types'
 import { sizeWaves } from '../../src/engine/health-gate/waves'
 
 import { type FakePool, fakeElb, fakeScaling, gateSettings, pool, ports, servers, webFleet } from '../support/fake-elb'
+
+const names = (n: number) => Array.from({ length: n }, (_, i) => `p${String(i).padStart(2, '0')}`)
 
 describe('discovery and waves', () => {
   it('keeps at least one healthy member; a percentage rounds down and allows at least one', () => {
@@ -72,6 +75,82 @@ describe('discovery and waves', () => {
       )
     ])
     expect(elb.writes).toEqual([])
+  })
+})
+
+/**
+ * Calls that answer only on a later turn of the event loop, so that calls made together are in
+ * flight together: counts them per kind (peak), in call order, and which kinds overlapped.
+ */
+function inFlight() {
+  const open = new Map<string, number>()
+  const peak: Record<string, number> = {}
+  const order: string[] = []
+  const overlaps = new Set<string>()
+  const hold =
+    <A extends unknown[], R>(kind: string, call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      order.push(`${kind} ${String(args[0])}`)
+      for (const [other, n] of open) if (n > 0 && other !== kind) overlaps.add([other, kind].sort().join(' + '))
+      open.set(kind, (open.get(kind) ?? 0) + 1)
+      peak[kind] = Math.max(peak[kind] ?? 0, open.get(kind) ?? 0)
+      await new Promise((resolve) => setImmediate(resolve))
+      open.set(kind, (open.get(kind) ?? 1) - 1)
+      return call(...args)
+    }
+  return { hold, peak, order, overlaps }
+}
+
+/** The ELB's discovery reads held by `inFlight`. */
+function overlapping(elb: ElbPort) {
+  const { hold, peak, order } = inFlight()
+  const wrapped: ElbPort = {
+    ...elb,
+    members: hold('members', elb.members),
+    healthMonitor: hold('monitor', elb.healthMonitor),
+    loadBalancer: hold('lb', elb.loadBalancer)
+  }
+  return { wrapped, peak, order }
+}
+
+describe('discovery reads', () => {
+  it('reads the pools in parallel, at most DISCOVERY_CONCURRENCY at once, and lists them in the API order', async () => {
+    // 25 pools with a server each, and one pool holding none of the selected servers.
+    const pools = [...names(25).map((id, i) => pool(id, [`s${i}`, `x${i}`])), pool('other', ['y', 'z'])]
+    const { wrapped, peak, order } = overlapping(fakeElb(pools, { now: 0 }))
+    const topology = await discover(servers(25), { maxUnavailable: { count: 1 } }, wrapped, Infinity)
+    expect(peak).toEqual({ members: DISCOVERY_CONCURRENCY, monitor: DISCOVERY_CONCURRENCY, lb: DISCOVERY_CONCURRENCY })
+    expect([...topology.pools.keys()]).toEqual(names(25))
+    expect(topology.memberships.get('s7')).toEqual([
+      { serverId: 's7', poolId: 'p07', memberId: 'p07.s7', loadBalancerId: 'lb-p07', originalWeight: 1 }
+    ])
+    expect(topology.refusals).toEqual([])
+    // Every pool's members are read, but only pools holding a selected server have their monitor and load balancer read.
+    expect(order.filter((o) => o.startsWith('members'))).toHaveLength(26)
+    expect(order.filter((o) => o.includes('other'))).toEqual(['members other'])
+  })
+
+  it('reads a load balancer shared by several pools once, and stops starting reads after one failed', async () => {
+    const shared = names(4).map((id, i) => pool(id, [`s${i}`, `x${i}`], { loadBalancerIds: ['lb-shared'] }))
+    const { wrapped, order } = overlapping(fakeElb(shared, { now: 0 }))
+    const topology = await discover(servers(4), { maxUnavailable: { count: 1 } }, wrapped, Infinity)
+    expect(order.filter((o) => o.startsWith('lb'))).toEqual(['lb lb-shared'])
+    expect([...topology.pools.values()].map((p) => p.loadBalancer.id)).toEqual(Array(4).fill('lb-shared'))
+
+    const many = names(30).map((id, i) => pool(id, [`s${i}`]))
+    const failing = fakeElb(many, { now: 0 })
+    const { wrapped: broken, order: tried } = overlapping({
+      ...failing,
+      members: (id, giveUpAt) =>
+        id === 'p00'
+          ? Promise.reject(new ApiError(500, 'ELB.8906', 'Internal server error.', undefined, 'members'))
+          : failing.members(id, giveUpAt)
+    })
+    await expect(discover(servers(30), { maxUnavailable: { count: 1 } }, broken, Infinity)).rejects.toThrow(
+      /Internal server error/
+    )
+    // The first round of reads was in flight when p00 failed; no later pool was started.
+    expect(tried).toHaveLength(DISCOVERY_CONCURRENCY)
   })
 })
 
@@ -243,6 +322,85 @@ describe('health as the API shows it', () => {
     expect(await gate.before(1, ['s0'])).toBeNull()
     const failures = await gate.after(1, ['s0'])
     expect(failures.get('s0')).toContain('; last seen: web.s0 ONLINE/SOME_NEW_STATE. Its weight was restored')
+  })
+})
+
+describe('the calls of a gated wave', () => {
+  it("starts its health reads one poll interval apart however long a read takes, and restores from the round's read", async () => {
+    const { clock, elb, topology } = await webFleet(4)
+    // Every read of the members takes 40 ms of the virtual clock, as over a network.
+    const slow: ElbPort = {
+      ...elb,
+      members: async (id, giveUpAt) => {
+        const read = await elb.members(id, giveUpAt)
+        clock.now += 40
+        return read
+      }
+    }
+    const gate = new HealthGate(topology, gateSettings(), ports(slow, clock).deps, () => {})
+    expect(await gate.before(1, ['s0'])).toBeNull()
+    elb.reads.length = 0
+    const jobEnd = clock.now
+    expect((await gate.after(1, ['s0'])).size).toBe(0)
+    const since = elb.reads.map((r) => r.at - jobEnd)
+    // Probes every 5 s: a read every 5 s from the job's end, ONLINE trusted from 20 s (the stale
+    // guard), twice in a row at 25 s; the restore goes right after that read, without another
+    // read of the pool; then the pools are read once more for the report.
+    expect(since).toEqual([0, 5000, 10_000, 15_000, 20_000, 25_000, 25_040])
+    expect(elb.writes.slice(1).map((w) => w.at - jobEnd)).toEqual([25_040])
+    expect(gate.report.restores.map((r) => r.outcome)).toEqual(['restored'])
+    expect(gate.report.waves[0]).toMatchObject({ timeToHealthyMs: { s0: 25_040 }, restoreMs: 40 })
+  })
+
+  it('reads its scaling groups alongside its first read of the pools, and the pools after the wave while resuming them', async () => {
+    const { clock, elb, topology } = await webFleet(4)
+    const { hold, overlaps, order } = inFlight()
+    const scaling = fakeScaling({ asg: 'INSERVICE' }, clock)
+    const held = {
+      ...ports({ ...elb, members: hold('members', elb.members) }, clock).deps,
+      scaling: {
+        ...scaling,
+        group: hold('group', (id: string) => scaling.group(id)),
+        setPaused: hold('setPaused', (id: string, paused: boolean) => scaling.setPaused(id, paused))
+      }
+    }
+    const gate = new HealthGate(topology, gateSettings({ scalingGroupIds: ['asg'] }), held, () => {})
+    expect(await gate.before(1, ['s0'])).toBeNull()
+    expect([...overlaps]).toEqual(['group + members'])
+    expect(order).toEqual(['group asg', 'members web', 'setPaused asg'])
+    expect(elb.writes).toHaveLength(1)
+    overlaps.clear()
+    expect((await gate.after(1, ['s0'])).size).toBe(0)
+    expect([...overlaps]).toEqual(['members + setPaused'])
+    expect(scaling.calls).toEqual(['pause asg at 0', 'resume asg at 25000'])
+    expect(gate.report.waves[0].pools).toEqual([{ poolId: 'web', before: 4, lowest: 3, after: 4 }])
+  })
+
+  it('reads a scaling group again when the wave had to wait for room first', async () => {
+    const { clock, web, elb, topology } = await webFleet(3)
+    web.members[1].statuses = ['OFFLINE']
+    const scaling = fakeScaling({ asg: 'INSERVICE' }, clock)
+    const reads: number[] = []
+    const { deps } = ports(elb, clock, (now) => {
+      if (now >= 10_000) web.members[1].statuses = ['ONLINE']
+    })
+    const counted = {
+      ...scaling,
+      group: (id: string) => {
+        reads.push(clock.now)
+        return scaling.group(id)
+      },
+      setPaused: (id: string, paused: boolean) => scaling.setPaused(id, paused)
+    }
+    const gate = new HealthGate(
+      topology,
+      gateSettings({ scalingGroupIds: ['asg'] }),
+      { ...deps, scaling: counted },
+      () => {}
+    )
+    expect(await gate.before(1, ['s0'])).toBeNull()
+    expect(reads).toEqual([0, 10_000])
+    expect(scaling.calls).toEqual(['pause asg at 10000'])
   })
 })
 

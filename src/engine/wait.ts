@@ -2,25 +2,12 @@ import { isThrottling } from '../cloud/api'
 import { ApiError } from '../cloud/errors'
 import type { ServerState } from '../cloud/ecs'
 import { interpretJob } from '../cloud/jobs'
+import { forEachLimited } from '../shared/limit'
 import { errorMessage, formatDuration, plural } from '../shared/text'
 import type { BatchRun, ExecutionDeps } from './batch-run'
 
 /** Jobs polled at once in a round; enough for 50,000 servers in 50 batches without a burst. */
 const POLL_CONCURRENCY = 10
-
-/** Runs `work` over `items`, `limit` at a time; no new item starts once `stop()` says so. */
-async function forEachLimited<T>(
-  items: T[],
-  limit: number,
-  stop: () => boolean,
-  work: (item: T) => Promise<void>
-): Promise<void> {
-  let next = 0
-  async function worker(): Promise<void> {
-    while (next < items.length && !stop()) await work(items[next++])
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-}
 
 /** A 4xx that is not throttling: asking again would get the same answer. */
 function isRefusal(error: unknown): error is ApiError {

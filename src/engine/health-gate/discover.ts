@@ -1,4 +1,5 @@
 import type { ElbHealthMonitor, ElbLoadBalancer, ElbPool } from '../../cloud/elb'
+import { forEachLimited } from '../../shared/limit'
 import { plural } from '../../shared/text'
 import { type ElbPort, type GatePool, type Membership, type Topology, countHealthy } from './types'
 
@@ -59,10 +60,34 @@ async function lookup<T>(cache: Map<string, Promise<T>>, id: string, read: (id: 
   return found
 }
 
+/** ELB reads of a discovery in flight at once: pools (and their monitors and load balancers) are read in parallel. */
+export const DISCOVERY_CONCURRENCY = 10
+
+/** `read` for each item, `DISCOVERY_CONCURRENCY` at a time, results in the items' order; stops starting reads once one failed. */
+async function readAll<T, R>(items: readonly T[], read: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Map<T, R>()
+  let failed = false
+  await forEachLimited(
+    items,
+    DISCOVERY_CONCURRENCY,
+    () => failed,
+    async (item) => {
+      try {
+        results.set(item, await read(item))
+      } catch (error) {
+        failed = true
+        throw error
+      }
+    }
+  )
+  return items.map((item) => results.get(item) as R)
+}
+
 /**
  * Finds every pool and member of the selected servers (by `instance_id`), each pool's health
  * monitor and load balancer, and what would make the run unsafe. Changes nothing. Throttled
- * reads are waited out until `giveUpAt`.
+ * reads are waited out until `giveUpAt`. Pools are read in parallel (bounded), and reported in
+ * the order the API listed them.
  */
 export async function discover(
   serverIds: readonly string[],
@@ -73,20 +98,22 @@ export async function discover(
   const selected = new Set(serverIds)
   const topology: Topology = { pools: new Map(), memberships: new Map(), refusals: [], notes: [] }
   for (const id of serverIds) topology.memberships.set(id, [])
-  const monitors = new Map<string, Promise<ElbHealthMonitor>>()
-  const balancers = new Map<string, Promise<ElbLoadBalancer>>()
+  const reads: Reads = { monitors: new Map(), balancers: new Map(), elb, giveUpAt }
   const pools = await elb.pools(giveUpAt, settings.poolIds)
   for (const missing of (settings.poolIds ?? []).filter((id) => !pools.some((pool) => pool.id === id))) {
     topology.refusals.push(`Pool ${missing} of elb-pool-ids was not found in the project. Check the ID.`)
   }
-  for (const raw of pools) {
-    const members = await elb.members(raw.id, giveUpAt)
-    const ours = members.filter((m) => selected.has(m.instanceId))
-    if (ours.length === 0) continue
-    const pool = await describePool(raw, members, settings.maxUnavailable, { monitors, balancers, elb, giveUpAt })
+  const lists = await readAll(pools, (raw) => elb.members(raw.id, giveUpAt))
+  const touched = pools.flatMap((raw, i) =>
+    lists[i].some((m) => selected.has(m.instanceId)) ? [{ raw, members: lists[i] }] : []
+  )
+  const described = await readAll(touched, ({ raw, members }) =>
+    describePool(raw, members, settings.maxUnavailable, reads)
+  )
+  for (const pool of described) {
     topology.pools.set(pool.id, pool)
     const memberships: Membership[] = []
-    for (const member of ours) {
+    for (const member of pool.members.filter((m) => selected.has(m.instanceId))) {
       if (member.weight === 0) {
         topology.notes.push(
           `Member ${member.id} of server ${member.instanceId} in pool ${label(pool)} is at weight 0 already: left as it is, never raised.`
@@ -127,14 +154,14 @@ async function describePool(
   maxUnavailable: MaxUnavailable,
   { monitors, balancers, elb, giveUpAt }: Reads
 ): Promise<GatePool> {
-  const monitor = raw.healthMonitorId
-    ? await lookup(monitors, raw.healthMonitorId, (id) => elb.healthMonitor(id, giveUpAt))
-    : undefined
   const lbId = raw.loadBalancerIds[0] ?? ''
-  const loadBalancer =
+  // The monitor and the load balancer are read together; each is read once per discovery.
+  const [monitor, loadBalancer] = await Promise.all([
+    raw.healthMonitorId ? lookup(monitors, raw.healthMonitorId, (id) => elb.healthMonitor(id, giveUpAt)) : undefined,
     lbId === ''
       ? { id: '', name: '', guaranteed: true, provisioningStatus: 'not bound to a load balancer', operatingStatus: '' }
-      : await lookup(balancers, lbId, (id) => elb.loadBalancer(id, giveUpAt))
+      : lookup(balancers, lbId, (id) => elb.loadBalancer(id, giveUpAt))
+  ])
   const weighted = members.filter((m) => m.weight > 0).length
   return {
     id: raw.id,

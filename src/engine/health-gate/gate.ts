@@ -1,3 +1,4 @@
+import type { ScalingGroup } from '../../cloud/autoscaling'
 import type { ElbMember } from '../../cloud/elb'
 import { errorMessage, formatDuration, plural } from '../../shared/text'
 import type { WaveGuard } from '../batch-run'
@@ -164,10 +165,13 @@ export class HealthGate implements WaveGuard {
     this.report.waves.push(report)
     this.current = { report, counts, restartAt: started }
     report.pools = [...counts.values()]
+    const groups = this.readGroups()
     const room = await this.waitForRoom(wave, memberships, poolIds, counts)
     report.pools = [...counts.values()]
     if (room !== null) return room
-    const paused = await this.pauseGroups()
+    // Read alongside the pools; read again if the wave waited for room (a wait is a poll interval at least).
+    const fresh = this.ports.clock() - started < this.pollMs(poolIds)
+    const paused = await this.pauseGroups(fresh ? groups : new Map<string, Promise<ScalingGroup>>())
     if (paused !== null) return paused
     const drained = await this.drain(wave, serverIds, memberships)
     if (drained !== null) return drained
@@ -217,13 +221,37 @@ export class HealthGate implements WaveGuard {
     }
   }
 
-  private async pauseGroups(): Promise<string | null> {
+  /** The groups to pause (not paused yet by this run or by someone else), read now, to be awaited by `pauseGroups`. */
+  private readGroups(): Map<string, Promise<ScalingGroup>> {
+    const reads = new Map<string, Promise<ScalingGroup>>()
+    const { scaling } = this.ports
+    if (scaling === undefined) return reads
+    for (const groupId of this.settings.scalingGroupIds) {
+      if (this.journal.pausedGroups.includes(groupId) || this.foreignPaused.has(groupId)) continue
+      const read = scaling.group(groupId)
+      // Its failure is met where it is awaited, or dropped with the wave when that stops first.
+      read.catch(() => {})
+      reads.set(groupId, read)
+    }
+    return reads
+  }
+
+  /** `read`: the groups as read by `readGroups` at the start of the wave; a group missing there is read now. */
+  private async pauseGroups(read: Map<string, Promise<ScalingGroup>>): Promise<string | null> {
     const { scaling, log } = this.ports
     if (scaling === undefined) return null
     for (const groupId of this.settings.scalingGroupIds) {
       if (this.journal.pausedGroups.includes(groupId) || this.foreignPaused.has(groupId)) continue
       try {
-        await pauseGroup(groupId, this.journal, { scaling, log }, this.foreignPaused, this.giveUpAt(), this.save)
+        await pauseGroup(
+          groupId,
+          this.journal,
+          { scaling, log },
+          this.foreignPaused,
+          this.giveUpAt(),
+          this.save,
+          read.get(groupId)
+        )
       } catch (error) {
         return `Not restarted: scaling group ${groupId} could not be paused (${errorMessage(error)}), and a reboot could get its servers deleted as unhealthy.`
       }
@@ -282,7 +310,8 @@ export class HealthGate implements WaveGuard {
     const standby = this.topology.standby
     if (context === undefined || standby === undefined) return null
     for (const entry of this.journal.entries) {
-      if (entry.wave === wave && entry.standbyGroup !== undefined && entry.state === 'drained') entry.state = 'unbinding'
+      if (entry.wave === wave && entry.standbyGroup !== undefined && entry.state === 'drained')
+        entry.state = 'unbinding'
     }
     const refused = await enterStandby(context, wave, standby, serverIds)
     if (refused === null) return null
@@ -357,17 +386,24 @@ export class HealthGate implements WaveGuard {
     const restoreStarted = clock()
     const left = this.journal.entries.filter((e) => e.wave === wave && isPending(e))
     if (left.length > 0) await this.restore(left)
-    observe(current.counts, await this.readPools([...current.counts.keys()]))
-    current.report.pools = [...current.counts.values()]
-    current.report.restoreMs = clock() - restoreStarted
     this.journal.unconfirmed = this.journal.unconfirmed.filter((id) => failures.has(id) || !serverIds.includes(id))
     this.save(this.journal)
-    await this.resumeIfSafe(failures)
+    // The pools' counts after the wave (for the report) are read while the groups are resumed.
+    const outcomes = await Promise.allSettled([
+      this.readPools([...current.counts.keys()]).then((members) => {
+        observe(current.counts, members)
+        current.report.pools = [...current.counts.values()]
+        current.report.restoreMs = clock() - restoreStarted
+      }),
+      this.resumeIfSafe(failures)
+    ])
+    for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason
     return failures
   }
 
-  private async restore(entries: JournalEntry[]): Promise<void> {
-    const results = await restoreEntries(this.journal, entries, this.ports.elb, this.giveUpAt(), this.save)
+  /** `read`: the pools' members as just read, to judge the entries by instead of reading them again. */
+  private async restore(entries: JournalEntry[], read?: Map<string, ElbMember[]>): Promise<void> {
+    const results = await restoreEntries(this.journal, entries, this.ports.elb, this.giveUpAt(), this.save, read)
     this.report.restores.push(...results)
     for (const r of results.filter((x) => x.detail === POOL_GONE)) this.poolDeleted(r.entry.poolId)
     for (const r of results.filter((x) => x.outcome !== 'restored')) {
@@ -384,6 +420,7 @@ export class HealthGate implements WaveGuard {
     const until = Math.min(jobEndedAt + this.settings.healthTimeoutMs, this.settings.deadline)
     const restoredFirst = (poolId: string): boolean => !this.pool(poolId).loadBalancer.guaranteed
     for (;;) {
+      const roundAt = clock()
       const members = await this.readPools(poolIds)
       observe(counts, members)
       const now = clock()
@@ -399,10 +436,13 @@ export class HealthGate implements WaveGuard {
       }
       if (fallbacks.length > 0) await this.fallBack(fallbacks)
       const restorable = this.journal.entries.filter((e) => ready.includes(e.serverId) && isPending(e))
-      if (restorable.length > 0) await this.restore(restorable)
+      // Judged against this round's read of their pools, just taken: no second read before the write.
+      if (restorable.length > 0) await this.restore(restorable, members)
       if (watches.every((w) => w.healthyAt !== null) || signal.aborted) return
-      if (clock() + this.pollMs(poolIds) > until) return
-      await sleep(this.pollMs(poolIds), signal)
+      // Rounds start one poll interval apart (a read that took longer is followed at once).
+      const next = roundAt + this.pollMs(poolIds)
+      if (next > until) return
+      await sleep(Math.max(0, next - clock()), signal)
     }
   }
 

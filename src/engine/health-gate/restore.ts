@@ -98,10 +98,19 @@ function judge(entry: JournalEntry, member: ElbMember | undefined, sent: Set<Jou
   return { entry, outcome: 'left', detail }
 }
 
-/** Reads the pool once and raises its members still at weight 0 back, in one setWeights call. */
-async function restoreOnce(state: PoolRestore, entries: JournalEntry[], elb: ElbPort, giveUpAt: number): Promise<void> {
+/**
+ * Reads the pool once (or takes `read`, its members as just read) and raises its members still at
+ * weight 0 back, in one setWeights call.
+ */
+async function restoreOnce(
+  state: PoolRestore,
+  entries: JournalEntry[],
+  elb: ElbPort,
+  giveUpAt: number,
+  read?: ElbMember[]
+): Promise<void> {
   const { poolId, results, sent } = state
-  const members = await readPool(elb, poolId, giveUpAt)
+  const members = read === undefined ? await readPool(elb, poolId, giveUpAt) : new Map(read.map((m) => [m.id, m]))
   if (members === undefined) {
     const detail = POOL_GONE
     for (const entry of entries) results.push({ entry, outcome: 'gone', detail })
@@ -135,7 +144,8 @@ async function restorePool(
   poolId: string,
   entries: JournalEntry[],
   elb: ElbPort,
-  giveUpAt: number
+  giveUpAt: number,
+  read?: ElbMember[]
 ): Promise<RestoreResult[]> {
   const state: PoolRestore = { poolId, results: [], sent: new Set() }
   const open = (): JournalEntry[] => {
@@ -144,7 +154,8 @@ async function restorePool(
   }
   for (let attempt = 1; ; attempt++) {
     try {
-      await restoreOnce(state, open(), elb, giveUpAt)
+      // A retry reads the pool again: the member that stopped the call was deleted after `read`.
+      await restoreOnce(state, open(), elb, giveUpAt, attempt === 1 ? read : undefined)
       return state.results
     } catch (error) {
       if (isGone(error) && attempt === 1) continue
@@ -154,16 +165,22 @@ async function restorePool(
   }
 }
 
-/** Puts the entries back, all pools in parallel; records each outcome in the journal and saves it. */
+/**
+ * Puts the entries back, all pools in parallel; records each outcome in the journal and saves it.
+ * `read`: pools' members as just read by the caller, judged instead of reading those pools again.
+ */
 export async function restoreEntries(
   journal: Journal,
   entries: readonly JournalEntry[],
   elb: ElbPort,
   giveUpAt: number,
-  save: SaveJournal
+  save: SaveJournal,
+  read?: ReadonlyMap<string, ElbMember[]>
 ): Promise<RestoreResult[]> {
   const pools = [...byPool(entries)]
-  const results = (await Promise.all(pools.map(([poolId, list]) => restorePool(poolId, list, elb, giveUpAt)))).flat()
+  const results = (
+    await Promise.all(pools.map(([poolId, list]) => restorePool(poolId, list, elb, giveUpAt, read?.get(poolId))))
+  ).flat()
   for (const result of results) {
     if (result.outcome === 'restored' || result.outcome === 'left') result.entry.state = 'restored'
     else if (result.outcome === 'gone') result.entry.state = 'gone'

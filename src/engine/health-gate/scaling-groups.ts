@@ -1,4 +1,5 @@
 import type { Logger } from '../../shared/ports'
+import type { ScalingGroup } from '../../cloud/autoscaling'
 import type { Journal, SaveJournal, ScalingPort } from './types'
 
 /**
@@ -6,7 +7,8 @@ import type { Journal, SaveJournal, ScalingPort } from './types'
  * journal does not list was paused by someone else: it is added to `foreign`, left paused and
  * never resumed by this run. A group the journal lists but that reads in service (killed between
  * the journal and the call) is paused again. Throws when the pause fails; the journal then no
- * longer lists the group.
+ * longer lists the group. `read`: the group as already read, when the caller read it alongside
+ * other calls.
  */
 export async function pauseGroup(
   groupId: string,
@@ -14,12 +16,13 @@ export async function pauseGroup(
   ports: { scaling: ScalingPort; log: Logger },
   foreign: Set<string>,
   giveUpAt: number,
-  save: SaveJournal
+  save: SaveJournal,
+  read?: Promise<ScalingGroup>
 ): Promise<void> {
   if (foreign.has(groupId)) return
   const { scaling, log } = ports
   try {
-    const group = await scaling.group(groupId)
+    const group = await (read ?? scaling.group(groupId))
     if (group.status === 'PAUSED') {
       if (journal.pausedGroups.includes(groupId)) return
       foreign.add(groupId)

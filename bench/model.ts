@@ -39,7 +39,8 @@ export function describeModel(model: Model): string {
 /**
  * The health-gated rolling case (`--cases rolling`): a load-balanced fleet whose timings are the
  * cloud's defaults divided by ten (probes every 5 s → 0.5 s, weights steering within 5 s → 0.5 s,
- * the action's default drain-seconds of 30 → 3 s, a 30 s boot → 3 s), jobs as in the plain model.
+ * a 30 s boot → 3 s), jobs as in the plain model. `drain-seconds` is 5, not the default's tenth:
+ * the action never drains for less than the 5 s Huawei gives a weight to apply, whatever the input.
  */
 export interface RollingModel {
   /** Added by the emulator to every request. */
@@ -73,7 +74,7 @@ export interface RollingModel {
 export const DEFAULT_ROLLING_MODEL: RollingModel = {
   latencyMs: 40,
   jobMs: 3000,
-  drainMs: 3000,
+  drainMs: 5000,
   weightApplyMs: 500,
   bootMs: 3000,
   probeDelayMs: 500,

@@ -92,7 +92,7 @@ describe('renderTargets', () => {
     const lines = renderTargets(cells, info(1_400_000, 75), rolling(rollingRun(10), rollingRun(1000)))
     expect(Object.values(verdicts(lines))).toEqual(Array<string>(10).fill('yes'))
     expect(lines.join('\n')).toContain('1,000: ×1.05; 50,000: ×1.05')
-    expect(lines.join('\n')).toContain('10: 55.9 s / 50.8 s = ×1.100; 1,000: 55.9 s / 50.8 s = ×1.100')
+    expect(lines.join('\n')).toContain('10: 66.9 s / 60.8 s = ×1.100; 1,000: 66.9 s / 60.8 s = ×1.100')
     expect(lines.join('\n')).toContain('10: 0 dropped of 1,000; 1,000: 0 dropped of 1,000')
     expect(lines.join('\n')).toContain('126 MB (120 MiB), one run')
   })

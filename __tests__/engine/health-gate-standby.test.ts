@@ -252,4 +252,57 @@ describe('standby: restored from the journal (post step, cancellation)', () => {
     expect(scaling.lifeCycle.get('s0')).toBe('STANDBY')
     expect(gate.journal.standby[0].state).toBe('standby')
   })
+
+  it('a server Auto Scaling removed from its group while in standby is named, nothing is exited for it, and its members count as gone', async () => {
+    const { clock, elb, scaling, topology } = await standbyFleet(3)
+    const gate = new HealthGate(topology, gateSettings(), { ...ports(elb, clock).deps, scaling }, () => {})
+    expect(await gate.before(1, ['s0'])).toBeNull()
+    scaling.calls.length = 0
+    const removed = {
+      ...scaling,
+      instances: async (id: string) => (await scaling.instances(id)).filter((i) => i.serverId !== 's0')
+    }
+    const { alerts } = await restoreAll(gate.journal, { ...ports(elb, clock).deps, scaling: removed }, 60_000, () => {})
+    expect(alerts).toEqual([expect.stringContaining('s0: No longer in scaling group asg (removed by Auto Scaling')])
+    expect(scaling.calls.filter((c) => c.startsWith('exit'))).toEqual([])
+    expect(gate.journal.entries.find((e) => e.poolId === 'web')?.state).toBe('gone')
+    // Its member in the other pool is still put back by weight.
+    expect(gate.journal.entries.find((e) => e.poolId === 'legacy')?.state).toBe('restored')
+  })
+
+  it('a server Auto Scaling does not bind again in time: its member is gone and the alert names the pool and the weight to set', async () => {
+    const { clock, elb, scaling, topology } = await standbyFleet(3)
+    const gate = new HealthGate(topology, gateSettings(), { ...ports(elb, clock).deps, scaling }, () => {})
+    expect(await gate.before(1, ['s0'])).toBeNull()
+    const neverBinds = {
+      ...scaling,
+      setStandby: (
+        id: string,
+        ids: string[],
+        enter: boolean,
+        giveUpAt?: number,
+        accepted?: (ids: string[]) => void
+      ) => {
+        if (enter) return scaling.setStandby(id, ids, enter, giveUpAt, accepted)
+        for (const serverId of ids) scaling.lifeCycle.set(serverId, 'INSERVICE')
+        accepted?.(ids)
+        return Promise.resolve()
+      }
+    }
+    const { alerts } = await restoreAll(
+      gate.journal,
+      { ...ports(elb, clock).deps, scaling: neverBinds },
+      clock.now + 10_000,
+      () => {}
+    )
+    expect(alerts).toContainEqual(
+      expect.stringContaining(
+        "did not bind it to pool web again in time: check the group's load balancer listeners, and add the server back with weight 1 if it stays out."
+      )
+    )
+    expect(gate.journal.standby[0].state).toBe('exited')
+    expect(gate.journal.entries.find((e) => e.poolId === 'web')?.state).toBe('gone')
+    // Never resumed: the server was not seen healthy.
+    expect(gate.journal.pausedGroups).toEqual(['asg'])
+  })
 })

@@ -5,7 +5,7 @@ import { discover } from '../../src/engine/health-gate/discover'
 import { HealthGate } from '../../src/engine/health-gate/gate'
 import { restoreAll } from '../../src/engine/health-gate/restore'
 import { discoverStandby } from '../../src/engine/health-gate/standby-discover'
-import type { Journal } from '../../src/engine/health-gate/types'
+import type { Journal, ScalingPort } from '../../src/engine/health-gate/types'
 import { type FakePool, fakeElb, fakeScaling, gateSettings, pool, ports, servers } from '../support/fake-elb'
 
 /**
@@ -274,15 +274,9 @@ describe('standby: restored from the journal (post step, cancellation)', () => {
     const { clock, elb, scaling, topology } = await standbyFleet(3)
     const gate = new HealthGate(topology, gateSettings(), { ...ports(elb, clock).deps, scaling }, () => {})
     expect(await gate.before(1, ['s0'])).toBeNull()
-    const neverBinds = {
+    const neverBinds: ScalingPort = {
       ...scaling,
-      setStandby: (
-        id: string,
-        ids: string[],
-        enter: boolean,
-        giveUpAt?: number,
-        accepted?: (ids: string[]) => void
-      ) => {
+      setStandby: (id, ids, enter, giveUpAt, accepted) => {
         if (enter) return scaling.setStandby(id, ids, enter, giveUpAt, accepted)
         for (const serverId of ids) scaling.lifeCycle.set(serverId, 'INSERVICE')
         accepted?.(ids)

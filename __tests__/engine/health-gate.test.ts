@@ -208,20 +208,7 @@ describe('a gated wave', () => {
     const { clock, web, elb, topology } = await webFleet(3)
     web.members[0].statuses = ['OFFLINE']
     const { deps } = ports(elb, clock)
-    const gate = new HealthGate(
-      topology,
-      {
-        drainMs: 0,
-        propagationMs: 0,
-        healthTimeoutMs: 60_000,
-        pollIntervalMs: 1000,
-        stablePolls: 2,
-        deadline: Infinity,
-        scalingGroupIds: []
-      },
-      deps,
-      () => {}
-    )
+    const gate = new HealthGate(topology, gateSettings({ healthTimeoutMs: 60_000 }), deps, () => {})
     expect(await gate.before(1, ['s0'])).toBeNull()
     const failures = await gate.after(1, ['s0'])
     expect(failures.get('s0')).toMatch(

@@ -164,7 +164,6 @@ export class HealthGate implements WaveGuard {
     }
     this.report.waves.push(report)
     this.current = { report, counts, restartAt: started }
-    report.pools = [...counts.values()]
     const groups = this.readGroups()
     const room = await this.waitForRoom(wave, memberships, poolIds, counts)
     report.pools = [...counts.values()]
@@ -340,7 +339,7 @@ export class HealthGate implements WaveGuard {
   /** A refused wave: its servers out of standby again, its drained members back at their weights. */
   private async undo(wave: number): Promise<void> {
     await this.exitStandby(wave)
-    const open = this.journal.entries.filter((e) => e.wave === wave && (e.state === 'draining' || isPending(e)))
+    const open = openEntries(this.journal).filter((e) => e.wave === wave)
     this.report.restores.push(...(await restoreEntries(this.journal, open, this.ports.elb, this.giveUpAt(), this.save)))
   }
 

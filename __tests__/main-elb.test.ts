@@ -266,7 +266,10 @@ describe('the post step (runPost)', () => {
       await delay(50)
     const requestsBefore = emulator.requests.length
 
-    const { io, record } = recordingIO(gatedInputs(emulator), { env: { [`STATE_${JOURNAL_STATE}`]: path } })
+    // The main step's server-ids-file is gone by now (a later step removed it): the post step
+    // reads no server inputs, so it restores anyway.
+    const inputs = gatedInputs(emulator, { 'server-ids-file': 'removed-by-a-later-step.txt' })
+    const { io, record } = recordingIO(inputs, { env: { [`STATE_${JOURNAL_STATE}`]: path } })
     await runPost(io)
     expect(record.failed).toEqual([])
     const w = weights(emulator)

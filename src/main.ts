@@ -1,6 +1,6 @@
 import { githubActionIO, type ActionIO } from './action/action-io'
 import { InputErrors } from './action/errors'
-import { type ActionInputs, readInputs } from './action/inputs'
+import { type ActionInputs, type ConnectionInputs, readInputs, readPostInputs } from './action/inputs'
 import { readServerIdsFile, splitServerIds } from './action/inputs/servers'
 import { MAX_BATCH_SIZE } from './action/inputs/timing'
 import { resolveAmount } from './action/inputs/values'
@@ -63,7 +63,7 @@ const TITLES: Record<OperationKind, string> = {
 
 /** Signs in and finds the project: the ECS client the rest of the run uses, and what other clients need. */
 async function connect(
-  inputs: ActionInputs,
+  inputs: ConnectionInputs,
   options: Omit<ApiClientOptions, 'authenticator'>,
   deadline: number,
   io: ActionIO
@@ -229,11 +229,14 @@ async function perform(inputs: ActionInputs, outcome: Outcome, io: ActionIO): Pr
       { ecs, ledger: outcome.ledger, log, clock, sleep, random, signal, waveGuard: gated?.prepared.gate }
     )
   } finally {
-    if (gated !== undefined) {
-      const report = await finishGate(gated.prepared, gated.settings, gated.connection, io)
-      outcome.gate = gateOutputs(gated.prepared, report)
+    try {
+      if (gated !== undefined) {
+        const report = await finishGate(gated.prepared, gated.settings, gated.connection, io)
+        outcome.gate = gateOutputs(gated.prepared, report)
+      }
+    } finally {
+      transport.close()
     }
-    transport.close()
   }
 }
 
@@ -341,7 +344,7 @@ export async function runPost(io: ActionIO = githubActionIO()): Promise<void> {
       io.log.info('Health gate: the main step left nothing drained, paused or in standby.')
       return
     }
-    const inputs = readInputs(io)
+    const inputs = readPostInputs(io)
     if (inputs.healthGate === undefined) throw new Error('health-gate is not elb in the post step')
     const { clock, sleep, random, log, cancellation: signal } = io
     const options = { transport, retry: DEFAULT_RETRY_POLICY, clock, sleep, random, log, signal }

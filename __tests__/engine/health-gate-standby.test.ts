@@ -131,6 +131,22 @@ describe('standby: a gated wave', () => {
     expect(scaling.calls.at(-1)).toBe('enter asg s1 at 75000')
   })
 
+  it('the group’s pool deleted while its member is out: counted gone, the wave carries on with the other pool', async () => {
+    const { clock, pools, web, elb, scaling, topology } = await standbyFleet(3)
+    const { deps } = ports(elb, clock, bootNewMembers(pools, { at: null }))
+    const gate = new HealthGate(topology, gateSettings(), { ...deps, scaling }, () => {})
+    expect(await gate.before(1, ['s0'])).toBeNull()
+    pools.splice(pools.indexOf(web), 1)
+    clock.now = 50_000
+    expect((await gate.after(1, ['s0'])).size).toBe(0)
+    expect(gate.journal.entries.map((e) => [e.poolId, e.state])).toEqual([
+      ['web', 'gone'],
+      ['legacy', 'restored']
+    ])
+    expect(gate.journal.standby.map((e) => e.state)).toEqual(['exited'])
+    expect(gate.report.alerts).toEqual([])
+  })
+
   it('a group someone else paused stays paused: exit without pausing it, never resumed', async () => {
     const { clock, pools, elb, scaling, topology } = await standbyFleet(3)
     const { deps, logs } = ports(elb, clock, bootNewMembers(pools, { at: null }))

@@ -52,15 +52,19 @@ describe('discovery and waves', () => {
         pool('sticky', ['b', 'y'], { algorithm: 'SOURCE_IP' }),
         pool('busy', ['c', 'z'], { provisioning: 'PENDING_UPDATE' }),
         pool('alone', ['d']),
-        pool('short', ['e', 'f', 'g'])
+        pool('short', ['e', 'f', 'g']),
+        pool('down', ['h', 'i', 'j'])
       ],
       clock
     )
     const short = (await elb.pools(Infinity)).find((p) => p.id === 'short') as FakePool
     short.members[1].statuses = ['OFFLINE']
     short.members[2].statuses = ['OFFLINE']
+    // At its minimum (2 of 3), but the selected h is down already: restarting it costs nothing.
+    const down = (await elb.pools(Infinity)).find((p) => p.id === 'down') as FakePool
+    down.members[0].statuses = ['OFFLINE']
     const topology = await discover(
-      ['a', 'b', 'c', 'd', 'e'],
+      ['a', 'b', 'c', 'd', 'e', 'h'],
       { maxUnavailable: { count: 1 }, poolIds: undefined },
       elb,
       Infinity
@@ -416,6 +420,31 @@ describe('a gated wave and its scaling groups', () => {
     expect(logs.filter((l) => l.startsWith('Scaling group other'))).toHaveLength(1)
   })
 
+  it('after a wave whose server did not turn healthy, later waves leave the group paused at once, without waiting to resume it', async () => {
+    const clock = { now: 0 }
+    const web = pool('web', servers(4))
+    const api = pool('api', servers(4, 10))
+    const elb = fakeElb([web, api], clock)
+    const topology = await discover([...servers(4), ...servers(4, 10)], { maxUnavailable: { count: 1 } }, elb, Infinity)
+    const scaling = fakeScaling({ asg: 'INSERVICE' }, clock)
+    const { deps, logs } = ports(elb, clock, () => (web.members[0].statuses = ['OFFLINE']))
+    const gate = new HealthGate(topology, gateSettings({ scalingGroupIds: ['asg'] }), { ...deps, scaling }, () => {})
+    expect(await gate.before(1, ['s0'])).toBeNull()
+    expect([...(await gate.after(1, ['s0'])).keys()]).toEqual(['s0'])
+    expect(await gate.before(2, ['s10'])).toBeNull()
+    const wave2 = clock.now
+    expect((await gate.after(2, ['s10'])).size).toBe(0)
+    // Healthy after the stale guard and two reads (25 s), then no minute spent waiting on s0.
+    expect(clock.now - wave2).toBe(25_000)
+    expect(scaling.calls).toEqual(['pause asg at 0'])
+    expect(gate.journal.unconfirmed).toEqual(['s0'])
+    expect(logs.filter((l) => l.includes('stay paused'))).toEqual([
+      'Scaling group(s) asg stay paused: 1 server did not turn healthy.',
+      'Scaling group(s) asg stay paused: 1 server did not turn healthy.'
+    ])
+    expect(gate.report.alerts).toEqual([])
+  })
+
   it('a group that cannot be paused stops the wave before any drain, and is not left in the journal', async () => {
     const { clock, elb, topology } = await webFleet(3)
     const refusal = new ApiError(403, 'AS.0001', 'Forbidden.', undefined, 'Pause scaling group asg')
@@ -487,6 +516,8 @@ describe('before a wave', () => {
       ['api', 'restored', 'weight 1']
     ])
     expect(gate.journal.entries.map((e) => e.state)).toEqual(['restored', 'restored'])
+    // Never restarted: nothing for a paused group to wait on before it is resumed.
+    expect(gate.journal.unconfirmed).toEqual([])
   })
 
   it('cancelled while draining: not restarted, and the drained members stay in the journal for the restore', async () => {

@@ -7,7 +7,7 @@ import { discoverStandby } from '../engine/health-gate/standby-discover'
 import { type GateReport, HealthGate } from '../engine/health-gate/gate'
 import { inStandby, needsRestore, openEntries, restoreAll } from '../engine/health-gate/restore'
 import { exitStandbyHint } from '../engine/health-gate/scaling-groups'
-import type { Journal, SaveJournal, Topology } from '../engine/health-gate/types'
+import { type Journal, type SaveJournal, type Topology, poolLabel } from '../engine/health-gate/types'
 import { WEIGHT_PROPAGATION_MS, timingWarnings } from '../engine/health-gate/timing'
 import { sizeWaves } from '../engine/health-gate/waves'
 import type { Plan } from '../engine/plan'
@@ -62,17 +62,13 @@ export interface PreparedGate {
   save: SaveJournal
 }
 
-function label(pool: { id: string; name: string }): string {
-  return pool.name && pool.name !== pool.id ? `${pool.name} (${pool.id})` : pool.id
-}
-
 /** Log lines: each pool with its members and weights, then each wave. */
 export function describeTopology(topology: Topology, waves: string[][]): string[] {
   const lines: string[] = []
   for (const pool of topology.pools.values()) {
     const type = pool.loadBalancer.guaranteed ? 'dedicated' : 'shared'
     lines.push(
-      `Pool ${label(pool)} on ${type} load balancer ${pool.loadBalancer.id}: ${pool.members.length} members, ${pool.weighted} weighted, keeps at least ${pool.minHealthy} healthy`
+      `Pool ${poolLabel(pool)} on ${type} load balancer ${pool.loadBalancer.id}: ${pool.members.length} members, ${pool.weighted} weighted, keeps at least ${pool.minHealthy} healthy`
     )
     for (const member of pool.members) {
       lines.push(

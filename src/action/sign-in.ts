@@ -16,7 +16,7 @@ import {
 } from '../cloud/iam'
 import { errorMessage } from '../shared/text'
 import type { ActionIO } from './action-io'
-import type { ActionInputs } from './inputs'
+import type { ConnectionInputs } from './inputs'
 import type { AuthConfig } from './inputs/sign-in'
 import { idTokenFacts } from './oidc-hint'
 
@@ -87,7 +87,7 @@ async function oidcAccessKeys(
 /** OIDC sign-in now (so its errors come first and clear), renewed before the keys expire. */
 async function signInWithOidc(
   auth: Extract<AuthConfig, { mode: 'oidc' }>,
-  inputs: ActionInputs,
+  inputs: ConnectionInputs,
   iam: ApiClient,
   io: ActionIO
 ): Promise<Authenticator> {
@@ -119,7 +119,7 @@ async function signInWithOidc(
  * their errors come first and clear). A password gives a project-scoped token, and its project.
  */
 export async function signIn(
-  inputs: ActionInputs,
+  inputs: ConnectionInputs,
   iam: ApiClient,
   io: ActionIO
 ): Promise<{ authenticator: Authenticator; tokenProjectId: string | undefined }> {

@@ -9,10 +9,14 @@ import { parseBoolean } from './values'
 import type { Operation } from '../../cloud/server-action'
 import { InputError } from '../errors'
 
-export interface ActionInputs extends ServerInputs, EndpointInputs, PacingInputs, HealthGateInputs {
+/** What signing in and reaching the services needs. */
+export interface ConnectionInputs extends EndpointInputs {
+  auth: AuthConfig
+}
+
+export interface ActionInputs extends ServerInputs, ConnectionInputs, PacingInputs, HealthGateInputs {
   dryRun: boolean
   operation: Operation
-  auth: AuthConfig
   failOnError: boolean
 }
 
@@ -32,13 +36,35 @@ export function readInputs(source: InputSource): ActionInputs {
   const problems = new Problems()
   const servers = readServerInputs(source, problems)
   const operation = readOperation(source, problems)
-  const auth = problems.check<AuthConfig | undefined>(() => parseSignIn(source, secrets))
-  const endpoints = readEndpoints(source, auth?.mode, problems)
+  const { auth, ...endpoints } = readConnection(source, secrets, problems)
   const pacing = readPacing(source, problems)
   const dryRun = problems.check(() => parseBoolean('dry-run', trimmedInput(source, 'dry-run'), false))
   const failOnError = problems.check(() => parseBoolean('fail-on-error', trimmedInput(source, 'fail-on-error'), true))
   const gate = readHealthGate(source, endpoints, problems)
   problems.check(() => checkHealthGate(gate, pacing, operation))
   problems.throwIfAny()
-  return { ...servers, ...endpoints, ...pacing, ...gate, operation, dryRun, auth: auth as AuthConfig, failOnError }
+  return { ...servers, ...endpoints, ...pacing, ...gate, operation, dryRun, auth, failOnError }
+}
+
+function readConnection(
+  source: InputSource,
+  secrets: ReturnType<typeof readSecrets>,
+  problems: Problems
+): ConnectionInputs {
+  const auth = problems.check<AuthConfig | undefined>(() => parseSignIn(source, secrets))
+  return { ...readEndpoints(source, auth?.mode, problems), auth: auth as AuthConfig }
+}
+
+/**
+ * What the post step needs: signing in, the endpoints and the health gate. The servers and the
+ * rest are not read again: a `server-ids-file` a later step removed must not keep it from
+ * restoring what the main step drained.
+ */
+export function readPostInputs(source: InputSource): ConnectionInputs & HealthGateInputs {
+  const secrets = readSecrets(source)
+  const problems = new Problems()
+  const connection = readConnection(source, secrets, problems)
+  const gate = readHealthGate(source, connection, problems)
+  problems.throwIfAny()
+  return { ...connection, ...gate }
 }

@@ -1,7 +1,15 @@
 import type { ElbHealthMonitor, ElbLoadBalancer, ElbPool } from '../../cloud/elb'
 import { forEachLimited } from '../../shared/limit'
 import { plural } from '../../shared/text'
-import { type ElbPort, type GatePool, type Membership, type Topology, countHealthy } from './types'
+import {
+  type ElbPort,
+  type GatePool,
+  type Membership,
+  type Topology,
+  countHealthy,
+  isHealthy,
+  poolLabel
+} from './types'
 
 /** At most this many unavailable members per pool: a count, or a percentage of its weighted members. */
 export type MaxUnavailable = { count: number } | { percent: number }
@@ -22,13 +30,9 @@ export function minimumHealthy(weighted: number, maxUnavailable: MaxUnavailable)
   return Math.max(1, weighted - Math.max(1, allowed))
 }
 
-function label(pool: { id: string; name: string }): string {
-  return pool.name !== '' && pool.name !== pool.id ? `${pool.name} (${pool.id})` : pool.id
-}
-
 /** Why this pool cannot be health-gated, or undefined. */
 function poolRefusal(pool: GatePool, ours: Membership[]): string | undefined {
-  const name = `Pool ${label(pool)}`
+  const name = `Pool ${poolLabel(pool)}`
   if (pool.monitor === undefined || !pool.monitor.adminStateUp) {
     return `${name} has no health check${pool.monitor ? ' turned on' : ''}, so nothing can tell when a restarted member serves again. Add (or turn on) a health check on the pool, or leave the pool out with elb-pool-ids.`
   }
@@ -37,10 +41,10 @@ function poolRefusal(pool: GatePool, ours: Membership[]): string | undefined {
   }
   const lb = pool.loadBalancer
   if (lb.provisioningStatus !== 'ACTIVE' || lb.operatingStatus === 'FROZEN') {
-    return `Load balancer ${label(lb)} of pool ${label(pool)} is ${lb.provisioningStatus || 'in an unknown state'}${lb.operatingStatus === 'FROZEN' ? ' and FROZEN' : ''}, not ACTIVE, so its members cannot be changed. Run again once it is ACTIVE.`
+    return `Load balancer ${poolLabel(lb)} of pool ${poolLabel(pool)} is ${lb.provisioningStatus || 'in an unknown state'}${lb.operatingStatus === 'FROZEN' ? ' and FROZEN' : ''}, not ACTIVE, so its members cannot be changed. Run again once it is ACTIVE.`
   }
   const healthy = countHealthy(pool.members)
-  const ourHealthy = ours.filter((m) => pool.members.find((x) => x.id === m.memberId && x.weight > 0)).length
+  const ourHealthy = ours.filter((m) => pool.members.some((x) => x.id === m.memberId && isHealthy(x))).length
   if (ourHealthy > 0 && healthy - 1 < pool.minHealthy) {
     const fix =
       pool.weighted <= 1
@@ -116,7 +120,7 @@ export async function discover(
     for (const member of pool.members.filter((m) => selected.has(m.instanceId))) {
       if (member.weight === 0) {
         topology.notes.push(
-          `Member ${member.id} of server ${member.instanceId} in pool ${label(pool)} is at weight 0 already: left as it is, never raised.`
+          `Member ${member.id} of server ${member.instanceId} in pool ${poolLabel(pool)} is at weight 0 already: left as it is, never raised.`
         )
         continue
       }

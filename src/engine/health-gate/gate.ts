@@ -13,7 +13,8 @@ import {
   staleGuardMs,
   takeFallbacks
 } from './health-wait'
-import { POOL_GONE, type RestoreResult, isGone, openEntries, resumeGroups, restoreEntries } from './restore'
+import { readMembers } from './pool-read'
+import { POOL_GONE, type RestoreResult, openEntries, resumeGroups, restoreEntries } from './restore'
 import { pauseGroup } from './scaling-groups'
 import { type StandbyContext, type StandbyProblems, bringBack, enterStandby, unbindingGroup } from './standby'
 import { drainWait } from './timing'
@@ -26,7 +27,8 @@ import {
   type SaveJournal,
   type Topology,
   isHealthy,
-  isPending
+  isPending,
+  poolLabel
 } from './types'
 
 export interface GateSettings {
@@ -114,7 +116,7 @@ export class HealthGate implements WaveGuard {
     this.save(this.journal)
     const pool = this.pool(poolId)
     this.ports.log.warning(
-      `Pool ${pool.name || pool.id} was deleted during wave ${wave}: its members count as gone (nothing to restore there); carrying on with the other pools.`
+      `Pool ${poolLabel(pool)} was deleted during wave ${wave}: its members count as gone (nothing to restore there); carrying on with the other pools.`
     )
   }
 
@@ -130,12 +132,7 @@ export class HealthGate implements WaveGuard {
   private async readPools(poolIds: readonly string[]): Promise<Map<string, ElbMember[]>> {
     const giveUpAt = this.giveUpAt()
     const live = poolIds.filter((id) => !this.isDeleted(id))
-    const read = (id: string) =>
-      this.ports.elb.members(id, giveUpAt).catch((error: unknown) => {
-        if (isGone(error)) return undefined
-        throw error
-      })
-    const lists = await Promise.all(live.map(read))
+    const lists = await Promise.all(live.map((id) => readMembers(this.ports.elb, id, giveUpAt)))
     const found = new Map<string, ElbMember[]>()
     live.forEach((id, i) => (lists[i] === undefined ? this.poolDeleted(id) : found.set(id, lists[i])))
     return found
@@ -209,7 +206,7 @@ export class HealthGate implements WaveGuard {
         const left = list.filter((m) => isHealthy(m) && !ours.has(m.id)).length
         const pool = this.pool(poolId)
         return left < pool.minHealthy && healthy > left
-          ? [`pool ${pool.name || pool.id} (${healthy} healthy now, at least ${pool.minHealthy} to keep)`]
+          ? [`pool ${poolLabel(pool)} (${healthy} healthy now, at least ${pool.minHealthy} to keep)`]
           : []
       })
       if (short.length === 0) return null
@@ -287,7 +284,7 @@ export class HealthGate implements WaveGuard {
     this.save(this.journal)
     const failed = await this.setZero(entries)
     if (failed.length > 0) {
-      await this.undo(wave)
+      await this.undo(wave, serverIds)
       return `Not restarted: draining wave ${wave} failed (${failed.join('; ')}); what was drained was restored.`
     }
     for (const entry of entries) entry.state = 'drained'
@@ -316,7 +313,7 @@ export class HealthGate implements WaveGuard {
     if (refused === null) return null
     // Cancelled: the run's restore, on clients of its own, brings them back.
     if (this.ports.signal.aborted) return 'Not restarted: the run was cancelled while entering standby.'
-    await this.undo(wave)
+    await this.undo(wave, serverIds)
     return refused
   }
 
@@ -337,10 +334,13 @@ export class HealthGate implements WaveGuard {
   }
 
   /** A refused wave: its servers out of standby again, its drained members back at their weights. */
-  private async undo(wave: number): Promise<void> {
+  private async undo(wave: number, serverIds: readonly string[]): Promise<void> {
     await this.exitStandby(wave)
     const open = openEntries(this.journal).filter((e) => e.wave === wave)
     this.report.restores.push(...(await restoreEntries(this.journal, open, this.ports.elb, this.giveUpAt(), this.save)))
+    // Never restarted: nothing to see healthy before a group may be resumed.
+    this.journal.unconfirmed = this.journal.unconfirmed.filter((id) => !serverIds.includes(id))
+    this.save(this.journal)
   }
 
   /**
@@ -371,7 +371,7 @@ export class HealthGate implements WaveGuard {
     const jobEndedAt = clock()
     current.report.jobMs = jobEndedAt - current.restartAt
     const problems = await this.exitStandby(wave)
-    const open = this.journal.entries.filter((e) => e.wave === wave && e.state === 'drained')
+    const open = this.journal.entries.filter((e) => e.wave === wave && isPending(e))
     const shared = open.filter((e) => !this.pool(e.poolId).loadBalancer.guaranteed)
     if (shared.length > 0) await this.restore(shared)
     const watches = serverIds.map((id) => newWatch(id, this.membershipsOf([id])))
@@ -388,15 +388,16 @@ export class HealthGate implements WaveGuard {
     this.journal.unconfirmed = this.journal.unconfirmed.filter((id) => failures.has(id) || !serverIds.includes(id))
     this.save(this.journal)
     // The pools' counts after the wave (for the report) are read while the groups are resumed.
-    const outcomes = await Promise.allSettled([
-      this.readPools([...current.counts.keys()]).then((members) => {
-        observe(current.counts, members)
-        current.report.pools = [...current.counts.values()]
-        current.report.restoreMs = clock() - restoreStarted
-      }),
-      this.resumeIfSafe(failures)
-    ])
-    for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason
+    const counted = this.readPools([...current.counts.keys()]).then(
+      (members) => observe(current.counts, members),
+      (error: unknown) =>
+        this.ports.log.warning(
+          `Wave ${wave}: the pools' counts after the wave could not be read (${errorMessage(error)}).`
+        )
+    )
+    await Promise.all([counted, this.resumeIfSafe()])
+    current.report.pools = [...current.counts.values()]
+    current.report.restoreMs = clock() - restoreStarted
     return failures
   }
 
@@ -450,14 +451,12 @@ export class HealthGate implements WaveGuard {
     for (const { membership: m, status, afterMs, windowMs } of fallbacks) {
       const pool = this.pool(m.poolId)
       this.ports.log.info(
-        `Weight-0 fallback: member ${m.memberId} of server ${m.serverId} in pool ${pool.name || pool.id} (dedicated load balancer ${pool.loadBalancer.id}) still shows ${status || 'no status'} at weight 0 ${formatDuration(afterMs)} after its restart, longer than its health check needs (rise + fall + 2 × delay = ${formatDuration(windowMs)}): this load balancer may not probe weight-0 members, so its weight is restored now and it is gated as on a shared load balancer.`
+        `Weight-0 fallback: member ${m.memberId} of server ${m.serverId} in pool ${poolLabel(pool)} (dedicated load balancer ${pool.loadBalancer.id}) still shows ${status || 'no status'} at weight 0 ${formatDuration(afterMs)} after its restart, longer than its health check needs (rise + fall + 2 × delay = ${formatDuration(windowMs)}): this load balancer may not probe weight-0 members, so its weight is restored now and it is gated as on a shared load balancer.`
       )
       this.current?.report.fallbacks.push({ ...pick(m), status, afterMs })
     }
     const due = this.journal.entries.filter(
-      (e) =>
-        e.state === 'drained' &&
-        fallbacks.some(({ membership: m }) => m.memberId === e.memberId && m.poolId === e.poolId)
+      (e) => isPending(e) && fallbacks.some(({ membership: m }) => m.memberId === e.memberId && m.poolId === e.poolId)
     )
     if (due.length > 0) await this.restore(due)
   }
@@ -467,12 +466,14 @@ export class HealthGate implements WaveGuard {
     return `Restarted, but not healthy behind its load balancers within health-timeout-seconds (${formatDuration(this.settings.healthTimeoutMs)})${last ? `; last seen: ${last}` : ''}. Its weight was restored: the load balancer sends it nothing until its health check passes.`
   }
 
-  private async resumeIfSafe(failures: Map<string, string>): Promise<void> {
+  /** Resumes the paused groups unless a server of this wave or an earlier one is still not healthy. */
+  private async resumeIfSafe(): Promise<void> {
     if (this.journal.pausedGroups.length === 0) return
-    if (failures.size > 0) {
+    const unhealthy = this.journal.unconfirmed.length
+    if (unhealthy > 0) {
       const groups = this.journal.pausedGroups.join(', ')
       this.ports.log.warning(
-        `Scaling group(s) ${groups} stay paused: ${plural(failures.size, 'server')} did not turn healthy.`
+        `Scaling group(s) ${groups} stay paused: ${plural(unhealthy, 'server')} did not turn healthy.`
       )
       return
     }

@@ -1,5 +1,4 @@
 import type { ElbMember } from '../../cloud/elb'
-import { ApiError } from '../../cloud/errors'
 import { errorMessage, plural } from '../../shared/text'
 import {
   type ElbPort,
@@ -13,6 +12,7 @@ import {
   isPending
 } from './types'
 import type { Logger, Sleep } from '../../shared/ports'
+import { isGone, readMembers } from './pool-read'
 import { resumeHint } from './scaling-groups'
 import { bringBack, isUnbound } from './standby'
 
@@ -31,10 +31,6 @@ export interface RestorePorts {
   clock: () => number
   sleep: Sleep
 }
-
-/** An ELB answer saying the member or pool no longer exists. */
-export const isGone = (error: unknown): boolean =>
-  error instanceof ApiError && (error.status === 404 || error.code === 'ELB.2012' || error.code === 'ELB.8904')
 
 /** The detail of a `gone` result whose whole pool was deleted. */
 export const POOL_GONE = 'nothing to restore: the pool no longer exists'
@@ -61,12 +57,8 @@ export function needsRestore(journal: Journal): boolean {
 
 /** A pool's members by id, or undefined when the pool itself no longer exists. */
 async function readPool(elb: ElbPort, poolId: string, giveUpAt: number): Promise<Map<string, ElbMember> | undefined> {
-  try {
-    return new Map((await elb.members(poolId, giveUpAt)).map((m) => [m.id, m]))
-  } catch (error) {
-    if (isGone(error)) return undefined
-    throw error
-  }
+  const members = await readMembers(elb, poolId, giveUpAt)
+  return members && new Map(members.map((m) => [m.id, m]))
 }
 
 /** One pool's restore in progress: the results so far, and the entries whose weight was sent. */

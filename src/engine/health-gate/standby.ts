@@ -1,6 +1,7 @@
 import type { ElbMember } from '../../cloud/elb'
 import type { Logger, Sleep } from '../../shared/ports'
 import { errorMessage, plural } from '../../shared/text'
+import { readMembers } from './pool-read'
 import { exitStandbyHint, pauseGroup } from './scaling-groups'
 import type {
   ElbPort,
@@ -42,15 +43,18 @@ export function unbindingGroup(standby: StandbyTopology | undefined, membership:
   return standby?.poolsOf.get(groupId)?.includes(membership.poolId) ? groupId : undefined
 }
 
-/** Reads the pools every `pollMs` until `done` holds for the members read, or `giveUpAt`: whether it held. */
+/**
+ * Reads the pools every `pollMs` until `done` holds for the members read (undefined: the pool was
+ * deleted), or `giveUpAt`: whether it held.
+ */
 async function waitForPools(
   context: StandbyContext,
   poolIds: readonly string[],
-  done: (members: Map<string, ElbMember[]>) => boolean
+  done: (members: Map<string, ElbMember[] | undefined>) => boolean
 ): Promise<boolean> {
   const { elb, clock, sleep, signal } = context.ports
   for (;;) {
-    const lists = await Promise.all(poolIds.map((id) => elb.members(id, context.giveUpAt)))
+    const lists = await Promise.all(poolIds.map((id) => readMembers(elb, id, context.giveUpAt)))
     if (done(new Map(poolIds.map((id, i) => [id, lists[i]])))) return true
     if (clock() + context.pollMs > context.giveUpAt || signal?.aborted === true) return false
     await sleep(context.pollMs, signal)
@@ -100,7 +104,7 @@ async function confirmUnbound(context: StandbyContext, wave: number): Promise<st
   let gone: boolean
   try {
     gone = await waitForPools(context, poolIds, (members) =>
-      [...members.values()].every((list) => list.every((m) => !ids.has(m.id)))
+      [...members.values()].every((list) => (list ?? []).every((m) => !ids.has(m.id)))
     )
   } catch (error) {
     return `Not restarted: wave ${wave}'s servers entered standby, but their pools could not be read to check that their members left (${errorMessage(error)}).`
@@ -197,7 +201,11 @@ async function rebind(context: StandbyContext): Promise<StandbyProblems> {
   await waitForPools(context, poolIds, (members) => {
     const claimed = new Set(journal.entries.map((e) => e.memberId))
     for (const entry of waiting.filter(isUnbound)) {
-      const list = members.get(entry.poolId) ?? []
+      const list = members.get(entry.poolId)
+      if (list === undefined) {
+        entry.state = 'gone' // the pool was deleted: nothing to bind again
+        continue
+      }
       if (list.some((m) => m.id === entry.memberId)) {
         entry.state = 'drained' // never taken out: the member as it was, at weight 0
         continue

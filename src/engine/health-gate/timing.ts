@@ -1,6 +1,6 @@
 import type { ElbHealthMonitor } from '../../cloud/elb'
 import { formatDuration } from '../../shared/text'
-import type { GatePool } from './types'
+import { type GatePool, poolLabel } from './types'
 
 /** A weight change steers traffic "within 5 seconds" (Huawei ELB FAQ): the least drain wait. */
 export const WEIGHT_PROPAGATION_MS = 5000
@@ -18,9 +18,6 @@ export function probeWindowMs(monitor: ElbHealthMonitor): number {
   const window = (threshold: number): number => monitor.timeout * threshold + monitor.delay * (threshold - 1)
   return (window(monitor.maxRetries) + window(monitor.maxRetriesDown) + 2 * monitor.delay) * 1000
 }
-
-export const poolLabel = (pool: { id: string; name: string }): string =>
-  pool.name !== '' && pool.name !== pool.id ? `${pool.name} (${pool.id})` : pool.id
 
 /** The drain wait of a wave: why it is longer than drain-seconds, if it is. */
 export interface DrainWait {

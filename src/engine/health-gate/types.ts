@@ -128,6 +128,10 @@ export function isPending(entry: JournalEntry): boolean {
   return entry.state === 'drained' || entry.state === 'rebound'
 }
 
+/** A pool or load balancer as messages name it: "name (id)", or the id when it has no other name. */
+export const poolLabel = (pool: { id: string; name: string }): string =>
+  pool.name !== '' && pool.name !== pool.id ? `${pool.name} (${pool.id})` : pool.id
+
 /** `healthy(member)`: weight > 0 and every listener's status ONLINE. */
 export function isHealthy(member: ElbMember): boolean {
   return member.weight > 0 && isOnline(member)

@@ -11,14 +11,16 @@ export function sizeWaves(serverIds: readonly string[], topology: Topology, maxP
   for (const pool of topology.pools.values()) {
     spare.set(pool.id, pool.members.filter(isHealthy).length - pool.minHealthy)
   }
-  const cost = (serverId: string): Map<string, number> => {
+  const healthyMembers = new Set(
+    [...topology.pools.values()].flatMap((pool) => pool.members.filter(isHealthy).map((m) => `${pool.id}/${m.id}`))
+  )
+  const costOf = new Map<string, Map<string, number>>()
+  for (const serverId of serverIds) {
     const costs = new Map<string, number>()
-    for (const membership of topology.memberships.get(serverId) ?? []) {
-      const member = topology.pools.get(membership.poolId)?.members.find((m) => m.id === membership.memberId)
-      if (member !== undefined && isHealthy(member))
-        costs.set(membership.poolId, (costs.get(membership.poolId) ?? 0) + 1)
+    for (const { poolId, memberId } of topology.memberships.get(serverId) ?? []) {
+      if (healthyMembers.has(`${poolId}/${memberId}`)) costs.set(poolId, (costs.get(poolId) ?? 0) + 1)
     }
-    return costs
+    costOf.set(serverId, costs)
   }
   const waves: string[][] = []
   let left = [...serverIds]
@@ -27,7 +29,7 @@ export function sizeWaves(serverIds: readonly string[], topology: Topology, maxP
     const wave: string[] = []
     const later: string[] = []
     for (const id of left) {
-      const costs = cost(id)
+      const costs = costOf.get(id) ?? new Map<string, number>()
       const fits =
         wave.length < maxPerWave &&
         [...costs].every(

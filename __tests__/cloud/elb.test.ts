@@ -285,7 +285,7 @@ describe('ELB client against the emulator', () => {
     expect(emulator.loadBalancing.members('pool-web')[3].weight).toBe(0)
   })
 
-  it('waits out reads throttled past the API client’s own five attempts, for every kind of read, with the same backoff as a write', async () => {
+  it('waits out throttled reads in one backoff loop (the API client hands them back), for every kind of read, with the same backoff as a write', async () => {
     const { elb, emulator, sleeps } = await setup()
     const seven = Array.from({ length: 7 }, () => throttled)
     for (const route of ['elb-pools', 'elb-members', 'elb-healthmonitor', 'elb-loadbalancer'] as const) {
@@ -297,8 +297,8 @@ describe('ELB client against the emulator', () => {
     await expect(elb.loadBalancer('lb-main', Infinity)).resolves.toMatchObject({ id: 'lb-main' })
     expect(emulator.requests.filter((r) => r.status === 429)).toHaveLength(28)
     expect(emulator.requests.filter((r) => r.status === 200)).toHaveLength(4)
-    // Per read: the API client's four waits, the gate's own backoff (0.375 s), then two more.
-    const perRead = [750, 1500, 3000, 6000, 375, 750, 1500]
+    // Per read: one backoff, doubling from 0.375 s to its cap (10 s, with equal jitter 7.5 s).
+    const perRead = [375, 750, 1500, 3000, 6000, 7500, 7500]
     expect(sleeps).toEqual([...perRead, ...perRead, ...perRead, ...perRead])
   })
 
@@ -308,11 +308,10 @@ describe('ELB client against the emulator', () => {
     const giveUpAt = clock.now() + 20_000
     const error = await elb.members('pool-web', giveUpAt).catch((e: unknown) => e)
     expect(error).toMatchObject({ status: 429, code: 'APIG.0308' })
-    // Five attempts, the client's own 0.375 s, four more (the next 6 s wait would pass giveUpAt),
-    // 0.75 s, three more (3 s would pass it); the next 1.5 s would too: given up 0.125 s before.
-    expect(sleeps).toEqual([750, 1500, 3000, 6000, 375, 750, 1500, 3000, 750, 750, 1500])
-    expect(giveUpAt - clock.now()).toBe(125)
-    expect(emulator.requests.map((r) => `${r.route} ${r.status}`)).toEqual(Array(12).fill('elb-members 429'))
+    // 19.125 s of backoff; the next 7.5 s would pass giveUpAt: given up 0.875 s before it.
+    expect(sleeps).toEqual([375, 750, 1500, 3000, 6000, 7500])
+    expect(giveUpAt - clock.now()).toBe(875)
+    expect(emulator.requests.map((r) => `${r.route} ${r.status}`)).toEqual(Array(7).fill('elb-members 429'))
   })
 
   it('tells which weight changes the cloud took before a later call of the same pool failed', async () => {
@@ -336,9 +335,9 @@ describe('ELB client against the emulator', () => {
     await elb.pools(Infinity)
     await elb.members('pool-web', Infinity)
     expect(await elb.members('pool-api', Infinity)).toHaveLength(15)
-    // Backoff of 0.75, 1.5 and 3 s: the third read goes through 5.25 s after the first two.
-    expect(emulator.requests.map((r) => r.status)).toEqual([200, 200, 429, 429, 429, 200])
-    expect(sleeps).toEqual([750, 1500, 3000])
+    // Backoff of 0.375, 0.75, 1.5 and 3 s: the third read goes through 5.625 s after the first two.
+    expect(emulator.requests.map((r) => r.status)).toEqual([200, 200, 429, 429, 429, 429, 200])
+    expect(sleeps).toEqual([375, 750, 1500, 3000])
   })
 
   it('sends no retry for a refusal that is not for now (a bad weight): it throws at once', async () => {

@@ -1,7 +1,7 @@
 import type { ApiClient, ApiRequest } from './api'
 import { isThrottling } from './api'
 import { ApiError } from './errors'
-import { backoffDelayMs } from './retry'
+import { type RetryPolicy, retryDelayMs } from './retry'
 import type { Sleep } from '../shared/ports'
 
 /** A pool of an ELB v3 load balancer, reduced to what a health-gated restart needs. */
@@ -112,6 +112,9 @@ function readMember(raw: Record<string, unknown>): ElbMember {
   }
 }
 
+/** Backoff between refusals for now: doubling from 0.5 s to 10 s (or the server's Retry-After, up to 10 s). */
+const REFUSAL_BACKOFF: RetryPolicy = { maxAttempts: 0, baseDelayMs: 500, maxDelayMs: 10_000 }
+
 /** Whether the answer is a refusal for now: the load balancer busy (409 ELB.8907) or throttling. */
 export function isRefusedForNow(error: unknown): error is ApiError {
   return error instanceof ApiError && ((error.status === 409 && error.code === CONFLICT) || isThrottling(error))
@@ -120,8 +123,8 @@ export function isRefusedForNow(error: unknown): error is ApiError {
 /**
  * The ELB v3 calls of a health-gated restart: pools, members, monitors, load balancers, weights.
  * Every call takes `giveUpAt` (ms since the epoch): a refusal for now (throttling, or a load
- * balancer busy with an earlier change) is waited out with backoff until then, past the API
- * client's own attempts; then the last refusal is thrown.
+ * balancer busy with an earlier change) is waited out with backoff until then, in this client's
+ * one loop (the API client hands refusals back); then the last refusal is thrown.
  */
 export class ElbClient {
   constructor(
@@ -145,6 +148,7 @@ export class ElbClient {
       query,
       projectId: this.projectId,
       idempotent: true,
+      callerRetriesRefusals: true,
       giveUpAt
     }
     const response = await this.untilAccepted(giveUpAt, () => this.api.request(call))
@@ -233,6 +237,7 @@ export class ElbClient {
           projectId: this.projectId,
           // Setting a weight twice sets it once: safe to send again.
           idempotent: true,
+          callerRetriesRefusals: true,
           giveUpAt
         })
       )
@@ -240,7 +245,10 @@ export class ElbClient {
     }
   }
 
-  /** Sends until accepted, waiting out refusals for now with backoff until `giveUpAt` (reads and writes alike). */
+  /**
+   * Sends until accepted, waiting out refusals for now until `giveUpAt` (reads and writes alike):
+   * the one loop for them, since the API client hands refusals back (`callerRetriesRefusals`).
+   */
   private async untilAccepted<T>(giveUpAt: number, send: () => Promise<T>): Promise<T> {
     const { clock, sleep, random, signal } = this.wait
     for (let attempt = 1; ; attempt++) {
@@ -248,7 +256,7 @@ export class ElbClient {
         return await send()
       } catch (error) {
         if (!isRefusedForNow(error)) throw error
-        const delay = backoffDelayMs(attempt, { maxAttempts: 0, baseDelayMs: 500, maxDelayMs: 10_000 }, random)
+        const delay = retryDelayMs(attempt, error.retryAfterMs, REFUSAL_BACKOFF, random)
         if (clock() + delay > giveUpAt || signal?.aborted === true) throw error
         await sleep(delay, signal)
       }

@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest'
+import { SUMMARY_ROW_LIMIT, escapeHtml } from '../../src/action/html'
 import {
   ANNOTATION_LIMIT,
-  SUMMARY_ROW_LIMIT,
   batchAnnotations,
   batchLogGroups,
   buildOutputs,
-  escapeHtml,
   jsonPieces,
   overallStatus,
   renderSummary

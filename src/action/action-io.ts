@@ -107,7 +107,7 @@ export function appendOutput(
 }
 
 /** A new file `ecs-batch-restart-<uuid>-<suffix>` in `folder`, written piece by piece. */
-export function writeNewFile(folder: string, suffix: string, pieces: Iterable<string>): string {
+function writeNewFile(folder: string, suffix: string, pieces: Iterable<string>): string {
   const path = join(folder, `ecs-batch-restart-${randomUUID()}-${suffix}`)
   const fd = openSync(path, 'wx')
   try {

@@ -3,6 +3,7 @@ import { POOL_GONE } from '../engine/health-gate/restore'
 import { type Journal, type JournalEntry, countHealthy } from '../engine/health-gate/types'
 import { escapeHtml, cappedTable, table } from './html'
 import type { PreparedGate } from './health-gate'
+import { formatDuration } from '../shared/text'
 
 /** The `pools` and `waves` outputs and the summary section of a health-gated run. */
 export interface GateOutputs {
@@ -57,8 +58,7 @@ function waveRows(prepared: PreparedGate, report: GateReport | undefined) {
   }))
 }
 
-const seconds = (ms: number | undefined | null): string =>
-  ms === undefined || ms === null ? '' : `${(ms / 1000).toFixed(1)} s`
+const seconds = (ms: number | undefined | null): string => (ms === undefined || ms === null ? '' : formatDuration(ms))
 
 /** Pools found deleted during the run, by the gate or by a restore. */
 function deletedPools(report: GateReport | undefined): Set<string> {

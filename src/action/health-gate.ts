@@ -24,13 +24,13 @@ export interface Connection {
 }
 
 /** Runner's grace after a cancellation: SIGTERM comes 7.5 s after SIGINT, the kill 2.5 s later. */
-export const CANCEL_GRACE_MS = 6000
+const CANCEL_GRACE_MS = 6000
 /** The least time putting weights back may take when not cancelled. */
 const MIN_RESTORE_MS = 10_000
 const STABLE_POLLS = 2
 
 /** The ELB and AS clients, on their own signal (a restore must still go out after a cancellation). */
-export function gateClients(
+function gateClients(
   settings: HealthGateSettings,
   connection: Connection,
   signal: AbortSignal,
@@ -63,7 +63,7 @@ export interface PreparedGate {
 }
 
 /** Log lines: each pool with its members and weights, then each wave. */
-export function describeTopology(topology: Topology, waves: string[][]): string[] {
+function describeTopology(topology: Topology, waves: string[][]): string[] {
   const lines: string[] = []
   for (const pool of topology.pools.values()) {
     const type = pool.loadBalancer.guaranteed ? 'dedicated' : 'shared'

@@ -3,10 +3,8 @@ import { type KnownServers, firstFew, serverLabel } from '../engine/known'
 import type { Outcome, Results, ServerResult } from '../engine/ledger'
 import { type Plan, describePlan } from '../engine/plan'
 import { formatDuration, plural } from '../shared/text'
-import { SUMMARY_ROW_LIMIT, cappedTable, escapeHtml, paragraphsAndLists, table } from './html'
+import { cappedTable, escapeHtml, paragraphsAndLists, table } from './html'
 import { planSection, timelineSection } from './summary-sections'
-
-export { SUMMARY_ROW_LIMIT, escapeHtml }
 
 export type RunStatus = 'succeeded' | 'failed' | 'timed-out' | 'submitted' | 'dry-run'
 
@@ -93,7 +91,7 @@ const ANNOTATED_SERVERS = 5
 
 export type BatchTally = { run: BatchRun } & Record<Outcome, number>
 
-export function tallyBatches(runs: readonly BatchRun[], results: Results): BatchTally[] {
+function tallyBatches(runs: readonly BatchRun[], results: Results): BatchTally[] {
   return runs.map((run) => {
     const tally: BatchTally = { run, succeeded: 0, failed: 0, pending: 0, skipped: 0 }
     for (const id of run.serverIds) tally[results.get(id)?.outcome ?? 'pending']++

@@ -131,6 +131,6 @@ export function knownEndpoints(cloud: CloudName, region: string): DefaultEndpoin
  * and Open Telekom Cloud are separate account systems, so their own IAM host for the region.
  */
 export function federationIamEndpoint(cloud: CloudName, region: string | undefined): URL | undefined {
-  if (cloud === 'huaweicloud') return new URL('https://iam.myhuaweicloud.com')
+  if (cloud === 'huaweicloud') return new URL(GLOBAL_IAM)
   return region === undefined ? undefined : knownEndpoints(cloud, region)?.iam
 }

@@ -44,7 +44,7 @@ const NOT_CONNECTED_CODES: ReadonlySet<string> = new Set([
 ])
 const BEFORE_SENDING_SYSCALLS: ReadonlySet<string> = new Set(['getaddrinfo', 'connect'])
 
-export const UNTRUSTED_CA_HINT =
+const UNTRUSTED_CA_HINT =
   "the server's certificate is signed by a CA this runner does not trust. Behind a TLS-inspecting proxy or with a private CA, set the NODE_EXTRA_CA_CERTS environment variable of the job to the path of that CA's PEM file"
 
 /**

@@ -67,7 +67,7 @@ export interface TemporaryAccessKeys {
 }
 
 /** What both SDKs ask for: 6 hours (IAM allows 900 to 86,400 seconds). */
-export const TEMPORARY_KEYS_DURATION_SECONDS = 6 * 60 * 60
+const TEMPORARY_KEYS_DURATION_SECONDS = 6 * 60 * 60
 
 /** IAM's `expires_at`, e.g. `2020-01-08T03:50:07.574000Z` (microseconds); NaN when unreadable. */
 export function parseIamTime(text: unknown): number {

@@ -4,7 +4,7 @@ import { createHash, createHmac } from 'node:crypto'
  * SDK-HMAC-SHA256, the AK/SK request signature of Huawei Cloud's API gateway.
  * Unlike AWS SigV4 there is no key derivation: the secret key signs the string directly.
  */
-export const SIGNING_ALGORITHM = 'SDK-HMAC-SHA256'
+const SIGNING_ALGORITHM = 'SDK-HMAC-SHA256'
 
 export interface SigningInput {
   method: string
@@ -36,7 +36,7 @@ export function formatSdkDate(date: Date): string {
 }
 
 /** Percent-encodes everything but the RFC 3986 unreserved characters, upper-case hex. */
-export function encodeComponent(value: string): string {
+function encodeComponent(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
 }
 

@@ -67,7 +67,7 @@ export function parseEndpoint(name: string, text: string): URL {
   return url
 }
 
-export function parseCloud(text: string): CloudName {
+function parseCloud(text: string): CloudName {
   const cloud = (text || 'huaweicloud').toLowerCase() as CloudName
   if (!CLOUD_NAMES.includes(cloud)) {
     throw new InputError('cloud', `${quoted(text)} is not allowed; use ${CLOUD_NAMES.join(', ')}`)
@@ -76,7 +76,7 @@ export function parseCloud(text: string): CloudName {
 }
 
 /** The cloud's default endpoints for a region it knows; an InputError naming the known regions otherwise. */
-export function defaultEndpoints(cloud: CloudName, region: string): DefaultEndpoints {
+function defaultEndpoints(cloud: CloudName, region: string): DefaultEndpoints {
   const endpoints = knownEndpoints(cloud, region)
   if (endpoints !== undefined) return endpoints
   const { title, regions } = describeCloud(cloud)

@@ -4,7 +4,7 @@ import { type InputSource, type Problems, quoted, trimmedInput } from './source'
 
 const OPERATIONS: OperationKind[] = ['reboot', 'start', 'stop']
 
-export function parseOperation(text: string): OperationKind {
+function parseOperation(text: string): OperationKind {
   const operation = (text || 'reboot').toLowerCase() as OperationKind
   if (!OPERATIONS.includes(operation)) {
     throw new InputError('operation', `${quoted(text)} is not allowed; use reboot, start or stop`)

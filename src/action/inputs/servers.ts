@@ -56,7 +56,7 @@ export function parseServerIds(text: string, input = 'server-ids'): string[] {
 }
 
 /** The text without `#` comments: whole comment lines, and a `# note` after an ID. */
-export function withoutComments(text: string): string {
+function withoutComments(text: string): string {
   return text.replace(/#[^\n]*/g, '')
 }
 

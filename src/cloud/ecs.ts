@@ -136,15 +136,8 @@ export class EcsClient {
     const query: Record<string, string> = { limit: String(PAGE_SIZE) }
     if (marker !== undefined) query.marker = marker
     if (enterpriseProjectId !== undefined) query.enterprise_project_id = enterpriseProjectId
-    const response = await this.send({
-      what: `Listing servers (page ${page})`,
-      giveUpAt,
-      method: 'GET',
-      path: `/v1/${encodeURIComponent(this.projectId)}/cloudservers/detail`,
-      query,
-      idempotent: true
-    })
-    const items = (response.body as { servers?: unknown } | undefined)?.servers
+    const body = await this.get(`Listing servers (page ${page})`, '/cloudservers/detail', giveUpAt, query)
+    const items = (body as { servers?: unknown } | undefined)?.servers
     return Array.isArray(items) ? (items as unknown[]) : []
   }
 
@@ -154,14 +147,12 @@ export class EcsClient {
    */
   async getServerStatus(serverId: string, giveUpAt?: number): Promise<ServerState | null> {
     try {
-      const response = await this.send({
-        what: `Status of server ${serverId}`,
-        giveUpAt,
-        method: 'GET',
-        path: `/v1/${encodeURIComponent(this.projectId)}/cloudservers/${encodeURIComponent(serverId)}`,
-        idempotent: true
-      })
-      const server = (response.body as { server?: Record<string, unknown> } | undefined)?.server
+      const body = await this.get(
+        `Status of server ${serverId}`,
+        `/cloudservers/${encodeURIComponent(serverId)}`,
+        giveUpAt
+      )
+      const server = (body as { server?: Record<string, unknown> } | undefined)?.server
       return readServerState(server)
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) return null
@@ -171,13 +162,18 @@ export class EcsClient {
 
   /** The raw job document; {@link interpretJob} makes sense of it. */
   async getJob(jobId: string, giveUpAt?: number): Promise<unknown> {
-    const response = await this.send({
-      what: `Status of job ${jobId}`,
-      giveUpAt,
-      method: 'GET',
-      path: `/v1/${encodeURIComponent(this.projectId)}/jobs/${encodeURIComponent(jobId)}`,
-      idempotent: true
-    })
+    return this.get(`Status of job ${jobId}`, `/jobs/${encodeURIComponent(jobId)}`, giveUpAt)
+  }
+
+  /** A read of this project's `/v1/{project_id}{path}`: the body. */
+  private async get(
+    what: string,
+    path: string,
+    giveUpAt: number | undefined,
+    query?: Record<string, string>
+  ): Promise<unknown> {
+    const projectPath = `/v1/${encodeURIComponent(this.projectId)}${path}`
+    const response = await this.send({ what, giveUpAt, method: 'GET', path: projectPath, query, idempotent: true })
     return response.body
   }
 }

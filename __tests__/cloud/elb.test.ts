@@ -91,13 +91,23 @@ describe('ELB client against the emulator', () => {
     expect(pages).toEqual([null, 'm-01999'])
   })
 
-  it('stops paging when the cloud answers the same marker again, instead of looping', async () => {
+  it('stops paging with an error when the cloud answers a marker already followed, at once or after a cycle, instead of looping', async () => {
     const { elb, emulator } = await setup()
-    const pools = Array.from({ length: 2000 }, (_, i) => ({ id: `p${i}`, lb_algorithm: 'ROUND_ROBIN' }))
-    const page = { kind: 'respond' as const, status: 200, body: { pools, page_info: { next_marker: 'p1999' } } }
-    emulator.inject('elb-pools', page, page)
-    expect(await elb.pools(Infinity)).toHaveLength(4000)
+    const page = (prefix: string, next: string) => ({
+      kind: 'respond' as const,
+      status: 200,
+      body: {
+        pools: Array.from({ length: 2000 }, (_, i) => ({ id: `${prefix}${i}`, lb_algorithm: 'ROUND_ROBIN' })),
+        page_info: { next_marker: next }
+      }
+    })
+    emulator.inject('elb-pools', page('p', 'p1999'), page('p', 'p1999'))
+    await expect(elb.pools(Infinity)).rejects.toThrow('List the ELB pools stopped: page 2 leads back to marker p1999')
     expect(emulator.requests.map((r) => r.query.get('marker'))).toEqual([null, 'p1999'])
+    emulator.requests.length = 0
+    emulator.inject('elb-pools', page('p', 'p1999'), page('q', 'q1999'), page('p', 'p1999'))
+    await expect(elb.pools(Infinity)).rejects.toThrow('page 3 leads back to marker p1999')
+    expect(emulator.requests.map((r) => r.query.get('marker'))).toEqual([null, 'p1999', 'q1999'])
   })
 
   it("reads a pool's connection drain (deregistration delay) as the API shows it", async () => {

@@ -155,16 +155,22 @@ export class ElbClient {
     return (response.body ?? {}) as Record<string, unknown>
   }
 
-  /** Every page of a list, following `page_info.next_marker` until a page is short or empty. */
+  /**
+   * Every page of a list, following `page_info.next_marker` until a page is short or empty. A
+   * marker seen before means the paging does not advance: an error, rather than a loop.
+   */
   private async list(what: string, path: string, key: string, giveUpAt: number): Promise<unknown[]> {
     const all: unknown[] = []
+    const seen = new Set<string>()
     let marker: string | undefined
     for (;;) {
       const page = await this.get(what, path, giveUpAt, { limit: String(PAGE_LIMIT), ...(marker && { marker }) })
       const items = Array.isArray(page[key]) ? (page[key] as unknown[]) : []
       all.push(...items)
       const next = text((page.page_info as { next_marker?: unknown } | undefined)?.next_marker)
-      if (items.length < PAGE_LIMIT || next === '' || next === marker) return all
+      if (items.length < PAGE_LIMIT || next === '') return all
+      if (seen.has(next)) throw new Error(`${what} stopped: page ${seen.size + 1} leads back to marker ${next}`)
+      seen.add(next)
       marker = next
     }
   }

@@ -184,18 +184,16 @@ export async function restoreEntries(
 /** Whether every member of these servers in the journal's pools is healthy now. */
 async function serversHealthy(journal: Journal, elb: ElbPort, giveUpAt: number): Promise<boolean> {
   const watched = journal.entries.filter((e) => journal.unconfirmed.includes(e.serverId) && e.state !== 'gone')
-  for (const [poolId, entries] of byPool(watched)) {
-    // A pool that no longer exists holds nothing to wait for.
-    const members = (await readPool(elb, poolId, giveUpAt)) ?? new Map<string, ElbMember>()
-    if (
-      !entries.every((e) => {
-        const m = members.get(e.memberId)
-        return m === undefined || isHealthy(m)
-      })
-    )
-      return false
-  }
-  return true
+  const pools = [...byPool(watched)]
+  const reads = await Promise.all(pools.map(([poolId]) => readPool(elb, poolId, giveUpAt)))
+  return pools.every(([, entries], i) => {
+    // A pool that no longer exists holds nothing to wait for; nor does a member no longer in it.
+    const member = (e: JournalEntry): ElbMember | undefined => reads[i]?.get(e.memberId)
+    return entries.every((e) => {
+      const m = member(e)
+      return m === undefined || isHealthy(m)
+    })
+  })
 }
 
 /**

@@ -92,15 +92,15 @@ export async function prepareGate(
   io: ActionIO
 ): Promise<PreparedGate> {
   const clients = gateClients(settings, connection, io.cancellation, elbGiveUpLimit(run.deadline))
-  const topology = await discover(chosen, settings, clients.elb, run.deadline)
-  if (settings.protection === 'standby' && clients.scaling !== undefined) {
-    const found = await discoverStandby(
-      chosen,
-      settings.scalingGroupIds,
-      clients.scaling,
-      settings.poolIds,
-      run.deadline
-    )
+  const { scaling } = clients
+  // The load balancers and the scaling groups are read at the same time.
+  const [topology, found] = await Promise.all([
+    discover(chosen, settings, clients.elb, run.deadline),
+    settings.protection === 'standby' && scaling !== undefined
+      ? discoverStandby(chosen, settings.scalingGroupIds, scaling, settings.poolIds, run.deadline)
+      : undefined
+  ])
+  if (found !== undefined) {
     topology.standby = found.standby
     topology.refusals.push(...found.refusals)
     topology.notes.push(...found.notes)

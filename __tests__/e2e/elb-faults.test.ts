@@ -60,6 +60,17 @@ describe('health-gate: elb under faults', () => {
       expect(later.error_message).toContain('pool pool-api (14 healthy now, at least 12 to keep)')
     expect(succeeded.length + failed.length).toBe(10)
     expect(failed.slice(1).every((r) => emulator.restartCount(r.id) === 0)).toBe(true)
+    // Waves of 3 (20% of the 15 members of pool-web and of pool-api): srv-15 ends wave 2, so the
+    // waves after it (srv-16…srv-19) are never restarted and everything before it succeeds.
+    const waveSize = 3
+    const endOfItsWave = (Math.floor(SERVERS.indexOf(uuid(15)) / waveSize) + 1) * waveSize
+    const notRestarted = SERVERS.slice(endOfItsWave)
+    expect(notRestarted).toHaveLength(4)
+    expect(failed.map((r) => r.id)).toEqual([uuid(15), ...notRestarted])
+    expect([...succeeded].sort()).toEqual(SERVERS.filter((id) => id !== uuid(15) && !notRestarted.includes(id)))
+    expect(SERVERS.map((id) => emulator.restartCount(id))).toEqual(
+      SERVERS.map((id) => (notRestarted.includes(id) ? 0 : 1))
+    )
     expect(weights(emulator)).toEqual(before)
     expect(await groupStatus(emulator)).toBe('PAUSED')
     expect(run.stdout).toMatch(/::error title=Health gate%3A act by hand::Scaling group asg-api was left PAUSED/)
@@ -83,6 +94,8 @@ describe('health-gate: elb under faults', () => {
     expect(emulator.pendingFaults('elb-members')).toBe(0)
     expect(weights(emulator)).toEqual(before)
     expect(dropped(emulator)).toBe(0)
+    // A 409 on the drain or restore is waited out, never answered by restarting a server again.
+    expect(SERVERS.map((id) => emulator.restartCount(id))).toEqual(SERVERS.map(() => 1))
   }, 60_000)
 
   it('a member deleted by someone else mid-run is reported gone; every other weight is restored', async () => {

@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest'
 import { type EcsEmulator, gatewayError } from '../emulator'
 import { AS_PATH, lbCall } from '../support/elb-fleet'
-import { POOLS, dropped, fastElbFleet, gatedInputs, groupStatus, killedRun, uuid, weights } from '../support/elb-run'
+import {
+  POOLS,
+  dropped,
+  expectSecretKeptOut,
+  fastElbFleet,
+  gatedInputs,
+  groupStatus,
+  killedRun,
+  uuid,
+  weights
+} from '../support/elb-run'
 import { useEmulator } from '../support/fixtures'
 import { outcomes, runAction } from '../support/run-action'
 
@@ -22,7 +32,7 @@ describe('health-gate: elb under faults', () => {
   it('killed (SIGKILL) mid-wave: the post step, run as the runner does, restores every weight and resumes the group', async () => {
     const emulator = await emulators.start(fastElbFleet())
     const before = weights(emulator)
-    const { run, state, post: runPost } = await killedRun(inputs(emulator), () => anyDrained(emulator))
+    const { run, state, journal, post: runPost } = await killedRun(inputs(emulator), () => anyDrained(emulator))
     expect(run.exitCode).toBeNull()
     expect(anyDrained(emulator)).toBe(true)
     expect(Object.keys(state)).toEqual(['STATE_elb_journal'])
@@ -32,6 +42,7 @@ describe('health-gate: elb under faults', () => {
     expect(weights(emulator)).toEqual(before)
     expect(await groupStatus(emulator)).toBe('INSERVICE')
     expect(emulator.loadBalancing.removals()).toEqual([])
+    expectSecretKeptOut(run, journal, post.stdout)
   }, 60_000)
 
   it('cancelled (SIGINT) mid-wave: restores every drained weight in-process before it exits', async () => {

@@ -4,6 +4,7 @@ import { AS_PATH, lbJson } from '../support/elb-fleet'
 import {
   ALL_SERVERS,
   dropped,
+  expectSecretKeptOut,
   fastElbFleet,
   gatedInputs,
   groupStatus,
@@ -80,7 +81,7 @@ describe('health-gate: elb with as-protection: standby', () => {
     const emulator = await emulators.start(standbyFleet())
     const before = serverWeights(emulator)
     const given = gatedInputs(emulator, { 'as-protection': 'standby', 'server-ids': GROUP.join(',') })
-    const { run, post: runPost } = await killedRun(given, () => anyInStandby(emulator))
+    const { run, journal, post: runPost } = await killedRun(given, () => anyInStandby(emulator))
     expect(run.exitCode).toBeNull()
     expect((await instances(emulator)).some((i) => i.life_cycle_state === 'STANDBY')).toBe(true)
     const post = await runPost()
@@ -90,6 +91,7 @@ describe('health-gate: elb with as-protection: standby', () => {
     expect(serverWeights(emulator)).toEqual(before)
     expect(await groupStatus(emulator)).toBe('INSERVICE')
     expect(emulator.loadBalancing.removals()).toEqual([])
+    expectSecretKeptOut(run, journal, post.stdout)
   }, 60_000)
 
   it('cancelled (SIGINT) with servers in standby: takes them out of standby in-process, within the grace period', async () => {

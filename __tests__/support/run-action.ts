@@ -117,7 +117,12 @@ export function outcomes(run: ActionRun) {
   }
 }
 
+/** A step's output without its masking commands (which must name secrets). */
+export function withoutMaskCommands(stdout: string): string {
+  return stdout.replace(/^::add-mask::.*$/gm, '')
+}
+
 /** Everything the action printed or wrote, except the masking commands (which must name secrets). */
 export function printedOutsideMasks(run: ActionRun): string {
-  return [run.stdout.replace(/^::add-mask::.*$/gm, ''), run.stderr, run.summary, JSON.stringify(run.outputs)].join('\n')
+  return [withoutMaskCommands(run.stdout), run.stderr, run.summary, JSON.stringify(run.outputs)].join('\n')
 }

@@ -53,8 +53,14 @@ describe('health-gate: elb under faults', () => {
     })
     expect(run.exitCode).toBe(1)
     expect(run.stdout).toContain('Cancelled (SIGINT)')
+    // It ended on its own before the runner's SIGTERM (7.5 s after SIGINT), let alone its SIGKILL.
+    expect(run.signalsSent).toEqual(['SIGINT'])
+    expect(run.exitSignal).toBeNull()
     expect(weights(emulator)).toEqual(before)
     expect(emulator.loadBalancing.removals()).toEqual([])
+    // Cancelled during the drain wait, before any restart: the paused group is resumed before it ends.
+    expect(SERVERS.map((id) => emulator.restartCount(id))).toEqual(SERVERS.map(() => 0))
+    expect(await groupStatus(emulator)).toBe('INSERVICE')
   }, 60_000)
 
   it('a server that never turns healthy fails its gate and is restored; the pool it left short stops later waves; its group stays paused', async () => {

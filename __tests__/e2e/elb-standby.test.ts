@@ -94,16 +94,30 @@ describe('health-gate: elb with as-protection: standby', () => {
     expectSecretKeptOut(run, journal, post.stdout)
   }, 60_000)
 
-  it('cancelled (SIGINT) with servers in standby: takes them out of standby in-process, within the grace period', async () => {
+  it('cancelled (SIGINT) with servers in standby and restarting: takes them out of standby in-process, within the grace period, and leaves the group paused', async () => {
     const emulator = await emulators.start(standbyFleet())
     const before = serverWeights(emulator)
     const given = gatedInputs(emulator, { 'as-protection': 'standby', 'server-ids': GROUP.join(',') })
-    const run = await runAction(given, { signalWhen: { ready: () => anyInStandby(emulator), signal: 'SIGINT' } })
+    // Once the first wave is in standby and its restart was sent (srv-15 then boots for 10.5 s).
+    const restartSent = () => emulator.requests.some((r) => r.route === 'submit')
+    const run = await runAction(given, {
+      signalWhen: { ready: () => anyInStandby(emulator) && restartSent(), signal: 'SIGINT' }
+    })
     expect(run.exitCode).toBe(1)
     expect(run.stdout).toContain('Cancelled (SIGINT)')
+    // It ended on its own before the runner's SIGTERM (7.5 s after SIGINT), let alone its SIGKILL.
+    expect(run.signalsSent).toEqual(['SIGINT'])
+    expect(run.exitSignal).toBeNull()
     expect(run.stdout).toMatch(/Took \S+(, \S+)* out of standby in scaling group asg-api/)
     expect(new Set((await instances(emulator)).map((i) => i.life_cycle_state))).toEqual(new Set(['INSERVICE']))
     expect(serverWeights(emulator)).toEqual(before)
     expect(emulator.loadBalancing.removals()).toEqual([])
+    // Its restarted servers were not healthy yet when it ended (srv-15 boots for 10.5 s), and a
+    // resumed group would delete them: the group stays paused, with an alert to resume it by hand.
+    expect(emulator.restartCount(uuid(15))).toBe(1)
+    const groupActions = emulator.requests.filter((r) => r.route === 'as-group-action')
+    expect(groupActions.map((r) => [JSON.parse(r.body), r.status])).toEqual([[{ action: 'pause' }, 204]])
+    expect(await groupStatus(emulator)).toBe('PAUSED')
+    expect(run.stdout).toMatch(/::error title=Health gate%3A act by hand::Scaling group asg-api was left PAUSED/)
   }, 60_000)
 })

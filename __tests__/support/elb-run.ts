@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path'
 import { DEFAULT_PROJECT_ID, type EcsEmulator, type EmulatorOptions } from '../emulator'
 import { AS_PATH, elbFleet, type ElbFleetOptions, lbJson, serverId } from './elb-fleet'
 import { EMULATOR_KEY, serverIds } from './fixtures'
-import { type ActionRun, printedOutsideMasks, runAction, withoutMaskCommands } from './run-action'
+import { type ActionRun, parseOutputFile, printedOutsideMasks, runAction, withoutMaskCommands } from './run-action'
 
 export const POST_BUNDLE = resolve(__dirname, '../../dist/post/index.js')
 /** The action takes UUIDs only: the fleet's srv-NN are renamed to these (member ids keep srv-NN). */
@@ -97,17 +97,9 @@ export function dropped(emulator: EcsEmulator): number {
 
 /** The `STATE_*` variables a step saved to its GITHUB_STATE file (`name<<delimiter` blocks). */
 export async function savedState(stateFile: string): Promise<Record<string, string>> {
-  const text = await readFile(stateFile, 'utf8').catch(() => '')
-  const state: Record<string, string> = {}
-  const lines = text.split('\n')
-  for (let i = 0; i < lines.length; i++) {
-    const match = /^([^<]+)<<(.+)$/.exec(lines[i])
-    if (!match) continue
-    const end = lines.indexOf(match[2], i + 1)
-    state[`STATE_${match[1]}`] = lines.slice(i + 1, end).join('\n')
-    i = end
-  }
-  return state
+  // @actions/core writes GITHUB_STATE as it writes GITHUB_OUTPUT.
+  const saved = parseOutputFile(await readFile(stateFile, 'utf8').catch(() => ''))
+  return Object.fromEntries(Object.entries(saved).map(([name, value]) => [`STATE_${name}`, value]))
 }
 
 /** Runs the post step as the runner would: the same INPUT_* and the main step's STATE_*. */

@@ -102,8 +102,9 @@ export async function runAction(inputs: Record<string, string>, options: RunOpti
   const send = (signal: NodeJS.Signals, then: typeof CANCEL_ESCALATION): void => {
     signalsSent.push(signal)
     child.kill(signal)
+    if (then.length === 0) return
     const [next, ...rest] = then
-    if (next) escalation = setTimeout(() => send(next.signal, rest), next.afterMs)
+    escalation = setTimeout(() => send(next.signal, rest), next.afterMs)
   }
   const watcher =
     signalWhen &&

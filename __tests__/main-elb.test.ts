@@ -197,6 +197,19 @@ describe('a health-gated run in-process', () => {
     expect(weights(emulator)).toEqual(before)
     expect(groupActions(emulator)).toEqual(['pause', 'resume'])
     expect(readJournal(journalPath).entries.every((e) => e.state === 'restored')).toBe(true)
+    // The first wave (srv-20…22) was drained in both its pools: six members journaled, each set to weight 0.
+    const firstWave = ['pool-api', 'pool-legacy'].flatMap((pool) => [20, 21, 22].map((n) => `${pool}.srv-${n}`))
+    expect(
+      readJournal(journalPath)
+        .entries.map((e) => e.memberId)
+        .sort()
+    ).toEqual(firstWave)
+    const zeroed = weightWrites(emulator).flatMap((r) =>
+      (JSON.parse(r.body) as { members: { id: string; weight: number }[] }).members
+        .filter((m) => m.weight === 0)
+        .map((m) => m.id)
+    )
+    expect(zeroed.sort()).toEqual(firstWave)
   }, 60_000)
 })
 

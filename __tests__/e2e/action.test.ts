@@ -198,7 +198,17 @@ describe('the bundled action', () => {
     [{ 'project-id': 'ap-southeast-1' }, /Input 'project-id': must be 32 hexadecimal characters/],
     [{ 'poll-interval-seconds': 'fast' }, /Input 'poll-interval-seconds'/],
     [{ endpoint: 'http://ecs.example.com' }, /Input 'endpoint': .*use https:\/\//],
-    [{ 'secret-access-key': '' }, /Input 'secret-access-key': required/]
+    [{ 'secret-access-key': '' }, /Input 'secret-access-key': required/],
+    [
+      { 'health-gate': 'elb', 'max-unavailable-per-pool': '0' },
+      /Input 'max-unavailable-per-pool': "0" is not allowed; use a whole number from 1 to 1000, or a percentage/
+    ],
+    [
+      { 'health-gate': 'elb', 'as-protection': 'standby' },
+      /Input 'as-protection': standby needs as-group-ids: the scaling groups whose servers go to standby/
+    ],
+    [{ 'health-gate': 'elb', 'drain-seconds': '-1' }, /Input 'drain-seconds': "-1" is not allowed/],
+    [{ 'health-gate': 'alb' }, /Input 'health-gate': "alb" is not allowed; use none or elb/]
   ])('rejects bad input %j with a message naming it, and makes no request', async (bad, message) => {
     const servers = ids(2)
     const target = await start()

@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest'
 import { type EcsEmulator, gatewayError } from '../emulator'
 import { AS_PATH, lbCall } from '../support/elb-fleet'
-import { POOLS, dropped, fastElbFleet, gatedInputs, groupStatus, killedRun, uuid, weights } from '../support/elb-run'
+import {
+  POOLS,
+  dropped,
+  expectSecretKeptOut,
+  fastElbFleet,
+  gatedInputs,
+  groupStatus,
+  killedRun,
+  uuid,
+  weights
+} from '../support/elb-run'
 import { useEmulator } from '../support/fixtures'
 import { outcomes, runAction } from '../support/run-action'
 
@@ -22,7 +32,7 @@ describe('health-gate: elb under faults', () => {
   it('killed (SIGKILL) mid-wave: the post step, run as the runner does, restores every weight and resumes the group', async () => {
     const emulator = await emulators.start(fastElbFleet())
     const before = weights(emulator)
-    const { run, state, post: runPost } = await killedRun(inputs(emulator), () => anyDrained(emulator))
+    const { run, state, journal, post: runPost } = await killedRun(inputs(emulator), () => anyDrained(emulator))
     expect(run.exitCode).toBeNull()
     expect(anyDrained(emulator)).toBe(true)
     expect(Object.keys(state)).toEqual(['STATE_elb_journal'])
@@ -32,6 +42,7 @@ describe('health-gate: elb under faults', () => {
     expect(weights(emulator)).toEqual(before)
     expect(await groupStatus(emulator)).toBe('INSERVICE')
     expect(emulator.loadBalancing.removals()).toEqual([])
+    expectSecretKeptOut(run, journal, post.stdout)
   }, 60_000)
 
   it('cancelled (SIGINT) mid-wave: restores every drained weight in-process before it exits', async () => {
@@ -42,8 +53,14 @@ describe('health-gate: elb under faults', () => {
     })
     expect(run.exitCode).toBe(1)
     expect(run.stdout).toContain('Cancelled (SIGINT)')
+    // It ended on its own before the runner's SIGTERM (7.5 s after SIGINT), let alone its SIGKILL.
+    expect(run.signalsSent).toEqual(['SIGINT'])
+    expect(run.exitSignal).toBeNull()
     expect(weights(emulator)).toEqual(before)
     expect(emulator.loadBalancing.removals()).toEqual([])
+    // Cancelled during the drain wait, before any restart: the paused group is resumed before it ends.
+    expect(SERVERS.map((id) => emulator.restartCount(id))).toEqual(SERVERS.map(() => 0))
+    expect(await groupStatus(emulator)).toBe('INSERVICE')
   }, 60_000)
 
   it('a server that never turns healthy fails its gate and is restored; the pool it left short stops later waves; its group stays paused', async () => {
@@ -60,6 +77,17 @@ describe('health-gate: elb under faults', () => {
       expect(later.error_message).toContain('pool pool-api (14 healthy now, at least 12 to keep)')
     expect(succeeded.length + failed.length).toBe(10)
     expect(failed.slice(1).every((r) => emulator.restartCount(r.id) === 0)).toBe(true)
+    // Waves of 3 (20% of the 15 members of pool-web and of pool-api): srv-15 ends wave 2, so the
+    // waves after it (srv-16…srv-19) are never restarted and everything before it succeeds.
+    const waveSize = 3
+    const endOfItsWave = (Math.floor(SERVERS.indexOf(uuid(15)) / waveSize) + 1) * waveSize
+    const notRestarted = SERVERS.slice(endOfItsWave)
+    expect(notRestarted).toHaveLength(4)
+    expect(failed.map((r) => r.id)).toEqual([uuid(15), ...notRestarted])
+    expect([...succeeded].sort()).toEqual(SERVERS.filter((id) => id !== uuid(15) && !notRestarted.includes(id)))
+    expect(SERVERS.map((id) => emulator.restartCount(id))).toEqual(
+      SERVERS.map((id) => (notRestarted.includes(id) ? 0 : 1))
+    )
     expect(weights(emulator)).toEqual(before)
     expect(await groupStatus(emulator)).toBe('PAUSED')
     expect(run.stdout).toMatch(/::error title=Health gate%3A act by hand::Scaling group asg-api was left PAUSED/)
@@ -83,6 +111,8 @@ describe('health-gate: elb under faults', () => {
     expect(emulator.pendingFaults('elb-members')).toBe(0)
     expect(weights(emulator)).toEqual(before)
     expect(dropped(emulator)).toBe(0)
+    // A 409 on the drain or restore is waited out, never answered by restarting a server again.
+    expect(SERVERS.map((id) => emulator.restartCount(id))).toEqual(SERVERS.map(() => 1))
   }, 60_000)
 
   it('a member deleted by someone else mid-run is reported gone; every other weight is restored', async () => {

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import type { EcsEmulator, EmulatorOptions } from '../emulator'
-import { AS_PATH, lbJson } from '../support/elb-fleet'
+import { groupInstances } from '../support/elb-fleet'
 import {
   ALL_SERVERS,
   dropped,
+  expectSecretKeptOut,
   fastElbFleet,
   gatedInputs,
   groupStatus,
@@ -31,15 +32,6 @@ function standbyFleet(): EmulatorOptions {
 
 const GROUP = Array.from({ length: 10 }, (_, i) => uuid(15 + i))
 
-async function instances(emulator: EcsEmulator): Promise<{ instance_id: string; life_cycle_state: string }[]> {
-  const path = `${AS_PATH}/scaling_group_instance/asg-api/list?limit=100`
-  const body = await lbJson<{ scaling_group_instances: { instance_id: string; life_cycle_state: string }[] }>(
-    emulator,
-    path
-  )
-  return body.scaling_group_instances
-}
-
 /** Members of asg-api's servers missing from pool-api: some server is in standby. */
 const anyInStandby = (emulator: EcsEmulator): boolean => emulator.loadBalancing.members('pool-api').length < 15
 
@@ -61,7 +53,7 @@ describe('health-gate: elb with as-protection: standby', () => {
     expect(api.filter((m) => GROUP.includes(m.serverId)).every((m) => !apiIds.has(m.id))).toBe(true)
     expect(api.filter((m) => !GROUP.includes(m.serverId)).every((m) => apiIds.has(m.id))).toBe(true)
     expect(await groupStatus(emulator)).toBe('INSERVICE')
-    expect(new Set((await instances(emulator)).map((i) => i.life_cycle_state))).toEqual(new Set(['INSERVICE']))
+    expect(new Set((await groupInstances(emulator)).map((i) => i.life_cycle_state))).toEqual(new Set(['INSERVICE']))
     // Standby was entered and left once per server of the group, and the group paused once per wave holding one.
     const actions = emulator.requests.filter((r) => r.route === 'as-instances-action' && r.status === 204)
     const sent = (kind: string) =>
@@ -80,28 +72,43 @@ describe('health-gate: elb with as-protection: standby', () => {
     const emulator = await emulators.start(standbyFleet())
     const before = serverWeights(emulator)
     const given = gatedInputs(emulator, { 'as-protection': 'standby', 'server-ids': GROUP.join(',') })
-    const { run, post: runPost } = await killedRun(given, () => anyInStandby(emulator))
+    const { run, journal, post: runPost } = await killedRun(given, () => anyInStandby(emulator))
     expect(run.exitCode).toBeNull()
-    expect((await instances(emulator)).some((i) => i.life_cycle_state === 'STANDBY')).toBe(true)
+    expect((await groupInstances(emulator)).some((i) => i.life_cycle_state === 'STANDBY')).toBe(true)
     const post = await runPost()
     expect(post.exitCode, post.stdout).toBe(0)
     expect(post.stdout).toMatch(/Took \S+(, \S+)* out of standby in scaling group asg-api/)
-    expect(new Set((await instances(emulator)).map((i) => i.life_cycle_state))).toEqual(new Set(['INSERVICE']))
+    expect(new Set((await groupInstances(emulator)).map((i) => i.life_cycle_state))).toEqual(new Set(['INSERVICE']))
     expect(serverWeights(emulator)).toEqual(before)
     expect(await groupStatus(emulator)).toBe('INSERVICE')
     expect(emulator.loadBalancing.removals()).toEqual([])
+    expectSecretKeptOut(run, journal, post.stdout)
   }, 60_000)
 
-  it('cancelled (SIGINT) with servers in standby: takes them out of standby in-process, within the grace period', async () => {
+  it('cancelled (SIGINT) with servers in standby and restarting: takes them out of standby in-process, within the grace period, and leaves the group paused', async () => {
     const emulator = await emulators.start(standbyFleet())
     const before = serverWeights(emulator)
     const given = gatedInputs(emulator, { 'as-protection': 'standby', 'server-ids': GROUP.join(',') })
-    const run = await runAction(given, { signalWhen: { ready: () => anyInStandby(emulator), signal: 'SIGINT' } })
+    // Once the first wave is in standby and its restart was sent (srv-15 then boots for 10.5 s).
+    const restartSent = () => emulator.requests.some((r) => r.route === 'submit')
+    const run = await runAction(given, {
+      signalWhen: { ready: () => anyInStandby(emulator) && restartSent(), signal: 'SIGINT' }
+    })
     expect(run.exitCode).toBe(1)
     expect(run.stdout).toContain('Cancelled (SIGINT)')
+    // It ended on its own before the runner's SIGTERM (7.5 s after SIGINT), let alone its SIGKILL.
+    expect(run.signalsSent).toEqual(['SIGINT'])
+    expect(run.exitSignal).toBeNull()
     expect(run.stdout).toMatch(/Took \S+(, \S+)* out of standby in scaling group asg-api/)
-    expect(new Set((await instances(emulator)).map((i) => i.life_cycle_state))).toEqual(new Set(['INSERVICE']))
+    expect(new Set((await groupInstances(emulator)).map((i) => i.life_cycle_state))).toEqual(new Set(['INSERVICE']))
     expect(serverWeights(emulator)).toEqual(before)
     expect(emulator.loadBalancing.removals()).toEqual([])
+    // Its restarted servers were not healthy yet when it ended (srv-15 boots for 10.5 s), and a
+    // resumed group would delete them: the group stays paused, with an alert to resume it by hand.
+    expect(emulator.restartCount(uuid(15))).toBe(1)
+    const groupActions = emulator.requests.filter((r) => r.route === 'as-group-action')
+    expect(groupActions.map((r) => [JSON.parse(r.body) as unknown, r.status])).toEqual([[{ action: 'pause' }, 204]])
+    expect(await groupStatus(emulator)).toBe('PAUSED')
+    expect(run.stdout).toMatch(/::error title=Health gate%3A act by hand::Scaling group asg-api was left PAUSED/)
   }, 60_000)
 })

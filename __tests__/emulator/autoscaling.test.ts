@@ -6,26 +6,17 @@
 import { describe, expect, it } from 'vitest'
 import type { EcsEmulator } from '.'
 import { call, manualClock, submit, useEmulators } from '../support/emulator-calls'
-import { AS_PATH, ELB_PATH, elbFleet, lbCall, lbJson } from '../support/elb-fleet'
+import { AS_PATH, ELB_PATH, elbFleet, type GroupInstance, groupInstances, lbCall, lbJson } from '../support/elb-fleet'
 
 const startEmulator = useEmulators()
 
 type Clock = ReturnType<typeof manualClock>
 
-interface InstanceRow {
-  instance_id: string
-  life_cycle_state: string
-  health_status: string
-}
-
 const action = (emulator: EcsEmulator, clock: Clock, path: string, body: object): Promise<Response> =>
   lbCall(emulator, `${AS_PATH}${path}`, { body: JSON.stringify(body), date: clock.date() })
 
-async function instances(emulator: EcsEmulator, clock: Clock): Promise<InstanceRow[]> {
-  const path = `${AS_PATH}/scaling_group_instance/asg-api/list?limit=100`
-  return (await lbJson<{ scaling_group_instances: InstanceRow[] }>(emulator, path, { date: clock.date() }))
-    .scaling_group_instances
-}
+const instances = (emulator: EcsEmulator, clock: Clock): Promise<GroupInstance[]> =>
+  groupInstances(emulator, { date: clock.date() })
 
 async function serverStatus(emulator: EcsEmulator, clock: Clock, id: string): Promise<string> {
   const response = await call(emulator, `/v1/0123456789abcdef0123456789abcdef/cloudservers/${id}`, {
@@ -57,7 +48,7 @@ describe('Auto Scaling routes', () => {
       total_number: number
       start_number: number
       limit: number
-      scaling_group_instances: InstanceRow[]
+      scaling_group_instances: GroupInstance[]
     }>(emulator, `${AS_PATH}/scaling_group_instance/asg-api/list?start_number=8&limit=5`)
     expect([page.total_number, page.start_number, page.limit]).toEqual([10, 8, 5])
     expect(page.scaling_group_instances.map((i) => [i.instance_id, i.life_cycle_state, i.health_status])).toEqual([

@@ -166,15 +166,12 @@ describe('a gated wave', () => {
     const saved: Journal[] = []
     const topology = await discover(servers(4), { maxUnavailable: { count: 1 } }, elb, Infinity)
     const { deps } = ports(elb, clock)
-    const settings = {
+    const settings = gateSettings({
       drainMs: 30_000,
       propagationMs: 5000,
       healthTimeoutMs: 600_000,
-      pollIntervalMs: 5000,
-      stablePolls: 2,
-      deadline: Infinity,
-      scalingGroupIds: []
-    }
+      pollIntervalMs: 5000
+    })
     const gate = new HealthGate(topology, settings, deps, (j) => saved.push(structuredClone(j)))
     expect(await gate.before(1, ['s0'])).toBeNull()
     expect(saved[0].entries).toEqual([

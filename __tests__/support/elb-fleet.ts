@@ -93,3 +93,19 @@ export function setWeight(
     ...options
   })
 }
+
+/** A row of the Auto Scaling instance list. */
+export interface GroupInstance {
+  instance_id: string
+  life_cycle_state: string
+  health_status: string
+}
+
+/** The instances of the fleet's group asg-api, as its list route answers (signed at `options.date`). */
+export async function groupInstances(
+  emulator: Pick<EcsEmulator, 'url'>,
+  options: CallOptions = {}
+): Promise<GroupInstance[]> {
+  const path = `${AS_PATH}/scaling_group_instance/asg-api/list?limit=100`
+  return (await lbJson<{ scaling_group_instances: GroupInstance[] }>(emulator, path, options)).scaling_group_instances
+}

@@ -1,11 +1,12 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { spawn } from 'node:child_process'
+import { expect } from 'vitest'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { DEFAULT_PROJECT_ID, type EcsEmulator, type EmulatorOptions } from '../emulator'
 import { AS_PATH, elbFleet, type ElbFleetOptions, lbJson, serverId } from './elb-fleet'
 import { EMULATOR_KEY, serverIds } from './fixtures'
-import { type ActionRun, runAction } from './run-action'
+import { type ActionRun, parseOutputFile, printedOutsideMasks, runAction, withoutMaskCommands } from './run-action'
 
 export const POST_BUNDLE = resolve(__dirname, '../../dist/post/index.js')
 /** The action takes UUIDs only: the fleet's srv-NN are renamed to these (member ids keep srv-NN). */
@@ -96,17 +97,9 @@ export function dropped(emulator: EcsEmulator): number {
 
 /** The `STATE_*` variables a step saved to its GITHUB_STATE file (`name<<delimiter` blocks). */
 export async function savedState(stateFile: string): Promise<Record<string, string>> {
-  const text = await readFile(stateFile, 'utf8').catch(() => '')
-  const state: Record<string, string> = {}
-  const lines = text.split('\n')
-  for (let i = 0; i < lines.length; i++) {
-    const match = /^([^<]+)<<(.+)$/.exec(lines[i])
-    if (!match) continue
-    const end = lines.indexOf(match[2], i + 1)
-    state[`STATE_${match[1]}`] = lines.slice(i + 1, end).join('\n')
-    i = end
-  }
-  return state
+  // @actions/core writes GITHUB_STATE as it writes GITHUB_OUTPUT.
+  const saved = parseOutputFile(await readFile(stateFile, 'utf8').catch(() => ''))
+  return Object.fromEntries(Object.entries(saved).map(([name, value]) => [`STATE_${name}`, value]))
 }
 
 /** Runs the post step as the runner would: the same INPUT_* and the main step's STATE_*. */
@@ -128,11 +121,17 @@ export async function runPost(env: Record<string, string>): Promise<{ exitCode: 
 /**
  * Runs the action with a GITHUB_STATE file and kills it (SIGKILL) once `ready()` holds; `post()`
  * then runs the post step as the runner would, with the same inputs and the state it saved.
+ * `journal` is what the journal file the state names held when the run was killed ('' if none).
  */
 export async function killedRun(
   inputs: Record<string, string>,
   ready: () => boolean
-): Promise<{ run: ActionRun; state: Record<string, string>; post: () => ReturnType<typeof runPost> }> {
+): Promise<{
+  run: ActionRun
+  state: Record<string, string>
+  journal: string
+  post: () => ReturnType<typeof runPost>
+}> {
   const folder = await mkdtemp(join(tmpdir(), 'elb-state-'))
   const stateFile = join(folder, 'state')
   await writeFile(stateFile, '')
@@ -142,9 +141,25 @@ export async function killedRun(
     signalWhen: { ready, signal: 'SIGKILL' }
   })
   const state = await savedState(stateFile)
+  const journalPath = state.STATE_elb_journal
+  const journal = journalPath ? await readFile(journalPath, 'utf8').catch(() => '') : ''
   const env: Record<string, string> = { ...state, RUNNER_TEMP: run.runnerTemp }
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
-  return { run, state, post: () => runPost(env) }
+  return { run, state, journal, post: () => runPost(env) }
+}
+
+/**
+ * The emulator's secret access key, given as an input, is masked by the killed run and by the post
+ * step, and shows up nowhere else: not in what either printed or wrote, not in the journal.
+ */
+export function expectSecretKeptOut(run: ActionRun, journal: string, postOutput: string): void {
+  const secret = EMULATOR_KEY.secretAccessKey
+  expect(run.stdout).toContain(`::add-mask::${secret}`)
+  expect(postOutput).toContain(`::add-mask::${secret}`)
+  expect(journal).toContain('"entries"')
+  for (const text of [printedOutsideMasks(run), withoutMaskCommands(postOutput), journal]) {
+    expect(text).not.toContain(secret)
+  }
 }
 
 /** `scaling_group_status` of the fleet's group asg-api. */

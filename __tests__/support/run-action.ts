@@ -8,6 +8,10 @@ export const BUNDLE = resolve(__dirname, '../../dist/index.js')
 
 export interface ActionRun {
   exitCode: number | null
+  /** The signal that ended the process, or null when it exited on its own. */
+  exitSignal: NodeJS.Signals | null
+  /** The signals `signalWhen` sent, in order (the runner's escalation included). */
+  signalsSent: NodeJS.Signals[]
   stdout: string
   stderr: string
   outputs: Record<string, string>
@@ -27,11 +31,21 @@ export interface RunOptions {
   /** Keep the temporary folder with the summary file (the demo shows its path). */
   keepFiles?: boolean
   /**
-   * Sends `signal` once (the runner's cancellation), as soon as `ready()` holds: checked every few
-   * milliseconds while the action runs, e.g. on what an emulator has received.
+   * Sends `signal` once, as soon as `ready()` holds: checked every few milliseconds while the action
+   * runs, e.g. on what an emulator has received. A SIGINT is the runner's cancellation and escalates
+   * as the runner's does (`CANCEL_ESCALATION`) while the process is still alive.
    */
   signalWhen?: { ready: () => boolean; signal: NodeJS.Signals }
 }
+
+/**
+ * What the runner does to a step still running after its SIGINT: SIGTERM 7.5 s later, then
+ * SIGKILL 2.5 s after that. A step that exits on its own before SIGTERM ends within its grace period.
+ */
+export const CANCEL_ESCALATION: readonly { signal: NodeJS.Signals; afterMs: number }[] = [
+  { signal: 'SIGTERM', afterMs: 7500 },
+  { signal: 'SIGKILL', afterMs: 2500 }
+]
 
 /** Reads the `name<<delimiter … delimiter` blocks that @actions/core writes to GITHUB_OUTPUT. */
 export function parseOutputFile(text: string): Record<string, string> {
@@ -83,24 +97,45 @@ export async function runAction(inputs: Record<string, string>, options: RunOpti
     if (options.echo) process.stderr.write(chunk)
   })
   const { signalWhen } = options
+  const signalsSent: NodeJS.Signals[] = []
+  let escalation: NodeJS.Timeout | undefined
+  const send = (signal: NodeJS.Signals, then: typeof CANCEL_ESCALATION): void => {
+    signalsSent.push(signal)
+    child.kill(signal)
+    if (then.length === 0) return
+    const [next, ...rest] = then
+    escalation = setTimeout(() => send(next.signal, rest), next.afterMs)
+  }
   const watcher =
     signalWhen &&
     setInterval(() => {
       if (signalWhen.ready()) {
-        child.kill(signalWhen.signal)
         clearInterval(watcher)
+        send(signalWhen.signal, signalWhen.signal === 'SIGINT' ? CANCEL_ESCALATION : [])
       }
     }, 2)
-  const exitCode = await new Promise<number | null>((done, fail) => {
+  const [exitCode, exitSignal] = await new Promise<[number | null, NodeJS.Signals | null]>((done, fail) => {
     child.on('error', fail)
-    child.on('close', (code) => done(code))
+    child.on('close', (code, signal) => done([code, signal]))
   })
   if (watcher) clearInterval(watcher)
+  clearTimeout(escalation)
   const outputs = parseOutputFile(await readFile(outputPath, 'utf8'))
   const summary = await readFile(summaryPath, 'utf8')
   const resultsFile = outputs['results-file'] ? await readFile(outputs['results-file'], 'utf8') : undefined
   if (!options.keepFiles) await rm(folder, { recursive: true, force: true })
-  return { exitCode, stdout, stderr, outputs, summary, summaryPath, runnerTemp: folder, resultsFile }
+  return {
+    exitCode,
+    exitSignal,
+    signalsSent,
+    stdout,
+    stderr,
+    outputs,
+    summary,
+    summaryPath,
+    runnerTemp: folder,
+    resultsFile
+  }
 }
 
 /** The action's JSON outputs, parsed. */
@@ -117,7 +152,12 @@ export function outcomes(run: ActionRun) {
   }
 }
 
+/** A step's output without its masking commands (which must name secrets). */
+export function withoutMaskCommands(stdout: string): string {
+  return stdout.replace(/^::add-mask::.*$/gm, '')
+}
+
 /** Everything the action printed or wrote, except the masking commands (which must name secrets). */
 export function printedOutsideMasks(run: ActionRun): string {
-  return [run.stdout.replace(/^::add-mask::.*$/gm, ''), run.stderr, run.summary, JSON.stringify(run.outputs)].join('\n')
+  return [withoutMaskCommands(run.stdout), run.stderr, run.summary, JSON.stringify(run.outputs)].join('\n')
 }
